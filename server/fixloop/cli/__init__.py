@@ -1,0 +1,34 @@
+"""The `fixloop` command: `lsp`, `check`, and the commands of later features."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from fixloop import __version__
+from fixloop.cli import check_cmd, lsp_cmd
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fixloop",
+        description="A language server that fixes code by the loop: generate, test, reflect.",
+    )
+    parser.add_argument("--version", action="version", version=f"fixloop {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    lsp_cmd.add_parser(subparsers)
+    check_cmd.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `fixloop check … | head`
+        sys.stderr.close()
+        return 0

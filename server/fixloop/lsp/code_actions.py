@@ -1,0 +1,66 @@
+"""Quick fixes: the deterministic fixes that safety rules carry (e.g. `yaml.safe_load`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from fixloop.analysis.findings import Finding
+from fixloop.analysis.source import Span
+from fixloop.lsp.convert import SOURCE, from_position, to_range
+
+if TYPE_CHECKING:
+    from fixloop.lsp.documents import OpenDocument
+    from fixloop.lsp.server import FixloopServer
+
+
+def _quick_fix(server: FixloopServer, opened: OpenDocument, finding: Finding,
+               diagnostics: list[types.Diagnostic]) -> types.CodeAction:
+    assert finding.fix is not None and opened.source is not None
+    encoding = server.encoding
+    edits = [types.TextEdit(range=to_range(opened.source, e.span, encoding), new_text=e.new_text)
+             for e in finding.fix.edits]
+    if server.client_flags.document_changes:
+        # Versioned: the client refuses the edit if the document changed since.
+        edit = types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+            text_document=types.OptionalVersionedTextDocumentIdentifier(
+                uri=opened.uri, version=opened.version),
+            edits=list(edits),
+        )])
+    else:
+        edit = types.WorkspaceEdit(changes={opened.uri: list(edits)})
+    return types.CodeAction(
+        title=f"{finding.fix.title} ({finding.code})",
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=diagnostics or None,
+        is_preferred=True,
+        edit=edit,
+    )
+
+
+def register(server: FixloopServer) -> None:
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )
+    def code_action(ls: FixloopServer, params: types.CodeActionParams
+                    ) -> list[types.CodeAction] | None:
+        """Deterministic quick fixes for the findings in the requested range."""
+        opened = ls.documents.get(params.text_document.uri)
+        if opened is None:
+            return None
+        ls.flush(opened)
+        if opened.document is None or opened.desynced:
+            return None
+        source = opened.document.source
+        wanted = Span(source.offset_at(from_position(params.range.start), ls.encoding),
+                      source.offset_at(from_position(params.range.end), ls.encoding))
+        actions = []
+        for finding in opened.document.findings():
+            if finding.fix is None or not finding.span.touches(wanted):
+                continue
+            matching = [d for d in params.context.diagnostics
+                        if d.source == SOURCE and d.code == finding.code]
+            actions.append(_quick_fix(ls, opened, finding, matching))
+        return actions

@@ -1,0 +1,82 @@
+"""Publishing diagnostics: every source of findings for a document (syntax and safety now,
+test failures later) is kept apart and published together, with the document's version.
+
+A change is analysed and published on the next turn of the event loop, with no debounce
+delay: several changes waiting by then are applied in one batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from fixloop.analysis.source import SourceText
+from fixloop.lsp.convert import to_diagnostic
+
+if TYPE_CHECKING:
+    from fixloop.lsp.documents import OpenDocument
+    from fixloop.lsp.server import FixloopServer
+
+
+# Where file-level notes ("file too large") are placed on a file that is not analysed.
+_NOT_ANALYSED = SourceText(b"")
+
+
+class DiagnosticsPublisher:
+    def __init__(self, server: FixloopServer) -> None:
+        self._server = server
+        self._scheduled: set[str] = set()
+        # Diagnostics of other sources (e.g. test runs), by (source, uri).
+        self._other: dict[tuple[str, str], list[types.Diagnostic]] = {}
+
+    def schedule(self, uri: str) -> None:
+        if uri in self._scheduled:
+            return
+        self._scheduled.add(uri)
+        asyncio.get_running_loop().call_soon(self._publish_scheduled, uri)
+
+    def _publish_scheduled(self, uri: str) -> None:
+        self._scheduled.discard(uri)
+        self.publish(uri)
+
+    def set_source(self, source: str, uri: str, diagnostics: list[types.Diagnostic]) -> None:
+        """Replace the diagnostics one source reports for a document, and republish."""
+        self._other[(source, uri)] = diagnostics
+        self.publish(uri)
+
+    def analysis_diagnostics(self, opened: OpenDocument) -> list[types.Diagnostic]:
+        settings = self._server.folder_settings.for_uri(opened.uri).diagnostics
+        if not settings.enabled or opened.desynced:
+            return []
+        findings = list(opened.screened.findings)
+        if opened.document is not None:
+            findings.extend(opened.document.findings())
+        groups = set(settings.groups)
+        encoding = self._server.encoding
+        text = opened.source or _NOT_ANALYSED
+        return [to_diagnostic(text, f, encoding) for f in findings if f.group.value in groups]
+
+    def publish(self, uri: str) -> None:
+        opened = self._server.documents.get(uri)
+        if opened is None:
+            return
+        self._server.flush(opened)
+        diagnostics = self.analysis_diagnostics(opened)
+        for (_, other_uri), others in self._other.items():
+            if other_uri == uri:
+                diagnostics.extend(others)
+        self._server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, diagnostics=diagnostics, version=opened.version))
+
+    def clear(self, uri: str) -> None:
+        for key in [k for k in self._other if k[1] == uri]:
+            del self._other[key]
+        self._server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    def republish_all(self) -> None:
+        for opened in self._server.documents:
+            self.publish(opened.uri)
+

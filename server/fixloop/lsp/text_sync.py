@@ -1,0 +1,50 @@
+"""Document synchronization: open, change, save, close."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from fixloop.analysis.document import Change
+from fixloop.lsp.convert import from_position
+
+if TYPE_CHECKING:
+    from fixloop.lsp.server import FixloopServer
+
+
+def _change(event: types.TextDocumentContentChangeEvent) -> Change:
+    if isinstance(event, types.TextDocumentContentChangePartial):
+        return Change(event.text, from_position(event.range.start), from_position(event.range.end))
+    return Change(event.text)
+
+
+def register(server: FixloopServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: FixloopServer, params: types.DidOpenTextDocumentParams) -> None:
+        """Parse the document and publish its diagnostics."""
+        item = params.text_document
+        settings = ls.folder_settings.for_uri(item.uri)
+        opened = ls.documents.open(
+            item.uri, item.language_id, item.text, item.version,
+            settings.diagnostics.max_file_bytes,
+        )
+        if opened is not None:
+            ls.diagnostics.publish(item.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: FixloopServer, params: types.DidChangeTextDocumentParams) -> None:
+        """Queue the changes; they are applied and published on the next loop turn."""
+        changes = [_change(event) for event in params.content_changes]
+        uri = params.text_document.uri
+        if ls.documents.queue(uri, changes, params.text_document.version) is not None:
+            ls.diagnostics.schedule(uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: FixloopServer, params: types.DidCloseTextDocumentParams) -> None:
+        """Forget the document and clear its diagnostics."""
+        uri = params.text_document.uri
+        if ls.documents.get(uri) is not None:
+            ls.documents.close(uri)
+            ls.diagnostics.clear(uri)
+
