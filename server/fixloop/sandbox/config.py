@@ -1,0 +1,62 @@
+"""Settings of the Docker sandbox: a plain frozen dataclass the central settings embed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+# Directories of a project that are never copied into the sandbox: version control,
+# virtualenvs (their interpreters are the host's, useless in the container) and caches.
+# node_modules is copied only when package.json declares dependencies (see pool.py).
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    "env",
+    ".tox",
+    ".nox",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "node_modules",
+)
+
+
+def _cpu_count() -> int:
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How candidates are run; every field has a default."""
+
+    image: str = "fixloop-sandbox"
+    tag: str = "latest"
+    # None: the DOCKER_HOST environment variable, else the local socket.
+    docker_host: str | None = None
+    # Wall-clock limit of one candidate's test command, whole process tree included.
+    timeout_seconds: float = 60.0
+    # Limits of the warm container, shared by the candidates it runs in parallel.
+    memory: str = "1g"
+    cpus: float = field(default_factory=lambda: float(_cpu_count()))
+    pids: int = 512
+    # Processes (and threads) one candidate may have: contains a fork bomb to its slot.
+    candidate_pids: int = 128
+    # Size of the tmpfs holding the project copy and the candidates' work directories.
+    work_size: str = "1g"
+    parallel: int = field(default_factory=_cpu_count)
+    # Bytes of test output kept per candidate (head + tail + error lines).
+    output_cap_bytes: int = 64 * 1024
+    excludes: tuple[str, ...] = DEFAULT_EXCLUDES
+    # pytest's plugin auto-loading costs ~0.5 s (hypothesis); off unless the project needs it.
+    pytest_autoload_plugins: bool = False
+    # Run pytest in a process forked from a warm one that has imported pytest already.
+    pytest_forkserver: bool = True
+
+    @property
+    def image_ref(self) -> str:
+        return f"{self.image}:{self.tag}"

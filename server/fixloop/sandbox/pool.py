@@ -1,0 +1,458 @@
+"""Warm containers, one per (project, image), reused across candidates.
+
+The project is copied in once (again only when it changes on disk); each candidate only
+sends its changed files to one of the container's slots, whose agent gives it a fresh
+copy of the project, so candidates never see each other's changes. Containers carry the
+`fixloop` label; they are removed by close() (also at interpreter exit) and containers
+left by a crashed run on this host are swept when a pool first connects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import hashlib
+import os
+import queue
+import socket
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fixloop.sandbox import project as project_files
+from fixloop.sandbox.channel import ChannelClosed, ExecChannel
+from fixloop.sandbox.commands import parse_command
+from fixloop.sandbox.config import SandboxConfig
+from fixloop.sandbox.engine import connect
+from fixloop.sandbox.errors import SandboxError
+from fixloop.sandbox.image import require_image
+from fixloop.sandbox.results import CandidateResult
+from fixloop.sandbox.runner import (
+    AGENT_PATH,
+    CANDIDATES_DIR,
+    WORK_ROOT,
+    plan_candidate,
+    read_result,
+    slot_uid,
+)
+
+if TYPE_CHECKING:
+    import docker
+    from docker.models.containers import Container
+
+LABEL = "fixloop"
+OWNER_UID = 1000  # the image's non-root user: owns the project copy
+GRACE_SECONDS = 30.0  # beyond the test timeout, for copying and reporting
+_AGENT_SOURCE = (Path(__file__).parent / "_agent.py").read_bytes()
+_live_pools: weakref.WeakSet[SandboxPool] = weakref.WeakSet()
+
+
+def _close_live_pools() -> None:
+    for pool in list(_live_pools):
+        pool.close()
+
+
+atexit.register(_close_live_pools)
+
+
+class _Gate:
+    """Many candidates at once, or one refresh of the project copy alone."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._running = 0
+        self._exclusive = False
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._exclusive)
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._running -= 1
+                self._condition.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._condition:
+            self._condition.wait_for(lambda: not self._exclusive and self._running == 0)
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._exclusive = False
+                self._condition.notify_all()
+
+
+@dataclass
+class _Slot:
+    index: int
+    channel: ExecChannel | None = None
+
+
+@dataclass
+class _Warm:
+    """A warm container of one project: its copy of the project and its slots."""
+
+    container: Container
+    root: Path
+    fingerprint: str
+    base: str
+    uses_hypothesis: bool
+    generation: int = 0
+    slots: queue.Queue[_Slot] = field(default_factory=queue.Queue)
+    gate: _Gate = field(default_factory=_Gate)
+    refresh_lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class SandboxPool:
+    """Runs candidates' tests in warm sandbox containers; thread-safe.
+
+    `run` is what the loop calls for one candidate, `run_many` for several in parallel
+    (at most `config.parallel` at a time), `arun` from asyncio code. Close the pool (or
+    use it as a context manager) to remove its containers.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self._client: docker.DockerClient | None = None
+        self._warm: dict[tuple[Path, str], _Warm] = {}
+        self._lock = threading.RLock()
+        self._closed = False
+        self._counter = 0
+        _live_pools.add(self)
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- the API the loop calls -------------------------------------------------------
+
+    def run(
+        self,
+        project_root: Path | str,
+        changes: Mapping[str, str],
+        command: str,
+        *,
+        timeout: float | None = None,
+    ) -> CandidateResult:
+        """Run `command` on a copy of the project with `changes` (path → new text) applied.
+
+        Raises CommandRefused for a dangerous command and SandboxError when Docker or the
+        image is missing; everything that goes wrong while the tests run is in the result.
+        """
+        test_command = parse_command(command)
+        root = Path(project_root).resolve()
+        changes = _relative_changes(root, changes)
+        limit = timeout if timeout is not None else self.config.timeout_seconds
+        for attempt in (1, 2):
+            warm = self._warm_container(root)
+            try:
+                return self._run_on(warm, test_command, changes, limit)
+            except ChannelClosed as error:
+                if self._container_alive(warm) or attempt == 2:
+                    return CandidateResult((), None, 0.0, infrastructure_error=str(error))
+                self._discard(warm)  # the engine restarted or the container died: rebuild
+        raise AssertionError("unreachable")
+
+    def run_many(
+        self,
+        project_root: Path | str,
+        candidates: Sequence[Mapping[str, str]],
+        command: str,
+        *,
+        timeout: float | None = None,
+    ) -> list[CandidateResult]:
+        """Several candidates in parallel, results in the order given."""
+        parse_command(command)  # refuse before anything starts
+        workers = max(1, min(self.config.parallel, len(candidates)))
+        with ThreadPoolExecutor(max_workers=workers) as executor:
+            futures = [
+                executor.submit(self.run, project_root, changes, command, timeout=timeout)
+                for changes in candidates
+            ]
+            return [future.result() for future in futures]
+
+    async def arun(
+        self,
+        project_root: Path | str,
+        changes: Mapping[str, str],
+        command: str,
+        *,
+        timeout: float | None = None,
+    ) -> CandidateResult:
+        return await asyncio.to_thread(self.run, project_root, changes, command, timeout=timeout)
+
+    def warm_up(self, project_root: Path | str) -> None:
+        """Start the project's container now, so that the first candidate does not wait."""
+        self._warm_container(Path(project_root).resolve())
+
+    def close(self) -> None:
+        """Remove every container of this pool; safe to call twice or with Docker gone."""
+        with self._lock:
+            self._closed = True
+            warm_containers = list(self._warm.values())
+            self._warm.clear()
+        for warm in warm_containers:
+            self._remove(warm)
+        _live_pools.discard(self)
+
+    def sweep_stale(self) -> int:
+        """Remove containers that a crashed fixloop on this host left; their number."""
+        client = self._connected()
+        host = socket.gethostname()
+        removed = 0
+        for container in client.containers.list(all=True, filters={"label": LABEL}):
+            labels = container.labels
+            if labels.get("fixloop.host") != host or _pid_alive(labels.get("fixloop.pid")):
+                continue
+            try:
+                container.remove(force=True)
+                removed += 1
+            except Exception:  # noqa: BLE001 - already going away
+                continue
+        return removed
+
+    # --- containers -------------------------------------------------------------------
+
+    def _connected(self) -> docker.DockerClient:
+        with self._lock:
+            if self._client is None:
+                self._client = connect(self.config)
+                self.sweep_stale()
+            return self._client
+
+    def _warm_container(self, root: Path) -> _Warm:
+        if self._closed:
+            raise SandboxError("the sandbox pool is closed")
+        key = (root, self.config.image_ref)
+        with self._lock:
+            warm = self._warm.get(key)
+            if warm is None:
+                warm = self._start(root)
+                self._warm[key] = warm
+        self._refresh_if_changed(warm)
+        return warm
+
+    def _start(self, root: Path) -> _Warm:
+        import docker.errors
+
+        try:
+            return self._create(root)
+        except docker.errors.DockerException:
+            self._client = None  # the engine may have restarted: reconnect once
+            return self._create(root)
+
+    def _create(self, root: Path) -> _Warm:
+        client = self._connected()
+        require_image(client, self.config)
+        container = client.containers.run(
+            self.config.image_ref,
+            ["sleep", "infinity"],
+            name=self._container_name(root),
+            labels=self._labels(root),
+            **self._isolation(client),
+        )
+        snapshot = project_files.snapshot(root, self.config.excludes)
+        warm = _Warm(container, root, snapshot.fingerprint, "", False)
+        try:
+            self._copy_project(warm, snapshot)
+        except BaseException:
+            self._remove(warm)
+            raise
+        for index in range(self.config.parallel):
+            warm.slots.put(_Slot(index))
+        return warm
+
+    def _isolation(self, client: docker.DockerClient) -> dict[str, Any]:
+        """Every limit of the sandbox, as docker run options."""
+        config = self.config
+        cpus = min(config.cpus, float(client.info().get("NCPU") or config.cpus))
+        tmpfs_options = "rw,exec,nosuid,nodev"
+        return {
+            "detach": True,
+            "init": True,  # reaps the zombies that killed candidates leave
+            "network_mode": "none",
+            "mem_limit": config.memory,
+            "memswap_limit": config.memory,  # no swap: a memory bomb ends, not crawls
+            "nano_cpus": int(cpus * 1e9),
+            "pids_limit": config.pids,
+            "read_only": True,
+            "tmpfs": {
+                WORK_ROOT: f"{tmpfs_options},size={config.work_size},uid={OWNER_UID},"
+                f"gid={OWNER_UID},mode=0755",
+                "/tmp": f"{tmpfs_options},size=256m,mode=1777",
+            },
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "user": f"{OWNER_UID}:{OWNER_UID}",
+            "working_dir": WORK_ROOT,
+        }
+
+    def _labels(self, root: Path) -> dict[str, str]:
+        return {
+            LABEL: "1",
+            "fixloop.host": socket.gethostname(),
+            "fixloop.pid": str(os.getpid()),
+            "fixloop.project": str(root),
+        }
+
+    def _container_name(self, root: Path) -> str:
+        with self._lock:
+            self._counter += 1
+            counter = self._counter
+        digest = hashlib.sha256(str(root).encode()).hexdigest()[:8]
+        return f"fixloop-{digest}-{os.getpid()}-{counter}-{int(time.time())}"
+
+    def _copy_project(self, warm: _Warm, snapshot: project_files.Snapshot) -> None:
+        """Stream the project (and the agent) into a new base directory in the tmpfs."""
+        warm.generation += 1
+        base = f"base-{warm.generation}"
+        extra = {AGENT_PATH.removeprefix(f"{WORK_ROOT}/"): _AGENT_SOURCE}
+        tar = project_files.archive(snapshot, base, extra, OWNER_UID)
+        script = (
+            f"mkdir -p -m 1777 {CANDIDATES_DIR} && head -c {len(tar.data)} "
+            f"| tar -x -p --no-same-owner -C {WORK_ROOT} -f -"
+        )
+        if warm.base:
+            script += f" && rm -rf {warm.base}"
+        channel = ExecChannel(
+            self._connected(), warm.container.id, ["sh", "-c", script], user=str(OWNER_UID)
+        )
+        try:
+            channel.send(tar.data)
+            channel.read_to_end(timeout=GRACE_SECONDS)
+            code = channel.exit_code()
+        finally:
+            channel.close()
+        if code != 0:
+            stderr = channel.stderr.decode(errors="replace").strip()
+            raise SandboxError(f"cannot copy the project into the sandbox: {stderr}")
+        warm.base = f"{WORK_ROOT}/{base}"
+        warm.uses_hypothesis = tar.uses_hypothesis
+        warm.fingerprint = snapshot.fingerprint
+
+    def _refresh_if_changed(self, warm: _Warm) -> None:
+        """The user's files changed since the copy was made: copy them again."""
+        with warm.refresh_lock:
+            snapshot = project_files.snapshot(warm.root, self.config.excludes)
+            if snapshot.fingerprint == warm.fingerprint:
+                return
+            with warm.gate.exclusive():
+                self._copy_project(warm, snapshot)
+
+    def _container_alive(self, warm: _Warm) -> bool:
+        try:
+            warm.container.reload()
+        except Exception:  # noqa: BLE001 - gone, or the engine is down
+            return False
+        return bool(warm.container.status == "running")
+
+    def _discard(self, warm: _Warm) -> None:
+        with self._lock:
+            for key, known in list(self._warm.items()):
+                if known is warm:
+                    del self._warm[key]
+            self._client = None
+        self._remove(warm)
+
+    def _remove(self, warm: _Warm) -> None:
+        while not warm.slots.empty():
+            slot = warm.slots.get_nowait()
+            if slot.channel:
+                slot.channel.close()
+        try:
+            warm.container.remove(force=True)
+        except Exception:  # noqa: BLE001 - already gone, or the engine is down
+            pass
+
+    # --- candidates -------------------------------------------------------------------
+
+    def _run_on(
+        self, warm: _Warm, command: Any, changes: Mapping[str, str], timeout: float
+    ) -> CandidateResult:
+        slot = warm.slots.get()
+        try:
+            with warm.gate.shared():
+                plan = plan_candidate(
+                    command=command,
+                    changes=changes,
+                    config=self.config,
+                    project_root=warm.root,
+                    base=warm.base,
+                    slot=slot.index,
+                    timeout=timeout,
+                    uses_hypothesis=warm.uses_hypothesis
+                    or project_files.uses_hypothesis(dict(changes)),
+                )
+                channel = self._agent(warm, slot, plan.request.get("preimport", []))
+                channel.send_message(plan.request)
+                response = channel.receive_message(timeout + GRACE_SECONDS)
+            return read_result(plan, response)
+        except ChannelClosed:
+            self._reset_slot(warm, slot)
+            raise
+        finally:
+            warm.slots.put(slot)
+
+    def _agent(self, warm: _Warm, slot: _Slot, preimport: list[str]) -> ExecChannel:
+        """The slot's agent, started (and its imports warmed) on first use."""
+        if slot.channel is None:
+            uid = slot_uid(slot.index)
+            channel = ExecChannel(
+                self._connected(),
+                warm.container.id,
+                ["python3", "-B", AGENT_PATH],
+                user=f"{uid}:{uid}",
+                environment={"HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"},
+            )
+            channel.send_message({"ping": True, "preimport": preimport})
+            channel.receive_message(GRACE_SECONDS)
+            slot.channel = channel
+        return slot.channel
+
+    def _reset_slot(self, warm: _Warm, slot: _Slot) -> None:
+        """Close a slot whose agent died or hung, killing whatever is left of its uid."""
+        if slot.channel:
+            slot.channel.close()
+            slot.channel = None
+        uid = slot_uid(slot.index)
+        try:
+            warm.container.exec_run(["kill", "-9", "-1"], user=f"{uid}:{uid}")
+        except Exception:  # noqa: BLE001 - the container is gone: nothing left to kill
+            pass
+
+
+def _relative_changes(root: Path, changes: Mapping[str, str]) -> dict[str, str]:
+    """Changed files keyed by their posix path relative to the project root."""
+    relative: dict[str, str] = {}
+    for path, text in changes.items():
+        candidate = Path(path)
+        if candidate.is_absolute() and candidate.resolve().is_relative_to(root):
+            candidate = candidate.resolve().relative_to(root)
+        if candidate.is_absolute() or ".." in candidate.parts or not candidate.parts:
+            raise SandboxError(f"a changed file must be inside the project: {path!r}")
+        relative[candidate.as_posix()] = text
+    return relative
+
+
+def _pid_alive(pid: str | None) -> bool:
+    try:
+        os.kill(int(pid or ""), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True

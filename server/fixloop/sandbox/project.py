@@ -1,0 +1,117 @@
+"""The part of a project that is copied into the sandbox, as a fingerprint and as a tar."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import stat
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+_IMPORTS_HYPOTHESIS = re.compile(rb"^\s*(?:from|import)\s+hypothesis\b", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    root: Path
+    files: tuple[tuple[str, os.stat_result], ...]  # (posix path relative to root, lstat)
+
+    @property
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256()
+        for relative, info in self.files:
+            digest.update(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+        return digest.hexdigest()
+
+
+def snapshot(root: Path, excludes: tuple[str, ...]) -> Snapshot:
+    """Every file under root the sandbox needs: excluded directories and virtualenvs skipped."""
+    keep_node_modules = _declares_dependencies(root / "package.json")
+    skipped = set(excludes) - ({"node_modules"} if keep_node_modules else set())
+    files: list[tuple[str, os.stat_result]] = []
+    for directory, subdirs, names in os.walk(root):
+        subdirs[:] = sorted(
+            name
+            for name in subdirs
+            if name not in skipped and not (Path(directory, name, "pyvenv.cfg")).exists()
+        )
+        for name in sorted(names):
+            path = Path(directory, name)
+            info = path.lstat()
+            if stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode):
+                files.append((path.relative_to(root).as_posix(), info))
+    return Snapshot(root, tuple(files))
+
+
+def _declares_dependencies(package_json: Path) -> bool:
+    try:
+        manifest = json.loads(package_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and bool(
+        manifest.get("dependencies") or manifest.get("devDependencies")
+    )
+
+
+@dataclass(frozen=True)
+class Archive:
+    data: bytes
+    uses_hypothesis: bool
+
+
+def archive(project: Snapshot, prefix: str, extra: dict[str, bytes], owner_uid: int) -> Archive:
+    """A tar of the snapshot under `prefix/`, plus `extra` files; modes made group/other
+    read-only so that candidates (other uids) can read the copy but never change it."""
+    buffer = io.BytesIO()
+    uses_hypothesis = False
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        directories: set[str] = set()
+        for relative, info in project.files:
+            _add_parents(tar, f"{prefix}/{relative}", directories, owner_uid)
+            path = project.root / relative
+            entry = _entry(f"{prefix}/{relative}", owner_uid, info.st_mtime)
+            if stat.S_ISLNK(info.st_mode):
+                entry.type, entry.linkname = tarfile.SYMTYPE, os.readlink(path)
+                tar.addfile(entry)
+                continue
+            data = path.read_bytes()
+            uses_hypothesis = uses_hypothesis or (
+                relative.endswith(".py") and bool(_IMPORTS_HYPOTHESIS.search(data))
+            )
+            entry.size, entry.mode = len(data), 0o755 if info.st_mode & 0o111 else 0o644
+            tar.addfile(entry, io.BytesIO(data))
+        for name, data in extra.items():
+            _add_parents(tar, name, directories, owner_uid)
+            entry = _entry(name, owner_uid, 0)
+            entry.size, entry.mode = len(data), 0o644
+            tar.addfile(entry, io.BytesIO(data))
+    return Archive(buffer.getvalue(), uses_hypothesis)
+
+
+def _entry(name: str, owner_uid: int, mtime: float) -> tarfile.TarInfo:
+    entry = tarfile.TarInfo(name)
+    entry.uid = entry.gid = owner_uid
+    entry.mtime = int(mtime)
+    return entry
+
+
+def _add_parents(tar: tarfile.TarFile, name: str, seen: set[str], owner_uid: int) -> None:
+    parts = name.split("/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        directory = "/".join(parts[:depth])
+        if directory not in seen:
+            seen.add(directory)
+            entry = _entry(directory, owner_uid, 0)
+            entry.type, entry.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(entry)
+
+
+def uses_hypothesis(changes: dict[str, str]) -> bool:
+    return any(
+        path.endswith(".py") and _IMPORTS_HYPOTHESIS.search(text.encode())
+        for path, text in changes.items()
+    )

@@ -1,0 +1,274 @@
+"""What a candidate's test run produced, read from JUnit XML, node's TAP, or the exit code."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One traceback location; `path` is the user's file when `in_project`."""
+
+    path: str
+    line: int
+    in_project: bool
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One test: its id (a pytest node id, or file::name for node), outcome and failure."""
+
+    test_id: str
+    outcome: Outcome
+    message: str = ""
+    frames: tuple[Frame, ...] = ()
+    duration: float = 0.0
+
+
+@dataclass(frozen=True)
+class Output:
+    """The test command's output, capped: its head, error lines from the middle, its tail."""
+
+    head: str = ""
+    error_lines: tuple[str, ...] = ()
+    tail: str = ""
+    total_bytes: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.total_bytes > len(self.head.encode()) + len(self.tail.encode())
+
+    @property
+    def text(self) -> str:
+        if not self.truncated:
+            return self.head + self.tail
+        omitted = self.total_bytes - len(self.head.encode()) - len(self.tail.encode())
+        tail_lines = set(self.tail.splitlines())
+        kept = [line for line in self.error_lines if line not in tail_lines]
+        middle = "".join(f"{line}\n" for line in kept)
+        return (
+            f"{self.head}\n[... {omitted} bytes omitted, error lines kept ...]\n{middle}{self.tail}"
+        )
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    """The verdict on one candidate; `passed` is what the loop ranks on first."""
+
+    cases: tuple[CaseResult, ...]
+    exit_code: int | None
+    duration: float
+    output: Output = field(default_factory=Output)
+    timed_out: bool = False
+    out_of_memory: bool = False
+    infrastructure_error: str | None = None
+    report_format: str = "exit-code"  # "junit", "tap" or "exit-code"
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.infrastructure_error is None
+            and not self.timed_out
+            and not self.out_of_memory
+            and self.exit_code == 0
+            and not self.failures
+        )
+
+    @property
+    def failures(self) -> tuple[CaseResult, ...]:
+        bad = (Outcome.FAILED, Outcome.ERROR)
+        return tuple(case for case in self.cases if case.outcome in bad)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for case in self.cases if case.outcome == outcome)
+
+    def summary(self) -> str:
+        if self.infrastructure_error:
+            return f"sandbox error: {self.infrastructure_error}"
+        if self.timed_out:
+            return f"timed out after {self.duration:.1f} s"
+        if self.out_of_memory:
+            return "out of memory"
+        if not self.cases:
+            return f"exit code {self.exit_code}"
+        counts = ", ".join(
+            f"{self.count(outcome)} {outcome}" for outcome in Outcome if self.count(outcome)
+        )
+        return f"{counts} in {self.duration:.2f} s"
+
+
+@dataclass(frozen=True)
+class PathMap:
+    """Maps paths seen inside the container back to the user's project."""
+
+    workdir: str  # the candidate's copy inside the container
+    project_root: Path
+    cwd: str = ""  # the command's directory, relative to the project
+
+    def frame(self, path: str, line: int) -> Frame:
+        posix = PurePosixPath(path)
+        if posix.is_absolute():
+            try:
+                relative = posix.relative_to(self.workdir)
+            except ValueError:
+                return Frame(path, line, in_project=False)
+            return Frame(str(self.project_root / relative), line, in_project=True)
+        local = self.project_root / self.cwd / path
+        return Frame(str(local), line, in_project=local.exists())
+
+    def relative(self, path: str) -> str:
+        posix = PurePosixPath(path)
+        if posix.is_absolute():
+            try:
+                return str(posix.relative_to(self.workdir))
+            except ValueError:
+                return path
+        return str(PurePosixPath(self.cwd) / posix) if self.cwd else path
+
+
+_PYTEST_LOCATION = re.compile(r"^(?P<path>[^\s:\"']+\.py):(?P<line>\d+): ", re.MULTILINE)
+_NATIVE_LOCATION = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
+_JS_LOCATION = re.compile(r"(?P<path>/[^\s:()'\"]+\.(?:[cm]?js|ts)):(?P<line>\d+)(?::\d+)?")
+
+
+def extract_frames(text: str, paths: PathMap) -> tuple[Frame, ...]:
+    """Traceback locations in the order they appear, consecutive duplicates dropped."""
+    found: list[tuple[int, str, int]] = []
+    for pattern in (_PYTEST_LOCATION, _NATIVE_LOCATION, _JS_LOCATION):
+        for match in pattern.finditer(text):
+            found.append((match.start(), match["path"], int(match["line"])))
+    frames: list[Frame] = []
+    for _, path, line in sorted(found):
+        frame = paths.frame(path, line)
+        if not frames or frames[-1] != frame:
+            frames.append(frame)
+    return tuple(frames)
+
+
+def parse_junit(xml_text: str, paths: PathMap) -> tuple[CaseResult, ...]:
+    """pytest's JUnit XML (xunit1 family, which keeps each test's file) → results."""
+    root = ElementTree.fromstring(xml_text)
+    return tuple(_junit_case(case, paths) for case in root.iter("testcase"))
+
+
+def _junit_case(case: ElementTree.Element, paths: PathMap) -> CaseResult:
+    outcome, message, text = Outcome.PASSED, "", ""
+    for tag, status in (("failure", Outcome.FAILED), ("error", Outcome.ERROR)):
+        element = case.find(tag)
+        if element is not None:
+            outcome, message, text = status, element.get("message", ""), element.text or ""
+            break
+    else:
+        skipped = case.find("skipped")
+        if skipped is not None:
+            outcome, message = Outcome.SKIPPED, skipped.get("message", "")
+    frames = extract_frames(text, paths) if text else ()
+    return CaseResult(
+        test_id=_junit_test_id(case, paths),
+        outcome=outcome,
+        message=message or _last_error_line(text),
+        frames=frames,
+        duration=float(case.get("time") or 0.0),
+    )
+
+
+def _junit_test_id(case: ElementTree.Element, paths: PathMap) -> str:
+    name, classname, file = case.get("name", ""), case.get("classname", ""), case.get("file")
+    if not file:
+        return f"{classname}::{name}" if classname else name
+    module = file.removesuffix(".py").replace("/", ".")
+    inner = classname[len(module) + 1 :] if classname.startswith(module + ".") else ""
+    parts = [paths.relative(file), *filter(None, inner.split(".")), name]
+    return "::".join(parts)
+
+
+def _last_error_line(text: str) -> str:
+    lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+    return lines[-1] if lines else ""
+
+
+_TAP_SUBTEST = re.compile(r"^(?P<indent> *)# Subtest: (?P<name>.*)$")
+_TAP_RESULT = re.compile(
+    r"^(?P<indent> *)(?P<status>not ok|ok) \d+ - (?P<name>.*?)(?: # (?P<directive>SKIP|TODO)\b.*)?$"
+)
+
+
+def parse_tap(tap_text: str, paths: PathMap) -> tuple[CaseResult, ...]:
+    """node --test's TAP reporter → results; nested tests get `parent > child` names."""
+    lines = tap_text.splitlines()
+    parents: dict[int, str] = {}
+    cases: list[CaseResult] = []
+    for index, line in enumerate(lines):
+        if subtest := _TAP_SUBTEST.match(line):
+            parents[len(subtest["indent"])] = subtest["name"]
+            continue
+        result = _TAP_RESULT.match(line)
+        if not result:
+            continue
+        indent = len(result["indent"])
+        names = [parents[level] for level in sorted(parents) if level < indent]
+        fields = _tap_yaml(lines, index + 1, indent)
+        cases.append(_tap_case(result, [*names, result["name"]], fields, paths))
+        for level in [level for level in parents if level >= indent]:
+            del parents[level]
+    return tuple(cases)
+
+
+def _tap_case(
+    result: re.Match[str], names: list[str], fields: dict[str, str], paths: PathMap
+) -> CaseResult:
+    location = fields.get("location", "")
+    file = paths.relative(location.rsplit(":", 2)[0]) if location else ""
+    outcome = Outcome.PASSED if result["status"] == "ok" else Outcome.FAILED
+    if result["directive"]:
+        outcome = Outcome.SKIPPED
+    message = fields.get("error", "") if outcome == Outcome.FAILED else ""
+    frames = extract_frames(fields.get("stack", "") + "\n" + location, paths)
+    test_id = "::".join([file, " > ".join(names)]) if file else " > ".join(names)
+    duration = float(fields.get("duration_ms", "0") or 0) / 1000
+    return CaseResult(test_id, outcome, message.strip(), frames, duration)
+
+
+def _tap_yaml(lines: list[str], start: int, indent: int) -> dict[str, str]:
+    """The small YAML block node writes after a result: `key: value` and `key: |-` blocks."""
+    pad = " " * (indent + 2)
+    if start >= len(lines) or lines[start] != pad + "---":
+        return {}
+    fields: dict[str, str] = {}
+    key = ""
+    for line in lines[start + 1 :]:
+        if line == pad + "...":
+            break
+        if line.startswith(pad + "  ") and key:
+            fields[key] += line[len(pad) + 2 :] + "\n"
+            continue
+        name, _, value = line[len(pad) :].partition(": ")
+        key, value = name.strip(), value.strip()
+        fields[key] = "" if value in ("|-", "|", ">-") else value.strip("'\"")
+    return fields
+
+
+def trim_text(text: str, cap: int) -> str:
+    """Head, error lines and tail of `text` in about `cap` characters (for prompts)."""
+    if len(text) <= cap:
+        return text
+    head, tail = text[: cap // 2], text[-(cap // 4) :]
+    middle = text[cap // 2 : -(cap // 4)]
+    errors = [line for line in middle.splitlines() if _ERROR_LINE.search(line)]
+    kept = "\n".join(errors)[: cap // 4]
+    omitted = len(middle)
+    return f"{head}\n[... {omitted} characters omitted, error lines kept ...]\n{kept}\n{tail}"
+
+
+_ERROR_LINE = re.compile(r"error|exception|traceback|fail|assert", re.IGNORECASE)

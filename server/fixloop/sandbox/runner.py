@@ -1,0 +1,140 @@
+"""One candidate: the request the in-container agent runs, and the result read back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from fixloop.sandbox.commands import CommandKind, TestCommand
+from fixloop.sandbox.config import SandboxConfig
+from fixloop.sandbox.results import CandidateResult, Output, PathMap, parse_junit, parse_tap
+
+WORK_ROOT = "/work"
+AGENT_PATH = f"{WORK_ROOT}/.fixloop/agent.py"
+CANDIDATES_DIR = f"{WORK_ROOT}/c"
+SLOT_UID_BASE = 20000  # candidates of slot i run as uid 20000 + i (see _agent.py)
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+HYPOTHESIS_PLUGIN = "hypothesis.extra.pytestplugin"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to send to a slot's agent for one candidate, and how to read the answer."""
+
+    request: dict[str, Any]
+    paths: PathMap
+    kind: CommandKind
+
+
+def slot_uid(slot: int) -> int:
+    return SLOT_UID_BASE + slot
+
+
+def plan_candidate(
+    *,
+    command: TestCommand,
+    changes: Mapping[str, str],
+    config: SandboxConfig,
+    project_root: Path,
+    base: str,
+    slot: int,
+    timeout: float,
+    uses_hypothesis: bool,
+) -> Plan:
+    workdir = f"{CANDIDATES_DIR}/{slot}"
+    scratch = f"/tmp/fixloop-{slot}"
+    report = f"{scratch}/report"
+    request: dict[str, Any] = {
+        "base": base,
+        "workdir": workdir,
+        "scratch": scratch,
+        "files": dict(changes),
+        "env": _environment(command, config, scratch),
+        "timeout": timeout,
+        "nproc": config.candidate_pids,
+        "output_cap": config.output_cap_bytes,
+        "report": report if command.kind != CommandKind.OTHER else None,
+    }
+    if command.kind == CommandKind.PYTEST:
+        args = _pytest_args(command, config, report, uses_hypothesis)
+        if config.pytest_forkserver:
+            request["pytest_args"] = args
+            request["preimport"] = ["pytest", *([HYPOTHESIS_PLUGIN] if uses_hypothesis else [])]
+        else:
+            request["argv"] = ["python3", "-B", "-m", "pytest", *args]
+    elif command.kind == CommandKind.NODE:
+        request["argv"] = _node_argv(command, report)
+    else:
+        request["argv"] = list(command.argv)
+    return Plan(request, PathMap(workdir, project_root), command.kind)
+
+
+def _environment(command: TestCommand, config: SandboxConfig, scratch: str) -> dict[str, str]:
+    env = {
+        "PATH": PATH,
+        "HOME": scratch,
+        "TMPDIR": scratch,
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",  # a stale .pyc must never stand in for a candidate
+        "PYTHONUNBUFFERED": "1",
+        "CI": "1",
+    }
+    if command.kind == CommandKind.PYTEST and not config.pytest_autoload_plugins:
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    env.update(dict(command.env))
+    return env
+
+
+def _pytest_args(
+    command: TestCommand, config: SandboxConfig, report: str, uses_hypothesis: bool
+) -> list[str]:
+    args = [*command.args, "-p", "no:cacheprovider", "-o", "junit_family=xunit1"]
+    args.append(f"--junitxml={report}")
+    if uses_hypothesis and not config.pytest_autoload_plugins:
+        args += ["-p", HYPOTHESIS_PLUGIN]  # what auto-loading would have done for it
+    return args
+
+
+def _node_argv(command: TestCommand, report: str) -> list[str]:
+    # TAP to a file for the results, the readable spec reporter on stdout for people.
+    reporters = [
+        "--test-reporter=tap",
+        f"--test-reporter-destination={report}",
+        "--test-reporter=spec",
+        "--test-reporter-destination=stdout",
+    ]
+    return ["node", "--test", *reporters, *command.args]
+
+
+def read_result(plan: Plan, response: Mapping[str, Any]) -> CandidateResult:
+    if error := response.get("infrastructure_error"):
+        return CandidateResult((), None, 0.0, infrastructure_error=str(error))
+    raw_output = response.get("output") or {}
+    output = Output(
+        head=raw_output.get("head", ""),
+        error_lines=tuple(raw_output.get("error_lines", ())),
+        tail=raw_output.get("tail", ""),
+        total_bytes=int(raw_output.get("total_bytes", 0)),
+    )
+    cases, report_format = (), "exit-code"
+    report = response.get("report")
+    if report and not response.get("timed_out"):
+        try:
+            if plan.kind == CommandKind.PYTEST:
+                cases, report_format = parse_junit(report, plan.paths), "junit"
+            elif plan.kind == CommandKind.NODE:
+                cases, report_format = parse_tap(report, plan.paths), "tap"
+        except ParseError:
+            pass  # a report cut short by a crash: the exit code still says what happened
+    return CandidateResult(
+        cases=cases,
+        exit_code=response.get("exit_code"),
+        duration=float(response.get("duration", 0.0)),
+        output=output,
+        timed_out=bool(response.get("timed_out")),
+        out_of_memory=bool(response.get("out_of_memory")),
+        report_format=report_format,
+    )
