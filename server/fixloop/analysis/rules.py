@@ -103,9 +103,10 @@ class _CompiledRules:
 def _compiled(language: str) -> _CompiledRules | None:
     from tree_sitter import Query
 
-    from fixloop.analysis.languages import language_for
+    from fixloop.analysis.languages import LANGUAGES
 
-    spec = language_for(language_id=language)
+    # By the spec's name (what callers pass), not the editor's id: "tsx" is not an id.
+    spec = next((spec for spec in LANGUAGES if spec.name == language), None)
     rules: list[Rule] = []
     patterns: list[str] = []
     if spec is None:

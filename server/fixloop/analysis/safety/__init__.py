@@ -1,0 +1,37 @@
+"""Safety rules (Bandit-style checks and secret scanning), registered on import.
+
+Codes are stable: configuration, suppressions and memory refer to them.
+
+===== ============================================================ ======== =====================
+code  what                                                         severity quick fix
+===== ============================================================ ======== =====================
+FL101 eval / exec / compile on a non-literal (Python)              warning  -
+FL102 subprocess run/call/Popen/check_* with shell=True;           warning  literal command, no
+      subprocess.getoutput / getstatusoutput                                shell syntax: argument
+                                                                            list, shell=True gone
+FL103 os.system / os.popen                                         warning  -
+FL104 pickle / cPickle / marshal / dill: load, loads, Unpickler    warning  -
+FL105 tempfile.mktemp (and a bare mktemp)                          warning  - (mkstemp differs)
+FL106 yaml.load / load_all / unsafe_load without a safe loader     warning  yaml.safe_load(_all),
+                                                                            unsafe Loader= dropped
+FL201 eval(non-literal), also window./globalThis.eval (JS/TS)      warning  -
+FL202 new Function(...) / Function(...) with a non-literal arg     warning  -
+FL203 child_process exec / execSync with a built command           warning  -
+FL204 innerHTML / outerHTML (=, +=), insertAdjacentHTML,           warning  -
+      document.write(ln) with a non-literal value
+FL301 cloud access key: AWS AKIA/ASIA..., Google API key AIza...   error    -
+FL302 private key block (BEGIN ... PRIVATE KEY + key data)         error    -
+FL303 token with a known prefix: GitHub, Slack, Stripe, OpenAI,    error    -
+      GitLab, npm, PyPI, Hugging Face, SendGrid, Google OAuth
+FL304 high-entropy string given to a secret-sounding name          warning  -
+      (variable, attribute, key, keyword argument, default, field)
+===== ============================================================ ======== =====================
+
+FL1xx apply to Python, FL2xx to JavaScript, TypeScript and TSX, FL3xx to all four (FL301 to
+FL303 in strings and comments, FL304 in assignments). Every rule decides from the matched
+nodes alone, so that it can run on the edited region only.
+"""
+
+from fixloop.analysis.safety import javascript_rules, python_rules, secrets
+
+__all__ = ["javascript_rules", "python_rules", "secrets"]
