@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from fixloop.analysis.findings import Finding, Fix, Group, Severity, TextEdit
 from fixloop.analysis.rules import Match, Rule, register
 from fixloop.analysis.safety._common import (
+    arguments,
     is_python_literal,
     keyword,
     positional,
@@ -282,7 +283,7 @@ def _check_yaml_load(rule: Rule, match: Match) -> Iterator[Finding]:
 
 def _yaml_fix(match: Match, args: Node, name: Node, loader: Node | None) -> Fix | None:
     safe = _SAFE_NAMES.get(match.text(name))
-    if safe is None or len(positional(args)) + (loader is not None) > 2:
+    if safe is None or not positional(args) or len(arguments(args)) != 1 + (loader is not None):
         return None  # unsafe_load is explicit; extra arguments safe_load would not take
     edits = [TextEdit(Span(name.start_byte, name.end_byte), safe)]
     if loader is not None:
