@@ -12,6 +12,8 @@ files, the command (argv, or pytest arguments to run in a forked child of this a
 warm process) and the limits; the response carries the exit status and trimmed output.
 """
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -24,9 +26,16 @@ import sys
 import time
 
 ERROR_LINE = re.compile(rb"error|exception|traceback|fail|assert|panic|killed", re.IGNORECASE)
+# Substrings of ERROR_LINE's words: `in` on bytes is far faster than the regex on a flood.
+ERROR_HINTS = (b"rror", b"RROR", b"xception", b"raceback", b"ail", b"AIL", b"ssert", b"anic")
 OOM_FILES = ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events")
 REPORT_CAP = 8 * 1024 * 1024
 PROTOCOL_FDS: list[int] = []  # closed in every child: tests must not reach the protocol
+
+
+def has_error_hint(chunk: bytes) -> bool:
+    """A fast pre-filter (substring search) before the regex runs line by line."""
+    return any(hint in chunk for hint in ERROR_HINTS)
 
 
 class CappedOutput:
@@ -60,7 +69,7 @@ class CappedOutput:
         chunk = self.partial + data
         cut = chunk.rfind(b"\n")
         self.partial = chunk[cut + 1 :][-4096:] if cut >= 0 else chunk[-4096:]
-        if cut < 0 or self.errors_size >= self.errors_cap or not ERROR_LINE.search(chunk):
+        if cut < 0 or self.errors_size >= self.errors_cap or not has_error_hint(chunk):
             return
         for line in chunk[:cut].split(b"\n"):
             if ERROR_LINE.search(line) and self.errors_size < self.errors_cap:
@@ -117,10 +126,8 @@ def oom_kills() -> int:
 
 def kill_my_processes() -> None:
     """SIGKILL every process of this uid but this one: the candidate's whole tree."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(-1, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def remove_tree(path: str) -> None:
@@ -215,7 +222,7 @@ def supervise(pid: int, read_end: int, output: CappedOutput, deadline: float) ->
             break
         ready, _, _ = select.select([read_end], [], [], min(0.05, deadline - now))
         if ready:
-            data = os.read(read_end, 1 << 16)
+            data = os.read(read_end, 1 << 20)
             if data:
                 output.feed(data)
             else:
@@ -252,6 +259,8 @@ def handle(request: dict[str, object]) -> dict[str, object]:
     output = CappedOutput(int(str(request["output_cap"])))
     oom_before = oom_kills()
     read_end, write_end = os.pipe()
+    with contextlib.suppress(OSError):  # fewer, larger reads when a test floods its output
+        fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, 1 << 20)
     pid = os.fork()
     if pid == 0:
         os.close(read_end)

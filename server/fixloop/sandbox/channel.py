@@ -8,6 +8,7 @@ no TTY); this class undoes that.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
@@ -36,18 +37,21 @@ class ExecChannel:
         environment: Mapping[str, str] | None = None,
     ) -> None:
         self.api = client.api
-        created = self.api.exec_create(
-            container_id,
-            list(argv),
-            stdin=True,
-            stdout=True,
-            stderr=True,
-            user=user,
-            environment=dict(environment or {}),
-            workdir="/work",
-        )
-        self.exec_id: str = created["Id"]
-        self._raw = self.api.exec_start(self.exec_id, socket=True)
+        try:
+            created = self.api.exec_create(
+                container_id,
+                list(argv),
+                stdin=True,
+                stdout=True,
+                stderr=True,
+                user=user,
+                environment=dict(environment or {}),
+                workdir="/work",
+            )
+            self.exec_id: str = created["Id"]
+            self._raw = self.api.exec_start(self.exec_id, socket=True)
+        except Exception as error:
+            raise ChannelClosed(f"cannot start a process in the sandbox: {error}") from error
         self._sock: socket.socket = getattr(self._raw, "_sock", self._raw)
         self._stdout = bytearray()
         self.stderr = bytearray()
@@ -85,10 +89,8 @@ class ExecChannel:
 
     def close(self) -> None:
         for closable in (self._sock, self._raw):
-            try:
+            with contextlib.suppress(OSError):
                 closable.close()
-            except OSError:
-                pass
 
     def _read_stdout(self, size: int, timeout: float) -> bytes:
         while len(self._stdout) < size:

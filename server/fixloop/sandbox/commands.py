@@ -111,8 +111,16 @@ def _check_simple(command: str, argv: list[str]) -> str:
         raise CommandRefused(command, "it kills every process")
     if program in _SHELLS and "-c" in argv[1:-1]:
         inner = argv[argv.index("-c") + 1]
-        check_tokens(inner, _tokens(inner))
+        _check_inner(command, inner)
     return program
+
+
+def _check_inner(command: str, inner: str) -> None:
+    """Check the script of `sh -c SCRIPT`, naming the whole command when refusing it."""
+    try:
+        check_tokens(inner, _tokens(inner))
+    except CommandRefused as refused:
+        raise CommandRefused(command, refused.reason) from refused
 
 
 def _removes_outside_project(args: list[str]) -> bool:

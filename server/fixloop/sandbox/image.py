@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 # image with another revision label is rebuilt by `fixloop sandbox build`.
 IMAGE_REVISION = "1"
 REVISION_LABEL = "fixloop.sandbox.revision"
-BUILD_HINT = "build it with `fixloop sandbox build --offline` (or without --offline where a registry is reachable)"
+BUILD_HINT = (
+    "build it with `fixloop sandbox build --offline` "
+    "(or without --offline where a registry is reachable)"
+)
 
 
 class ImageState(StrEnum):

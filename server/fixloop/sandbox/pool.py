@@ -20,11 +20,12 @@ import time
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fixloop.sandbox import _node_reporter
 from fixloop.sandbox import project as project_files
 from fixloop.sandbox.channel import ChannelClosed, ExecChannel
 from fixloop.sandbox.commands import parse_command
@@ -36,6 +37,7 @@ from fixloop.sandbox.results import CandidateResult
 from fixloop.sandbox.runner import (
     AGENT_PATH,
     CANDIDATES_DIR,
+    NODE_REPORTER_PATH,
     WORK_ROOT,
     plan_candidate,
     read_result,
@@ -221,7 +223,7 @@ class SandboxPool:
             try:
                 container.remove(force=True)
                 removed += 1
-            except Exception:  # noqa: BLE001 - already going away
+            except Exception:
                 continue
         return removed
 
@@ -320,7 +322,10 @@ class SandboxPool:
         """Stream the project (and the agent) into a new base directory in the tmpfs."""
         warm.generation += 1
         base = f"base-{warm.generation}"
-        extra = {AGENT_PATH.removeprefix(f"{WORK_ROOT}/"): _AGENT_SOURCE}
+        extra = {
+            AGENT_PATH.removeprefix(f"{WORK_ROOT}/"): _AGENT_SOURCE,
+            NODE_REPORTER_PATH.removeprefix(f"{WORK_ROOT}/"): _node_reporter.SOURCE.encode(),
+        }
         tar = project_files.archive(snapshot, base, extra, OWNER_UID)
         script = (
             f"mkdir -p -m 1777 {CANDIDATES_DIR} && head -c {len(tar.data)} "
@@ -356,7 +361,7 @@ class SandboxPool:
     def _container_alive(self, warm: _Warm) -> bool:
         try:
             warm.container.reload()
-        except Exception:  # noqa: BLE001 - gone, or the engine is down
+        except Exception:
             return False
         return bool(warm.container.status == "running")
 
@@ -373,10 +378,8 @@ class SandboxPool:
             slot = warm.slots.get_nowait()
             if slot.channel:
                 slot.channel.close()
-        try:
+        with suppress(Exception):
             warm.container.remove(force=True)
-        except Exception:  # noqa: BLE001 - already gone, or the engine is down
-            pass
 
     # --- candidates -------------------------------------------------------------------
 
@@ -429,10 +432,8 @@ class SandboxPool:
             slot.channel.close()
             slot.channel = None
         uid = slot_uid(slot.index)
-        try:
+        with suppress(Exception):
             warm.container.exec_run(["kill", "-9", "-1"], user=f"{uid}:{uid}")
-        except Exception:  # noqa: BLE001 - the container is gone: nothing left to kill
-            pass
 
 
 def _relative_changes(root: Path, changes: Mapping[str, str]) -> dict[str, str]:

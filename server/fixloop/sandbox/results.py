@@ -1,7 +1,8 @@
-"""What a candidate's test run produced, read from JUnit XML, node's TAP, or the exit code."""
+"""What a candidate's test run produced: from JUnit XML, node's test events, or the exit code."""
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ class CandidateResult:
     timed_out: bool = False
     out_of_memory: bool = False
     infrastructure_error: str | None = None
-    report_format: str = "exit-code"  # "junit", "tap" or "exit-code"
+    report_format: str = "exit-code"  # "junit", "node" or "exit-code"
 
     @property
     def passed(self) -> bool:
@@ -126,6 +127,10 @@ class PathMap:
             return Frame(str(self.project_root / relative), line, in_project=True)
         local = self.project_root / self.cwd / path
         return Frame(str(local), line, in_project=local.exists())
+
+    def user_paths(self, text: str) -> str:
+        """`text` with the container's paths of the candidate's copy made the user's."""
+        return text.replace(f"{self.workdir}/", f"{self.project_root}/")
 
     def relative(self, path: str) -> str:
         posix = PurePosixPath(path)
@@ -198,65 +203,32 @@ def _last_error_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-_TAP_SUBTEST = re.compile(r"^(?P<indent> *)# Subtest: (?P<name>.*)$")
-_TAP_RESULT = re.compile(
-    r"^(?P<indent> *)(?P<status>not ok|ok) \d+ - (?P<name>.*?)(?: # (?P<directive>SKIP|TODO)\b.*)?$"
-)
+def parse_node_events(report: str, paths: PathMap) -> tuple[CaseResult, ...]:
+    """The JSON lines of fixloop's node --test reporter (_node_reporter.py) → results.
 
-
-def parse_tap(tap_text: str, paths: PathMap) -> tuple[CaseResult, ...]:
-    """node --test's TAP reporter → results; nested tests get `parent > child` names."""
-    lines = tap_text.splitlines()
-    parents: dict[int, str] = {}
+    A test's id is its file and its parents' names (`test/a.test.js::group > inner`),
+    the same whatever its outcome.
+    """
     cases: list[CaseResult] = []
-    for index, line in enumerate(lines):
-        if subtest := _TAP_SUBTEST.match(line):
-            parents[len(subtest["indent"])] = subtest["name"]
-            continue
-        result = _TAP_RESULT.match(line)
-        if not result:
-            continue
-        indent = len(result["indent"])
-        names = [parents[level] for level in sorted(parents) if level < indent]
-        fields = _tap_yaml(lines, index + 1, indent)
-        cases.append(_tap_case(result, [*names, result["name"]], fields, paths))
-        for level in [level for level in parents if level >= indent]:
-            del parents[level]
+    for line in report.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue  # a line cut short when the run was killed
+        file = paths.relative(str(event.get("file", "")))
+        names = " > ".join(str(name) for name in event.get("names", []))
+        stack = str(event.get("stack", ""))
+        frames = extract_frames(stack, paths) if stack else ()
+        cases.append(
+            CaseResult(
+                test_id=f"{file}::{names}" if file else names,
+                outcome=Outcome(event.get("outcome", "failed")),
+                message=str(event.get("message", "")),
+                frames=frames,
+                duration=float(event.get("duration_ms", 0)) / 1000,
+            )
+        )
     return tuple(cases)
-
-
-def _tap_case(
-    result: re.Match[str], names: list[str], fields: dict[str, str], paths: PathMap
-) -> CaseResult:
-    location = fields.get("location", "")
-    file = paths.relative(location.rsplit(":", 2)[0]) if location else ""
-    outcome = Outcome.PASSED if result["status"] == "ok" else Outcome.FAILED
-    if result["directive"]:
-        outcome = Outcome.SKIPPED
-    message = fields.get("error", "") if outcome == Outcome.FAILED else ""
-    frames = extract_frames(fields.get("stack", "") + "\n" + location, paths)
-    test_id = "::".join([file, " > ".join(names)]) if file else " > ".join(names)
-    duration = float(fields.get("duration_ms", "0") or 0) / 1000
-    return CaseResult(test_id, outcome, message.strip(), frames, duration)
-
-
-def _tap_yaml(lines: list[str], start: int, indent: int) -> dict[str, str]:
-    """The small YAML block node writes after a result: `key: value` and `key: |-` blocks."""
-    pad = " " * (indent + 2)
-    if start >= len(lines) or lines[start] != pad + "---":
-        return {}
-    fields: dict[str, str] = {}
-    key = ""
-    for line in lines[start + 1 :]:
-        if line == pad + "...":
-            break
-        if line.startswith(pad + "  ") and key:
-            fields[key] += line[len(pad) + 2 :] + "\n"
-            continue
-        name, _, value = line[len(pad) :].partition(": ")
-        key, value = name.strip(), value.strip()
-        fields[key] = "" if value in ("|-", "|", ">-") else value.strip("'\"")
-    return fields
 
 
 def trim_text(text: str, cap: int) -> str:

@@ -10,10 +10,18 @@ from xml.etree.ElementTree import ParseError
 
 from fixloop.sandbox.commands import CommandKind, TestCommand
 from fixloop.sandbox.config import SandboxConfig
-from fixloop.sandbox.results import CandidateResult, Output, PathMap, parse_junit, parse_tap
+from fixloop.sandbox.results import (
+    CandidateResult,
+    CaseResult,
+    Output,
+    PathMap,
+    parse_junit,
+    parse_node_events,
+)
 
 WORK_ROOT = "/work"
 AGENT_PATH = f"{WORK_ROOT}/.fixloop/agent.py"
+NODE_REPORTER_PATH = f"{WORK_ROOT}/.fixloop/node-reporter.mjs"
 CANDIDATES_DIR = f"{WORK_ROOT}/c"
 SLOT_UID_BASE = 20000  # candidates of slot i run as uid 20000 + i (see _agent.py)
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -99,9 +107,9 @@ def _pytest_args(
 
 
 def _node_argv(command: TestCommand, report: str) -> list[str]:
-    # TAP to a file for the results, the readable spec reporter on stdout for people.
+    # Test events to a file for the results, the readable spec reporter on stdout for people.
     reporters = [
-        "--test-reporter=tap",
+        f"--test-reporter={NODE_REPORTER_PATH}",
         f"--test-reporter-destination={report}",
         "--test-reporter=spec",
         "--test-reporter-destination=stdout",
@@ -113,20 +121,22 @@ def read_result(plan: Plan, response: Mapping[str, Any]) -> CandidateResult:
     if error := response.get("infrastructure_error"):
         return CandidateResult((), None, 0.0, infrastructure_error=str(error))
     raw_output = response.get("output") or {}
+    user_paths = plan.paths.user_paths
     output = Output(
-        head=raw_output.get("head", ""),
-        error_lines=tuple(raw_output.get("error_lines", ())),
-        tail=raw_output.get("tail", ""),
+        head=user_paths(raw_output.get("head", "")),
+        error_lines=tuple(user_paths(line) for line in raw_output.get("error_lines", ())),
+        tail=user_paths(raw_output.get("tail", "")),
         total_bytes=int(raw_output.get("total_bytes", 0)),
     )
-    cases, report_format = (), "exit-code"
+    cases: tuple[CaseResult, ...] = ()
+    report_format = "exit-code"
     report = response.get("report")
     if report and not response.get("timed_out"):
         try:
             if plan.kind == CommandKind.PYTEST:
                 cases, report_format = parse_junit(report, plan.paths), "junit"
             elif plan.kind == CommandKind.NODE:
-                cases, report_format = parse_tap(report, plan.paths), "tap"
+                cases, report_format = parse_node_events(report, plan.paths), "node"
         except ParseError:
             pass  # a report cut short by a crash: the exit code still says what happened
     return CandidateResult(

@@ -1,0 +1,87 @@
+"""`fixloop sandbox build [--offline]` and `fixloop sandbox doctor`."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fixloop.sandbox.config import SandboxConfig
+from fixloop.sandbox.errors import DockerUnavailable, SandboxError
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("sandbox", help="build and check the Docker sandbox")
+    actions = parser.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
+    build = actions.add_parser("build", help="build the sandbox image (reused when current)")
+    build.add_argument(
+        "--offline",
+        action="store_true",
+        help="no registry: debootstrap Debian from the apt mirror, then docker import",
+    )
+    build.add_argument("--force", action="store_true", help="build even if the image is current")
+    build.set_defaults(handler=run_build)
+    doctor = actions.add_parser(
+        "doctor", help="check the engine, the image, and that every limit is enforced"
+    )
+    doctor.set_defaults(handler=run_doctor)
+    for action in (build, doctor):
+        action.add_argument("--image", help="image name (default: fixloop-sandbox)")
+        action.add_argument("--tag", help="image tag (default: latest)")
+
+
+def sandbox_config(args: argparse.Namespace) -> SandboxConfig:
+    """The project's sandbox settings, with --image / --tag on top."""
+    config = SandboxConfig()
+    try:
+        from fixloop.config import load_settings
+
+        configured = getattr(load_settings(Path.cwd()), "sandbox", None)
+        if isinstance(configured, SandboxConfig):
+            config = configured
+    except ImportError:
+        pass
+    overrides = {name: getattr(args, name) for name in ("image", "tag") if getattr(args, name)}
+    return dataclasses.replace(config, **overrides)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from fixloop.sandbox.engine import connect
+    from fixloop.sandbox.image import build_image
+
+    config = sandbox_config(args)
+    try:
+        client = connect(config)
+        built = build_image(client, config, offline=args.offline, force=args.force)
+    except DockerUnavailable as error:
+        print(f"fixloop sandbox: {error}", file=sys.stderr)
+        return 2
+    except SandboxError as error:
+        print(f"fixloop sandbox: {error}", file=sys.stderr)
+        return 1
+    verb = "built" if built else "reused the current image"
+    print(f"fixloop sandbox: {verb} {config.image_ref}")
+    return 0
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    from fixloop.sandbox.doctor import run_doctor as checks_for
+
+    checks = checks_for(sandbox_config(args))
+    for check in checks:
+        print(check.line())
+    return 0 if all(check.ok for check in checks) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run as `python -m fixloop.cli.sandbox_cmd ACTION` (used by scripts/ensure-docker.sh)."""
+    parser = argparse.ArgumentParser(prog="fixloop")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["sandbox", *(sys.argv[1:] if argv is None else argv)])
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
