@@ -181,9 +181,19 @@ OS_SYSTEM = Rule(
 # --- FL104 pickle / marshal -----------------------------------------------------------
 
 
+def _is_round_trip(match: Match, args: Node | None) -> bool:
+    """`pickle.loads(pickle.dumps(x))`: the data was made right here (a common test idiom)."""
+    given = positional(args) if args is not None else []
+    if not given or given[0].type != "call":
+        return False
+    function = given[0].child_by_field_name("function")
+    attribute = function.child_by_field_name("attribute") if function is not None else None
+    return attribute is not None and match.text(attribute) == "dumps"
+
+
 def _check_pickle(rule: Rule, match: Match) -> Iterator[Finding]:
     call = match.node("call")
-    if call is not None:
+    if call is not None and not _is_round_trip(match, match.node("args")):
         name = f"{_text(match, match.node('module'))}.{_text(match, match.node('fn'))}"
         yield rule.finding(call, f"`{name}` can run arbitrary code from the data it reads")
 
@@ -195,7 +205,9 @@ PICKLE = Rule(
     severity=Severity.WARNING,
     languages=PYTHON,
     query="""
-((call function: (attribute object: (identifier) @module attribute: (identifier) @fn)) @call
+((call
+   function: (attribute object: (identifier) @module attribute: (identifier) @fn)
+   arguments: (argument_list) @args) @call
  (#any-of? @module "pickle" "cPickle" "_pickle" "marshal" "dill" "cloudpickle")
  (#any-of? @fn "load" "loads" "Unpickler"))
 """,

@@ -230,9 +230,9 @@ def _classes(text: str) -> int:
 def looks_random(value: str, password: bool = False) -> bool:
     """Is the value of a secret-sounding name a real-looking secret?
 
-    Long values need high entropy and digits among letters (words such as
-    `TOKEN_EXPIRED_ERROR` have neither); hex needs 20 characters; a password may be
-    shorter (8) when it mixes three kinds of characters.
+    Long values (16+) need high entropy and digits among letters (words such as
+    `TOKEN_EXPIRED_ERROR` or `waitForTaskToken` have none); hex needs 20 characters; a
+    password may be shorter (8) when it mixes three kinds of characters.
     """
     scheme = _AUTH_SCHEME.fullmatch(value)
     if scheme:
@@ -242,10 +242,9 @@ def looks_random(value: str, password: bool = False) -> bool:
     size, entropy = len(value), shannon_entropy(value)
     if _HEX.fullmatch(value):
         return size >= 20 and entropy >= 3.0
-    if size >= 16:
+    if size >= 16:  # digits among letters: camelCase words (`waitForTaskToken`) have none
         has_digit = any(c.isdigit() for c in value)
-        mixed_case = value.isalnum() and _classes(value) >= 2
-        return entropy >= 3.5 and (has_digit or mixed_case) and any(c.isalpha() for c in value)
+        return entropy >= 3.5 and has_digit and any(c.isalpha() for c in value)
     return password and size >= 8 and _classes(value) >= 3 and entropy >= 2.5
 
 
