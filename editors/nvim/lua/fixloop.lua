@@ -1,0 +1,110 @@
+-- fixloop for Neovim's built-in LSP client, on Neovim 0.7 and later.
+--
+--   require("fixloop").setup({
+--     cmd = { "fixloop", "lsp", "--stdio" },
+--     settings = { fixloop = { diagnostics = { groups = { "syntax", "safety" } } } },
+--   })
+--
+-- One client per project root (the nearest directory holding one of `root_markers`, else the
+-- file's own directory), attached to every buffer of `filetypes` under that root.
+
+local M = {}
+
+local defaults = {
+  cmd = { "fixloop", "lsp", "--stdio" },
+  -- The whole settings object: the server reads its `fixloop` section.
+  settings = {},
+  filetypes = { "python", "javascript", "typescript", "typescriptreact" },
+  root_markers = { "pyproject.toml", "package.json", ".git" },
+}
+
+-- Neovim 0.7 only: client ids by root directory (0.8+ `vim.lsp.start` reuses by itself).
+local client_id_by_root = {}
+
+local function find_root(path, markers)
+  local dir = vim.fn.fnamemodify(path, ":p:h")
+  while true do
+    for _, marker in ipairs(markers) do
+      if vim.loop.fs_stat(dir .. "/" .. marker) then
+        return dir
+      end
+    end
+    local parent = vim.fn.fnamemodify(dir, ":h")
+    if parent == dir then
+      return nil
+    end
+    dir = parent
+  end
+end
+
+-- Neovim's default handler asks with `inputlist()`, which waits forever when there is no UI
+-- (headless, CI): answer "no choice" there instead of hanging the server's request.
+local function show_message_request(err, result, ctx, config)
+  if #vim.api.nvim_list_uis() == 0 then
+    return vim.NIL
+  end
+  return vim.lsp.handlers["window/showMessageRequest"](err, result, ctx, config)
+end
+
+-- Neovim 0.8+ sends `settings` with workspace/didChangeConfiguration after `initialize`;
+-- 0.7 leaves that to `on_init`, and declares no workspace/configuration either, so without
+-- this push the server would never see them.
+local function push_settings(client)
+  if next(client.config.settings or {}) ~= nil then
+    client.notify("workspace/didChangeConfiguration", { settings = client.config.settings })
+  end
+end
+
+local function start_with_0_7(bufnr, config)
+  local client_id = client_id_by_root[config.root_dir]
+  local client = client_id and vim.lsp.get_client_by_id(client_id)
+  if client == nil or client.is_stopped() then
+    config.on_init = push_settings
+    client_id = vim.lsp.start_client(config)
+    client_id_by_root[config.root_dir] = client_id
+  end
+  if client_id then
+    vim.lsp.buf_attach_client(bufnr, client_id)
+  end
+  return client_id
+end
+
+--- Starts (or reuses) the fixloop client for a buffer; returns the client id, or nil.
+function M.attach(bufnr, opts)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local path = vim.api.nvim_buf_get_name(bufnr)
+  if path == "" or vim.bo[bufnr].buftype ~= "" then
+    return nil -- scratch and special buffers have no file for a root
+  end
+  local config = {
+    name = "fixloop",
+    cmd = opts.cmd,
+    root_dir = find_root(path, opts.root_markers) or vim.fn.fnamemodify(path, ":p:h"),
+    settings = opts.settings,
+    handlers = { ["window/showMessageRequest"] = show_message_request },
+  }
+  if vim.lsp.start ~= nil then
+    return vim.lsp.start(config, { bufnr = bufnr })
+  end
+  return start_with_0_7(bufnr, config)
+end
+
+function M.setup(user_opts)
+  local opts = vim.tbl_deep_extend("force", {}, defaults, user_opts or {})
+  local group = vim.api.nvim_create_augroup("fixloop", { clear = true })
+  vim.api.nvim_create_autocmd("FileType", {
+    group = group,
+    pattern = opts.filetypes,
+    callback = function(event)
+      M.attach(event.buf, opts)
+    end,
+  })
+  -- Buffers already open when setup runs (e.g. `nvim file.py` with setup in a later script).
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) and vim.tbl_contains(opts.filetypes, vim.bo[bufnr].filetype) then
+      M.attach(bufnr, opts)
+    end
+  end
+end
+
+return M
