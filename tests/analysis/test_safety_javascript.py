@@ -135,3 +135,15 @@ export function View({ html }: { html: string }) {
 }
 """
     assert [f.code for f in scan(source, "tsx", codes="FL2")] == ["FL204"]
+
+
+@pytest.mark.parametrize("language", ["javascript", "tsx"])
+def test_dangerously_set_inner_html(scan, text_of, language):
+    source = "const v = <div dangerouslySetInnerHTML={{ __html: post.body }} />;"
+    findings = scan(source, language, codes="FL2")
+    assert [(f.code, text_of(source, f)) for f in findings] == [
+        ("FL204", "dangerouslySetInnerHTML={{ __html: post.body }}")
+    ]
+    assert "dangerouslySetInnerHTML" in findings[0].message
+    constant = 'const v = <div dangerouslySetInnerHTML={{ __html: "<br/>" }} />;'
+    assert scan(constant, language, codes="FL2") == []

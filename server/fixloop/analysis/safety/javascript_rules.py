@@ -8,6 +8,7 @@ textContent) are not drop-in replacements.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from fixloop.analysis.findings import Finding, Group, Severity
 from fixloop.analysis.rules import Match, Rule, register
@@ -169,4 +170,16 @@ HTML = Rule(
     "textContent, build elements with the DOM API, or sanitise the HTML first.",
 )
 
-register(EVAL, FUNCTION, EXEC, HTML)
+# React's escape hatch: JSX exists in the JavaScript and TSX grammars, not in TypeScript's.
+HTML_JSX = replace(
+    HTML,
+    languages=frozenset({"javascript", "tsx"}),
+    query="""
+((jsx_attribute
+   (property_identifier) @prop
+   (jsx_expression (object (pair key: (property_identifier) @key value: (_) @value)))) @sink
+ (#eq? @prop "dangerouslySetInnerHTML") (#eq? @key "__html"))
+""",
+)
+
+register(EVAL, FUNCTION, EXEC, HTML, HTML_JSX)

@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from fixloop.analysis.findings import Finding, Group, Severity
@@ -87,7 +88,7 @@ def _private_key_span(source: bytes, start: int, end: int, limit: int) -> Span |
     return Span(start, tail.end() if tail else end)
 
 
-def _check_known(rules: dict[str, Rule], match: Match) -> list[Finding]:
+def _check_known(rule: Rule, match: Match) -> list[Finding]:
     node = match.captures["text"][0]
     start, end = node.start_byte, node.end_byte
     if end - start < _SHORTEST_KNOWN:
@@ -100,7 +101,7 @@ def _check_known(rules: dict[str, Rule], match: Match) -> list[Finding]:
             span = _private_key_span(source, first, hit.end(), _literal_end(node))
             if span is not None:
                 message = f"Hard-coded private key ({token.strip(b'-').decode()[6:]})"
-                findings.append(rules["FL302"].finding(span, message))
+                findings.append(PRIVATE_KEY.finding(span, message))
             continue
         if (first > 0 and source[first - 1] in _WORD) or (
             hit.end() < len(source) and source[hit.end()] in _WORD
@@ -108,10 +109,10 @@ def _check_known(rules: dict[str, Rule], match: Match) -> list[Finding]:
             continue  # part of a longer word: an identifier, a hash, base64 data
         if _is_placeholder(token):
             continue
-        code = "FL301" if token[:4] in (b"AKIA", b"ASIA", b"AIza") else "FL303"
+        kind = CLOUD_KEY if token[:4] in (b"AKIA", b"ASIA", b"AIza") else API_TOKEN
         secret = token.decode("ascii", "replace")
         message = f"Hard-coded credential: {_provider(token)} ({redact(secret)})"
-        findings.append(rules[code].finding(Span(first, hit.end()), message))
+        findings.append(kind.finding(Span(first, hit.end()), message))
     return findings
 
 
@@ -123,50 +124,45 @@ def _literal_end(node: Node) -> int:
     return node.end_byte
 
 
-def _known_rule(code: str, name: str, explanation: str, languages: frozenset[str]) -> Rule:
+def _known_rule(code: str, name: str, explanation: str) -> Rule:
     return Rule(
         code=code,
         name=name,
         group=Group.SECRETS,
         severity=Severity.ERROR,
-        languages=languages,
-        query=_KNOWN_QUERIES["python" if languages == {"python"} else "javascript"],
-        check=lambda rule, match: _check_known(_KNOWN_RULES, match),
+        languages=ALL,
+        query=_PYTHON_TEXT,
+        check=_check_known,
         explanation=explanation,
     )
 
 
-_KNOWN_QUERIES = {
-    "python": "[(string_content) (comment)] @text",
-    "javascript": "[(string_fragment) (comment)] @text",
-}
-_EXPLANATIONS = {
-    "FL301": (
-        "cloud-access-key",
-        "A cloud access key in the source is shared with everyone who can read the "
-        "repository and its history. Revoke it, then load it from the environment or a "
-        "secret store.",
-    ),
-    "FL302": (
-        "private-key",
-        "A private key in the source is no longer private. Revoke it and keep keys in "
-        "files outside the repository or in a secret store.",
-    ),
-    "FL303": (
-        "api-token",
-        "A token with a known provider prefix grants access as its owner. Revoke it, then "
-        "load it from the environment or a secret store.",
-    ),
-}
-# The three codes share one query: registered once per language family (under FL301) so
-# that each string is matched once, not three times; the check files each hit under its
-# own code through this table.
-_KNOWN_RULES = {
-    code: _known_rule(code, name, text, frozenset({"python"}))
-    for code, (name, text) in _EXPLANATIONS.items()
-}
-KNOWN_SECRETS_PYTHON = _KNOWN_RULES["FL301"]
-KNOWN_SECRETS_JS = _known_rule("FL301", "cloud-access-key", _EXPLANATIONS["FL301"][1], JS_FAMILY)
+_PYTHON_TEXT = "[(string_content) (comment)] @text"
+_JS_TEXT = "[(string_fragment) (comment)] @text"
+
+CLOUD_KEY = _known_rule(
+    "FL301",
+    "cloud-access-key",
+    "A cloud access key in the source is shared with everyone who can read the repository "
+    "and its history. Revoke it, then load it from the environment or a secret store.",
+)
+PRIVATE_KEY = _known_rule(
+    "FL302",
+    "private-key",
+    "A private key in the source is no longer private. Revoke it and keep keys in files "
+    "outside the repository or in a secret store.",
+)
+API_TOKEN = _known_rule(
+    "FL303",
+    "api-token",
+    "A token with a known provider prefix grants access as its owner. Revoke it, then load "
+    "it from the environment or a secret store.",
+)
+# The three codes share one scan: registered once per grammar family (under FL301's
+# entry) so that each string is matched once, not three times; `_check_known` files each
+# hit under its own code.
+KNOWN_SECRETS_PYTHON = replace(CLOUD_KEY, languages=frozenset({"python"}))
+KNOWN_SECRETS_JS = replace(CLOUD_KEY, languages=JS_FAMILY, query=_JS_TEXT)
 
 
 # --- FL304 high-entropy values of secret-sounding names -------------------------------
