@@ -130,7 +130,8 @@ class PathMap:
 
     def user_paths(self, text: str) -> str:
         """`text` with the container's paths of the candidate's copy made the user's."""
-        return text.replace(f"{self.workdir}/", f"{self.project_root}/")
+        pattern = re.escape(self.workdir) + r"(?![\w.-])"  # not /work/c/1 inside /work/c/10
+        return re.sub(pattern, lambda _: str(self.project_root), text)
 
     def relative(self, path: str) -> str:
         posix = PurePosixPath(path)
@@ -193,6 +194,8 @@ def _junit_test_id(case: ElementTree.Element, paths: PathMap) -> str:
     if not file:
         return f"{classname}::{name}" if classname else name
     module = file.removesuffix(".py").replace("/", ".")
+    if not classname and name == module:  # a collection error: the whole file
+        return paths.relative(file)
     inner = classname[len(module) + 1 :] if classname.startswith(module + ".") else ""
     parts = [paths.relative(file), *filter(None, inner.split(".")), name]
     return "::".join(parts)

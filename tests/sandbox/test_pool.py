@@ -1,0 +1,104 @@
+"""The warm pool: reuse, parallel candidates that never see each other, cleanup, remote engines."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fixloop.sandbox import SandboxConfig, SandboxPool
+from fixloop.sandbox.engine import connect
+from tests.sandbox.conftest import TEST_CONFIG, containers_of
+
+pytestmark = pytest.mark.slow
+
+
+def candidate(value: int) -> dict[str, str]:
+    """A candidate whose test passes only if it sees its own value.py and no other's files."""
+    test = (
+        "import glob, time\n"
+        "from value import VALUE\n\n"
+        "def test_sees_only_itself():\n"
+        f"    open('mine-{value}', 'w').close()\n"
+        "    time.sleep(0.5)  # overlap with the other candidates\n"
+        f"    assert VALUE == {value}\n"
+        f"    assert glob.glob('mine-*') == ['mine-{value}']\n"
+    )
+    return {"value.py": f"VALUE = {value}\n", "tests/test_value.py": test}
+
+
+def test_parallel_candidates_never_see_each_others_changes(calc: Path) -> None:
+    with SandboxPool(SandboxConfig(parallel=3)) as pool:
+        started = time.monotonic()
+        results = pool.run_many(calc, [candidate(n) for n in range(6)], "pytest -q")
+        elapsed = time.monotonic() - started
+    assert [r.passed for r in results] == [True] * 6, [r.output.text for r in results]
+    assert elapsed < 6 * 0.5  # they did overlap
+
+
+def test_one_warm_container_serves_every_candidate_of_a_project(calc: Path) -> None:
+    with SandboxPool(TEST_CONFIG) as pool:
+        for _ in range(3):
+            assert pool.run(calc, {}, "pytest -q").passed
+        assert len(containers_of(os.getpid())) == 1
+    assert containers_of(os.getpid()) == []  # close() removed it
+
+
+def test_containers_carry_the_fixloop_label(calc: Path) -> None:
+    with SandboxPool(TEST_CONFIG) as pool:
+        pool.warm_up(calc)
+        client = connect(TEST_CONFIG)
+        [container] = client.containers.list(filters={"label": f"fixloop.pid={os.getpid()}"})
+        assert container.labels["fixloop"] == "1"
+        assert container.labels["fixloop.project"] == str(calc.resolve())
+
+
+def test_containers_are_removed_when_the_process_exits(calc: Path) -> None:
+    script = (
+        "import os, sys\n"
+        "from fixloop.sandbox import SandboxPool\n"
+        "pool = SandboxPool()\n"  # never closed explicitly: exit must clean up
+        "assert pool.run(sys.argv[1], {}, 'pytest -q').passed\n"
+        "print(os.getpid())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(calc)], capture_output=True, text=True, check=True
+    )
+    assert containers_of(int(done.stdout.strip())) == []
+
+
+def test_containers_left_by_a_crashed_run_are_swept_at_start(calc: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that no longer runs: the "crashed" fixloop
+    client = connect(TEST_CONFIG)
+    labels = {"fixloop": "1", "fixloop.host": socket.gethostname(), "fixloop.pid": str(dead.pid)}
+    client.containers.create(TEST_CONFIG.image_ref, ["true"], labels=labels)
+    assert containers_of(dead.pid)
+    with SandboxPool(TEST_CONFIG) as pool:
+        pool.warm_up(calc)
+    assert containers_of(dead.pid) == []
+
+
+def test_docker_host_selects_a_remote_engine(calc: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine also listens on tcp://127.0.0.1:2375 (scripts/ensure-docker.sh)."""
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:2375")
+    with SandboxPool(SandboxConfig(parallel=1)) as pool:
+        result = pool.run(calc, {}, "pytest -q")
+        assert result.passed
+        assert pool._client is not None
+        assert pool._client.api.base_url == "http://127.0.0.1:2375"
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")
+    remote = SandboxConfig(parallel=1, docker_host="tcp://127.0.0.1:2375")
+    with SandboxPool(remote) as pool:  # the setting wins over the environment
+        assert pool.run(calc, {}, "pytest -q").passed
+
+
+async def test_the_loop_can_await_a_candidate(calc: Path) -> None:
+    with SandboxPool(TEST_CONFIG) as pool:
+        result = await pool.arun(calc, {}, "pytest -q")
+    assert result.passed

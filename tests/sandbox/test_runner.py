@@ -1,0 +1,142 @@
+"""Running candidates: structured results for pytest, node --test and any other command."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fixloop.sandbox import Outcome, SandboxConfig, SandboxPool
+from tests.sandbox.projects import CALC_BROKEN, calc_project, node_project
+
+pytestmark = pytest.mark.slow
+
+CALC_IDS = {
+    "tests/test_calc.py::test_add",
+    "tests/test_calc.py::test_sub",
+    "tests/test_calc.py::test_mul",
+    "tests/test_calc.py::test_div",
+    "tests/test_calc.py::TestClamp::test_clamp",
+}
+
+
+@pytest.fixture(scope="module", params=["forkserver", "exec"])
+def any_pool(request: pytest.FixtureRequest) -> Iterator[SandboxPool]:
+    """Both ways of running pytest: forked from a warm agent, and a fresh process."""
+    config = SandboxConfig(
+        timeout_seconds=30, parallel=2, pytest_forkserver=request.param == "forkserver"
+    )
+    with SandboxPool(config) as pool:
+        yield pool
+
+
+def test_a_passing_candidate_reports_every_test_passed(any_pool: SandboxPool, calc: Path) -> None:
+    result = any_pool.run(calc, {}, "pytest -q")
+    assert result.passed, result.output.text
+    assert result.report_format == "junit"
+    assert {case.test_id for case in result.cases} == CALC_IDS
+    assert result.count(Outcome.PASSED) == 5
+    assert result.exit_code == 0
+    assert 0 < result.duration < 10
+
+
+def test_a_failing_candidate_reports_failures_at_the_users_lines(
+    any_pool: SandboxPool, calc: Path
+) -> None:
+    result = any_pool.run(calc, {"calc.py": CALC_BROKEN}, "python -m pytest")
+    assert not result.passed
+    assert result.exit_code == 1
+    outcomes = {case.test_id: case.outcome for case in result.cases}
+    assert outcomes["tests/test_calc.py::test_add"] == Outcome.FAILED
+    assert outcomes["tests/test_calc.py::test_sub"] == Outcome.PASSED
+    div = next(case for case in result.failures if case.test_id.endswith("test_div"))
+    assert "ZeroDivisionError" in div.message
+    user_frames = [(frame.path, frame.line) for frame in div.frames if frame.in_project]
+    assert user_frames == [
+        (str(calc / "tests" / "test_calc.py"), 17),
+        (str(calc / "calc.py"), 14),
+    ]
+    assert "/work/" not in result.output.text  # paths in the output are the user's too
+
+
+def test_skipped_tests_are_reported_as_skipped(pool: SandboxPool, calc: Path) -> None:
+    skipping = "import pytest\n\n@pytest.mark.skip(reason='later')\ndef test_later():\n    pass\n"
+    result = pool.run(calc, {"tests/test_skip.py": skipping}, "pytest -q")
+    later = next(case for case in result.cases if case.test_id.endswith("test_later"))
+    assert later.outcome == Outcome.SKIPPED
+    assert result.passed
+
+
+def test_a_collection_error_is_an_error_not_a_pass(pool: SandboxPool, calc: Path) -> None:
+    result = pool.run(calc, {"calc.py": "def add(a, b)\n    return a + b\n"}, "pytest -q")
+    assert not result.passed
+    errors = {case.test_id for case in result.cases if case.outcome == Outcome.ERROR}
+    assert errors == {"tests/test_calc.py"}
+    assert "SyntaxError" in result.output.text
+
+
+def test_node_test_results_come_from_its_reporter(pool: SandboxPool, tmp_path: Path) -> None:
+    project = node_project(tmp_path)
+    broken = {"math.js": "function add(a, b) { return a - b; }\nmodule.exports = { add };\n"}
+    result = pool.run(project, broken, "node --test")
+    assert result.report_format == "node"
+    outcomes = {case.test_id: case.outcome for case in result.cases}
+    assert outcomes["test/math.test.js::adds"] == Outcome.FAILED
+    assert outcomes["test/math.test.js::not yet"] == Outcome.SKIPPED
+    assert outcomes["test/math.test.js::group > inner"] == Outcome.FAILED
+    adds = next(case for case in result.cases if case.test_id.endswith("::adds"))
+    assert "-1 !== 3" in adds.message
+    assert (str(project / "test" / "math.test.js"), 5) in [(f.path, f.line) for f in adds.frames]
+    fixed = pool.run(project, {}, "node --test")
+    assert fixed.passed
+    assert fixed.count(Outcome.PASSED) == 3  # adds, group, group > inner
+
+
+def test_any_other_command_is_judged_by_its_exit_code(pool: SandboxPool, calc: Path) -> None:
+    failing = pool.run(calc, {"check.py": "raise SystemExit(3)\n"}, "python3 check.py")
+    assert failing.exit_code == 3
+    assert failing.report_format == "exit-code"
+    assert not failing.passed
+    passing = pool.run(calc, {}, "sh -c 'test -f calc.py && echo found'")
+    assert passing.passed
+    assert "found" in passing.output.text
+
+
+def test_hypothesis_properties_run_with_their_plugin(pool: SandboxPool, calc: Path) -> None:
+    prop = (
+        "from hypothesis import given, strategies as st\n"
+        "from calc import add\n\n"
+        "@given(st.integers(), st.integers())\n"
+        "def test_commutes(a, b):\n"
+        "    assert add(a, b) == add(b, a)\n"
+    )
+    good = pool.run(calc, {"tests/test_prop.py": prop}, "pytest -q tests/test_prop.py")
+    assert good.passed, good.output.text
+    bad = pool.run(
+        calc,
+        {"tests/test_prop.py": prop, "calc.py": CALC_BROKEN},
+        "pytest -q tests/test_prop.py",
+    )
+    assert not bad.passed
+    assert "Falsifying example" in bad.failures[0].message + bad.output.text
+
+
+def test_changed_files_may_be_given_by_absolute_path(pool: SandboxPool, calc: Path) -> None:
+    result = pool.run(calc, {str(calc / "calc.py"): CALC_BROKEN}, "pytest -q")
+    assert result.count(Outcome.FAILED) == 2
+
+
+def test_the_users_edits_on_disk_reach_the_next_candidate(
+    pool: SandboxPool, tmp_path: Path
+) -> None:
+    project = calc_project(tmp_path)
+    assert pool.run(project, {}, "pytest -q").passed
+    (project / "calc.py").write_text(CALC_BROKEN)
+    assert not pool.run(project, {}, "pytest -q").passed
+
+
+def test_the_output_keeps_head_and_tail(pool: SandboxPool, calc: Path) -> None:
+    result = pool.run(calc, {}, "pytest -v")
+    assert result.output.text.startswith("=")  # pytest's session header
+    assert "5 passed" in result.output.text
