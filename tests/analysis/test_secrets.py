@@ -174,6 +174,18 @@ def test_not_a_private_key(scan, source):
     assert scan(source, codes="FL30") == []
 
 
+def test_private_key_scan_does_not_backtrack(scan):
+    # `Name: value` header lines once made the key-data regex exponential on such text.
+    source = f'x = """{BEGIN}\n{"a: " * 400}!"""\n'
+    assert scan(source, codes="FL30") == []
+
+
+def test_encrypted_private_key_with_headers(scan):
+    headers = "Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\n"
+    source = f'KEY = """{BEGIN}\n{headers}{KEY_BODY}\n{END}"""\n'
+    assert [f.code for f in scan(source, codes="FL30")] == ["FL302"]
+
+
 # --- FL304 high-entropy values of secret-sounding names ---------------------------
 
 PASSWORD = "S3cr3tP@ss!"  # short, but three kinds of characters

@@ -44,7 +44,12 @@ _SHORTEST_KNOWN = 15  # xox?- and ten characters: nodes shorter than this cannot
 _WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 # Key material (base64, maybe after `Proc-Type:` style headers) right after a BEGIN line:
 # a PEM parser's `"-----BEGIN PRIVATE KEY-----"` constant is not a key.
-_KEY_BODY = re.compile(rb"(?:\s|\\[nr])*(?:[A-Za-z-]+:[^\n\\]*(?:\s|\\[nr])+)*[A-Za-z0-9+/=]{40}")
+_KEY_BODY = re.compile(
+    # Each header line must end at a newline: with nothing to tell one `Name: value` from
+    # the next, `re` backtracks exponentially on text such as `a: a: a: …`.
+    rb"(?:\s|\\[nr])*(?:[A-Za-z-]+:[^\n\\]*(?:\n|\\n)(?:\s|\\[nr])*)*[A-Za-z0-9+/=]{40}"
+)
+_KEY_LOOKAHEAD = 1000  # bytes after a BEGIN line where key data must start
 _KEY_END = re.compile(rb"-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----")
 _PROVIDERS: Sequence[tuple[bytes, str]] = (
     (b"AKIA", "an AWS access key"),
@@ -82,7 +87,7 @@ def _is_placeholder(token: bytes) -> bool:
 
 
 def _private_key_span(source: bytes, start: int, end: int, limit: int) -> Span | None:
-    if not _KEY_BODY.match(source, end, limit):
+    if not _KEY_BODY.match(source, end, min(limit, end + _KEY_LOOKAHEAD)):
         return None
     tail = _KEY_END.search(source, end, limit)
     return Span(start, tail.end() if tail else end)
