@@ -24,8 +24,16 @@ if TYPE_CHECKING:
 # Parents whose children are whole statements: a rule never needs to see past one of these.
 _STATEMENT_CONTAINERS = frozenset(
     {
-        "module", "block", "program", "statement_block", "class_body", "switch_body",
-        "switch_case", "switch_default", "decorated_definition", "ERROR",
+        "module",
+        "block",
+        "program",
+        "statement_block",
+        "class_body",
+        "switch_body",
+        "switch_case",
+        "switch_default",
+        "decorated_definition",
+        "ERROR",
     }
 )
 
@@ -64,8 +72,12 @@ class Document:
         syntax = syntax_findings(self.tree, self.language.name)
         return sorted([*syntax, *self._rule_findings], key=lambda f: (f.span.start, f.code))
 
-    def apply_changes(self, changes: Sequence[Change], version: int | None = None,
-                      encoding: Encoding = Encoding.UTF16) -> None:
+    def apply_changes(
+        self,
+        changes: Sequence[Change],
+        version: int | None = None,
+        encoding: Encoding = Encoding.UTF16,
+    ) -> None:
         """Apply an editor's content changes in order, then reparse once.
 
         Raises PositionError (leaving the document as it was) when a change points outside
@@ -89,17 +101,15 @@ class Document:
                 old_end_point=old_end_point,
                 new_end_point=source.point_at(new_end),
             )
-            findings = _shift_findings(findings, span, len(new))
-            dirty = [*_shift_spans(dirty, span, len(new)), Span(span.start, new_end)]
+            findings, dropped = _shift_findings(findings, span, len(new))
+            dirty = [*_shift_spans(dirty, span, len(new)), *dropped, Span(span.start, new_end)]
         self.source = source
         self.version = version
         self.tree = self._parser.parse(source.data, old_tree)
         dirty.extend(Span(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(self.tree))
         self._rule_findings = self._rerun_rules(findings, dirty)
 
-    def _resolve(
-        self, changes: Sequence[Change], encoding: Encoding
-    ) -> list[tuple[Span, bytes]]:
+    def _resolve(self, changes: Sequence[Change], encoding: Encoding) -> list[tuple[Span, bytes]]:
         """Byte spans of the changes, checked against the text they will apply to."""
         resolved: list[tuple[Span | None, bytes]] = []
         source = self.source
@@ -128,7 +138,10 @@ class Document:
         kept = [f for f in findings if not any(f.span.touches(w) for w in windows)]
         seen = {(f.code, f.span, f.message) for f in kept}
         for window in windows:
-            for finding in run_rules(self.tree, self.source.data, self.language.name, window):
+            # Findings that merely touch a window were dropped: widen the query by a byte
+            # each side so that it finds them again.
+            widened = Span(max(0, window.start - 1), window.end + 1)
+            for finding in run_rules(self.tree, self.source.data, self.language.name, widened):
                 key = (finding.code, finding.span, finding.message)
                 if key not in seen:
                     seen.add(key)
@@ -136,16 +149,22 @@ class Document:
         return kept
 
 
-def _shift_findings(findings: list[Finding], edit: Span, new_length: int) -> list[Finding]:
-    """Findings before the edit stay, those after move with it, those it touches go."""
+def _shift_findings(
+    findings: list[Finding], edit: Span, new_length: int
+) -> tuple[list[Finding], list[Span]]:
+    """Findings before the edit stay, those after move with it; those it touches go, and
+    where they were (in the new text) must be looked at again."""
     delta = new_length - (edit.end - edit.start)
-    shifted = []
+    shifted, dropped = [], []
     for finding in findings:
         if finding.span.end < edit.start:
             shifted.append(finding)
         elif finding.span.start > edit.end:
             shifted.append(finding.shifted(delta))
-    return shifted
+        else:
+            [moved] = _shift_spans([finding.span], edit, new_length)
+            dropped.append(Span(min(moved.start, edit.start), max(moved.end, edit.start + new_length)))
+    return shifted, dropped
 
 
 def _shift_spans(spans: list[Span], edit: Span, new_length: int) -> list[Span]:
@@ -170,8 +189,9 @@ def _statement_at(root: Node, offset: int) -> Node:
 
 def _statement_window(root: Node, span: Span) -> Span:
     """The span grown to the whole statements at its two ends."""
-    first = _statement_at(root, span.start)
-    last = _statement_at(root, max(span.start, span.end - 1))
+    # One byte either side: a node that merely touches the edit can change meaning too.
+    first = _statement_at(root, max(0, span.start - 1))
+    last = _statement_at(root, span.end)
     return Span(min(first.start_byte, span.start), max(last.end_byte, span.end))
 
 

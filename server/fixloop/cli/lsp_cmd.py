@@ -14,8 +14,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     transport.add_argument("--stdio", action="store_true", help="speak LSP on stdin/stdout")
     transport.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address")
     parser.add_argument("--log-file", help="write the server's log to this file")
-    parser.add_argument("--log-level", default="WARNING",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument(
+        "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
     parser.set_defaults(handler=run)
 
 
@@ -27,8 +28,8 @@ def _host_port(value: str) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    handler = logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(
-        sys.stderr
+    handler = (
+        logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
     )  # never stdout: that is the LSP channel
     logging.basicConfig(
         level=args.log_level,
@@ -43,4 +44,5 @@ def run(args: argparse.Namespace) -> int:
         server.start_tcp(host, port)
     else:
         server.start_io()
-    return 0
+    # LSP: exit after shutdown is a clean stop (0); an exit or lost client without it is not.
+    return 0 if server.shutdown_requested else 1

@@ -20,8 +20,9 @@ class ClientFlags:
         workspace = capabilities.workspace
         edit = workspace.workspace_edit if workspace else None
         window = capabilities.window
-        publish = (capabilities.text_document.publish_diagnostics
-                   if capabilities.text_document else None)
+        publish = (
+            capabilities.text_document.publish_diagnostics if capabilities.text_document else None
+        )
         return cls(
             workspace_configuration=bool(workspace and workspace.configuration),
             apply_edit=bool(workspace and workspace.apply_edit),

@@ -15,19 +15,30 @@ if TYPE_CHECKING:
     from fixloop.lsp.server import FixloopServer
 
 
-def _quick_fix(server: FixloopServer, opened: OpenDocument, finding: Finding,
-               diagnostics: list[types.Diagnostic]) -> types.CodeAction:
-    assert finding.fix is not None and opened.source is not None
+def _quick_fix(
+    server: FixloopServer,
+    opened: OpenDocument,
+    finding: Finding,
+    diagnostics: list[types.Diagnostic],
+) -> types.CodeAction:
+    assert finding.fix is not None
     encoding = server.encoding
-    edits = [types.TextEdit(range=to_range(opened.source, e.span, encoding), new_text=e.new_text)
-             for e in finding.fix.edits]
+    edits = [
+        types.TextEdit(range=to_range(opened.source, e.span, encoding), new_text=e.new_text)
+        for e in finding.fix.edits
+    ]
     if server.client_flags.document_changes:
         # Versioned: the client refuses the edit if the document changed since.
-        edit = types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
-            text_document=types.OptionalVersionedTextDocumentIdentifier(
-                uri=opened.uri, version=opened.version),
-            edits=list(edits),
-        )])
+        edit = types.WorkspaceEdit(
+            document_changes=[
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=opened.uri, version=opened.version
+                    ),
+                    edits=list(edits),
+                )
+            ]
+        )
     else:
         edit = types.WorkspaceEdit(changes={opened.uri: list(edits)})
     return types.CodeAction(
@@ -44,8 +55,9 @@ def register(server: FixloopServer) -> None:
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
     )
-    def code_action(ls: FixloopServer, params: types.CodeActionParams
-                    ) -> list[types.CodeAction] | None:
+    def code_action(
+        ls: FixloopServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
         """Deterministic quick fixes for the findings in the requested range."""
         opened = ls.documents.get(params.text_document.uri)
         if opened is None:
@@ -54,13 +66,18 @@ def register(server: FixloopServer) -> None:
         if opened.document is None or opened.desynced:
             return None
         source = opened.document.source
-        wanted = Span(source.offset_at(from_position(params.range.start), ls.encoding),
-                      source.offset_at(from_position(params.range.end), ls.encoding))
+        wanted = Span(
+            source.offset_at(from_position(params.range.start), ls.encoding),
+            source.offset_at(from_position(params.range.end), ls.encoding),
+        )
         actions = []
         for finding in opened.document.findings():
             if finding.fix is None or not finding.span.touches(wanted):
                 continue
-            matching = [d for d in params.context.diagnostics
-                        if d.source == SOURCE and d.code == finding.code]
+            matching = [
+                d
+                for d in params.context.diagnostics
+                if d.source == SOURCE and d.code == finding.code
+            ]
             actions.append(_quick_fix(ls, opened, finding, matching))
         return actions

@@ -62,8 +62,9 @@ async def refresh(server: FixloopServer, pushed: Any = None) -> None:
         path = to_fs_path(folder)
         loaded[folder] = load_settings(Path(path) if path else None, editor=section)
     for problem in server.folder_settings.replace(loaded):
-        server.window_show_message(types.ShowMessageParams(
-            type=types.MessageType.Warning, message=f"fixloop: {problem}"))
+        server.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=f"fixloop: {problem}")
+        )
     server.diagnostics.republish_all()
 
 
@@ -72,14 +73,19 @@ async def _editor_settings(
 ) -> list[Mapping[str, Any] | None]:
     if server.client_flags.workspace_configuration and folders:
         try:
-            result = await server.workspace_configuration_async(types.ConfigurationParams(
-                items=[types.ConfigurationItem(scope_uri=f, section=SECTION) for f in folders]))
+            result = await server.workspace_configuration_async(
+                types.ConfigurationParams(
+                    items=[types.ConfigurationItem(scope_uri=f, section=SECTION) for f in folders]
+                )
+            )
             return [r if isinstance(r, Mapping) else None for r in result]
         except Exception as error:  # a client that fails the request must not stop fixloop
             logger.warning("workspace/configuration failed: %s", error)
-    # Clients without the pull model push settings with didChangeConfiguration.
-    section = pushed.get(SECTION) if isinstance(pushed, Mapping) else None
-    return [section if isinstance(section, Mapping) else None for _ in folders]
+    # Clients without the pull model (Neovim 0.7) push settings with didChangeConfiguration;
+    # the last ones pushed stay in force until new ones come.
+    if isinstance(pushed, Mapping) and isinstance(pushed.get(SECTION), Mapping):
+        server.pushed_settings = pushed[SECTION]
+    return [server.pushed_settings for _ in folders]
 
 
 def register(server: FixloopServer) -> None:

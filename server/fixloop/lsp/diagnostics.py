@@ -12,16 +12,11 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from fixloop.analysis.source import SourceText
 from fixloop.lsp.convert import to_diagnostic
 
 if TYPE_CHECKING:
     from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
-
-
-# Where file-level notes ("file too large") are placed on a file that is not analysed.
-_NOT_ANALYSED = SourceText(b"")
 
 
 class DiagnosticsPublisher:
@@ -55,8 +50,9 @@ class DiagnosticsPublisher:
             findings.extend(opened.document.findings())
         groups = set(settings.groups)
         encoding = self._server.encoding
-        text = opened.source or _NOT_ANALYSED
-        return [to_diagnostic(text, f, encoding) for f in findings if f.group.value in groups]
+        return [
+            to_diagnostic(opened.source, f, encoding) for f in findings if f.group.value in groups
+        ]
 
     def publish(self, uri: str) -> None:
         opened = self._server.documents.get(uri)
@@ -67,16 +63,20 @@ class DiagnosticsPublisher:
         for (_, other_uri), others in self._other.items():
             if other_uri == uri:
                 diagnostics.extend(others)
-        self._server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, diagnostics=diagnostics, version=opened.version))
+        self._server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=opened.version)
+        )
 
     def clear(self, uri: str) -> None:
         for key in [k for k in self._other if k[1] == uri]:
             del self._other[key]
         self._server.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
 
     def republish_all(self) -> None:
+        """After a settings change: re-apply the size limit, then publish everything."""
         for opened in self._server.documents:
+            settings = self._server.folder_settings.for_uri(opened.uri)
+            self._server.documents.rescreen(opened, settings.diagnostics.max_file_bytes)
             self.publish(opened.uri)
-

@@ -7,6 +7,7 @@ needs the document: under a burst of keystrokes the parser runs once, not once p
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from pygls.uris import to_fs_path
 from fixloop.analysis.document import Change, Document
 from fixloop.analysis.files import Screened, screen
 from fixloop.analysis.languages import LanguageSpec, language_for
-from fixloop.analysis.source import Encoding, PositionError, SourceText
+from fixloop.analysis.source import Encoding, PositionError, SourceText, Span
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class OpenDocument:
     version: int | None
     document: Document | None  # None while the file is not analysed (too large, binary)
     screened: Screened
+    raw: SourceText  # the text, kept up to date while there is no `document`
     pending: list[Change] = field(default_factory=list)
     pending_version: int | None = None
     # Set when an edit did not fit the text: the editor and fixloop disagree until the
@@ -39,8 +41,8 @@ class OpenDocument:
         return Path(path) if path else None
 
     @property
-    def source(self) -> SourceText | None:
-        return self.document.source if self.document is not None else None
+    def source(self) -> SourceText:
+        return self.document.source if self.document is not None else self.raw
 
 
 class OpenDocuments:
@@ -50,25 +52,34 @@ class OpenDocuments:
     def get(self, uri: str) -> OpenDocument | None:
         return self._open.get(uri)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[OpenDocument]:
         return iter(list(self._open.values()))
 
-    def open(self, uri: str, language_id: str, text: str, version: int, max_bytes: int
-             ) -> OpenDocument | None:
+    def open(
+        self, uri: str, language_id: str, text: str, version: int, max_bytes: int
+    ) -> OpenDocument | None:
         language = language_for(to_fs_path(uri) or uri, language_id)
         if language is None:
             return None  # not a language fixloop knows: ignored
-        opened = self._load(uri, language, text.encode("utf-8", "surrogatepass"), version,
-                            max_bytes)
+        opened = OpenDocument(uri, language, version, None, Screened(False), SourceText(b""))
+        self._load(opened, text.encode("utf-8", "surrogatepass"), max_bytes)
         self._open[uri] = opened
         return opened
 
     @staticmethod
-    def _load(uri: str, language: LanguageSpec, data: bytes, version: int | None,
-              max_bytes: int) -> OpenDocument:
-        screened = screen(data, max_bytes)
-        document = Document(language, data, version) if screened.analyse else None
-        return OpenDocument(uri, language, version, document, screened)
+    def _load(opened: OpenDocument, data: bytes, max_bytes: int) -> None:
+        opened.screened = screen(data, max_bytes)
+        opened.document = (
+            Document(opened.language, data, opened.version) if opened.screened.analyse else None
+        )
+        opened.raw = SourceText(data) if opened.document is None else SourceText(b"")
+        opened.desynced = False
+
+    def rescreen(self, opened: OpenDocument, max_bytes: int) -> None:
+        """Load or drop the analysis when the size limit (or the size) has changed."""
+        data = opened.source.data
+        if screen(data, max_bytes).analyse != (opened.document is not None):
+            self._load(opened, data, max_bytes)
 
     def close(self, uri: str) -> None:
         self._open.pop(uri, None)
@@ -86,20 +97,29 @@ class OpenDocuments:
         if not opened.pending:
             return
         changes, opened.pending = opened.pending, []
-        version = opened.pending_version
+        opened.version = opened.pending_version
         full = max((i for i, c in enumerate(changes) if c.start is None), default=-1)
         if full >= 0:  # a full text mends everything, including a desync
-            data = changes[full].text.encode("utf-8", "surrogatepass")
-            self._open[opened.uri] = fresh = self._load(
-                opened.uri, opened.language, data, version, max_bytes)
-            opened.__dict__.update(fresh.__dict__)
+            self._load(opened, changes[full].text.encode("utf-8", "surrogatepass"), max_bytes)
             changes = changes[full + 1 :]
-        opened.version = version
-        if opened.desynced or opened.document is None or not changes:
+        if opened.desynced or not changes:
             return
         try:
-            opened.document.apply_changes(changes, version, encoding)
+            if opened.document is not None:
+                opened.document.apply_changes(changes, opened.version, encoding)
+            else:
+                opened.raw = _apply_to_text(opened.raw, changes, encoding)
+                self.rescreen(opened, max_bytes)
         except PositionError as error:
-            logger.warning("%s: edit out of range (%s); waiting for the full text",
-                           opened.uri, error)
+            logger.warning(
+                "%s: edit out of range (%s); waiting for the full text", opened.uri, error
+            )
             opened.desynced = True
+
+
+def _apply_to_text(text: SourceText, changes: list[Change], encoding: Encoding) -> SourceText:
+    for change in changes:
+        assert change.start is not None and change.end is not None
+        span = Span(text.offset_at(change.start, encoding), text.offset_at(change.end, encoding))
+        text = text.replace(span, change.text.encode("utf-8", "surrogatepass"))
+    return text

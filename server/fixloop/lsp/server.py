@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol.json_rpc import ResponseError
 
 from fixloop import __version__
 from fixloop.analysis.source import Encoding
@@ -32,10 +37,22 @@ class FixloopServer(LanguageServer):
         self.folder_settings = FolderSettings()
         self.diagnostics = DiagnosticsPublisher(self)
         self.client_flags = ClientFlags()
+        self.pushed_settings: Mapping[str, Any] | None = None
+        self.shutdown_requested = False
 
     @property
     def encoding(self) -> Encoding:
         return encoding_of(self.workspace.position_encoding)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A message that could not be read gets a JSON-RPC error reply (id null, as the
+        spec says when the id cannot be known); the server stays up."""
+        if source is JsonRpcException:
+            code = -32700 if isinstance(error, json.JSONDecodeError) else -32600
+            kind = "parse error" if code == -32700 else "invalid request"
+            self.protocol._send_response(None, error=ResponseError(code, f"{kind}: {error}"))
+            return
+        logger.error("server error (%s): %s", getattr(source, "__name__", source), error)
 
     def flush(self, opened: OpenDocument) -> None:
         """Apply an open document's queued changes."""
@@ -51,8 +68,8 @@ def _register_lifecycle(server: FixloopServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: FixloopServer, params: None) -> None:
-        """Forget open documents; the process exits on `exit`."""
-        logger.info("shutdown requested")
+        """Note it: `exit` after `shutdown` ends the process with status 0, else 1."""
+        ls.shutdown_requested = True
 
 
 def create_server() -> FixloopServer:

@@ -26,7 +26,10 @@ def register(server: FixloopServer) -> None:
         item = params.text_document
         settings = ls.folder_settings.for_uri(item.uri)
         opened = ls.documents.open(
-            item.uri, item.language_id, item.text, item.version,
+            item.uri,
+            item.language_id,
+            item.text,
+            item.version,
             settings.diagnostics.max_file_bytes,
         )
         if opened is not None:
@@ -47,4 +50,3 @@ def register(server: FixloopServer) -> None:
         if ls.documents.get(uri) is not None:
             ls.documents.close(uri)
             ls.diagnostics.clear(uri)
-

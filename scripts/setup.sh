@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Set fixloop up on a fresh Debian machine, as root. Idempotent.
+#   scripts/setup.sh         the Python environment (.venv) with fixloop installed
+#   scripts/setup.sh --all   that, plus what the test suite drives for real: Neovim, a Docker
+#                            engine (started if none answers) and the sandbox image
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { echo "setup: $*" >&2; }
+apt_updated=0
+apt_install() {
+    if ((apt_updated == 0)); then
+        apt-get update -qq
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
+    say "installing python3-venv"
+    apt_install python3-venv
+fi
+if [[ ! -x .venv/bin/python ]]; then
+    say "creating .venv"
+    "$python" -m venv .venv
+fi
+say "installing fixloop and its pinned dependencies into .venv"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+
+if [[ "${1:-}" == "--all" ]]; then
+    command -v nvim >/dev/null || { say "installing neovim"; apt_install neovim; }
+    command -v node >/dev/null || { say "installing nodejs"; apt_install nodejs npm; }
+    bash scripts/ensure-docker.sh
+fi
+say "ready"

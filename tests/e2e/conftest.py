@@ -1,0 +1,43 @@
+"""End-to-end fixtures: the real `fixloop lsp` process driven by pytest-lsp, under the
+capabilities of VS Code and of Neovim 0.7."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from tests.support.client import make_client
+
+SERVER = [sys.executable, "-m", "fixloop", "lsp", "--stdio"]
+CLIENTS = ["visual-studio-code", "neovim@v0.7.0"]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    return root
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=SERVER, client_factory=make_client), params=CLIENTS
+)
+async def client(
+    request: pytest.FixtureRequest, lsp_client: LanguageClient, workspace: Path
+) -> AsyncIterator[None]:
+    capabilities = client_capabilities(request.param)
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities,
+            root_uri=workspace.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="project")],
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
