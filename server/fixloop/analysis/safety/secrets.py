@@ -35,7 +35,7 @@ _KNOWN = re.compile(
     rb"|gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255}"
     rb"|xox[abposr]-[0-9A-Za-z-]{10,}"
     rb"|rk_live_[0-9A-Za-z]{16,}|sk_live_[0-9A-Za-z]{16,}"
-    rb"|sk-(?:proj-|svcacct-|admin-|ant-)?(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{32,}"
+    rb"|sk-(?:proj-|svcacct-|admin-|ant-)?(?=[A-Za-z_-]{0,64}[0-9])[A-Za-z0-9_-]{32,}"
     rb"|glpat-[0-9A-Za-z_-]{20,}|npm_[A-Za-z0-9]{36}"
     rb"|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}|hf_[A-Za-z]{34}"
     rb"|SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}|GOCSPX-[A-Za-z0-9_-]{28}"
