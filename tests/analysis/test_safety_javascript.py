@@ -147,3 +147,33 @@ def test_dangerously_set_inner_html(scan, text_of, language):
     assert "dangerouslySetInnerHTML" in findings[0].message
     constant = 'const v = <div dangerouslySetInnerHTML={{ __html: "<br/>" }} />;'
     assert scan(constant, language, codes="FL2") == []
+
+
+# The token is assembled so that this file does not look like it holds one.
+LOCALITY_SAMPLE = """const { exec } = require("child_process");
+function render(el, html, cmd) {
+  el.innerHTML = html; // TOKEN
+  exec(`ls ${cmd}`);
+  const apiKey = "Zx8Kq2LmP9vR4tWy7NbQ";
+  return eval(html) + new Function(cmd);
+}
+""".replace("TOKEN", "ghp_" + "16C7e42F292c6912E7710c838347Ae178B4a")
+
+
+@pytest.mark.parametrize("language", JS_LANGUAGES)
+def test_rules_are_local(language):
+    """A run over any window finds exactly the full run's findings the window intersects."""
+    from fixloop.analysis.languages import LANGUAGES
+    from fixloop.analysis.rules import run_rules
+    from fixloop.analysis.source import Span
+
+    data = LOCALITY_SAMPLE.encode()
+    spec = next(spec for spec in LANGUAGES if spec.name == language)
+    tree = spec.parser().parse(data)
+    full = {(f.code, f.span) for f in run_rules(tree, data, language)}
+    assert {code for code, _ in full} == {"FL201", "FL202", "FL203", "FL204", "FL303", "FL304"}
+    for start in range(0, len(data), 7):
+        for end in range(start + 1, len(data) + 1, 11):
+            found = {(f.code, f.span) for f in run_rules(tree, data, language, Span(start, end))}
+            assert found <= full
+            assert {(c, s) for c, s in full if s.start < end and start < s.end} <= found

@@ -194,6 +194,7 @@ NO_SHELL_FIX = [
     'subprocess.run("echo a\\tb", shell=True)',  # an escape sequence
     'subprocess.run("cd /tmp", shell=True)',  # shell builtins need a shell
     'subprocess.run("export A=1", shell=True)',
+    'subprocess.run("dir /b", shell=True)',  # cmd.exe builtins: shell=True on Windows
     'subprocess.run("FOO=1 make", shell=True)',  # variable assignment prefix
     'subprocess.run("", shell=True)',
     'subprocess.run(b"ls", shell=True)',
@@ -257,3 +258,37 @@ def test_pickle_round_trip_is_not_flagged(scan):
     assert scan("obj = pickle.loads(pickle.dumps(obj, -1))", codes="FL1") == []
     assert [f.code for f in scan("pickle.loads(blob.dumps())", codes="FL1")] == []
     assert [f.code for f in scan("pickle.loads(fetch(url))", codes="FL1")] == ["FL104"]
+
+
+LOCALITY_SAMPLE = """import os, subprocess, yaml, pickle, tempfile
+
+def handler(request):
+    data = yaml.load(request.body)
+    os.system(data["cmd"])
+    result = eval(data["expr"])  # KEY
+    subprocess.run("ls -l", shell=True)
+    token = "Zx8Kq2LmP9vR4tWy7NbQ"
+    return pickle.loads(data["blob"]), tempfile.mktemp()
+""".replace("KEY", "AKIA" + "Z7VQWERTYU2OPASD")  # assembled: this file holds no key
+
+
+def test_rules_are_local():
+    """A run over any window finds exactly the full run's findings that the window
+    intersects (plus, for secrets, others inside the same string): what the incremental
+    re-run after an edit relies on."""
+    from fixloop.analysis.languages import language_for
+    from fixloop.analysis.rules import run_rules
+    from fixloop.analysis.source import Span
+
+    data = LOCALITY_SAMPLE.encode()
+    tree = language_for(language_id="python").parser().parse(data)
+    full = {(f.code, f.span) for f in run_rules(tree, data, "python")}
+    assert {code for code, _ in full} == {
+        "FL101", "FL102", "FL103", "FL104", "FL105", "FL106", "FL301", "FL304"
+    }  # fmt: skip
+    for start in range(0, len(data), 7):
+        for end in range(start + 1, len(data) + 1, 11):
+            window = Span(start, end)
+            found = {(f.code, f.span) for f in run_rules(tree, data, "python", window)}
+            assert found <= full
+            assert {(c, s) for c, s in full if s.start < end and start < s.end} <= found

@@ -188,9 +188,9 @@ def test_encrypted_private_key_with_headers(scan):
 
 # --- FL304 high-entropy values of secret-sounding names ---------------------------
 
-PASSWORD = "S3cr3tP@ss!"  # short, but three kinds of characters
+PASSWORD = "S3cr3t" + "P@ss!"  # short, but three kinds of characters
 RANDOM = "Zx8Kq2LmP9vR4tWy7NbQ"
-HEX_TOKEN = "9f8e7d6c5b4a39281716f0e1d2c3b4a5"
+HEX_TOKEN = "9f8e7d6c5b4a3928" + "1716f0e1d2c3b4a5"
 
 PY_ASSIGNED = [
     f'password = "{PASSWORD}"',

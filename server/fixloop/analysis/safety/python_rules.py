@@ -76,6 +76,10 @@ _SHELL_BUILTINS = frozenset(
         "getopts", "hash", "history", "if", "jobs", "let", "local", "popd", "pushd", "read",
         "readonly", "return", "set", "shift", "shopt", "source", "test", "times", "trap",
         "type", "typeset", "ulimit", "umask", "unalias", "unset", "until", "wait", "while",
+        # cmd.exe, which shell=True means on Windows: without it these do not exist there
+        "assoc", "call", "cls", "color", "copy", "del", "dir", "echo", "endlocal", "erase",
+        "ftype", "goto", "md", "mkdir", "mklink", "move", "path", "pause", "rd", "ren",
+        "rename", "rmdir", "setlocal", "start", "title", "ver", "verify", "vol",
     }
 )  # fmt: skip
 
