@@ -119,9 +119,9 @@ def _check_shell(rule: Rule, match: Match) -> Iterator[Finding]:
     call, args, shell = match.node("call"), match.node("args"), match.node("shell")
     if call is None or args is None:
         return
-    name = _text(match, match.node("fn"))
+    name = _text(match, call.child_by_field_name("function"))  # as written: `sp.run`
     if shell is None:  # getoutput / getstatusoutput: always through the shell
-        yield rule.finding(call, f"`subprocess.{name}` runs its command through a shell")
+        yield rule.finding(call, f"`{name}` runs its command through a shell")
         return
     yield rule.finding(
         call,
