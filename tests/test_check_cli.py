@@ -13,8 +13,9 @@ FIXLOOP = [sys.executable, "-m", "fixloop"]
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*FIXLOOP, "check", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [*FIXLOOP, "check", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.fixture
@@ -23,7 +24,8 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "src" / "ok.py").write_text("def f(x):\n    return x\n", encoding="utf-8")
     (tmp_path / "src" / "broken.py").write_text("é = 1\nvalues = [1, 2\n", encoding="utf-8")
     (tmp_path / "src" / "risky.py").write_text(
-        "import yaml\nconf = yaml.load(open('c'))\n", encoding="utf-8")
+        "import yaml\nconf = yaml.load(open('c'))\n", encoding="utf-8"
+    )
     (tmp_path / "build").mkdir()
     (tmp_path / "build" / "gen.py").write_text("x = (\n", encoding="utf-8")
     (tmp_path / ".gitignore").write_text("build/\n", encoding="utf-8")
@@ -68,7 +70,8 @@ def test_sarif_is_valid_2_1_0_structure(project: Path) -> None:
         assert region["startLine"] >= 1 and region["startColumn"] >= 1
     [broken] = [r for r in run["results"] if r["ruleId"] == "FL001"]
     assert broken["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
-        "src/broken.py")
+        "src/broken.py"
+    )
     [risky] = [r for r in run["results"] if r["ruleId"] == "FL106"]
     replacement = risky["fixes"][0]["artifactChanges"][0]["replacements"][0]
     assert replacement["insertedContent"]["text"] == "safe_load"

@@ -19,28 +19,39 @@ def test_defaults_without_any_source() -> None:
 
 
 def test_pyproject_then_environment_then_editor(tmp_path: Path) -> None:
-    root = _project(tmp_path, '[tool.fixloop]\ntest-command = "pytest -q"\nengine = "offline"\n'
-                              '[tool.fixloop.llm]\nmodel = "from-file"\n')
+    root = _project(
+        tmp_path,
+        '[tool.fixloop]\ntest-command = "pytest -q"\nengine = "offline"\n'
+        '[tool.fixloop.llm]\nmodel = "from-file"\n',
+    )
     settings = load_settings(root, environ={"FIXLOOP_LLM_MODEL": "from-env"})
     assert settings.tests.command == "pytest -q"
     assert settings.engine == "offline"
     assert settings.llm.model == "from-env"
-    settings = load_settings(root, environ={"FIXLOOP_LLM_MODEL": "from-env"},
-                             editor={"llm": {"model": "from-editor"}, "testCommand": "make t"})
+    settings = load_settings(
+        root,
+        environ={"FIXLOOP_LLM_MODEL": "from-env"},
+        editor={"llm": {"model": "from-editor"}, "testCommand": "make t"},
+    )
     assert settings.llm.model == "from-editor"
     assert settings.tests.command == "make t"
 
 
 def test_environment_lists_and_booleans() -> None:
-    settings = load_settings(None, environ={"FIXLOOP_DIAGNOSTICS_GROUPS": "syntax, secrets",
-                                            "FIXLOOP_MEMORY_ENABLED": "off"})
+    settings = load_settings(
+        None,
+        environ={"FIXLOOP_DIAGNOSTICS_GROUPS": "syntax, secrets", "FIXLOOP_MEMORY_ENABLED": "off"},
+    )
     assert settings.diagnostics.groups == ("syntax", "secrets")
     assert settings.memory.enabled is False
 
 
 def test_invalid_values_are_reported_and_defaults_kept(tmp_path: Path) -> None:
-    root = _project(tmp_path, '[tool.fixloop]\nengine = "quantum"\nbogus = 1\n'
-                              '[tool.fixloop.diagnostics]\nmax-file-bytes = "lots"\n')
+    root = _project(
+        tmp_path,
+        '[tool.fixloop]\nengine = "quantum"\nbogus = 1\n'
+        '[tool.fixloop.diagnostics]\nmax-file-bytes = "lots"\n',
+    )
     settings = load_settings(root, environ={})
     assert settings.engine == "auto"
     assert settings.diagnostics.max_file_bytes == 2_000_000

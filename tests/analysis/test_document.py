@@ -10,7 +10,7 @@ from fixloop.analysis.languages import language_for
 from fixloop.analysis.source import Position
 
 PYTHON = language_for(language_id="python")
-SAMPLE = '''import yaml, subprocess
+SAMPLE = """import yaml, subprocess
 
 def load(path):
     with open(path) as handle:
@@ -25,7 +25,7 @@ class Runner:
         for x in xs:
             s += x
         return s
-'''
+"""
 SNIPPETS = ["(", ")", ":", "\n", "x", " ", "yaml.load(f)", "'", "def ", "    ", "é", "😀", ""]
 
 
@@ -34,8 +34,15 @@ def _summary(document: Document) -> list[tuple[str, int, int, str]]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 16), st.integers(0, 40), st.integers(0, 3),
-                          st.sampled_from(SNIPPETS)), min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 16), st.integers(0, 40), st.integers(0, 3), st.sampled_from(SNIPPETS)
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_incremental_edits_match_a_fresh_parse(
     edits: list[tuple[int, int, int, str]],
 ) -> None:
@@ -46,8 +53,10 @@ def test_incremental_edits_match_a_fresh_parse(
         line = min(line, len(lines) - 1)
         column = min(column, len(lines[line]))
         end = min(column + length, len(lines[line]))
-        document.apply_changes([Change(text, Position(line, column), Position(line, end))],
-                               version, )
+        document.apply_changes(
+            [Change(text, Position(line, column), Position(line, end))],
+            version,
+        )
         fresh = Document(PYTHON, document.text, version)
         assert document.text == fresh.text
         assert _summary(document) == _summary(fresh)
@@ -56,10 +65,13 @@ def test_incremental_edits_match_a_fresh_parse(
 def test_several_changes_in_one_notification_apply_in_order() -> None:
     assert PYTHON is not None
     document = Document(PYTHON, "a = 1\n", 1)
-    document.apply_changes([
-        Change("b", Position(0, 0), Position(0, 1)),
-        Change("\nc = (", Position(0, 5), Position(0, 5)),
-    ], 2)
+    document.apply_changes(
+        [
+            Change("b", Position(0, 0), Position(0, 1)),
+            Change("\nc = (", Position(0, 5), Position(0, 5)),
+        ],
+        2,
+    )
     assert document.text == "b = 1\nc = (\n"
     assert [f.code for f in document.findings()] == ["FL001"]
     document.apply_changes([Change("x = 2\n")], 3)  # a full text replaces everything

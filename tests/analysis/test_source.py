@@ -15,7 +15,7 @@ def test_utf16_columns_count_astral_characters_twice() -> None:
     source = SourceText.from_text(TEXT)
     after_emoji = TEXT.split("\n")[1].index("'  #")  # the closing quote, in characters
     offset = source.offset_at(Position(1, after_emoji + 1), Encoding.UTF16)
-    assert source.data[offset:offset + 1] == b"'"
+    assert source.data[offset : offset + 1] == b"'"
     assert source.position_at(offset, Encoding.UTF16) == Position(1, after_emoji + 1)
     assert source.position_at(offset, Encoding.UTF32) == Position(1, after_emoji)
     assert source.position_at(offset, Encoding.UTF8) == Position(1, after_emoji + 3)

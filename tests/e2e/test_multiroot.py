@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -24,7 +23,8 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
     strict.mkdir()
     relaxed.mkdir()
     (relaxed / "pyproject.toml").write_text(
-        '[tool.fixloop.diagnostics]\ngroups = ["syntax"]\n', encoding="utf-8")
+        '[tool.fixloop.diagnostics]\ngroups = ["syntax"]\n', encoding="utf-8"
+    )
     return strict, relaxed
 
 
@@ -34,11 +34,13 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
 async def client(
     request: pytest.FixtureRequest, lsp_client: LanguageClient, folders: tuple[Path, Path]
 ) -> AsyncIterator[None]:
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities(request.param),
-        root_uri=folders[0].as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
-    ))
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(request.param),
+            root_uri=folders[0].as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
+        )
+    )
     yield
     await lsp_client.shutdown_session()
 
@@ -50,8 +52,12 @@ async def test_each_folder_follows_its_own_pyproject(
     relaxed_uri = (folders[1] / "a.py").as_uri()
     open_document(client, strict_uri, RISKY)
     open_document(client, relaxed_uri, RISKY)
-    await wait_until(client, lambda: len(client.diagnostics.get(strict_uri, [])) == 1
-                     and relaxed_uri in client.diagnostics)
+    await wait_until(
+        client,
+        lambda: (
+            len(client.diagnostics.get(strict_uri, [])) == 1 and relaxed_uri in client.diagnostics
+        ),
+    )
     # Settings may arrive after the first publish: wait for the relaxed folder's to apply.
     await wait_until(client, lambda: list(client.diagnostics[relaxed_uri]) == [])
     assert "yaml.load" in client.diagnostics[strict_uri][0].message
@@ -63,11 +69,16 @@ async def test_a_folder_added_later_gets_its_settings(
     added = tmp_path / "added"
     added.mkdir()
     (added / "pyproject.toml").write_text(
-        '[tool.fixloop.diagnostics]\ngroups = ["syntax"]\n', encoding="utf-8")
+        '[tool.fixloop.diagnostics]\ngroups = ["syntax"]\n', encoding="utf-8"
+    )
     uri = (added / "b.py").as_uri()
     open_document(client, uri, RISKY)
     await wait_until(client, lambda: len(client.diagnostics.get(uri, [])) == 1)
-    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
-        event=types.WorkspaceFoldersChangeEvent(
-            added=[types.WorkspaceFolder(uri=added.as_uri(), name="added")], removed=[])))
+    client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=added.as_uri(), name="added")], removed=[]
+            )
+        )
+    )
     await wait_until(client, lambda: list(client.diagnostics[uri]) == [])

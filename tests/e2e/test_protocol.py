@@ -18,7 +18,9 @@ SERVER = [sys.executable, "-m", "fixloop", "lsp"]
 @pytest.fixture
 def stdio_server() -> Iterator[tuple[subprocess.Popen[bytes], Wire]]:
     process = subprocess.Popen(
-        [*SERVER, "--stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        [*SERVER, "--stdio"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
     assert process.stdin is not None and process.stdout is not None
@@ -45,11 +47,14 @@ def test_malformed_message_gets_an_error_and_the_server_stays_up(stdio_server) -
         reply = wire.receive()
     assert reply["error"]["code"] == -32700  # parse error
     # Still serving requests afterwards.
-    request = wire.send("textDocument/codeAction", {
-        "textDocument": {"uri": "file:///nowhere.py"},
-        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
-        "context": {"diagnostics": []},
-    })
+    request = wire.send(
+        "textDocument/codeAction",
+        {
+            "textDocument": {"uri": "file:///nowhere.py"},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            "context": {"diagnostics": []},
+        },
+    )
     assert wire.response_to(request)["result"] is None
     assert process.poll() is None
 
@@ -85,17 +90,25 @@ def _free_port() -> int:
 
 def test_tcp_transport_serves_diagnostics(tmp_path: Path) -> None:
     port = _free_port()
-    process = subprocess.Popen([*SERVER, "--tcp", f"127.0.0.1:{port}"],
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([*SERVER, "--tcp", f"127.0.0.1:{port}"], stderr=subprocess.DEVNULL)
     try:
         with connect_tcp("127.0.0.1", port) as connection:
             stream = connection.makefile("rwb")
             wire = Wire(stream, stream)
             wire.initialize(tmp_path.as_uri())
             uri = (tmp_path / "t.py").as_uri()
-            wire.send("textDocument/didOpen", {"textDocument": {
-                "uri": uri, "languageId": "python", "version": 1, "text": "x = [1,\n"}},
-                request=False)
+            wire.send(
+                "textDocument/didOpen",
+                {
+                    "textDocument": {
+                        "uri": uri,
+                        "languageId": "python",
+                        "version": 1,
+                        "text": "x = [1,\n",
+                    }
+                },
+                request=False,
+            )
             message = wire.receive()
             while message.get("method") != "textDocument/publishDiagnostics":
                 message = wire.receive()
@@ -106,7 +119,8 @@ def test_tcp_transport_serves_diagnostics(tmp_path: Path) -> None:
 
 
 def test_tcp_address_must_be_host_and_port() -> None:
-    result = subprocess.run([*SERVER, "--tcp", "nonsense"], capture_output=True, text=True,
-                            timeout=30)
+    result = subprocess.run(
+        [*SERVER, "--tcp", "nonsense"], capture_output=True, text=True, timeout=30
+    )
     assert result.returncode != 0
     assert "HOST:PORT" in result.stderr

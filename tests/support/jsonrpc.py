@@ -56,8 +56,9 @@ class Wire:
         raise TimeoutError(f"no response to request {request_id}")
 
     def initialize(self, root_uri: str | None = None) -> dict[str, Any]:
-        request = self.send("initialize", {"processId": None, "rootUri": root_uri,
-                                           "capabilities": {}})
+        request = self.send(
+            "initialize", {"processId": None, "rootUri": root_uri, "capabilities": {}}
+        )
         response = self.response_to(request)
         self.send("initialized", {}, request=False)
         return response

@@ -163,7 +163,8 @@ def _shift_findings(
             shifted.append(finding.shifted(delta))
         else:
             [moved] = _shift_spans([finding.span], edit, new_length)
-            dropped.append(Span(min(moved.start, edit.start), max(moved.end, edit.start + new_length)))
+            new_end = edit.start + new_length
+            dropped.append(Span(min(moved.start, edit.start), max(moved.end, new_end)))
     return shifted, dropped
 
 

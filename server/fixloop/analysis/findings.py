@@ -7,18 +7,18 @@ JSON or SARIF.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 
 from fixloop.analysis.source import Span
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
 
 
-class Group(str, Enum):
+class Group(StrEnum):
     """Rule groups a user can switch on and off."""
 
     SYNTAX = "syntax"

@@ -49,19 +49,22 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "tree_sitter_javascript",
     ),
     LanguageSpec(
-        "typescript", ("typescript",), (".ts", ".mts", ".cts"), "tree_sitter_typescript",
+        "typescript",
+        ("typescript",),
+        (".ts", ".mts", ".cts"),
+        "tree_sitter_typescript",
         "language_typescript",
     ),
-    LanguageSpec(
-        "tsx", ("typescriptreact",), (".tsx",), "tree_sitter_typescript", "language_tsx"
-    ),
+    LanguageSpec("tsx", ("typescriptreact",), (".tsx",), "tree_sitter_typescript", "language_tsx"),
 )
 
 _BY_ID = {language_id: spec for spec in LANGUAGES for language_id in spec.language_ids}
 _BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
 
 
-def language_for(path: str | PurePath | None = None, language_id: str | None = None) -> LanguageSpec | None:
+def language_for(
+    path: str | PurePath | None = None, language_id: str | None = None
+) -> LanguageSpec | None:
     """The language of a document: by the editor's language id first, else by extension.
 
     Unknown languages give None: fixloop ignores those files.

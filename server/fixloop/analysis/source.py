@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Encoding(str, Enum):
+class Encoding(StrEnum):
     """How an editor counts columns."""
 
     UTF8 = "utf-8"

@@ -26,11 +26,50 @@ _CLOSERS = {closer: opener for opener, closer in _OPENERS.items()}
 _QUOTES = {"'", '"', "`", "'''", '"""'}
 _STRAY_KEYWORDS = {"else", "elif", "except", "finally", "catch", "case", "default"}
 _PYTHON_HEADERS = {
-    "def", "class", "if", "elif", "else", "for", "while", "with", "try", "except", "finally",
+    "def",
+    "class",
+    "if",
+    "elif",
+    "else",
+    "for",
+    "while",
+    "with",
+    "try",
+    "except",
+    "finally",
 }
 _OPERATORS = {
-    "+", "-", "*", "/", "//", "%", "**", "=", "==", "!=", "<", ">", "<=", ">=", "and", "or",
-    "not", "&&", "||", "|", "&", "^", ".", ",", "===", "!==", "=>", "+=", "-=", "*=", "/=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "//",
+    "%",
+    "**",
+    "=",
+    "==",
+    "!=",
+    "<",
+    ">",
+    "<=",
+    ">=",
+    "and",
+    "or",
+    "not",
+    "&&",
+    "||",
+    "|",
+    "&",
+    "^",
+    ".",
+    ",",
+    "===",
+    "!==",
+    "=>",
+    "+=",
+    "-=",
+    "*=",
+    "/=",
 }
 # An error region can swallow the rest of a big file: read this many tokens of it at most.
 _MAX_TOKENS = 5000
@@ -89,7 +128,9 @@ def _tokens(node: Node) -> list[_Token]:
         nested_error = in_error or (current.is_error and current is not node)
         if current.child_count == 0:
             if current.end_byte > current.start_byte:
-                tokens.append(_Token(current.type, current.start_byte, current.end_byte, nested_error))
+                tokens.append(
+                    _Token(current.type, current.start_byte, current.end_byte, nested_error)
+                )
             continue
         stack.extend((child, nested_error) for child in reversed(current.children))
     return tokens
@@ -128,7 +169,7 @@ def _unterminated_string(tokens: list[_Token]) -> tuple[str, Span] | None:
     for index, token in enumerate(tokens):
         if token.kind in _QUOTES or token.kind == "string_start":
             closed = any(t.kind in (token.kind, "string_end") for t in tokens[index + 1 :])
-            if not closed or token.kind in _QUOTES and token.in_error:
+            if not closed or (token.kind in _QUOTES and token.in_error):
                 return "unterminated string", Span(token.start, token.end)
     return None
 

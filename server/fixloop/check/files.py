@@ -12,8 +12,20 @@ import pathspec
 from fixloop.analysis.languages import language_for
 
 # Never worth walking, ignored or not.
-_ALWAYS_SKIPPED = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv",
-                             ".mypy_cache", ".ruff_cache", ".pytest_cache", ".tox"})
+_ALWAYS_SKIPPED = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        ".tox",
+    }
+)
 
 
 def source_files(paths: list[Path]) -> Iterator[Path]:
@@ -36,8 +48,7 @@ def _walk(root: Path) -> Iterator[Path]:
             lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
             specs.append((here, pathspec.GitIgnoreSpec.from_lines(lines)))
         dirnames[:] = sorted(
-            d for d in dirnames
-            if d not in _ALWAYS_SKIPPED and not _ignored(here / d, True, specs)
+            d for d in dirnames if d not in _ALWAYS_SKIPPED and not _ignored(here / d, True, specs)
         )
         for name in sorted(filenames):
             path = here / name

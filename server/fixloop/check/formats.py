@@ -39,8 +39,12 @@ def format_text(files: list[CheckedFile]) -> str:
 def _range(source: SourceText, finding: Finding) -> dict[str, int]:
     start = source.position_at(finding.span.start, Encoding.UTF32)
     end = source.position_at(finding.span.end, Encoding.UTF32)
-    return {"line": start.line + 1, "column": start.column + 1,
-            "endLine": end.line + 1, "endColumn": end.column + 1}
+    return {
+        "line": start.line + 1,
+        "column": start.column + 1,
+        "endLine": end.line + 1,
+        "endColumn": end.column + 1,
+    }
 
 
 def format_json(files: list[CheckedFile]) -> str:
@@ -64,57 +68,83 @@ def format_json(files: list[CheckedFile]) -> str:
 def _sarif_region(source: SourceText, start: int, end: int) -> dict[str, int]:
     first = source.position_at(start, Encoding.UTF16)
     last = source.position_at(end, Encoding.UTF16)
-    return {"startLine": first.line + 1, "startColumn": first.column + 1,
-            "endLine": last.line + 1, "endColumn": last.column + 1,
-            "charOffset": len(source.data[:start].decode("utf-8", "replace")),
-            "charLength": len(source.data[start:end].decode("utf-8", "replace"))}
+    return {
+        "startLine": first.line + 1,
+        "startColumn": first.column + 1,
+        "endLine": last.line + 1,
+        "endColumn": last.column + 1,
+        "charOffset": len(source.data[:start].decode("utf-8", "replace")),
+        "charLength": len(source.data[start:end].decode("utf-8", "replace")),
+    }
 
 
 def format_sarif(files: list[CheckedFile]) -> str:
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for checked, finding in _each(files):
-        rules.setdefault(finding.code, {
-            "id": finding.code,
-            "shortDescription": {"text": finding.message},
-            "fullDescription": {"text": finding.explanation or finding.message},
-            "defaultConfiguration": {"level": _SARIF_LEVEL[finding.severity]},
-            "properties": {"group": finding.group.value},
-        })
+        rules.setdefault(
+            finding.code,
+            {
+                "id": finding.code,
+                "shortDescription": {"text": finding.message},
+                "fullDescription": {"text": finding.explanation or finding.message},
+                "defaultConfiguration": {"level": _SARIF_LEVEL[finding.severity]},
+                "properties": {"group": finding.group.value},
+            },
+        )
         uri = checked.path.as_posix()
         result: dict[str, Any] = {
             "ruleId": finding.code,
             "level": _SARIF_LEVEL[finding.severity],
             "message": {"text": finding.message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": uri},
-                "region": _sarif_region(checked.source, finding.span.start, finding.span.end),
-            }}],
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri},
+                        "region": _sarif_region(
+                            checked.source, finding.span.start, finding.span.end
+                        ),
+                    }
+                }
+            ],
         }
         if finding.fix is not None:
-            result["fixes"] = [{
-                "description": {"text": finding.fix.title},
-                "artifactChanges": [{
-                    "artifactLocation": {"uri": uri},
-                    "replacements": [{
-                        "deletedRegion": _sarif_region(checked.source, e.span.start, e.span.end),
-                        "insertedContent": {"text": e.new_text},
-                    } for e in finding.fix.edits],
-                }],
-            }]
+            result["fixes"] = [
+                {
+                    "description": {"text": finding.fix.title},
+                    "artifactChanges": [
+                        {
+                            "artifactLocation": {"uri": uri},
+                            "replacements": [
+                                {
+                                    "deletedRegion": _sarif_region(
+                                        checked.source, e.span.start, e.span.end
+                                    ),
+                                    "insertedContent": {"text": e.new_text},
+                                }
+                                for e in finding.fix.edits
+                            ],
+                        }
+                    ],
+                }
+            ]
         results.append(result)
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "fixloop",
-                "version": __version__,
-                "rules": sorted(rules.values(), key=lambda r: r["id"]),
-            }},
-            "columnKind": "utf16CodeUnits",
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "fixloop",
+                        "version": __version__,
+                        "rules": sorted(rules.values(), key=lambda r: r["id"]),
+                    }
+                },
+                "columnKind": "utf16CodeUnits",
+                "results": results,
+            }
+        ],
     }
     return json.dumps(log, indent=2)
 

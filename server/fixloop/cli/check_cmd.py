@@ -6,10 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from fixloop.analysis.findings import Severity
-from fixloop.check import check_paths
-from fixloop.check.formats import FORMATS
-from fixloop.config import load_settings
+FORMAT_NAMES = ("json", "sarif", "text")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,12 +14,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "check", help="print diagnostics for files and folders (respects .gitignore)"
     )
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    parser.add_argument("--format", choices=sorted(FORMATS), default="text")
+    parser.add_argument("--format", choices=FORMAT_NAMES, default="text")
     parser.add_argument("--output", "-o", type=Path, help="write the report to this file")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the server's start-up (`fixloop lsp`) must not pay for the checker.
+    from fixloop.analysis.findings import Severity
+    from fixloop.check import check_paths
+    from fixloop.check.formats import FORMATS
+    from fixloop.config import load_settings
+
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         print(f"fixloop check: no such file or folder: {', '.join(missing)}", file=sys.stderr)

@@ -10,7 +10,6 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.protocol.json_rpc import ResponseError
 
 from fixloop import __version__
 from fixloop.analysis.source import Encoding
@@ -50,7 +49,11 @@ class FixloopServer(LanguageServer):
         if source is JsonRpcException:
             code = -32700 if isinstance(error, json.JSONDecodeError) else -32600
             kind = "parse error" if code == -32700 else "invalid request"
-            self.protocol._send_response(None, error=ResponseError(code, f"{kind}: {error}"))
+            # The id is unknown: JSON-RPC says to answer with a null id.
+            reply = types.ResponseErrorMessage(
+                id=None, error=types.ResponseError(code=code, message=f"{kind}: {error}")
+            )
+            self.protocol._send_data(reply)
             return
         logger.error("server error (%s): %s", getattr(source, "__name__", source), error)
 
