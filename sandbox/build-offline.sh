@@ -12,7 +12,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 image="${1:-fixloop-sandbox:latest}"
 suite="${FIXLOOP_DEBIAN_SUITE:-bookworm}"
-revision="${FIXLOOP_IMAGE_REVISION:-1}"
+revision="${FIXLOOP_IMAGE_REVISION:-1}"  # keep in step with IMAGE_REVISION in image.py
 base="fixloop-sandbox-base:$suite"
 packages="python3,python3-pytest,python3-hypothesis,nodejs"
 

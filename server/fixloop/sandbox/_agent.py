@@ -192,7 +192,7 @@ def run_child(request: dict[str, object], workdir: str, write_end: int) -> None:
             import pytest
 
             sys.argv = ["pytest", *pytest_args]
-            sys.path.insert(0, os.getcwd())  # what `python -m pytest` does
+            sys.path[0] = os.getcwd()  # the agent's directory out, the project in: `python -m`
             code = pytest.main(pytest_args)
             sys.stdout.flush()
             sys.stderr.flush()
