@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from fixloop.sandbox import _node_reporter
 from fixloop.sandbox import project as project_files
 from fixloop.sandbox.channel import ChannelClosed, ExecChannel
-from fixloop.sandbox.commands import parse_command
+from fixloop.sandbox.commands import TestCommand, parse_command
 from fixloop.sandbox.config import SandboxConfig
 from fixloop.sandbox.engine import connect
 from fixloop.sandbox.errors import SandboxError
@@ -159,15 +159,11 @@ class SandboxPool:
         root = Path(project_root).resolve()
         changes = _relative_changes(root, changes)
         limit = timeout if timeout is not None else self.config.timeout_seconds
-        for attempt in (1, 2):
-            warm = self._warm_container(root)
-            try:
-                return self._run_on(warm, test_command, changes, limit)
-            except ChannelClosed as error:
-                if self._container_alive(warm) or attempt == 2:
-                    return CandidateResult((), None, 0.0, infrastructure_error=str(error))
-                self._discard(warm)  # the engine restarted or the container died: rebuild
-        raise AssertionError("unreachable")
+        # A container that died (the engine restarted, someone removed it) is replaced once.
+        result = self._attempt(root, test_command, changes, limit)
+        result = result or self._attempt(root, test_command, changes, limit)
+        lost = "the sandbox container stopped twice while running this candidate"
+        return result or CandidateResult((), None, 0.0, infrastructure_error=lost)
 
     def run_many(
         self,
@@ -383,8 +379,23 @@ class SandboxPool:
 
     # --- candidates -------------------------------------------------------------------
 
+    def _attempt(
+        self, root: Path, command: TestCommand, changes: Mapping[str, str], timeout: float
+    ) -> CandidateResult | None:
+        """The candidate's result, or None when its container is gone (now discarded)."""
+        warm: _Warm | None = None
+        try:
+            warm = self._warm_container(root)
+            return self._run_on(warm, command, changes, timeout)
+        except ChannelClosed as error:
+            if warm is not None and self._container_alive(warm):
+                return CandidateResult((), None, 0.0, infrastructure_error=str(error))
+            if warm is not None:
+                self._discard(warm)
+            return None
+
     def _run_on(
-        self, warm: _Warm, command: Any, changes: Mapping[str, str], timeout: float
+        self, warm: _Warm, command: TestCommand, changes: Mapping[str, str], timeout: float
     ) -> CandidateResult:
         slot = warm.slots.get()
         try:
