@@ -34,6 +34,7 @@ def candidate(value: int) -> dict[str, str]:
 
 def test_parallel_candidates_never_see_each_others_changes(calc: Path) -> None:
     with SandboxPool(SandboxConfig(parallel=3)) as pool:
+        pool.warm_up(calc)
         started = time.monotonic()
         results = pool.run_many(calc, [candidate(n) for n in range(6)], "pytest -q")
         elapsed = time.monotonic() - started

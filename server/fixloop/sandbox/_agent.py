@@ -78,9 +78,12 @@ class CappedOutput:
                 self.errors_size += len(line) + 1
 
     def summary(self) -> dict[str, object]:
-        tail = bytes(self.tail[-self.tail_cap :]) if self.total > len(self.head) else b""
+        head = bytes(self.head)
+        tail = bytes(self.tail[-self.tail_cap :])
+        if len(head) + len(tail) == self.total:  # nothing dropped: decode as one text
+            head, tail = head + tail, b""
         return {
-            "head": self.head.decode("utf-8", "replace"),
+            "head": head.decode("utf-8", "replace"),
             "tail": tail.decode("utf-8", "replace"),
             "error_lines": [line.decode("utf-8", "replace") for line in self.errors],
             "total_bytes": self.total,

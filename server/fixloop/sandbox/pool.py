@@ -14,6 +14,7 @@ import atexit
 import hashlib
 import os
 import queue
+import random
 import socket
 import threading
 import time
@@ -38,10 +39,11 @@ from fixloop.sandbox.runner import (
     AGENT_PATH,
     CANDIDATES_DIR,
     NODE_REPORTER_PATH,
+    SLOT_UID_FIRST,
+    SLOT_UID_LAST,
     WORK_ROOT,
     plan_candidate,
     read_result,
-    slot_uid,
 )
 
 if TYPE_CHECKING:
@@ -99,6 +101,7 @@ class _Gate:
 @dataclass
 class _Slot:
     index: int
+    uid: int  # the uid its candidates run as
     channel: ExecChannel | None = None
 
 
@@ -270,8 +273,9 @@ class SandboxPool:
         except BaseException:
             self._remove(warm)
             raise
+        uid_base = random.randrange(SLOT_UID_FIRST, SLOT_UID_LAST, 1000)
         for index in range(self.config.parallel):
-            warm.slots.put(_Slot(index))
+            warm.slots.put(_Slot(index, uid_base + index))
         return warm
 
     def _isolation(self, client: docker.DockerClient) -> dict[str, Any]:
@@ -424,12 +428,11 @@ class SandboxPool:
     def _agent(self, warm: _Warm, slot: _Slot, preimport: list[str]) -> ExecChannel:
         """The slot's agent, started (and its imports warmed) on first use."""
         if slot.channel is None:
-            uid = slot_uid(slot.index)
             channel = ExecChannel(
                 self._connected(),
                 warm.container.id,
                 ["python3", "-B", AGENT_PATH],
-                user=f"{uid}:{uid}",
+                user=f"{slot.uid}:{slot.uid}",
                 environment={"HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1"},
             )
             channel.send_message({"ping": True, "preimport": preimport})
@@ -442,9 +445,8 @@ class SandboxPool:
         if slot.channel:
             slot.channel.close()
             slot.channel = None
-        uid = slot_uid(slot.index)
-        with suppress(Exception):
-            warm.container.exec_run(["kill", "-9", "-1"], user=f"{uid}:{uid}")
+        with suppress(Exception):  # the container is gone: nothing left to kill
+            warm.container.exec_run(["kill", "-9", "-1"], user=f"{slot.uid}:{slot.uid}")
 
 
 def _relative_changes(root: Path, changes: Mapping[str, str]) -> dict[str, str]:

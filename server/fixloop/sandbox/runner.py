@@ -23,7 +23,9 @@ WORK_ROOT = "/work"
 AGENT_PATH = f"{WORK_ROOT}/.fixloop/agent.py"
 NODE_REPORTER_PATH = f"{WORK_ROOT}/.fixloop/node-reporter.mjs"
 CANDIDATES_DIR = f"{WORK_ROOT}/c"
-SLOT_UID_BASE = 20000  # candidates of slot i run as uid 20000 + i (see _agent.py)
+# Candidates of slot i run as uid base + i (see _agent.py). Each container draws its own
+# base: RLIMIT_NPROC counts per uid across the host, so two pools must not share uids.
+SLOT_UID_FIRST, SLOT_UID_LAST = 20000, 60000
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 HYPOTHESIS_PLUGIN = "hypothesis.extra.pytestplugin"
 
@@ -35,10 +37,6 @@ class Plan:
     request: dict[str, Any]
     paths: PathMap
     kind: CommandKind
-
-
-def slot_uid(slot: int) -> int:
-    return SLOT_UID_BASE + slot
 
 
 def plan_candidate(
