@@ -27,15 +27,19 @@ install_missing_packages() {
 engine_answers() { docker -H "${1:-unix:///var/run/docker.sock}" info >/dev/null 2>&1; }
 
 start_dockerd() {
-    say "starting dockerd (log: $log_file)"
+    # Extra flags ($@) are for a retry: a CI container may not allow iptables; the sandbox
+    # needs no network at all (network_mode=none, builds with --network none).
+    say "starting dockerd $* (log: $log_file)"
     # setsid: the daemon must outlive this script and the shell that ran it.
-    setsid dockerd -H unix:///var/run/docker.sock -H "$tcp_host" \
+    setsid dockerd -H unix:///var/run/docker.sock -H "$tcp_host" "$@" \
         --pidfile /var/run/fixloop-dockerd.pid >>"$log_file" 2>&1 </dev/null &
+    local daemon=$!
     for _ in $(seq 60); do
         engine_answers && return 0
+        kill -0 "$daemon" 2>/dev/null || break
         sleep 1
     done
-    say "dockerd did not answer within 60 s; last log lines:"
+    say "dockerd did not answer; last log lines:"
     tail -n 20 "$log_file" >&2
     return 1
 }
@@ -46,7 +50,7 @@ ensure_engine() {
             say "warning: the running engine does not listen on $tcp_host (restart it with -H $tcp_host to test DOCKER_HOST)"
         return 0
     fi
-    start_dockerd
+    start_dockerd || start_dockerd --iptables=false --ip6tables=false --bridge=none
 }
 
 ensure_image() {
