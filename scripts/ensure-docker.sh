@@ -57,7 +57,7 @@ ensure_image() {
     local python="$here/.venv/bin/python"
     if [[ -x "$python" ]] && "$python" -c 'import fixloop.sandbox' 2>/dev/null; then
         PYTHONPATH="$here/server${PYTHONPATH:+:$PYTHONPATH}" \
-            "$python" -m fixloop.cli.sandbox_cmd build --offline
+            "$python" -m fixloop sandbox build --offline
     else
         "$here/sandbox/build-offline.sh"
     fi
