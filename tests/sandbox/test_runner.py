@@ -103,7 +103,7 @@ def test_any_other_command_is_judged_by_its_exit_code(pool: SandboxPool, calc: P
     assert "found" in passing.output.text
 
 
-def test_hypothesis_properties_run_with_their_plugin(pool: SandboxPool, calc: Path) -> None:
+def test_hypothesis_properties_run_with_their_plugin(any_pool: SandboxPool, calc: Path) -> None:
     prop = (
         "from hypothesis import given, strategies as st\n"
         "from calc import add\n\n"
@@ -111,9 +111,11 @@ def test_hypothesis_properties_run_with_their_plugin(pool: SandboxPool, calc: Pa
         "def test_commutes(a, b):\n"
         "    assert add(a, b) == add(b, a)\n"
     )
-    good = pool.run(calc, {"tests/test_prop.py": prop}, "pytest -q tests/test_prop.py")
+    good = any_pool.run(calc, {"tests/test_prop.py": prop}, "pytest -v tests/test_prop.py")
     assert good.passed, good.output.text
-    bad = pool.run(
+    assert "hypothesis profile 'default'" in good.output.text  # the plugin's report header
+    assert "Warning" not in good.output.text
+    bad = any_pool.run(
         calc,
         {"tests/test_prop.py": prop, "calc.py": CALC_BROKEN},
         "pytest -q tests/test_prop.py",

@@ -68,7 +68,9 @@ def plan_candidate(
         args = _pytest_args(command, config, report, uses_hypothesis)
         if config.pytest_forkserver:
             request["pytest_args"] = args
-            request["preimport"] = ["pytest", *([HYPOTHESIS_PLUGIN] if uses_hypothesis else [])]
+            # hypothesis itself is the slow import; its plugin module is left to pytest,
+            # which rewrites the asserts of plugins it imports (a warning otherwise).
+            request["preimport"] = ["pytest", *(["hypothesis"] if uses_hypothesis else [])]
         else:
             request["argv"] = ["python3", "-B", "-m", "pytest", *args]
     elif command.kind == CommandKind.NODE:
@@ -87,6 +89,9 @@ def _environment(command: TestCommand, config: SandboxConfig, scratch: str) -> d
         "PYTHONDONTWRITEBYTECODE": "1",  # a stale .pyc must never stand in for a candidate
         "PYTHONUNBUFFERED": "1",
         "CI": "1",
+        # Otherwise fixed at import time to the importer's directory, which for a warm
+        # agent is not the candidate's.
+        "HYPOTHESIS_STORAGE_DIRECTORY": f"{scratch}/.hypothesis",
     }
     if command.kind == CommandKind.PYTEST and not config.pytest_autoload_plugins:
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
