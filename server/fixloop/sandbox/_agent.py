@@ -12,6 +12,7 @@ files, the command (argv, or pytest arguments to run in a forked child of this a
 warm process) and the limits; the response carries the exit status and trimmed output.
 """
 
+import atexit
 import contextlib
 import fcntl
 import json
@@ -197,6 +198,7 @@ def run_child(request: dict[str, object], workdir: str, write_end: int) -> None:
             sys.argv = ["pytest", *pytest_args]
             sys.path[0] = os.getcwd()  # the agent's directory out, the project in: `python -m`
             code = pytest.main(pytest_args)
+            atexit._run_exitfuncs()  # as a fresh process would at its end
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(int(code))

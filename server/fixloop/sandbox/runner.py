@@ -66,7 +66,7 @@ def plan_candidate(
     }
     if command.kind == CommandKind.PYTEST:
         args = _pytest_args(command, config, report, uses_hypothesis)
-        if config.pytest_forkserver:
+        if config.pytest_forkserver and not _sets_interpreter_variables(command):
             request["pytest_args"] = args
             # hypothesis itself is the slow import; its plugin module is left to pytest,
             # which rewrites the asserts of plugins it imports (a warning otherwise).
@@ -78,6 +78,11 @@ def plan_candidate(
     else:
         request["argv"] = list(command.argv)
     return Plan(request, PathMap(workdir, project_root), command.kind)
+
+
+def _sets_interpreter_variables(command: TestCommand) -> bool:
+    """PYTHONPATH, PYTHONHASHSEED, ... act when an interpreter starts: a forked one is too late."""
+    return any(name.startswith("PYTHON") for name, _ in command.env)
 
 
 def _environment(command: TestCommand, config: SandboxConfig, scratch: str) -> dict[str, str]:
