@@ -1,0 +1,90 @@
+"""The loop's data: what generators receive (a repair context) and give back (candidates).
+
+Generators (the offline template engine, the LLM) depend on these types only; the engine
+builds the context from sandbox results and ranks the candidates it verifies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Location:
+    """A suspicious line: `path` relative to the project root, `line` 1-based."""
+
+    path: str
+    line: int
+    score: float  # higher is more suspicious; only the order matters
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failing test as the generators see it."""
+
+    test_id: str
+    message: str
+    # (path relative to the project root, 1-based line), innermost frame last.
+    frames: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An earlier candidate that failed: what it changed and how the tests failed, for
+    reflection."""
+
+    diff: str
+    outcome: str  # one line, e.g. "2 failed, 3 passed in 0.21 s"
+    output: str  # trimmed test output (head, error lines, tail)
+
+
+@dataclass(frozen=True)
+class PastFix:
+    """A similar failure from memory with the patch that fixed it (memory fills this)."""
+
+    failure: str
+    diff: str
+    template: str | None = None
+    similarity: float = 0.0
+
+
+@dataclass(frozen=True)
+class RepairContext:
+    """Everything a generator may use to propose candidates."""
+
+    project_root: Path
+    # Text of the files that may be edited (relative path → text). Test files are never in
+    # here: a candidate may not change them.
+    sources: Mapping[str, str]
+    failures: tuple[Failure, ...]
+    locations: tuple[Location, ...]  # most suspicious first
+    test_output: str = ""  # trimmed output of the failing run
+    attempts: tuple[Attempt, ...] = ()  # previous failed candidates, oldest first
+    past_fixes: tuple[PastFix, ...] = ()
+    # Learned prior: success rate of each repair template (template name → rate in 0..1).
+    template_prior: Mapping[str, float] = field(default_factory=dict)
+    language: str = "python"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A proposed patch: full new text of each changed file (relative path → text)."""
+
+    changes: Mapping[str, str]
+    description: str  # for people: "use `<=` instead of `<` in pricing.py:14"
+    generator: str  # "offline", or "llm:<model>"
+    template: str | None = None  # the repair template (offline), for the learned prior
+    # How big the edit is (characters changed); smaller, more natural edits rank first.
+    edit_size: int = 0
+
+
+class Generator(Protocol):
+    """Proposes candidates for a context, best first. The engine stops iterating when it
+    has enough, so generators should be lazy."""
+
+    name: str
+
+    def candidates(self, context: RepairContext) -> Iterator[Candidate]: ...
