@@ -17,6 +17,7 @@ from fixloop.sandbox import (
     DockerUnavailable,
     ImageMissing,
     SandboxConfig,
+    SandboxError,
     SandboxPool,
 )
 from fixloop.sandbox.engine import connect
@@ -133,6 +134,15 @@ def test_dangerous_commands_are_refused_before_anything_runs(command: str, calc:
     with SandboxPool(nowhere) as pool, pytest.raises(CommandRefused) as refused:
         pool.run(calc, {}, command)
     assert "refused to run" in str(refused.value)
+
+
+def test_bad_project_roots_and_paths_are_refused(calc: Path, tmp_path: Path) -> None:
+    with SandboxPool(SandboxConfig(docker_host="tcp://127.0.0.1:9")) as pool:
+        with pytest.raises(SandboxError, match="not a directory"):
+            pool.run(tmp_path / "missing", {}, "pytest")
+        for outside in ("../escape.py", "/etc/passwd"):
+            with pytest.raises(SandboxError, match="inside the project"):
+                pool.run(calc, {outside: "x"}, "pytest")
 
 
 def test_no_daemon_is_a_clear_error_naming_the_fix(calc: Path) -> None:

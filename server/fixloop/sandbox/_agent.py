@@ -25,6 +25,7 @@ import struct
 import subprocess
 import sys
 import time
+from typing import NoReturn
 
 ERROR_LINE = re.compile(rb"error|exception|traceback|fail|assert|panic|killed", re.IGNORECASE)
 # Substrings of ERROR_LINE's words: `in` on bytes is far faster than the regex on a flood.
@@ -185,7 +186,7 @@ def child_setup(request: dict[str, object], workdir: str, write_end: int) -> Non
     os.environ.update({str(k): str(v) for k, v in env.items()})
 
 
-def run_child(request: dict[str, object], workdir: str, write_end: int) -> None:
+def run_child(request: dict[str, object], workdir: str, write_end: int) -> NoReturn:
     """In the forked child: exec the command, or run pytest in this warm interpreter."""
     try:
         for fd in PROTOCOL_FDS:
@@ -251,26 +252,36 @@ def read_report(path: object) -> str | None:
         return None
 
 
+def start_child(request: dict[str, object], workdir: str) -> tuple[int, int]:
+    """Fork the candidate's process; its pid and the read end of its output."""
+    read_end, write_end = os.pipe()
+    with contextlib.suppress(OSError):  # fewer, larger reads when a test floods its output
+        fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
+    if pid == 0:
+        os.close(read_end)
+        run_child(request, workdir, write_end)  # never returns
+    os.close(write_end)
+    return pid, read_end
+
+
 def handle(request: dict[str, object]) -> dict[str, object]:
     started = time.monotonic()
+    oom_before = oom_kills()
     try:
         scratch = str(request["scratch"])
         remove_tree(scratch)
         os.makedirs(scratch)
-        workdir = prepare_workdir(request)
+        pid, read_end = start_child(request, prepare_workdir(request))
     except (OSError, ValueError, subprocess.CalledProcessError) as error:
-        return {"infrastructure_error": f"cannot prepare the work directory: {error}"}
-    report = request.get("report")
+        # e.g. no process left to fork: another candidate exhausted the container's pids.
+        return {"infrastructure_error": f"cannot start the candidate: {error}"}
     output = CappedOutput(int(str(request["output_cap"])))
-    oom_before = oom_kills()
-    read_end, write_end = os.pipe()
-    with contextlib.suppress(OSError):  # fewer, larger reads when a test floods its output
-        fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, 1 << 20)
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        run_child(request, workdir, write_end)
-    os.close(write_end)
     deadline = started + float(str(request["timeout"]))
     try:
         status, timed_out = supervise(pid, read_end, output, deadline)
@@ -285,7 +296,7 @@ def handle(request: dict[str, object]) -> dict[str, object]:
         "killed": killed,
         "duration": time.monotonic() - started,
         "output": output.summary(),
-        "report": read_report(report),
+        "report": read_report(request.get("report")),
     }
 
 

@@ -160,6 +160,8 @@ class SandboxPool:
         """
         test_command = parse_command(command)
         root = Path(project_root).resolve()
+        if not root.is_dir():
+            raise SandboxError(f"the project root is not a directory: {root}")
         changes = _relative_changes(root, changes)
         limit = timeout if timeout is not None else self.config.timeout_seconds
         # A container that died (the engine restarted, someone removed it) is replaced once.
