@@ -26,6 +26,8 @@ def test_doctor_finds_every_limit_enforced(capsys: pytest.CaptureFixture[str]) -
         "no Docker socket",
         "wall-clock timeout",
         "output cap",
+        "memory limit enforced",
+        "process cap enforced",
     ):
         assert f"ok   {check}" in report
     assert "FAIL" not in report

@@ -74,6 +74,28 @@ print(json.dumps({
 """
 
 
+# Allocates until something stops it: the memory limit must, as an out-of-memory kill.
+MEMORY_HOG = """
+hog = []
+while True:
+    hog.append(bytearray(64 * 2**20))
+"""
+# Forks sleeping children until fork fails: the per-candidate process cap must stop it.
+FORK_COUNTER = """
+import os, time
+children = 0
+while children < 10000:
+    try:
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+    except OSError:
+        break
+    children += 1
+print(children)
+"""
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -117,6 +139,10 @@ def _limit_checks(config: SandboxConfig) -> list[Check]:
             checks.append(_timeout_check(hang))
             flood = pool.run(project, {}, "head -c 50000000 /dev/zero")
             checks.append(_output_check(flood, config))
+            hog = pool.run(project, {"hog.py": MEMORY_HOG}, "python3 hog.py", timeout=30)
+            checks.append(_memory_check(hog))
+            forks = pool.run(project, {"forks.py": FORK_COUNTER}, "python3 forks.py", timeout=30)
+            checks.append(_fork_check(forks, config))
     return checks
 
 
@@ -173,6 +199,18 @@ def _output_check(result: CandidateResult, config: SandboxConfig) -> Check:
     ok = result.output.truncated and kept <= config.output_cap_bytes
     detail = f"{result.output.total_bytes} bytes printed, {kept} kept"
     return Check("output cap", ok, detail)
+
+
+def _memory_check(result: CandidateResult) -> Check:
+    detail = f"allocating without end was stopped after {result.duration:.1f} s"
+    return Check("memory limit enforced", result.out_of_memory, detail)
+
+
+def _fork_check(result: CandidateResult, config: SandboxConfig) -> Check:
+    last_line = (result.output.text.strip().splitlines() or ["?"])[-1]
+    forked = int(last_line) if last_line.isdigit() else -1
+    ok = 0 < forked < config.candidate_pids
+    return Check("process cap enforced", ok, f"a fork loop got {forked} processes")
 
 
 def _cpu_limited(quota: str) -> bool:
