@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fixloop.sandbox import SandboxPool
+from fixloop.sandbox import SandboxConfig, SandboxPool
 from fixloop.sandbox.engine import connect
 from tests.sandbox.conftest import TEST_CONFIG
 from tests.sandbox.projects import calc_project, snapshot_files
@@ -171,3 +171,18 @@ def test_the_shared_project_copy_cannot_be_changed_by_a_candidate(
         "    with pytest.raises(PermissionError):\n"
         "        open(base + '/new.py', 'w')\n",
     )
+
+
+def test_the_cpu_limit_is_enforced(calc: Path) -> None:
+    """With half a CPU, two seconds of spinning get about one second of CPU time."""
+    spin = (
+        "import time\n"
+        "end = time.monotonic() + 2\n"
+        "while time.monotonic() < end:\n"
+        "    pass\n"
+        "print('cpu', time.process_time())\n"
+    )
+    with SandboxPool(SandboxConfig(cpus=0.5, parallel=1)) as pool:
+        result = pool.run(calc, {"spin.py": spin}, "python3 spin.py")
+    cpu_seconds = float(result.output.text.split("cpu")[1].split()[0])
+    assert 0.5 < cpu_seconds < 1.4
