@@ -29,7 +29,11 @@ from typing import NoReturn
 
 ERROR_LINE = re.compile(rb"error|exception|traceback|fail|assert|panic|killed", re.IGNORECASE)
 # Substrings of ERROR_LINE's words: `in` on bytes is far faster than the regex on a flood.
-ERROR_HINTS = (b"rror", b"RROR", b"xception", b"raceback", b"ail", b"AIL", b"ssert", b"anic")
+ERROR_HINTS = tuple(
+    case(word)
+    for word in (b"rror", b"xception", b"raceback", b"ail", b"ssert", b"anic", b"illed")
+    for case in (bytes.lower, bytes.upper)
+)
 OOM_FILES = ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events")
 REPORT_CAP = 8 * 1024 * 1024
 PROTOCOL_FDS: list[int] = []  # closed in every child: tests must not reach the protocol
