@@ -30,8 +30,9 @@ start_dockerd() {
     # Extra flags ($@) are for a retry: a CI container may not allow iptables; the sandbox
     # needs no network at all (network_mode=none, builds with --network none).
     say "starting dockerd $* (log: $log_file)"
-    # setsid: the daemon must outlive this script and the shell that ran it.
-    setsid dockerd -H unix:///var/run/docker.sock -H "$tcp_host" "$@" \
+    # setsid: the daemon must outlive this script and the shell that ran it. --tls=false:
+    # Docker >= 27 refuses a TCP listener without TLS unless told; it is loopback only.
+    setsid dockerd -H unix:///var/run/docker.sock -H "$tcp_host" --tls=false "$@" \
         --pidfile /var/run/fixloop-dockerd.pid >>"$log_file" 2>&1 </dev/null &
     local daemon=$!
     for _ in $(seq 60); do
