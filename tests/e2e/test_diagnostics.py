@@ -12,6 +12,7 @@ from tests.support.editing import (
     diagnostics_for,
     open_document,
     replace_document,
+    wait_until,
 )
 
 
@@ -103,4 +104,22 @@ async def test_closing_a_document_clears_its_diagnostics(
     client.text_document_did_close(
         types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
-    assert await diagnostics_for(client, uri, version=None) == []
+    await wait_until(client, lambda: list(client.diagnostics[uri]) == [])
+
+
+async def test_reopening_a_file_reports_what_its_text_says(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = (workspace / "reopen.py").as_uri()
+    for version, text, broken in [
+        (1, "x = [\n", True),
+        (2, "x = [\n", True),
+        (3, "x = []\n", False),
+    ]:
+        open_document(client, uri, text, version=version)
+        diagnostics = await diagnostics_for(client, uri, version=version)
+        assert bool(diagnostics) is broken
+        client.text_document_did_close(
+            types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        await wait_until(client, lambda: client.versions.get(uri, 0) is None)

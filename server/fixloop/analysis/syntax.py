@@ -73,6 +73,8 @@ _OPERATORS = {
 }
 # An error region can swallow the rest of a big file: read this many tokens of it at most.
 _MAX_TOKENS = 5000
+# A region longer than this is diagnosed at its innermost nested error.
+_LARGE_REGION_LINES = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +138,28 @@ def _tokens(node: Node) -> list[_Token]:
     return tokens
 
 
+def _innermost_error(node: Node) -> Node:
+    """The first nested ERROR or MISSING node, found by descending only where there is an
+    error: a region that swallowed half the file is diagnosed where it went wrong, not at
+    its first token."""
+    current = node
+    while True:
+        nested = next(
+            (c for c in current.children if c.is_error or c.is_missing or c.has_error), None
+        )
+        if nested is None:
+            return current
+        if nested.is_missing:
+            return nested
+        current = nested
+
+
 def _error_finding(node: Node, language: str) -> Finding:
+    if node.end_point.row - node.start_point.row > _LARGE_REGION_LINES:
+        inner = _innermost_error(node)
+        if inner.is_missing:
+            return _missing_finding(inner)
+        node = inner if inner is not node else node
     tokens = _tokens(node)
     message, span = _diagnose(tokens, node, language)
     return Finding(
@@ -233,7 +256,8 @@ def _dangling_operator(tokens: list[_Token]) -> tuple[str, Span] | None:
 
 
 def _fallback(tokens: list[_Token], node: Node) -> tuple[str, Span]:
-    culprit = next((t for t in tokens if t.in_error), tokens[0] if tokens else None)
+    code = [t for t in tokens if t.kind != "comment"]
+    culprit = next((t for t in code if t.in_error), code[0] if code else None)
     if culprit is None:
         return "syntax error", Span(node.start_byte, node.end_byte)
     text = node.text or b""

@@ -7,6 +7,7 @@ needs the document: under a burst of keystrokes the parser runs once, not once p
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,9 +46,15 @@ class OpenDocument:
         return self.document.source if self.document is not None else self.raw
 
 
+# Closed documents whose analysis is kept: reopening an unchanged file (switching tabs,
+# going back to a definition) then costs no parse.
+_RECENTLY_CLOSED = 8
+
+
 class OpenDocuments:
     def __init__(self) -> None:
         self._open: dict[str, OpenDocument] = {}
+        self._closed: OrderedDict[str, Document] = OrderedDict()
 
     def get(self, uri: str) -> OpenDocument | None:
         return self._open.get(uri)
@@ -62,7 +69,15 @@ class OpenDocuments:
         if language is None:
             return None  # not a language fixloop knows: ignored
         opened = OpenDocument(uri, language, version, None, Screened(False), SourceText(b""))
-        self._load(opened, text.encode("utf-8", "surrogatepass"), max_bytes)
+        data = text.encode("utf-8", "surrogatepass")
+        kept = self._closed.pop(uri, None)
+        if kept is not None and kept.source.data == data and kept.language == language:
+            opened.screened = screen(data, max_bytes)
+            if opened.screened.analyse:
+                kept.version = version
+                opened.document = kept
+        if opened.document is None:
+            self._load(opened, data, max_bytes)
         self._open[uri] = opened
         return opened
 
@@ -82,7 +97,12 @@ class OpenDocuments:
             self._load(opened, data, max_bytes)
 
     def close(self, uri: str) -> None:
-        self._open.pop(uri, None)
+        closed = self._open.pop(uri, None)
+        if closed is None or closed.document is None or closed.pending or closed.desynced:
+            return
+        self._closed[uri] = closed.document
+        while len(self._closed) > _RECENTLY_CLOSED:
+            self._closed.popitem(last=False)
 
     def queue(self, uri: str, changes: list[Change], version: int) -> OpenDocument | None:
         opened = self._open.get(uri)
