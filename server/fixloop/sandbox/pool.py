@@ -9,7 +9,6 @@ left by a crashed run on this host are swept when a pool first connects.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import hashlib
 import os
@@ -20,7 +19,6 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,6 +177,8 @@ class SandboxPool:
         timeout: float | None = None,
     ) -> list[CandidateResult]:
         """Several candidates in parallel, results in the order given."""
+        from concurrent.futures import ThreadPoolExecutor  # imported here: ~10 ms
+
         parse_command(command)  # refuse before anything starts
         workers = max(1, min(self.config.parallel, len(candidates)))
         with ThreadPoolExecutor(max_workers=workers) as executor:
@@ -196,6 +196,8 @@ class SandboxPool:
         *,
         timeout: float | None = None,
     ) -> CandidateResult:
+        import asyncio  # imported here: ~45 ms that importing the sandbox need not pay
+
         return await asyncio.to_thread(self.run, project_root, changes, command, timeout=timeout)
 
     def warm_up(self, project_root: Path | str) -> None:
