@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import _pydecimal
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -85,3 +88,16 @@ def test_a_finding_far_from_the_edit_is_kept_and_moved() -> None:
     document.apply_changes([Change("# a comment\n", Position(0, 0), Position(0, 0))], 2)
     [after] = [f for f in document.findings() if "yaml" in f.message]
     assert after.span.start == before.span.start + len("# a comment\n")
+
+
+def test_a_large_rerun_waits_for_refresh_and_then_matches_a_fresh_parse() -> None:
+    assert PYTHON is not None
+    text = Path(_pydecimal.__file__).read_text(encoding="utf-8")  # 6,400 real lines
+    line = 4000  # `        s = []` inside a method of a long class
+    document = Document(PYTHON, text, 1)
+    document.defer_large_reruns = True
+    document.apply_changes([Change("(", Position(line, 8), Position(line, 8))], 2)
+    assert document.rules_stale  # the unclosed `(` changed how the rest parses
+    document.refresh_rules()
+    assert not document.rules_stale
+    assert _summary(document) == _summary(Document(PYTHON, document.text, 2))

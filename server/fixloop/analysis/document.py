@@ -21,6 +21,10 @@ from fixloop.analysis.syntax import syntax_findings
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Tree
 
+# Rerunning the rules over more than this after one keystroke waits for a pause in typing.
+_DEFER_BYTES = 32_000
+_NEAR_BYTES = 2_000
+
 # Parents whose children are whole statements: a rule never needs to see past one of these.
 _STATEMENT_CONTAINERS = frozenset(
     {
@@ -55,9 +59,13 @@ class Document:
         self.language = language
         self.version = version
         self._parser: Parser = language.parser()
+        # Set by the server, which refreshes stale rules when typing pauses; a caller that
+        # never refreshes (the CLI) keeps every edit exact.
+        self.defer_large_reruns = False
         self._reset(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
 
     def _reset(self, data: bytes) -> None:
+        self.rules_stale = False
         self.source = SourceText(data)
         self.tree: Tree = self._parser.parse(data)
         self._rule_findings = run_rules(self.tree, data, self.language.name)
@@ -106,8 +114,26 @@ class Document:
         self.source = source
         self.version = version
         self.tree = self._parser.parse(source.data, old_tree)
+        edited = list(dirty)
         dirty.extend(Span(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(self.tree))
-        self._rule_findings = self._rerun_rules(findings, dirty)
+        windows = _merge([_statement_window(self.tree.root_node, span) for span in dirty])
+        if self.defer_large_reruns and _total(windows) > _DEFER_BYTES:
+            # Typically an unclosed bracket: the rest of the file parses differently until it
+            # is closed. Answer the keystroke from the text around the edit and leave the rest
+            # to `refresh_rules`, which the server runs once typing pauses.
+            near = _merge(
+                [Span(max(0, e.start - _NEAR_BYTES), e.end + _NEAR_BYTES) for e in edited]
+            )
+            self._rule_findings = self._rerun_rules(findings, near)
+            self.rules_stale = True
+        else:
+            self._rule_findings = self._rerun_rules(findings, windows)
+
+    def refresh_rules(self) -> None:
+        """Run every rule over the whole tree again if an edit left them stale."""
+        if self.rules_stale:
+            self._rule_findings = run_rules(self.tree, self.source.data, self.language.name)
+            self.rules_stale = False
 
     def _resolve(self, changes: Sequence[Change], encoding: Encoding) -> list[tuple[Span, bytes]]:
         """Byte spans of the changes, checked against the text they will apply to."""
@@ -131,8 +157,7 @@ class Document:
             self._reset(resolved[last_full][1])
         return [(span, new) for span, new in resolved[last_full + 1 :] if span is not None]
 
-    def _rerun_rules(self, findings: list[Finding], dirty: Iterable[Span]) -> list[Finding]:
-        windows = _merge([_statement_window(self.tree.root_node, span) for span in dirty])
+    def _rerun_rules(self, findings: list[Finding], windows: list[Span]) -> list[Finding]:
         if not windows:
             return findings
         kept = [f for f in findings if not any(f.span.touches(w) for w in windows)]
@@ -147,6 +172,10 @@ class Document:
                     seen.add(key)
                     kept.append(finding)
         return kept
+
+
+def _total(spans: Iterable[Span]) -> int:
+    return sum(span.end - span.start for span in spans)
 
 
 def _shift_findings(

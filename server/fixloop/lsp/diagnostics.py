@@ -19,14 +19,21 @@ if TYPE_CHECKING:
     from fixloop.lsp.server import FixloopServer
 
 
+# Typing has paused after this long without a change: time for work a keystroke skipped.
+_PAUSE_SECONDS = 0.3
+
+
 class DiagnosticsPublisher:
     def __init__(self, server: FixloopServer) -> None:
         self._server = server
         self._scheduled: set[str] = set()
+        self._refreshes: dict[str, asyncio.TimerHandle] = {}
         # Diagnostics of other sources (e.g. test runs), by (source, uri).
         self._other: dict[tuple[str, str], list[types.Diagnostic]] = {}
 
     def schedule(self, uri: str) -> None:
+        if (pending := self._refreshes.pop(uri, None)) is not None:
+            pending.cancel()  # still typing: the pause has not come yet
         if uri in self._scheduled:
             return
         self._scheduled.add(uri)
@@ -66,6 +73,21 @@ class DiagnosticsPublisher:
         self._server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=opened.version)
         )
+        if opened.document is not None and opened.document.rules_stale:
+            self._refresh_after_pause(uri)
+
+    def _refresh_after_pause(self, uri: str) -> None:
+        def refresh() -> None:
+            self._refreshes.pop(uri, None)
+            opened = self._server.documents.get(uri)
+            if opened is not None and opened.document is not None:
+                self._server.flush(opened)
+                opened.document.refresh_rules()
+                self.publish(uri)
+
+        if uri not in self._refreshes:
+            loop = asyncio.get_running_loop()
+            self._refreshes[uri] = loop.call_later(_PAUSE_SECONDS, refresh)
 
     def clear(self, uri: str) -> None:
         for key in [k for k in self._other if k[1] == uri]:

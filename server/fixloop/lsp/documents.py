@@ -84,9 +84,10 @@ class OpenDocuments:
     @staticmethod
     def _load(opened: OpenDocument, data: bytes, max_bytes: int) -> None:
         opened.screened = screen(data, max_bytes)
-        opened.document = (
-            Document(opened.language, data, opened.version) if opened.screened.analyse else None
-        )
+        opened.document = None
+        if opened.screened.analyse:
+            opened.document = Document(opened.language, data, opened.version)
+            opened.document.defer_large_reruns = True  # refreshed when typing pauses
         opened.raw = SourceText(data) if opened.document is None else SourceText(b"")
         opened.desynced = False
 
@@ -99,6 +100,8 @@ class OpenDocuments:
     def close(self, uri: str) -> None:
         closed = self._open.pop(uri, None)
         if closed is None or closed.document is None or closed.pending or closed.desynced:
+            return
+        if closed.document.rules_stale:
             return
         self._closed[uri] = closed.document
         while len(self._closed) > _RECENTLY_CLOSED:
