@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
+from fixloop.sandbox.config import SandboxConfig
+
 RuleGroup = Literal["syntax", "safety", "secrets"]
 Engine = Literal["auto", "offline", "llm"]
 TestTrigger = Literal["onOpenAndSave", "onSave", "off"]
@@ -61,6 +63,7 @@ class Settings:
     llm: LlmSettings = field(default_factory=LlmSettings)
     tests: TestsSettings = field(default_factory=TestsSettings)
     memory: MemorySettings = field(default_factory=MemorySettings)
+    sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     problems: tuple[str, ...] = field(default=(), compare=False)
 
 
