@@ -1,0 +1,193 @@
+"""Fault localization: which lines of the editable sources are suspicious, most first.
+
+Two sources of evidence:
+- the failing tests' traceback frames inside the editable sources (innermost first), with
+  the rest of each frame's enclosing function at lower scores;
+- a coverage spectrum (per test: outcome and lines executed) ranked by Ochiai, for when
+  the frames are not enough (a wrong value computed in one function and asserted in a
+  test shows no frame in the function at fault). The spectrum comes from the pytest plugin
+  in `spectrum_plugin.py`, run inside the sandbox.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from fixloop.loop.model import Failure, Location
+
+# Each frame further out from the innermost one is this much less suspicious.
+_FRAME_DECAY = 0.7
+# The lines of a frame's function around it: at most this share of the frame's score,
+# fading with distance so the lines just above the frame (where the value was computed)
+# come before the rest of the function.
+_FUNCTION_SHARE = 0.4
+_FUNCTION_DISTANCE_DECAY = 0.9
+
+# The spectrum plugin writes its JSON to the path in this variable.
+SPECTRUM_ENV = "FIXLOOP_SPECTRUM"
+SPECTRUM_ROOT_ENV = "FIXLOOP_SPECTRUM_ROOT"
+SPECTRUM_PLUGIN_MODULE = "fixloop_spectrum"
+
+
+def locations_from_frames(
+    failures: Iterable[Failure], sources: Mapping[str, str]
+) -> list[Location]:
+    """Lines of the editable sources where the failing tests' tracebacks pass, innermost
+    frame first; lines seen in more failures rank higher. Then the other lines of each
+    frame's enclosing function, at lower scores."""
+    scores: dict[tuple[str, int], float] = defaultdict(float)
+    nearby: dict[tuple[str, int], float] = defaultdict(float)
+    for failure in failures:
+        in_sources = [
+            (path, line)
+            for path, line in (_source_path(p, sources) for p in failure.frames)
+            if path is not None
+        ]
+        for depth, (path, line) in enumerate(reversed(in_sources)):
+            score = _FRAME_DECAY**depth
+            scores[path, line] += score
+            for other, distance in _function_lines(sources[path], line):
+                share = _FUNCTION_SHARE * score * _FUNCTION_DISTANCE_DECAY**distance
+                nearby[path, other] = max(nearby[path, other], share)
+    for key, share in nearby.items():
+        if key not in scores:
+            scores[key] = share
+    return _ranked(scores)
+
+
+@dataclass(frozen=True)
+class TestCoverage:
+    """One test of a spectrum: whether it failed and the lines it executed."""
+
+    test_id: str
+    failed: bool
+    lines: frozenset[tuple[str, int]]
+
+
+def ochiai(spectrum: Iterable[TestCoverage]) -> list[Location]:
+    """Lines executed by failing tests, ranked by Ochiai: ef / sqrt(F * (ef + ep)), where
+    ef / ep count the failing / passing tests executing the line and F all failing tests.
+    Lines no failing test executes are left out."""
+    failed_by: dict[tuple[str, int], int] = defaultdict(int)
+    passed_by: dict[tuple[str, int], int] = defaultdict(int)
+    total_failed = 0
+    for test in spectrum:
+        total_failed += test.failed
+        counts = failed_by if test.failed else passed_by
+        for key in test.lines:
+            counts[key] += 1
+    scores = {
+        key: ef / math.sqrt(total_failed * (ef + passed_by.get(key, 0)))
+        for key, ef in failed_by.items()
+    }
+    return _ranked(scores)
+
+
+def merge_locations(
+    primary: Sequence[Location], secondary: Sequence[Location], weight: float = 0.5
+) -> list[Location]:
+    """One ranking from two (e.g. frames and Ochiai): each normalized to a top score of
+    1, the secondary weighted down, scores of the same line added."""
+    scores: dict[tuple[str, int], float] = defaultdict(float)
+    for ranking, factor in ((primary, 1.0), (secondary, weight)):
+        top = max((loc.score for loc in ranking), default=0.0)
+        if top <= 0:
+            continue
+        for loc in ranking:
+            scores[loc.path, loc.line] += factor * loc.score / top
+    return _ranked(scores)
+
+
+def read_spectrum(text: str, root: str | Path | None = None) -> list[TestCoverage]:
+    """Parse the spectrum plugin's JSON. Paths are made relative to `root` (defaults to
+    the root the plugin recorded) so they match the engine's relative source paths."""
+    data = json.loads(text)
+    base = Path(root if root is not None else data.get("root", "."))
+    tests = []
+    for entry in data.get("tests", []):
+        if entry.get("outcome") == "skipped":
+            continue
+        lines = frozenset(
+            (_relative(path, base), int(line))
+            for path, numbers in entry.get("lines", {}).items()
+            for line in numbers
+        )
+        tests.append(TestCoverage(entry["id"], entry.get("outcome") == "failed", lines))
+    return tests
+
+
+def spectrum_plugin_source() -> str:
+    """The plugin's source, to be written as `fixloop_spectrum.py` on the sandbox's
+    PYTHONPATH (it imports nothing from fixloop)."""
+    return (Path(__file__).parent / "spectrum_plugin.py").read_text(encoding="utf-8")
+
+
+def _ranked(scores: Mapping[tuple[str, int], float]) -> list[Location]:
+    ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    return [Location(path, line, score) for (path, line), score in ordered if score > 0]
+
+
+def _relative(path: str, root: Path) -> str:
+    candidate = Path(path)
+    if candidate.is_absolute():
+        try:
+            return candidate.relative_to(root).as_posix()
+        except ValueError:
+            return candidate.as_posix()
+    return candidate.as_posix()
+
+
+def _source_path(frame: tuple[str, int], sources: Mapping[str, str]) -> tuple[str | None, int]:
+    """The editable source a frame is in, if any. Frames may carry absolute paths or a
+    different prefix: match on the longest path suffix."""
+    path, line = frame
+    if path in sources:
+        return path, line
+    normalized = path.replace("\\", "/")
+    for source in sources:
+        if normalized.endswith("/" + source):
+            return source, line
+    return None, line
+
+
+def _function_lines(text: str, line: int) -> list[tuple[int, int]]:
+    """Other statement lines of the innermost function around `line`, each with its
+    distance in statements (preceding lines count as nearer than following ones)."""
+    spans = _function_spans(text)
+    enclosing = [span for span in spans if span[0] <= line <= span[1]]
+    if not enclosing:
+        return []
+    *_, statement_lines = min(enclosing, key=lambda span: span[1] - span[0])
+    before = [n for n in statement_lines if n < line]
+    after = [n for n in statement_lines if n > line]
+    ranked = [(n, i) for i, n in enumerate(reversed(before))]
+    ranked += [(n, len(before) // 2 + i + 1) for i, n in enumerate(after)]
+    return ranked
+
+
+@lru_cache(maxsize=64)
+def _function_spans(text: str) -> tuple[tuple[int, int, tuple[int, ...]], ...]:
+    """(first line, last line, statement lines) of every function in the text."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return ()
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            lines = sorted(
+                {
+                    inner.lineno
+                    for inner in ast.walk(node)
+                    if isinstance(inner, ast.stmt) and inner is not node
+                }
+            )
+            spans.append((node.lineno, node.end_lineno or node.lineno, tuple(lines)))
+    return tuple(spans)
