@@ -122,15 +122,6 @@ def _compiled(language: str) -> _CompiledRules | None:
     return _CompiledRules(Query(spec.grammar(), "\n".join(patterns)), tuple(rules))
 
 
-def warm_up() -> None:
-    """Load every grammar and compile every language's rules now rather than on first use."""
-    from fixloop.analysis.languages import LANGUAGES
-
-    for spec in LANGUAGES:
-        spec.parser()
-        _compiled(spec.name)
-
-
 def run_rules(
     tree: Tree,
     source: bytes,

@@ -4,7 +4,6 @@ folders are added or removed."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from fixloop.analysis.rules import warm_up
 from fixloop.config import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -93,10 +91,8 @@ async def _editor_settings(
 def register(server: FixloopServer) -> None:
     @server.feature(types.INITIALIZED)
     async def initialized(ls: FixloopServer, params: types.InitializedParams) -> None:
-        """Load settings once the client can answer requests, and get the grammars and rule
-        queries ready so that the first file opened does not wait for them."""
+        """Load settings once the client can answer requests."""
         await refresh(ls)
-        await asyncio.to_thread(warm_up)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
