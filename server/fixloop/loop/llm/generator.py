@@ -1,0 +1,211 @@
+"""`LlmGenerator`: candidates from a model, one reply at a time.
+
+Each `candidates(context)` call is one round: the prompt carries the context (with the
+earlier attempts, for reflection); a reply whose edits cannot be applied is recorded as a
+`Rejection` and the model is told why and asked again, within `replies_per_round`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fixloop.loop.llm.client import (
+    ChatClient,
+    CircuitBreaker,
+    Completion,
+    ModelRequestRejected,
+    Prices,
+    RetryPolicy,
+    Usage,
+)
+from fixloop.loop.llm.edits import (
+    FUZZY_THRESHOLD,
+    Edit,
+    EditError,
+    apply_edits,
+    edit_size,
+    parse_edits,
+)
+from fixloop.loop.llm.prompts import PromptLimits, build_messages, retry_message
+from fixloop.loop.llm.redact import Redactor, contains_placeholder
+from fixloop.loop.model import Candidate, RepairContext
+
+if TYPE_CHECKING:
+    from fixloop.config import LlmSettings
+
+
+@dataclass(frozen=True)
+class LlmOptions:
+    """Tuning of the LLM path. `from_settings` reads any field of the same name that
+    `LlmSettings` has, so each becomes configurable once it is added there."""
+
+    timeout: float = 60.0  # seconds per request
+    max_tokens: int = 2_048
+    temperature: float = 0.2
+    max_retries: int = 2  # per model, after the first try
+    backoff_base: float = 0.5  # seconds before the first retry, doubled after each
+    backoff_max: float = 8.0
+    breaker_threshold: int = 5  # failed requests in a row that open the breaker
+    breaker_cooldown: float = 30.0  # seconds the breaker stays open
+    price_per_1k_prompt: float = 0.0
+    price_per_1k_completion: float = 0.0
+    replies_per_round: int = 3  # bounded re-asks after unusable replies
+    fuzzy_threshold: float = FUZZY_THRESHOLD
+    limits: PromptLimits = dataclasses.field(default_factory=PromptLimits)
+
+    @classmethod
+    def from_settings(cls, settings: object) -> LlmOptions:
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {name: getattr(settings, name) for name in names if hasattr(settings, name)}
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A reply that gave no candidate, and why (for the session log)."""
+
+    reason: str
+    model: str
+    reply: str  # the reply's head, as received
+
+
+_REPLY_KEPT = 2_000
+
+
+class LlmGenerator:
+    """A `Generator` backed by an OpenAI-compatible chat endpoint."""
+
+    reflective = True  # the engine asks again each iteration, with the new attempts
+
+    def __init__(
+        self,
+        settings: LlmSettings,
+        options: LlmOptions | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not settings.model:
+            raise ValueError("the LLM generator needs a model (llm.model)")
+        self.options = options or LlmOptions.from_settings(settings)
+        self.name = f"llm:{settings.model}"
+        self.client = _client(settings, self.options, environ, sleep, clock)
+        self.rejections: list[Rejection] = []
+        self._environ = environ
+        self._redactor_cache: tuple[Any, Redactor] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def usage(self) -> Usage:
+        """Requests, tokens and cost so far in this session."""
+        return self.client.usage
+
+    def candidates(self, context: RepairContext) -> Iterator[Candidate]:
+        """One round: a candidate per usable reply. Raises `ModelUnavailable` when the
+        endpoint cannot be used (down, breaker open, bad key, no model)."""
+        redactor = self._redactor(context.sources)
+        question = build_messages(context, redactor, self.options.limits)
+        conversation = question
+        for _ in range(self.options.replies_per_round):
+            try:
+                completion = self.client.complete(conversation)
+            except ModelRequestRejected as error:
+                self._reject(str(error), self.name.removeprefix("llm:"), "")
+                return
+            try:
+                candidate = self._candidate(completion, context, redactor)
+            except EditError as error:
+                self._reject(str(error), completion.model, completion.text)
+                answer = {"role": "assistant", "content": redactor.redact(completion.text)}
+                conversation = [*question, answer, retry_message(str(error))]
+                continue
+            yield candidate
+            conversation = question  # asked again: another sample of the same question
+
+    def _candidate(
+        self, completion: Completion, context: RepairContext, redactor: Redactor
+    ) -> Candidate:
+        if not completion.text.strip():
+            raise EditError(f"the reply was empty (finish reason: {completion.finish_reason})")
+        edits = parse_edits(completion.text)
+        if any(contains_placeholder(edit.replace) for edit in edits):
+            raise EditError(
+                "the edit writes a `<redacted:...>` placeholder into the code: leave the "
+                "lines that hold hidden secrets unchanged"
+            )
+        # A SEARCH text may quote a redacted line: it must match the real one.
+        restored = [dataclasses.replace(e, search=redactor.restore(e.search)) for e in edits]
+        changes = apply_edits(context.sources, restored, self.options.fuzzy_threshold)
+        size = sum(edit_size(context.sources[path], text) for path, text in changes.items())
+        return Candidate(
+            changes=changes,
+            description=_description(completion.text, edits),
+            generator=f"llm:{completion.model}",
+            edit_size=size,
+        )
+
+    def _reject(self, reason: str, model: str, reply: str) -> None:
+        with self._lock:
+            self.rejections.append(Rejection(reason, model, reply[:_REPLY_KEPT]))
+
+    def _redactor(self, sources: Mapping[str, str]) -> Redactor:
+        """One scan of the sources per session: they do not change between rounds."""
+        key = tuple(sorted((path, hash(text)) for path, text in sources.items()))
+        with self._lock:
+            if self._redactor_cache is None or self._redactor_cache[0] != key:
+                always = [self.client.api_key or ""]
+                redactor = Redactor.for_sources(sources, self._environ_or_os(), always)
+                self._redactor_cache = (key, redactor)
+            return self._redactor_cache[1]
+
+    def _environ_or_os(self) -> Mapping[str, str]:
+        import os
+
+        return os.environ if self._environ is None else self._environ
+
+
+def _client(
+    settings: LlmSettings,
+    options: LlmOptions,
+    environ: Mapping[str, str] | None,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> ChatClient:
+    assert settings.model
+    return ChatClient(
+        model=settings.model,
+        base_url=settings.base_url,
+        fallback_models=settings.fallback_models,
+        api_key_env=settings.api_key_env,
+        environ=environ,
+        timeout=options.timeout,
+        max_tokens=options.max_tokens or None,
+        temperature=options.temperature,
+        retry=RetryPolicy(
+            attempts=options.max_retries + 1,
+            base_delay=options.backoff_base,
+            max_delay=options.backoff_max,
+        ),
+        breaker=CircuitBreaker(options.breaker_threshold, options.breaker_cooldown, clock),
+        prices=Prices(options.price_per_1k_prompt, options.price_per_1k_completion),
+        sleep=sleep,
+    )
+
+
+def _description(reply: str, edits: list[Edit]) -> str:
+    """The reply's opening sentence, else which files the edit touches."""
+    for line in reply.splitlines():
+        text = line.strip().strip("*#`> ").strip()
+        if not text or text.startswith(("<<<<<<<", "---", "+++", "@@")):
+            continue
+        if any(text == edit.path or text.endswith(edit.path) for edit in edits):
+            break  # the first block's path: there was no sentence
+        return text[:157] + "..." if len(text) > 160 else text
+    paths = ", ".join(dict.fromkeys(edit.path for edit in edits))
+    return f"model edit to {paths}"
