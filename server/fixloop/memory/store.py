@@ -1,0 +1,761 @@
+"""The memory store: attempts in ChromaDB, looked up by similarity.
+
+Layout: two collections per (role, language, embedding) — `fixes` (verified attempts)
+and `tries` (attempts that failed) — named `fixloop-<role>-<language>-<embedding key>`.
+Separate collections instead of a `where` filter keep a lookup on the fast unfiltered
+path (Chroma 1.5 at 100k records: ~2 ms unfiltered, ~74 ms filtered), and keep the many
+failed tries of one session from crowding the fixes out of the top-k. Ranking is done in
+Python on the top-k.
+
+Faults never stop fixloop: a store that cannot be opened or written (corrupt, locked,
+server down) is reported once through `on_unavailable`; reads then return nothing and
+writes go to a local JSON-lines spool that is replayed once the store is back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from fixloop.memory.embedding import MemoryEmbedding, embedding_for
+from fixloop.memory.reapply import reapply
+from fixloop.memory.records import (
+    AttemptRecord,
+    Outcome,
+    Verdict,
+    context_code,
+    context_signature,
+    signature_sections,
+)
+from fixloop.memory.signature import FailureSignature
+
+if TYPE_CHECKING:
+    from fixloop.loop.model import Candidate, PastFix, RepairContext
+
+log = logging.getLogger(__name__)
+
+ROLES = ("fixes", "tries")
+_PREFIX = "fixloop"
+_PAGE = 5000  # records per `get` page when scanning (prune, export, stats)
+# Neighbours read per lookup: enough to group repeats of a fix, few enough to stay fast.
+_FIX_NEIGHBOURS = 20
+_PRIOR_FIX_NEIGHBOURS = 50
+_PRIOR_TRY_NEIGHBOURS = 100
+_PRIOR_MIN_SIMILARITY = 0.3
+_REVERT_WEIGHT = 2.0  # a fix applied and then undone says more than one dismissed
+
+
+class MemoryUnavailable(Exception):
+    """The store cannot be used now; the message says why, for people."""
+
+
+def default_memory_path(environ: Mapping[str, str] | None = None) -> Path:
+    """`FIXLOOP_MEMORY_PATH`, else `$XDG_DATA_HOME/fixloop/memory`, else
+    `~/.local/share/fixloop/memory`."""
+    env = os.environ if environ is None else environ
+    if env.get("FIXLOOP_MEMORY_PATH"):
+        return Path(env["FIXLOOP_MEMORY_PATH"]).expanduser()
+    data = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data).expanduser() / "fixloop" / "memory"
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    """How to reach the memory (what `MemorySettings` and the CLI options become)."""
+
+    enabled: bool = True
+    path: Path | None = None  # the embedded store's folder (default: `default_memory_path`)
+    url: str | None = None  # a Chroma server for a team: `http://host:8000`
+    embedding: str | None = None  # "hashed" (default), "openai:MODEL", "sentence-transformers:M"
+    retention_days: int = 90
+    cap_per_kind: int = 1000
+    spool: Path | None = None  # where writes wait while the store is down
+    retry_seconds: float = 30.0  # how soon to try an unavailable store again
+
+    @property
+    def store_path(self) -> Path:
+        return self.path or default_memory_path()
+
+    @property
+    def spool_path(self) -> Path:
+        if self.spool is not None:
+            return self.spool
+        if self.url:
+            host = urlsplit(self.url).netloc.replace(":", "-") or "server"
+            return default_memory_path().parent / f"memory-spool-{host}.jsonl"
+        # Beside the store, not in it: a corrupt store folder may be moved away whole.
+        return self.store_path.parent / f"{self.store_path.name}-spool.jsonl"
+
+    def where(self) -> str:
+        return self.url or str(self.store_path)
+
+
+@dataclass(frozen=True)
+class RememberedFix:
+    """A fix from memory with its track record among similar failures."""
+
+    record: AttemptRecord  # its most similar occurrence
+    similarity: float  # 0..1 (cosine)
+    uses: int = 1  # verified attempts making this same edit
+    accepted: int = 0
+    rejected: int = 0
+    reverted: int = 0
+    failed_reuses: int = 0  # times it was re-applied from memory and failed the tests
+
+    @property
+    def success_rate(self) -> float:
+        return (self.uses + 1) / (self.uses + self.failed_reuses + 2)
+
+    @property
+    def acceptance(self) -> float:
+        bad = self.rejected + _REVERT_WEIGHT * self.reverted
+        return (self.accepted + 1) / (self.accepted + bad + 2)
+
+    @property
+    def score(self) -> float:
+        return self.similarity * self.success_rate * self.acceptance
+
+    def title(self) -> str:
+        """What the editor shows: `Apply fix seen before (used 4 times, 92% accepted)`."""
+        verdicts = self.accepted + self.rejected + self.reverted
+        rated = f", {round(100 * self.accepted / verdicts)}% accepted" if verdicts else ""
+        return f"Apply fix seen before (used {self.uses}×{rated})"  # noqa: RUF001
+
+    def past_fix(self) -> PastFix:
+        from fixloop.loop.model import PastFix
+
+        return PastFix(
+            failure=self.record.signature.text(),
+            diff=self.record.patch,
+            template=self.record.template,
+            similarity=self.similarity,
+        )
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A remembered fix re-applied to the current code. Not verified yet: run the tests
+    on `candidate` before offering it as verified; then record the attempt with
+    `reused_from=fix.record.id`."""
+
+    candidate: Candidate
+    fix: RememberedFix
+
+    @property
+    def title(self) -> str:
+        return self.fix.title()
+
+
+@dataclass(frozen=True)
+class MemoryStats:
+    where: str
+    available: bool
+    reason: str | None
+    collections: Mapping[str, int] = field(default_factory=dict)
+    outcomes: Mapping[str, int] = field(default_factory=dict)
+    verdicts: Mapping[str, int] = field(default_factory=dict)
+    spooled: int = 0
+    disk_bytes: int | None = None
+
+    @property
+    def records(self) -> int:
+        return sum(self.collections.values())
+
+
+class MemoryStore:
+    """Memory of attempts. Opens the store lazily, on first use; thread-safe."""
+
+    def __init__(
+        self,
+        config: MemoryConfig | None = None,
+        *,
+        embedding: MemoryEmbedding | None = None,
+        on_unavailable: Callable[[str], None] | None = None,
+    ) -> None:
+        self.config = config or MemoryConfig()
+        self._embedding = embedding
+        self._on_unavailable = on_unavailable or (lambda reason: log.warning("%s", reason))
+        self._lock = threading.RLock()
+        self._client: Any = None
+        self._collections: dict[tuple[str, str], Any] = {}
+        self._reason: str | None = None
+        self._retry_at = 0.0
+        self._reported = False
+
+    # --- state --------------------------------------------------------------------------
+
+    @property
+    def enabled(self) -> bool:
+        return self.config.enabled
+
+    @property
+    def unavailable(self) -> str | None:
+        """Why the store cannot be used now (None when it can, or was never tried)."""
+        return self._reason
+
+    @property
+    def embedding(self) -> MemoryEmbedding:
+        if self._embedding is None:
+            self._embedding = embedding_for(self.config.embedding)
+        return self._embedding
+
+    def available(self) -> bool:
+        """Opens the store if needed; False (reported once) when it cannot be used."""
+        if not self.config.enabled:
+            return False
+        try:
+            self._connect()
+        except MemoryUnavailable:
+            return False
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._client = None
+            self._collections.clear()
+
+    # --- writing ------------------------------------------------------------------------
+
+    def record_attempt(self, record: AttemptRecord) -> bool:
+        """Remember one attempt; False when it was spooled for later instead."""
+        return self.record_attempts([record])
+
+    def record_attempts(self, records: Sequence[AttemptRecord]) -> bool:
+        """Remember attempts (one write per collection); False when spooled."""
+        if not self.config.enabled or not records:
+            return bool(records) and self.config.enabled
+        try:
+            self._connect()
+            self._write(records)
+        except MemoryUnavailable:
+            self._spool({"op": "attempt", "record": r.to_json()} for r in records)
+            return False
+        except Exception as error:  # a lock, a full disk, a server gone mid-way
+            self._fail(f"memory: cannot write to {self.config.where()}: {error}")
+            self._spool({"op": "attempt", "record": r.to_json()} for r in records)
+            return False
+        return True
+
+    def record_verdict(self, record_id: str, verdict: Verdict) -> bool:
+        """What the user did with an offered fix; False when spooled or not found."""
+        if not self.config.enabled:
+            return False
+        try:
+            self._connect()
+            return self._set_verdict(record_id, verdict)
+        except MemoryUnavailable:
+            pass
+        except Exception as error:
+            self._fail(f"memory: cannot write to {self.config.where()}: {error}")
+        self._spool([{"op": "verdict", "id": record_id, "verdict": verdict.value}])
+        return False
+
+    def _write(self, records: Sequence[AttemptRecord]) -> None:
+        groups: dict[tuple[str, str], list[AttemptRecord]] = defaultdict(list)
+        for record in records:
+            groups[(_role(record), record.language)].append(record)
+        with self._writing():
+            for (role, language), group in groups.items():
+                vectors = self.embedding.embed_sections([r.sections() for r in group])
+                self._collection(role, language).upsert(
+                    ids=[r.id for r in group],
+                    embeddings=vectors,
+                    documents=[r.document() for r in group],
+                    metadatas=[r.to_metadata() for r in group],
+                )
+            for record in records:
+                if record.reused_from and not record.verified:
+                    self._count_failed_reuse(record.reused_from, record.language)
+
+    def _count_failed_reuse(self, fix_id: str, language: str) -> None:
+        fixes = self._collection("fixes", language)
+        found = fixes.get(ids=[fix_id], include=["metadatas"])
+        if found["ids"]:
+            meta = found["metadatas"][0]
+            count = int(meta.get("failed_reuses", 0)) + 1
+            fixes.update(ids=[fix_id], metadatas=[{**meta, "failed_reuses": count}])
+
+    def _set_verdict(self, record_id: str, verdict: Verdict) -> bool:
+        with self._writing():
+            for collection in self._own_collections("fixes"):
+                found = collection.get(ids=[record_id], include=["metadatas"])
+                if found["ids"]:
+                    meta = {**found["metadatas"][0], "verdict": verdict.value}
+                    collection.update(ids=[record_id], metadatas=[meta])
+                    return True
+        return False
+
+    # --- reading ------------------------------------------------------------------------
+
+    def similar_fixes(
+        self,
+        signature: FailureSignature,
+        code_context: str,
+        language: str,
+        k: int = 5,
+        *,
+        min_similarity: float = 0.0,
+    ) -> list[RememberedFix]:
+        """Verified fixes of similar failures, best first by similarity * success rate *
+        acceptance (repeats of one edit are grouped)."""
+        neighbours = self._neighbours(
+            "fixes", signature, code_context, language, max(_FIX_NEIGHBOURS, 2 * k)
+        )
+        ranked = _group_fixes(n for n in neighbours if n[1] >= min_similarity)
+        return ranked[:k]
+
+    def template_prior(
+        self, signature: FailureSignature, language: str, code_context: str = ""
+    ) -> dict[str, float]:
+        """Successes per candidate generated, per repair template, among similar failures
+        (closer ones weigh more), smoothed toward the neighbourhood's overall rate.
+        Templates never tried near this failure are absent: use the engine's default."""
+        tried: dict[str, float] = defaultdict(float)
+        verified: dict[str, float] = defaultdict(float)
+        for role, k in (("fixes", _PRIOR_FIX_NEIGHBOURS), ("tries", _PRIOR_TRY_NEIGHBOURS)):
+            for record, similarity in self._neighbours(role, signature, code_context, language, k):
+                if similarity < _PRIOR_MIN_SIMILARITY or not record.template:
+                    continue
+                if record.generator == "memory":
+                    continue  # a re-applied fix says nothing about generating it
+                weight = similarity * similarity
+                tried[record.template] += weight
+                if record.verified:
+                    verified[record.template] += weight
+        total = sum(tried.values())
+        overall = sum(verified.values()) / total if total else 0.0
+        return {t: (verified[t] + overall) / (n + 1.0) for t, n in tried.items()}
+
+    def search(
+        self, query: str, language: str | None = None, k: int = 10
+    ) -> list[tuple[AttemptRecord, float]]:
+        """Records most similar to free text (an error message, code), fixes and tries."""
+        from fixloop.memory.signature import signature_of
+
+        signature = signature_of("", query)
+        languages = [language] if language else self._languages()
+        found = [
+            hit
+            for lang in languages
+            for role in ROLES
+            for hit in self._neighbours(role, signature, query, lang, k)
+        ]
+        return sorted(found, key=lambda hit: -hit[1])[:k]
+
+    # --- the loop's view ----------------------------------------------------------------
+
+    def past_fixes(self, context: RepairContext, k: int = 3) -> tuple[PastFix, ...]:
+        """For `RepairContext.past_fixes` (the LLM prompt)."""
+        fixes = self.similar_fixes(
+            context_signature(context), context_code(context), context.language, k
+        )
+        return tuple(fix.past_fix() for fix in fixes)
+
+    def prior_for(self, context: RepairContext) -> dict[str, float]:
+        """For `RepairContext.template_prior` / `FixSession(template_prior=…)`."""
+        return self.template_prior(
+            context_signature(context), context.language, context_code(context)
+        )
+
+    def suggestion(self, context: RepairContext, min_similarity: float = 0.8) -> Suggestion | None:
+        """The best remembered fix that re-applies to the current code, if any."""
+        return self.suggestion_for(
+            context_signature(context),
+            context_code(context),
+            context.language,
+            context.sources,
+            min_similarity,
+        )
+
+    def suggestion_for(
+        self,
+        signature: FailureSignature,
+        code_context: str,
+        language: str,
+        sources: Mapping[str, str],
+        min_similarity: float = 0.8,
+    ) -> Suggestion | None:
+        from fixloop.loop.model import Candidate
+
+        for fix in self.similar_fixes(
+            signature, code_context, language, 5, min_similarity=min_similarity
+        ):
+            changes = reapply(fix.record, sources)
+            if changes is None:
+                continue
+            size = sum(abs(len(text) - len(sources.get(p, ""))) for p, text in changes.items())
+            candidate = Candidate(
+                changes=changes,
+                description=fix.title(),
+                generator="memory",
+                template=fix.record.template,
+                edit_size=max(size, 1),
+            )
+            return Suggestion(candidate, fix)
+        return None
+
+    def _neighbours(
+        self,
+        role: str,
+        signature: FailureSignature,
+        code_context: str,
+        language: str,
+        k: int,
+    ) -> list[tuple[AttemptRecord, float]]:
+        if not self.available():
+            return []
+        vector = self.embedding.embed_sections([signature_sections(signature, code_context)])
+        try:
+            collection = self._collection(role, language, create=False)
+            if collection is None:
+                return []
+            found = collection.query(
+                query_embeddings=vector, n_results=k, include=["metadatas", "distances"]
+            )
+        except Exception as error:
+            self._fail(f"memory: cannot read {self.config.where()}: {error}")
+            return []
+        key = self.embedding.key
+        return [
+            (AttemptRecord.from_metadata(i, m, key), max(0.0, 1.0 - float(d)))
+            for i, m, d in zip(
+                found["ids"][0], found["metadatas"][0], found["distances"][0], strict=False
+            )
+        ]
+
+    # --- housekeeping -------------------------------------------------------------------
+
+    def stats(self) -> MemoryStats:
+        spooled = len(self._read_spool())
+        if not self.available():
+            return MemoryStats(self.config.where(), False, self._reason, spooled=spooled)
+        counts = {c.name: c.count() for c in self._all_collections()}
+        outcomes: dict[str, int] = defaultdict(int)
+        verdicts: dict[str, int] = defaultdict(int)
+        for collection in self._all_collections():
+            for _, meta in _scan(collection):
+                outcomes[str(meta.get("outcome", ""))] += 1
+                if meta.get("verdict"):
+                    verdicts[str(meta["verdict"])] += 1
+        disk = None if self.config.url else _disk_bytes(self.config.store_path)
+        return MemoryStats(
+            self.config.where(), True, None, counts, dict(outcomes), dict(verdicts), spooled, disk
+        )
+
+    def prune(
+        self,
+        max_age_days: float | None = None,
+        cap_per_kind: int | None = None,
+        *,
+        now: float | None = None,
+    ) -> int:
+        """Drop records older than the retention, then the least useful records of each
+        kind of failure beyond the cap (failed tries first, then unrated or rejected
+        fixes, accepted fixes last; oldest first). Returns how many were removed."""
+        if not self.available():
+            return 0
+        age = self.config.retention_days if max_age_days is None else max_age_days
+        cap = self.config.cap_per_kind if cap_per_kind is None else cap_per_kind
+        oldest = (time.time() if now is None else now) - age * 86400
+        removed = 0
+        with self._writing():
+            for language in self._languages():
+                removed += self._prune_language(language, oldest, cap)
+        return removed
+
+    def _prune_language(self, language: str, oldest: float, cap: int) -> int:
+        by_kind: dict[str, list[tuple[int, float, str, str]]] = defaultdict(list)
+        doomed: dict[str, list[str]] = defaultdict(list)
+        for role in ROLES:
+            collection = self._collection(role, language, create=False)
+            if collection is None:
+                continue
+            for record_id, meta in _scan(collection):
+                created = float(meta.get("created_at", 0.0))
+                if created < oldest:
+                    doomed[role].append(record_id)
+                else:
+                    keep = _keep_rank(role, str(meta.get("verdict", "")))
+                    by_kind[str(meta.get("kind", ""))].append((keep, created, role, record_id))
+        for entries in by_kind.values():
+            entries.sort()
+            for _, _, role, record_id in entries[: max(0, len(entries) - cap)]:
+                doomed[role].append(record_id)
+        for role, ids in doomed.items():
+            collection = self._collection(role, language)
+            for start in range(0, len(ids), _PAGE):
+                collection.delete(ids=ids[start : start + _PAGE])
+        return sum(len(ids) for ids in doomed.values())
+
+    def export(self, path: Path) -> int:
+        """Every record of the current embedding as JSON lines; returns the count."""
+        if not self.available():
+            raise MemoryUnavailable(self._reason or "memory is unavailable")
+        count = 0
+        with path.open("w", encoding="utf-8") as out:
+            for collection in self._own_collections():
+                for record_id, meta in _scan(collection):
+                    record = AttemptRecord.from_metadata(record_id, meta, self.embedding.key)
+                    out.write(json.dumps(record.to_json(), sort_keys=True) + "\n")
+                    count += 1
+        return count
+
+    def import_(self, path: Path, batch: int = 500) -> int:
+        """Records from JSON lines (re-embedded with the current embedding; a record
+        already present is replaced). Returns the count; raises on a malformed line."""
+        records: list[AttemptRecord] = []
+        count = 0
+        with path.open(encoding="utf-8") as source:
+            for number, line in enumerate(source, 1):
+                if not line.strip():
+                    continue
+                try:
+                    records.append(AttemptRecord.from_json(json.loads(line)))
+                except (ValueError, TypeError, KeyError) as error:
+                    raise ValueError(f"{path}:{number}: not a memory record ({error})") from error
+                if len(records) >= batch:
+                    count += self._import_batch(records)
+                    records = []
+        return count + self._import_batch(records)
+
+    def _import_batch(self, records: list[AttemptRecord]) -> int:
+        if records and not self.record_attempts(records):
+            raise MemoryUnavailable(self._reason or "memory is unavailable")
+        return len(records)
+
+    # --- the store ----------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                return
+            if self._reason is not None and time.monotonic() < self._retry_at:
+                raise MemoryUnavailable(self._reason)
+            try:
+                self._client = self._open_client()
+                self._client.heartbeat()
+            except Exception as error:
+                self._client = None
+                self._fail(
+                    f"memory: {self.config.where()} is unavailable ({error}); "
+                    "fixloop works on without it and keeps new records to replay"
+                )
+                raise MemoryUnavailable(self._reason or str(error)) from error
+            if self._reason is not None:
+                log.info("memory: %s is available again", self.config.where())
+            self._reason, self._reported = None, False
+        self._replay_spool()
+
+    def _open_client(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False, allow_reset=False)
+        if self.config.url:
+            return _http_client(self.config.url, settings)
+        path = self.config.store_path
+        path.mkdir(parents=True, exist_ok=True)
+        with _file_lock(path / ".fixloop-lock"):  # two processes creating one store race
+            return chromadb.PersistentClient(path=str(path), settings=settings)
+
+    def _fail(self, reason: str) -> None:
+        with self._lock:
+            self._client = None
+            self._collections.clear()
+            self._reason = reason
+            self._retry_at = time.monotonic() + self.config.retry_seconds
+            if not self._reported:
+                self._reported = True
+                self._on_unavailable(reason)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer at a time across processes on an embedded store (SQLite would
+        otherwise answer `database is locked` under contention)."""
+        with self._lock:
+            if self.config.url:
+                yield
+                return
+            with _file_lock(self.config.store_path / ".fixloop-lock"):
+                yield
+
+    def _collection(self, role: str, language: str, *, create: bool = True) -> Any:
+        key = (role, language)
+        with self._lock:
+            if key not in self._collections:
+                name = self._collection_name(role, language)
+                if create:
+                    self._collections[key] = self._client.get_or_create_collection(
+                        name,
+                        embedding_function=None,  # vectors are always given: no model download
+                        metadata={"hnsw:space": "cosine", "embedding": self.embedding.key},
+                    )
+                elif name in self._collection_names():
+                    self._collections[key] = self._client.get_collection(
+                        name, embedding_function=None
+                    )
+                else:
+                    return None
+            return self._collections[key]
+
+    def _collection_name(self, role: str, language: str) -> str:
+        return f"{_PREFIX}-{role}-{language}-{self.embedding.key}"
+
+    def _collection_names(self) -> list[str]:
+        return [c.name for c in self._client.list_collections()]
+
+    def _all_collections(self) -> list[Any]:
+        names = [n for n in self._collection_names() if n.startswith(_PREFIX + "-")]
+        return [self._client.get_collection(n, embedding_function=None) for n in sorted(names)]
+
+    def _own_collections(self, role: str | None = None) -> list[Any]:
+        suffix = "-" + self.embedding.key
+        return [
+            c
+            for c in self._all_collections()
+            if c.name.endswith(suffix) and (role is None or c.name.split("-")[1] == role)
+        ]
+
+    def _languages(self) -> list[str]:
+        suffix = "-" + self.embedding.key
+        languages = {
+            name[len(_PREFIX) + 1 :].split("-", 2)[1]
+            for name in self._collection_names()
+            if name.startswith(_PREFIX + "-") and name.endswith(suffix)
+        }
+        return sorted(languages)
+
+    # --- the spool ----------------------------------------------------------------------
+
+    def _spool(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        path = self.config.spool_path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lines = "".join(json.dumps(e, sort_keys=True) + "\n" for e in entries)
+            with _file_lock(path.with_name(path.name + ".lock")), path.open("a") as out:
+                out.write(lines)
+        except OSError as error:
+            log.warning("memory: cannot keep records in %s either: %s", path, error)
+
+    def _read_spool(self) -> list[dict[str, Any]]:
+        path = self.config.spool_path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            return []
+        entries = []
+        for line in text.splitlines():
+            with contextlib.suppress(ValueError):
+                entries.append(json.loads(line))
+        return entries
+
+    def _replay_spool(self) -> None:
+        """Apply what was kept while the store was down; keep what still fails."""
+        path = self.config.spool_path
+        if not path.exists():
+            return
+        with _file_lock(path.with_name(path.name + ".lock")):
+            entries = self._read_spool()
+            path.unlink(missing_ok=True)
+        records = [
+            AttemptRecord.from_json(e["record"]) for e in entries if e.get("op") == "attempt"
+        ]
+        if records:
+            self.record_attempts(records)
+        for entry in entries:
+            if entry.get("op") == "verdict":
+                self.record_verdict(str(entry["id"]), Verdict(entry["verdict"]))
+
+
+def _role(record: AttemptRecord) -> str:
+    return "fixes" if record.outcome is Outcome.VERIFIED else "tries"
+
+
+def _keep_rank(role: str, verdict: str) -> int:
+    """Eviction order under the cap: lower goes first."""
+    if role == "tries":
+        return 0
+    return 2 if verdict == Verdict.ACCEPTED else 1
+
+
+def _group_fixes(neighbours: Iterable[tuple[AttemptRecord, float]]) -> list[RememberedFix]:
+    groups: dict[str, list[tuple[AttemptRecord, float]]] = defaultdict(list)
+    for record, similarity in neighbours:
+        groups[record.fix_key].append((record, similarity))
+    fixes = []
+    for members in groups.values():
+        best, similarity = max(members, key=lambda m: m[1])
+        verdicts = [m[0].verdict for m in members]
+        fixes.append(
+            RememberedFix(
+                record=best,
+                similarity=similarity,
+                uses=len(members),
+                accepted=verdicts.count(Verdict.ACCEPTED),
+                rejected=verdicts.count(Verdict.REJECTED),
+                reverted=verdicts.count(Verdict.REVERTED),
+                failed_reuses=sum(m[0].failed_reuses for m in members),
+            )
+        )
+    return sorted(fixes, key=lambda f: -f.score)
+
+
+def _scan(collection: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    offset = 0
+    while True:
+        page = collection.get(limit=_PAGE, offset=offset, include=["metadatas"])
+        yield from zip(page["ids"], page["metadatas"], strict=False)
+        if len(page["ids"]) < _PAGE:
+            return
+        offset += _PAGE
+
+
+def _http_client(url: str, settings: Any) -> Any:
+    """A client of a Chroma server, checked to answer within seconds (Chroma's own HTTP
+    session has no timeout: a black-holed host would hang fixloop)."""
+    import socket
+
+    import chromadb
+    import httpx
+
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    host, ssl = parts.hostname or "localhost", parts.scheme == "https"
+    port = parts.port or (443 if ssl else 8000)
+    with socket.create_connection((host, port), timeout=3.0):
+        pass
+    client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(10.0, connect=3.0)
+    return client
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock between processes (none where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _disk_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
