@@ -3,6 +3,9 @@ exactly, ignoring white space, or fuzzily — and refused whole when they do not
 
 from __future__ import annotations
 
+import random
+import time
+
 import pytest
 
 from fixloop.loop.llm.edits import Edit, EditError, apply_edits, edit_size, parse_edits
@@ -189,3 +192,27 @@ def test_diff_deleting_a_file_is_refused() -> None:
     reply = "--- a/calc.py\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-def clamp(x, low, high):\n"
     with pytest.raises(EditError, match="creating or deleting"):
         parse_edits(reply)
+
+
+def test_a_reasoning_models_thinking_is_ignored() -> None:
+    draft = block("calc.py", "    return x\n", "    return -x\n")
+    answer = block(
+        "calc.py", "        return low\n    return x\n", "        return high\n    return x\n"
+    )
+    reply = f"<think>Maybe this?\n{draft}No: the upper branch.</think>\nReturn high.\n{answer}"
+    assert apply(reply) == {"calc.py": FIXED}
+
+
+def test_fuzzy_search_stays_fast_in_a_large_file() -> None:
+    words = random.Random(7).choices(["total", "price", "count", "items", "value"], k=9000)
+    lines = [
+        f"    {words[3 * i]}_{i} = {words[3 * i + 1]} * {i} + {words[3 * i + 2]}"
+        for i in range(3000)
+    ]
+    source = "\n".join(lines) + "\n"
+    search = "\n".join(line.replace("*", "/") for line in lines[1500:1530]) + "\n"
+    started = time.perf_counter()
+    changed = apply_edits({"big.py": source}, [Edit("big.py", search, "    done = True\n")])
+    assert time.perf_counter() - started < 3.0
+    assert changed["big.py"].splitlines()[1500] == "    done = True"
+    assert len(changed["big.py"].splitlines()) == 3000 - 30 + 1

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 # Similarity (difflib ratio) a fuzzy match needs; below it a SEARCH text is "not found".
 FUZZY_THRESHOLD = 0.85
+# Windows compared character by character in a fuzzy search, chosen by shared tokens:
+# around the best window, and elsewhere (where a rival would make the match ambiguous).
+_NEAR, _FAR = 9, 3
+_TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
 class EditError(ValueError):
@@ -42,6 +47,9 @@ _LOOSE_HUNK = re.compile(r"^@@.*@@")  # "@@ ... @@" without line numbers
 _PATH_DECORATION = re.compile(r"^(?:#+|\*+|`+|file:|path:)\s*", re.IGNORECASE)
 # The prefix of the numbered listing in the prompt ("  12 | "): some models copy it.
 _NUMBERED = re.compile(r"^\s*\d+ \| ?")
+# Reasoning models (DeepSeek-R1, Qwen3 through Ollama or vLLM) think aloud before the
+# answer, drafts of blocks included: only the answer counts.
+_THINKING = re.compile(r"<think>.*?(?:</think>|\Z)", re.DOTALL)
 
 
 # --- parsing ---------------------------------------------------------------------------
@@ -50,7 +58,7 @@ _NUMBERED = re.compile(r"^\s*\d+ \| ?")
 def parse_edits(reply: str) -> list[Edit]:
     """The edits of a reply, in order. Raises `EditError` when there are none or a block
     is malformed."""
-    lines = reply.splitlines()
+    lines = _THINKING.sub("", reply).splitlines()
     if any(_SEARCH.match(line) for line in lines):
         edits = _parse_blocks(lines)
     elif any(_HUNK.match(line) or _LOOSE_HUNK.match(line) for line in lines):
@@ -270,19 +278,19 @@ def _fuzzy(
     bodies: Sequence[str], search: Sequence[str], edit: Edit, threshold: float
 ) -> tuple[int, int]:
     """The best window (of the search's length ± 1 line) at or above the threshold, when
-    no other window that does not overlap it is also above it."""
+    no other window that does not overlap it is also above it.
+
+    Bounded: windows are first ranked by the words and symbols they share with the SEARCH
+    text (linear in the file), and only the best few are compared character by character.
+    """
     wanted = "\n".join(_squashed(line) for line in search)
+    windows = _ranked_windows(bodies, search)
     scored: list[tuple[float, int, int]] = []
-    for size in {max(1, len(search) - 1), len(search), len(search) + 1}:
-        for start in range(len(bodies) - size + 1):
-            window = "\n".join(_squashed(line) for line in bodies[start : start + size])
-            matcher = difflib.SequenceMatcher(None, window, wanted, autojunk=False)
-            # The quick upper bounds skip most windows without the quadratic ratio().
-            if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
-                continue
-            score = matcher.ratio()
-            if score >= threshold:
-                scored.append((score, start, start + size))
+    for start, end in _shortlist(windows):
+        window = "\n".join(_squashed(line) for line in bodies[start:end])
+        matcher = difflib.SequenceMatcher(None, window, wanted, autojunk=False)
+        if matcher.quick_ratio() >= threshold and (score := matcher.ratio()) >= threshold:
+            scored.append((score, start, end))
     if not scored:
         raise EditError(
             f"the SEARCH text was not found in {edit.path}: copy the lines exactly as they "
@@ -296,6 +304,49 @@ def _fuzzy(
             "quote the lines exactly, with more context"
         )
     return best[1], best[2]
+
+
+def _shortlist(ranked: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The best window with its overlapping neighbours (shifted, a line longer or shorter)
+    and the best few windows elsewhere: the rivals that make a match ambiguous."""
+    if not ranked:
+        return []
+    first, last = ranked[0]
+    near: list[tuple[int, int]] = []
+    far: list[tuple[int, int]] = []
+    for start, end in ranked:
+        bucket, room = (near, _NEAR) if start < last and first < end else (far, _FAR)
+        if len(bucket) < room:
+            bucket.append((start, end))
+        if len(near) == _NEAR and len(far) == _FAR:
+            break
+    return near + far
+
+
+def _ranked_windows(bodies: Sequence[str], search: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, end) of every window, most shared tokens (Dice coefficient) first."""
+    wanted = Counter(token for line in search for token in _TOKEN.findall(line))
+    wanted_total = sum(wanted.values())
+    tokens = [Counter(t for t in _TOKEN.findall(line) if t in wanted) for line in bodies]
+    sizes = [len(_TOKEN.findall(line)) for line in bodies]
+    ranked: list[tuple[float, int, int]] = []
+    for size in {max(1, len(search) - 1), len(search), len(search) + 1}:
+        if size > len(bodies):
+            continue
+        window: Counter[str] = Counter()
+        total = 0
+        for end in range(len(bodies)):  # slide: add the new line, drop the oldest
+            window.update(tokens[end])
+            total += sizes[end]
+            if end >= size:
+                window.subtract(tokens[end - size])
+                total -= sizes[end - size]
+            if end >= size - 1:
+                shared = sum(min(window[t], count) for t, count in wanted.items())
+                dice = 2 * shared / (total + wanted_total or 1)
+                ranked.append((dice, end + 1 - size, end + 1))
+    ranked.sort(key=lambda item: -item[0])
+    return [(start, end) for _, start, end in ranked]
 
 
 def _indent(lines: Sequence[str]) -> str | None:

@@ -8,6 +8,7 @@ earlier attempts, for reflection); a reply whose edits cannot be applied is reco
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -121,9 +122,12 @@ class LlmGenerator:
             try:
                 candidate = self._candidate(completion, context, redactor)
             except EditError as error:
-                self._reject(str(error), completion.model, completion.text)
+                reason = str(error)
+                if completion.finish_reason == "length":
+                    reason += " (the reply was cut off at max_tokens)"
+                self._reject(reason, completion.model, completion.text)
                 answer = {"role": "assistant", "content": redactor.redact(completion.text)}
-                conversation = [*question, answer, retry_message(str(error))]
+                conversation = [*question, answer, retry_message(reason)]
                 continue
             yield candidate
             conversation = question  # asked again: another sample of the same question
@@ -200,7 +204,7 @@ def _client(
 
 def _description(reply: str, edits: list[Edit]) -> str:
     """The reply's opening sentence, else which files the edit touches."""
-    for line in reply.splitlines():
+    for line in re.sub(r"<think>.*?(?:</think>|\Z)", "", reply, flags=re.DOTALL).splitlines():
         text = line.strip().strip("*#`> ").strip()
         if not text or text.startswith(("<<<<<<<", "---", "+++", "@@")):
             continue
