@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 
 from fixloop.config import LlmSettings
-from fixloop.loop.llm import LlmGenerator, LlmOptions, ModelUnavailable
+from fixloop.loop.llm import (
+    CircuitBreaker,
+    LlmGenerator,
+    LlmOptions,
+    ModelUnavailable,
+    RetryPolicy,
+)
 from fixloop.loop.model import Attempt, Candidate, Failure, Location, RepairContext
 from tests.support.scripted_openai import Reply, ScriptedServer, scripted_openai, unused_port
 
@@ -380,3 +386,36 @@ def test_importing_the_package_does_not_import_openai() -> None:
     code = "import sys, fixloop.loop.llm; print('openai' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+# --- the policies on their own ---------------------------------------------------------
+
+
+def test_backoff_doubles_up_to_its_bound_and_heeds_retry_after() -> None:
+    policy = RetryPolicy(attempts=6, base_delay=0.5, max_delay=4.0, jitter=0.5)
+    assert [policy.delay(n, None, lambda: 0.0) for n in range(1, 6)] == [0.5, 1, 2, 4, 4]
+    assert policy.delay(1, None, lambda: 1.0) == 0.25  # jitter takes up to half off
+    assert policy.delay(1, 3.0, lambda: 0.0) == 3.0  # the server's Retry-After
+    assert policy.delay(1, 120.0, lambda: 0.0) == 4.0  # … within our bound
+
+
+def test_breaker_states() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(threshold=2, cooldown=10.0, clock=clock)
+    assert not breaker.record_failure() and breaker.state == "closed"
+    breaker.record_success()  # a success resets the count: failures must be consecutive
+    assert not breaker.record_failure()
+    assert breaker.record_failure() and breaker.state == "open"
+    assert breaker.remaining() == 10.0
+    clock.now += 10.0
+    assert breaker.state == "half-open" and breaker.remaining() == 0.0
+    assert breaker.record_failure() and breaker.state == "open"  # the trial failed
+    clock.now += 10.0
+    breaker.record_success()
+    assert breaker.state == "closed"
+
+
+def test_a_description_skips_fences_and_falls_back_to_the_paths() -> None:
+    with scripted_openai(["```\n" + RIGHT_REPLY.split("\n\n", 1)[1]]) as server:
+        candidate = first(generator(server.base_url), context())
+    assert candidate is not None and candidate.description == "model edit to calc.py"

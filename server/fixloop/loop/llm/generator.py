@@ -205,9 +205,10 @@ def _client(
 def _description(reply: str, edits: list[Edit]) -> str:
     """The reply's opening sentence, else which files the edit touches."""
     for line in re.sub(r"<think>.*?(?:</think>|\Z)", "", reply, flags=re.DOTALL).splitlines():
-        text = line.strip().strip("*#`> ").strip()
-        if not text or text.startswith(("<<<<<<<", "---", "+++", "@@")):
+        text = line.strip()
+        if not text or text.startswith(("```", "~~~", "<<<<<<<", "---", "+++", "@@")):
             continue
+        text = text.strip("*#`> ")
         if any(text == edit.path or text.endswith(edit.path) for edit in edits):
             break  # the first block's path: there was no sentence
         return text[:157] + "..." if len(text) > 160 else text
