@@ -291,6 +291,17 @@ def test_a_down_endpoint_opens_the_breaker_and_calls_then_fail_fast(down_url: st
     assert gen.client.breaker.state == "open"
 
 
+def test_a_down_endpoint_is_named_with_the_cause(down_url: str) -> None:
+    gen = generator(down_url, options=dataclasses.replace(FAST, breaker_threshold=10))
+    with pytest.raises(ModelUnavailable) as raised:
+        first(gen, context())
+    message = str(raised.value)
+    assert f"no model answered at {down_url}" in message
+    assert "Connection refused" in message and "after 3 attempts" in message
+    assert "Check that the server is running and reachable" in message
+    assert "llm.model" not in message  # the model is not the problem
+
+
 def test_server_errors_open_the_breaker() -> None:
     with scripted_openai([Reply(status=500)] * 5) as server:
         gen = generator(server.base_url)

@@ -153,6 +153,10 @@ class Completion:
 class _ModelFailed(Exception):
     """This model gave no reply; the next fallback model may."""
 
+    def __init__(self, detail: str, missing: bool = False) -> None:
+        super().__init__(detail)
+        self.missing = missing  # the server does not know the model (rather than failing)
+
 
 class ChatClient:
     def __init__(
@@ -197,15 +201,21 @@ class ChatClient:
         """The first reply of the first model that gives one. Raises `ModelUnavailable`
         (nothing more to try) or `ModelRequestRejected` (this request is refused)."""
         self._fail_if_open("")
-        problems: list[str] = []
+        failures: list[tuple[str, _ModelFailed]] = []
         for model in self.models:
             try:
                 return self._complete_with(model, messages)
             except _ModelFailed as failure:
-                problems.append(f"{model}: {failure}")
+                failures.append((model, failure))
+        problems = "; ".join(f"{model}: {failure}" for model, failure in failures)
+        advice = []
+        if any(failure.missing for _, failure in failures):
+            advice.append("llm.model and llm.fallback-models against the models it offers")
+        if not all(failure.missing for _, failure in failures):
+            advice.append("that the server is running and reachable")
         raise ModelUnavailable(
-            f"no model answered at {self.endpoint} ({'; '.join(problems)}). Check llm.model "
-            "and llm.fallback-models against the models the server offers, and llm.base-url"
+            f"no model answered at {self.endpoint} ({problems}). "
+            f"Check {' and '.join(advice)}, and llm.base-url"
         )
 
     # --- one model --------------------------------------------------------------------
@@ -226,7 +236,8 @@ class ChatClient:
             except openai.APIStatusError as error:
                 last, retry_after = self._on_status_error(model, error)
             except openai.APIConnectionError as error:  # timeouts included
-                last = f"{type(error).__name__}: {error}"
+                cause = f" ({error.__cause__})" if error.__cause__ else ""
+                last = f"{type(error).__name__}: {error}{cause}"
                 self._on_failure(last)
             else:
                 self.breaker.record_success()
@@ -247,7 +258,7 @@ class ChatClient:
             )
         if status == 404:
             self._count(failed=1)
-            raise _ModelFailed(f"not found ({detail})")
+            raise _ModelFailed(f"not found ({detail})", missing=True)
         if status in _RETRYABLE_STATUS or status >= 500:
             self._on_failure(detail)
             return detail, _retry_after(error)
