@@ -81,6 +81,7 @@ class MemoryConfig:
     cap_per_kind: int = 1000
     spool: Path | None = None  # where writes wait while the store is down
     retry_seconds: float = 30.0  # how soon to try an unavailable store again
+    lock_timeout: float = 10.0  # how long a write waits for another process's write
 
     @property
     def store_path(self) -> Path:
@@ -436,8 +437,9 @@ class MemoryStore:
     # --- housekeeping -------------------------------------------------------------------
 
     def stats(self) -> MemoryStats:
+        available = self.available()  # first: coming back replays the spool
         spooled = len(self._read_spool())
-        if not self.available():
+        if not available:
             return MemoryStats(self.config.where(), False, self._reason, spooled=spooled)
         counts = {c.name: c.count() for c in self._all_collections()}
         outcomes: dict[str, int] = defaultdict(int)
@@ -565,7 +567,8 @@ class MemoryStore:
             return _http_client(self.config.url, settings)
         path = self.config.store_path
         path.mkdir(parents=True, exist_ok=True)
-        with _file_lock(path / ".fixloop-lock"):  # two processes creating one store race
+        # Two processes creating one store race on its tables.
+        with _file_lock(path / ".fixloop-lock", self.config.lock_timeout):
             return chromadb.PersistentClient(path=str(path), settings=settings)
 
     def _fail(self, reason: str) -> None:
@@ -586,7 +589,7 @@ class MemoryStore:
             if self.config.url:
                 yield
                 return
-            with _file_lock(self.config.store_path / ".fixloop-lock"):
+            with _file_lock(self.config.store_path / ".fixloop-lock", self.config.lock_timeout):
                 yield
 
     def _collection(self, role: str, language: str, *, create: bool = True) -> Any:
@@ -664,9 +667,13 @@ class MemoryStore:
         path = self.config.spool_path
         if not path.exists():
             return
-        with _file_lock(path.with_name(path.name + ".lock")):
-            entries = self._read_spool()
-            path.unlink(missing_ok=True)
+        try:
+            with _file_lock(path.with_name(path.name + ".lock")):
+                entries = self._read_spool()
+                path.unlink(missing_ok=True)
+        except OSError as error:  # another process is replaying it: it will be done
+            log.info("memory: spool not replayed now: %s", error)
+            return
         records = [
             AttemptRecord.from_json(e["record"]) for e in entries if e.get("op") == "attempt"
         ]
@@ -740,17 +747,30 @@ def _http_client(url: str, settings: Any) -> Any:
     return client
 
 
+class StoreLocked(OSError):
+    """Another process has held the store's write lock for longer than we wait."""
+
+
 @contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock between processes (none where fcntl is missing)."""
+def _file_lock(path: Path, timeout: float = 10.0) -> Iterator[None]:
+    """An exclusive advisory lock between processes (none where fcntl is missing).
+    Gives up after `timeout` seconds: a hung process must not hang every other one."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         yield
         return
     path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
     with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreLocked(f"{path} is locked by another process") from None
+                time.sleep(0.02)
         try:
             yield
         finally:

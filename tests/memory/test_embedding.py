@@ -1,0 +1,88 @@
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fixloop.memory.embedding import EmbeddingUnavailable, HashedNgramEmbedding, embedding_for
+
+FAILURE = {"exception": "AssertionError", "message": "assert <num> == <num>", "code": "s += x"}
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+def test_vectors_are_unit_length_and_deterministic_across_processes() -> None:
+    embedding = HashedNgramEmbedding()
+    [vector] = embedding.embed_sections([FAILURE])
+    assert len(vector) == 256
+    assert math.isclose(sum(x * x for x in vector), 1.0, rel_tol=1e-5)
+    script = (
+        "from fixloop.memory.embedding import HashedNgramEmbedding as E;"
+        f"print(E().embed_sections([{FAILURE!r}])[0][:8])"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    other = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert other.stdout.strip() == str(vector[:8])
+
+
+def test_similar_failures_are_closer_than_different_ones() -> None:
+    embedding = HashedNgramEmbedding()
+    same, near, far = embedding.embed_sections(
+        [
+            FAILURE,
+            {**FAILURE, "code": "s -= x"},
+            {"exception": "KeyError", "message": "<str>", "code": "config[key]"},
+        ]
+    )
+    assert _cosine(same, near) > 0.8 > 0.2 > _cosine(same, far)
+
+
+def test_identifier_subwords_match_across_naming_styles() -> None:
+    embedding = HashedNgramEmbedding()
+    snake, camel, other = embedding.embed_sections(
+        [{"code": "total_price = unit_price"}, {"code": "totalPrice = unitPrice"}, {"code": "q"}]
+    )
+    assert _cosine(snake, camel) > _cosine(snake, other) + 0.3
+
+
+def test_key_names_the_embedding_dimension_and_version() -> None:
+    assert HashedNgramEmbedding().key == "hng1-256"
+    assert embedding_for("hashed:512").key == "hng1-512"
+    with pytest.raises(EmbeddingUnavailable):
+        embedding_for("word2vec")
+
+
+def test_chroma_protocol_methods() -> None:
+    embedding = HashedNgramEmbedding(64)
+    assert HashedNgramEmbedding.build_from_config(embedding.get_config()).key == embedding.key
+    assert len(embedding(["a document"])[0]) == 64
+
+
+def test_using_the_store_downloads_nothing(tmp_path: Path) -> None:
+    """Chroma's default embedding would fetch an ONNX model into ~/.cache: never used."""
+    script = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from tests.memory.conftest import context_for, record_for
+from fixloop.memory import MemoryConfig, MemoryStore
+store = MemoryStore(MemoryConfig(path=Path(sys.argv[2])))
+context = context_for({"a.py": "x = 1\\n"}, "AssertionError: assert 1 == 2")
+assert store.record_attempt(record_for(context, "x = 2\\n"))
+assert store.past_fixes(context)
+"""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
+    root = str(Path(__file__).parents[2])
+    subprocess.run(
+        [sys.executable, "-c", script, root, str(tmp_path / "memory")], env=env, check=True
+    )
+    assert not list(home.rglob("*onnx*"))
+    assert not (home / ".cache" / "chroma").exists()
