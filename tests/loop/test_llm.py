@@ -230,6 +230,21 @@ def test_replies_that_never_apply_end_the_round_without_a_candidate() -> None:
     assert len(server.requests) == FAST.replies_per_round
 
 
+def test_a_garbled_body_is_a_failed_request_and_an_odd_one_an_empty_reply() -> None:
+    script: list[Reply | str] = [
+        Reply(raw=b"<html>502 Bad Gateway</html>"),
+        Reply(raw=b'{"choices": "no"}'),
+        RIGHT_REPLY,
+    ]
+    with scripted_openai(script) as server:
+        gen = generator(server.base_url)
+        candidate = first(gen, context())
+    assert candidate is not None and candidate.changes == {"calc.py": RIGHT}
+    assert gen.usage.failed_requests == 1  # the HTML: retried after a backoff
+    assert "empty" in gen.rejections[0].reason  # the JSON without choices: asked again
+    assert len(server.requests) == 3
+
+
 def test_a_refused_request_ends_the_round_quietly() -> None:
     with scripted_openai([Reply("context length exceeded", status=400)]) as server:
         gen = generator(server.base_url)

@@ -32,6 +32,7 @@ class Reply:
     prompt_tokens: int = 100
     completion_tokens: int = 20
     headers: tuple[tuple[str, str], ...] = ()
+    raw: bytes | None = None  # sent as the body instead of JSON (a broken server)
 
 
 @dataclass
@@ -96,7 +97,7 @@ def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                         "code": "model_not_found" if reply.status == 404 else None,
                     }
                 }
-            data = json.dumps(payload).encode()
+            data = json.dumps(payload).encode() if reply.raw is None else reply.raw
             try:
                 self.send_response(reply.status)
                 self.send_header("content-type", "application/json")

@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from openai import OpenAI
+    from openai import APIStatusError, OpenAI
+    from openai.types.chat import ChatCompletion
 
 DEFAULT_ENDPOINT = "https://api.openai.com/v1"
 # A local server (Ollama, vLLM, llama.cpp) ignores the key, but the SDK requires one.
@@ -239,6 +240,9 @@ class ChatClient:
                 cause = f" ({error.__cause__})" if error.__cause__ else ""
                 last = f"{type(error).__name__}: {error}{cause}"
                 self._on_failure(last)
+            except (openai.APIError, ValueError) as error:  # a body that is not JSON
+                last = f"an unreadable reply ({type(error).__name__}: {str(error)[:200]})"
+                self._on_failure(last)
             else:
                 self.breaker.record_success()
                 return self._accounted(model, response)
@@ -246,9 +250,9 @@ class ChatClient:
                 self._sleep(self.retry.delay(attempt, retry_after, self._draw))
         raise _ModelFailed(f"{last} after {self.retry.attempts} attempts")
 
-    def _on_status_error(self, model: str, error: Any) -> tuple[str, float | None]:
+    def _on_status_error(self, model: str, error: APIStatusError) -> tuple[str, float | None]:
         """Sort an HTTP error: retry (returns why), next model, or give up now."""
-        status: int = error.status_code
+        status = error.status_code
         detail = f"HTTP {status}: {_message_of(error)}"
         if status in (401, 403):
             self._on_failure(detail)
@@ -288,20 +292,25 @@ class ChatClient:
             parameters["temperature"] = self.temperature
         return parameters
 
-    def _accounted(self, model: str, response: Any) -> Completion:
-        usage = getattr(response, "usage", None)
-        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
-        completion = int(getattr(usage, "completion_tokens", 0) or 0)
-        total = int(getattr(usage, "total_tokens", 0) or 0) or prompt + completion
-        answered = str(getattr(response, "model", None) or model)
+    def _accounted(self, model: str, response: ChatCompletion) -> Completion:
+        # The SDK does not validate replies: a server may leave out or garble any field.
+        usage = response.usage
+        prompt = _count_of(getattr(usage, "prompt_tokens", 0))
+        completion = _count_of(getattr(usage, "completion_tokens", 0))
+        total = _count_of(getattr(usage, "total_tokens", 0)) or prompt + completion
+        answered = response.model if isinstance(response.model, str) and response.model else model
         with self._lock:
             cost = self.prices.cost(prompt, completion)
             self.usage.add_reply(answered, prompt, completion, total, cost)
-        choices = getattr(response, "choices", None) or []
-        message = choices[0].message if choices else None
-        text = (message.content if message is not None else None) or ""
-        reason = choices[0].finish_reason if choices else None
-        return Completion(text, answered, prompt, completion, reason)
+        choices = response.choices if isinstance(response.choices, list) else []
+        choice = choices[0] if choices else None
+        message = getattr(choice, "message", None)
+        content = getattr(message, "content", None)
+        text = content if isinstance(content, str) else ""
+        reason = getattr(choice, "finish_reason", None)
+        return Completion(
+            text, answered, prompt, completion, reason if isinstance(reason, str) else None
+        )
 
     def _count(self, requests: int = 0, failed: int = 0) -> None:
         with self._lock:
@@ -331,18 +340,20 @@ class ChatClient:
         )
 
 
-def _message_of(error: Any) -> str:
-    body = getattr(error, "body", None)
-    if isinstance(body, Mapping):
-        inner = body.get("error", body)
-        if isinstance(inner, Mapping) and inner.get("message"):
-            return str(inner["message"])[:300]
-    return str(getattr(error, "message", error))[:300]
+def _message_of(error: APIStatusError) -> str:
+    body = error.body  # the SDK passes the "error" object; some servers nest it again
+    inner = body.get("error", body) if isinstance(body, Mapping) else None
+    if isinstance(inner, Mapping) and inner.get("message"):
+        return str(inner["message"])[:300]
+    return error.message[:300]
 
 
-def _retry_after(error: Any) -> float | None:
-    response = getattr(error, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
+def _count_of(value: object) -> int:
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def _retry_after(error: APIStatusError) -> float | None:
+    value = error.response.headers.get("retry-after")
     try:
         return float(value) if value is not None else None
     except ValueError:

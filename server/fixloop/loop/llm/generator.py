@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fixloop.loop.llm.client import (
     ChatClient,
@@ -76,6 +76,7 @@ class Rejection:
 
 
 _REPLY_KEPT = 2_000
+_SourcesKey = tuple[tuple[str, int], ...]  # (path, hash of the text) of each source
 
 
 class LlmGenerator:
@@ -99,7 +100,7 @@ class LlmGenerator:
         self.client = _client(settings, self.options, environ, sleep, clock)
         self.rejections: list[Rejection] = []
         self._environ = environ
-        self._redactor_cache: tuple[Any, Redactor] | None = None
+        self._redactor_cache: tuple[_SourcesKey, Redactor] | None = None
         self._lock = threading.Lock()
 
     @property
