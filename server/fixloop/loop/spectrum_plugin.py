@@ -61,7 +61,6 @@ class _Recorder:
     def global_trace(self, frame: FrameType, event: str, arg: Any) -> _Tracer | None:
         if event != "call" or not self.wanted(frame.f_code.co_filename):
             return None
-        self.lines.add((frame.f_code.co_filename, frame.f_lineno))
         return self.local_trace
 
     def local_trace(self, frame: FrameType, event: str, arg: Any) -> _Tracer | None:

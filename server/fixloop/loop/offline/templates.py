@@ -1,0 +1,972 @@
+"""Repair templates: each proposes minimal text edits at one suspicious line.
+
+A template is a function (source, line) → edits, most natural alternative first (`rank`).
+Edits replace the exact source span of an AST node or operator token, so a candidate
+differs from the original in one place and keeps its formatting.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import re
+from collections.abc import Callable, Iterator
+
+from fixloop.loop.offline.source import Edit, Source, is_builtin
+
+Template = Callable[[Source, int], Iterator[Edit]]
+
+# Variables a template may combine with an expression: the nearest few are enough.
+_MAX_NAMES = 8
+
+
+def _replace(
+    src: Source, node: ast.AST, text: str, template: str, rank: int, what: str = ""
+) -> Edit:
+    start, end = src.span(node)
+    old = src.text[start:end]
+    text = _fit(src, node, text)
+    description = what or f"`{_short(text)}` instead of `{_short(old)}`"
+    return Edit(start, end, text, template, _line_of(node), description, rank)
+
+
+_BINOP_PRECEDENCE: dict[type[ast.operator], int] = {
+    ast.BitOr: 7,
+    ast.BitXor: 8,
+    ast.BitAnd: 9,
+    ast.LShift: 10,
+    ast.RShift: 10,
+    ast.Add: 11,
+    ast.Sub: 11,
+    ast.Mult: 12,
+    ast.Div: 12,
+    ast.FloorDiv: 12,
+    ast.Mod: 12,
+    ast.MatMult: 12,
+    ast.Pow: 14,
+}
+_ATOM = 16
+
+
+def _precedence(node: ast.AST) -> int:
+    if isinstance(node, ast.Lambda | ast.NamedExpr):
+        return 1
+    if isinstance(node, ast.IfExp):
+        return 2
+    if isinstance(node, ast.BoolOp):
+        return 3 if isinstance(node.op, ast.Or) else 4
+    if isinstance(node, ast.UnaryOp):
+        return 5 if isinstance(node.op, ast.Not) else 13
+    if isinstance(node, ast.Compare):
+        return 6
+    if isinstance(node, ast.BinOp):
+        return _BINOP_PRECEDENCE[type(node.op)]
+    if isinstance(node, ast.Await):
+        return 15
+    return _ATOM
+
+
+def _required(parent: ast.AST | None, node: ast.AST) -> int:
+    """The lowest precedence an expression may have in node's place without parentheses."""
+    if isinstance(parent, ast.BinOp):
+        own = _BINOP_PRECEDENCE[type(parent.op)]
+        if isinstance(parent.op, ast.Pow):
+            return own + 1 if parent.left is node else 13
+        return own if parent.left is node else own + 1
+    if isinstance(parent, ast.UnaryOp):
+        return 5 if isinstance(parent.op, ast.Not) else 13
+    if isinstance(parent, ast.Compare):
+        return 7
+    if isinstance(parent, ast.BoolOp):
+        return 4 if isinstance(parent.op, ast.Or) else 5
+    if isinstance(parent, ast.Attribute | ast.Subscript) and parent.value is node:
+        return _ATOM
+    if isinstance(parent, ast.Call) and parent.func is node:
+        return _ATOM
+    if isinstance(parent, ast.IfExp):
+        return 2 if parent.orelse is node else 3
+    return 2
+
+
+def _fit(src: Source, node: ast.AST, text: str) -> str:
+    """text, parenthesized when it would not keep its meaning in node's place."""
+    required = _required(src.parent(node), node)
+    if required <= 2:
+        return text
+    try:
+        new = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return text
+    return text if _precedence(new) >= required else f"({text})"
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _nodes(
+    src: Source, line: int, kind: type[ast.AST] | tuple[type[ast.AST], ...]
+) -> list[ast.AST]:
+    return [node for node in src.expressions_at(line) if isinstance(node, kind)]
+
+
+def _is_load(node: ast.AST) -> bool:
+    return isinstance(getattr(node, "ctx", ast.Load()), ast.Load)
+
+
+def _is_value(src: Source, node: ast.AST) -> bool:
+    """An expression whose value a term, call or slice may change: not a call's callee,
+    an attribute's object name, a target, or a keyword name."""
+    if not isinstance(node, ast.expr) or not _is_load(node):
+        return False
+    if isinstance(node, ast.Starred | ast.Slice | ast.Lambda | ast.JoinedStr):
+        return False
+    parent = src.parent(node)
+    if isinstance(parent, ast.Call) and parent.func is node:
+        return False
+    if isinstance(parent, ast.Attribute):
+        return False
+    return not isinstance(parent, ast.JoinedStr | ast.FormattedValue)
+
+
+# -- operators --------------------------------------------------------------------------
+
+_COMPARE_TEXT: dict[type[ast.cmpop], str] = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
+_COMPARE_SWAPS: dict[str, tuple[str, ...]] = {
+    "<": ("<=", ">", "!=", ">=", "=="),
+    "<=": ("<", ">=", "==", ">"),
+    ">": (">=", "<", "!=", "<="),
+    ">=": (">", "<=", "==", "<"),
+    "==": ("!=", "<=", ">=", "is", "<", ">"),
+    "!=": ("==", "<", ">", "is not"),
+    "is": ("is not", "=="),
+    "is not": ("is", "!="),
+    "in": ("not in",),
+    "not in": ("in",),
+}
+_COMPARE_TOKEN = re.compile(r"<=|>=|==|!=|<|>|\bis\s+not\b|\bnot\s+in\b|\bis\b|\bin\b")
+
+
+def compare_op(src: Source, line: int) -> Iterator[Edit]:
+    for node in _nodes(src, line, ast.Compare):
+        assert isinstance(node, ast.Compare)
+        left = node.left
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            token = src.find_token(src.span(left)[1], src.span(right)[0], _COMPARE_TOKEN)
+            left = right
+            if token is None:
+                continue
+            old = _COMPARE_TEXT[type(op)]
+            for rank, new in enumerate(_COMPARE_SWAPS[old]):
+                yield Edit(
+                    *token, new, "compare_op", node.lineno, f"`{new}` instead of `{old}`", rank
+                )
+
+
+_ARITH_TEXT: dict[type[ast.operator], str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.MatMult: "@",
+}
+_ARITH_SWAPS: dict[str, tuple[str, ...]] = {
+    "+": ("-", "*"),
+    "-": ("+", "//"),
+    "*": ("/", "//", "+", "**", "-"),
+    "/": ("//", "*", "%"),
+    "//": ("/", "%", "*"),
+    "%": ("//", "/"),
+    "**": ("*",),
+    "&": ("|", "^"),
+    "|": ("&", "^"),
+    "^": ("|", "&"),
+    "<<": (">>",),
+    ">>": ("<<",),
+    "@": ("*",),
+}
+_ARITH_TOKEN = re.compile(r"\*\*|//|<<|>>|[-+*/%&|^@]")
+
+
+def arith_op(src: Source, line: int) -> Iterator[Edit]:
+    for node in _nodes(src, line, ast.BinOp):
+        assert isinstance(node, ast.BinOp)
+        token = src.find_token(src.span(node.left)[1], src.span(node.right)[0], _ARITH_TOKEN)
+        if token is not None:
+            yield from _op_swaps(node.lineno, token, _ARITH_TEXT[type(node.op)], "")
+    for stmt in src.statements_at(line):
+        if isinstance(stmt, ast.AugAssign):
+            gap = (src.span(stmt.target)[1], src.span(stmt.value)[0])
+            token = src.find_token(*gap, re.compile(r"(\*\*|//|<<|>>|[-+*/%&|^@])="))
+            if token is not None:
+                yield from _op_swaps(stmt.lineno, token, _ARITH_TEXT[type(stmt.op)], "=")
+
+
+def _op_swaps(line: int, token: tuple[int, int], old: str, suffix: str) -> Iterator[Edit]:
+    for rank, new in enumerate(_ARITH_SWAPS[old]):
+        text = new + suffix
+        yield Edit(*token, text, "arith_op", line, f"`{text}` instead of `{old}{suffix}`", rank)
+
+
+def bool_op(src: Source, line: int) -> Iterator[Edit]:
+    for node in _nodes(src, line, ast.BoolOp):
+        assert isinstance(node, ast.BoolOp)
+        old, new = ("and", "or") if isinstance(node.op, ast.And) else ("or", "and")
+        pattern = re.compile(rf"\b{old}\b")
+        for first, second in zip(node.values, node.values[1:], strict=False):
+            token = src.find_token(src.span(first)[1], src.span(second)[0], pattern)
+            if token is not None:
+                yield Edit(*token, new, "bool_op", node.lineno, f"`{new}` instead of `{old}`")
+
+
+def aug_assign(src: Source, line: int) -> Iterator[Edit]:
+    """`x = e` ↔ `x += e`: an accumulator overwritten, or a value accumulated twice."""
+    for stmt in src.statements_at(line):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+            if isinstance(target, ast.Name | ast.Attribute | ast.Subscript):
+                start, end = src.span(target)[1], src.span(stmt.value)[0]
+                token = src.find_token(start, end, re.compile(r"="))
+                if token is not None:
+                    for rank, new in enumerate(("+=", "-=")):
+                        yield Edit(
+                            *token, new, "aug_assign", stmt.lineno, f"`{new}` instead of `=`", rank
+                        )
+        elif isinstance(stmt, ast.AugAssign):
+            start, end = src.span(stmt.target)[1], src.span(stmt.value)[0]
+            token = src.find_token(start, end, re.compile(r"\S+="))
+            if token is not None:
+                yield Edit(*token, "=", "aug_assign", stmt.lineno, "`=` instead of an update")
+
+
+# -- constants and bounds ---------------------------------------------------------------
+
+
+def off_by_one(src: Source, line: int) -> Iterator[Edit]:
+    for node in _nodes(src, line, ast.Constant):
+        assert isinstance(node, ast.Constant)
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int):
+            continue
+        negative = isinstance(src.parent(node), ast.UnaryOp)
+        for rank, new in enumerate(
+            (value + 1, value - 1) if not negative else (value - 1, value + 1)
+        ):
+            if new >= 0:
+                yield _replace(src, node, str(new), "off_by_one", rank)
+
+
+def bool_const(src: Source, line: int) -> Iterator[Edit]:
+    for node in _nodes(src, line, ast.Constant):
+        assert isinstance(node, ast.Constant)
+        if isinstance(node.value, bool):
+            yield _replace(src, node, str(not node.value), "bool_const", 0)
+
+
+def _plus_minus(src: Source, node: ast.AST) -> list[str]:
+    """`e + 1` and `e - 1`, folding into an existing `± 1`."""
+    text = src.segment(node)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+        right = node.right
+        if isinstance(right, ast.Constant) and right.value == 1:
+            return [src.segment(node.left)]
+    if isinstance(node, ast.Constant):
+        return []  # off_by_one changes constants
+    wrapped = f"({text})" if isinstance(node, ast.BoolOp | ast.Compare | ast.IfExp) else text
+    return [f"{wrapped} + 1", f"{wrapped} - 1"]
+
+
+def bound(src: Source, line: int) -> Iterator[Edit]:
+    """Range bounds, slice bounds and indices: one more, one less, or dropped."""
+    for node in src.expressions_at(line):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "range"
+        ):
+            yield from _range_bounds(src, node)
+        elif isinstance(node, ast.Slice):
+            for part in (node.lower, node.upper):
+                if part is not None:
+                    for rank, text in enumerate(_plus_minus(src, part)):
+                        yield _replace(src, part, text, "bound", rank)
+                    yield _drop_slice_part(src, node, part)
+        elif isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice | ast.Tuple):
+            for rank, text in enumerate(_plus_minus(src, node.slice)):
+                yield _replace(src, node.slice, text, "bound", rank)
+
+
+def _range_bounds(src: Source, call: ast.Call) -> Iterator[Edit]:
+    args = call.args
+    for arg in args[:2]:
+        for rank, text in enumerate(_plus_minus(src, arg)):
+            yield _replace(src, arg, text, "bound", rank)
+    if len(args) == 1:
+        stop = src.segment(args[0])
+        yield _replace(src, args[0], f"1, {stop}", "bound", 2)
+    if len(args) == 2 and isinstance(args[0], ast.Constant) and args[0].value in (0, 1):
+        start, _ = src.span(args[0])
+        yield Edit(start, src.span(args[1])[0], "", "bound", call.lineno, "range from 0", 2)
+
+
+def _drop_slice_part(src: Source, node: ast.Slice, part: ast.expr) -> Edit:
+    what = "lower" if part is node.lower else "upper"
+    return _replace(src, part, "", "bound", 3, f"drop the slice's {what} bound")
+
+
+# -- conditions ----------------------------------------------------------------------------
+
+
+def _tests_at(src: Source, line: int) -> list[ast.expr]:
+    tests: list[ast.expr] = []
+    for stmt in src.statements_at(line):
+        if isinstance(stmt, ast.If | ast.While | ast.Assert):
+            tests.append(stmt.test)
+        elif isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.Compare | ast.BoolOp):
+            tests.append(stmt.value)
+    for node in src.expressions_at(line):
+        if isinstance(node, ast.IfExp):
+            tests.append(node.test)
+        elif isinstance(node, ast.comprehension):
+            tests.extend(node.ifs)
+    return tests
+
+
+def _needs_parens(node: ast.AST) -> bool:
+    return isinstance(node, ast.BoolOp | ast.IfExp | ast.Lambda | ast.NamedExpr)
+
+
+def negate(src: Source, line: int) -> Iterator[Edit]:
+    for test in _tests_at(src, line):
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            yield _replace(src, test, src.segment(test.operand), "negate", 0, "drop the `not`")
+        else:
+            text = src.segment(test)
+            text = f"({text})" if _needs_parens(test) else text
+            yield _replace(src, test, f"not {text}", "negate", 0, "negate the condition")
+    for node in _nodes(src, line, ast.Constant):
+        assert isinstance(node, ast.Constant)
+        number = node.value
+        if isinstance(number, int | float) and not isinstance(number, bool) and number:
+            parent = src.parent(node)
+            if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub):
+                yield _replace(src, parent, src.segment(node), "negate", 1, "drop the minus sign")
+            else:
+                yield _replace(src, node, f"-{src.segment(node)}", "negate", 1, "negate the value")
+    for node in _nodes(src, line, ast.BoolOp):
+        assert isinstance(node, ast.BoolOp)
+        for rank, value in enumerate(node.values):
+            if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
+                yield _replace(src, value, src.segment(value.operand), "negate", 1 + rank)
+            elif not _needs_parens(value):
+                yield _replace(src, value, f"not {src.segment(value)}", "negate", 1 + rank)
+
+
+def extend_cond(src: Source, line: int) -> Iterator[Edit]:
+    """A condition missing a case: `c or not v`, `v is None or c`, `c and v`, …; a bare
+    name tested against None or 0."""
+    for test in _tests_at(src, line):
+        text = src.segment(test)
+        inner = f"({text})" if isinstance(test, ast.IfExp | ast.Lambda) else text
+        names = _names_in(test)
+        names += [n for n in src.loop_targets(line) if n not in names]
+        for i, name in enumerate(names[:_MAX_NAMES]):
+            for rank, new in enumerate(
+                (
+                    f"{inner} or not {name}",
+                    f"{name} is None or {inner}",
+                    f"{inner} and {name}",
+                    f"not {name} or {inner}",
+                    f"{inner} or {name}",
+                    f"{inner} and not {name}",
+                    f"{name} is not None and {inner}",
+                )
+            ):
+                yield _replace(src, test, new, "extend_cond", i * 7 + rank)
+        if isinstance(test, ast.Name | ast.Attribute):
+            alternatives = (f"{text} is not None", f"{text} is None", f"{text} > 0", f"{text} == 0")
+            for rank, new in enumerate(alternatives):
+                yield _replace(src, test, new, "extend_cond", rank)
+
+
+def _names_in(node: ast.AST) -> list[str]:
+    names: list[str] = []
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and not is_builtin(child.id) and child.id not in names:
+            names.append(child.id)
+    return names
+
+
+# -- names and arguments -------------------------------------------------------------------
+
+
+def wrong_var(src: Source, line: int) -> Iterator[Edit]:
+    scope = [name for name in src.local_names(line)]
+    for node in _nodes(src, line, ast.Name):
+        assert isinstance(node, ast.Name)
+        parent = src.parent(node)
+        if isinstance(parent, ast.Call) and parent.func is node:
+            continue
+        if node.id not in scope and not isinstance(node.ctx, ast.Store):
+            continue  # a builtin, an import or a function: not a variable
+        others = [name for name in scope if name != node.id]
+        for rank, name in enumerate(others[: _MAX_NAMES * 2]):
+            yield _replace(src, node, name, "wrong_var", rank)
+
+
+def swap_args(src: Source, line: int) -> Iterator[Edit]:
+    for node in src.expressions_at(line):
+        if isinstance(node, ast.Call):
+            args = [a for a in node.args if not isinstance(a, ast.Starred)]
+            for rank, (first, second) in enumerate(itertools.pairwise(args)):
+                yield _swap(src, first, second, "swap_args", rank)
+        elif isinstance(node, ast.BinOp) and isinstance(
+            node.op, ast.Sub | ast.Div | ast.FloorDiv | ast.Mod | ast.Pow
+        ):
+            yield _swap(src, node.left, node.right, "swap_args", 1)
+        elif isinstance(node, ast.Compare) and len(node.ops) == 1:
+            yield _swap(src, node.left, node.comparators[0], "swap_args", 2)
+
+
+def _swap(src: Source, first: ast.AST, second: ast.AST, template: str, rank: int) -> Edit:
+    (start, first_end), (second_start, end) = src.span(first), src.span(second)
+    a, between, b = (
+        src.text[start:first_end],
+        src.text[first_end:second_start],
+        src.text[second_start:end],
+    )
+    return Edit(
+        start,
+        end,
+        b + between + a,
+        template,
+        _line_of(first),
+        f"swap `{_short(a)}` and `{_short(b)}`",
+        rank,
+    )
+
+
+def _line_of(node: ast.AST) -> int:
+    line: int = getattr(node, "lineno", 0)
+    return line
+
+
+def return_value(src: Source, line: int) -> Iterator[Edit]:
+    for stmt in src.statements_at(line):
+        if not isinstance(stmt, ast.Return):
+            continue
+        old = src.segment(stmt.value) if stmt.value is not None else ""
+        options = [n for n in src.local_names(line)[:_MAX_NAMES] if n != old]
+        options += ["None", "0", "-1", "[]", '""', "True", "False"]
+        for rank, new in enumerate(o for o in options if o != old):
+            if stmt.value is None:
+                start, end = src.span(stmt)
+                yield Edit(
+                    start,
+                    end,
+                    f"return {new}",
+                    "return_value",
+                    stmt.lineno,
+                    f"return `{new}`",
+                    rank,
+                )
+            else:
+                yield _replace(src, stmt.value, new, "return_value", rank)
+
+
+_SWAPPABLE: tuple[tuple[str, ...], ...] = (
+    ("any", "all"),
+    ("min", "max"),
+    ("sum", "len"),
+    ("sorted", "reversed"),
+    ("int", "round", "float"),
+    ("floor", "ceil", "round"),
+    ("append", "extend"),
+    ("lower", "upper", "title", "capitalize"),
+    ("startswith", "endswith"),
+    ("strip", "lstrip", "rstrip"),
+    ("split", "rsplit", "splitlines"),
+    ("find", "rfind", "index"),
+    ("keys", "values", "items"),
+    ("remove", "discard", "pop"),
+    ("isdigit", "isalpha", "isalnum", "isspace", "isupper", "islower"),
+    ("add", "update"),
+    ("isinstance", "issubclass"),
+    ("search", "match", "fullmatch"),
+)
+_ALTERNATIVES = {name: [o for o in group if o != name] for group in _SWAPPABLE for name in group}
+
+
+def swap_builtin(src: Source, line: int) -> Iterator[Edit]:
+    for node in _nodes(src, line, ast.Call):
+        assert isinstance(node, ast.Call)
+        func = node.func
+        if isinstance(func, ast.Name):
+            start, end = src.span(func)
+            name = func.id
+        elif isinstance(func, ast.Attribute):
+            end = src.span(func)[1]
+            start = end - len(func.attr)
+            name = func.attr
+        else:
+            continue
+        for rank, new in enumerate(_ALTERNATIVES.get(name, ())):
+            yield Edit(
+                start, end, new, "swap_builtin", node.lineno, f"`{new}` instead of `{name}`", rank
+            )
+
+
+def rename_attr(src: Source, line: int) -> Iterator[Edit]:
+    for node in _nodes(src, line, ast.Attribute):
+        assert isinstance(node, ast.Attribute)
+        end = src.span(node)[1]
+        start = end - len(node.attr)
+        if src.text[start:end] != node.attr:
+            continue
+        others = [a for a in src.attribute_names if a != node.attr]
+        for rank, new in enumerate(others[: _MAX_NAMES * 2]):
+            yield Edit(
+                start,
+                end,
+                new,
+                "rename_attr",
+                node.lineno,
+                f"`.{new}` instead of `.{node.attr}`",
+                rank,
+            )
+
+
+# -- terms, calls, slices, literals ------------------------------------------------------
+
+
+def add_term(src: Source, line: int) -> Iterator[Edit]:
+    names = src.local_names(line)[:_MAX_NAMES]
+    for node in src.expressions_at(line):
+        if not _is_value(src, node) or isinstance(node, ast.Constant):
+            continue
+        text = src.segment(node)
+        low = f"({text})" if isinstance(node, ast.BoolOp | ast.Compare | ast.IfExp) else text
+        high = (
+            text
+            if isinstance(node, ast.Name | ast.Attribute | ast.Call | ast.Subscript)
+            else f"({text})"
+        )
+        options = [f"{low} + 1", f"{low} - 1", f"{high} ** 2", f"{high} * 2", f"{high} // 2"]
+        for name in names:
+            if name not in _names_in(node):
+                options += [f"{low} + {name}", f"{low} - {name}", f"{high} * {name}"]
+        for rank, new in enumerate(options):
+            yield _replace(src, node, new, "add_term", rank)
+
+
+def remove_term(src: Source, line: int) -> Iterator[Edit]:
+    for node in _nodes(src, line, ast.BinOp):
+        assert isinstance(node, ast.BinOp)
+        yield _replace(src, node, src.segment(node.left), "remove_term", 0)
+        yield _replace(src, node, src.segment(node.right), "remove_term", 1)
+    for node in _nodes(src, line, ast.UnaryOp):
+        assert isinstance(node, ast.UnaryOp)
+        if isinstance(node.op, ast.USub):
+            yield _replace(src, node, src.segment(node.operand), "remove_term", 0)
+
+
+_WRAPPERS = (
+    "max(0, {})",
+    "abs({})",
+    "int({})",
+    "len({})",
+    "sorted({})",
+    "list({})",
+    "str({})",
+    "round({})",
+    "float({})",
+    "set({})",
+    "min(0, {})",
+    "{}.strip()",
+    "{}.lower()",
+)
+
+
+def wrap_call(src: Source, line: int) -> Iterator[Edit]:
+    for node in src.expressions_at(line):
+        if not _is_value(src, node) or isinstance(node, ast.Constant):
+            continue
+        text = src.segment(node)
+        for rank, wrapper in enumerate(_WRAPPERS):
+            inner = text
+            if wrapper.startswith("{}.") and not isinstance(
+                node, ast.Name | ast.Attribute | ast.Call | ast.Subscript
+            ):
+                inner = f"({text})"
+            yield _replace(src, node, wrapper.format(inner), "wrap_call", rank)
+
+
+def unwrap(src: Source, line: int) -> Iterator[Edit]:
+    for node in _nodes(src, line, ast.Call):
+        assert isinstance(node, ast.Call)
+        if len(node.args) == 1 and not node.keywords and isinstance(node.func, ast.Name):
+            yield _replace(src, node, src.segment(node.args[0]), "unwrap", 0)
+        elif not node.args and not node.keywords and isinstance(node.func, ast.Attribute):
+            yield _replace(src, node, src.segment(node.func.value), "unwrap", 1)
+
+
+def insert_slice(src: Source, line: int) -> Iterator[Edit]:
+    ints = src.local_names(line)[:_MAX_NAMES]
+    for node in src.expressions_at(line):
+        if not isinstance(node, ast.Name | ast.Attribute | ast.Call | ast.Subscript):
+            continue
+        if not _is_value(src, node):
+            continue
+        text = src.segment(node)
+        options = [f"{text}[1:]", f"{text}[:-1]", f"{text}[::-1]"]
+        options += [f"{text}[{k}:]" for k in ints if k != text] + [
+            f"{text}[:{k}]" for k in ints if k != text
+        ]
+        for rank, new in enumerate(options):
+            yield _replace(src, node, new, "insert_slice", rank)
+
+
+def fill_literal(src: Source, line: int) -> Iterator[Edit]:
+    names = src.local_names(line)[:_MAX_NAMES]
+    for node in src.expressions_at(line):
+        if isinstance(node, ast.List | ast.Tuple | ast.Set) and not node.elts and _is_load(node):
+            options = [f"[{n}]" for n in names] + ["[0]", "[None]"]
+            for rank, new in enumerate(options):
+                yield _replace(src, node, new, "fill_literal", rank)
+        elif (
+            isinstance(node, ast.Constant)
+            and node.value == ""
+            and not isinstance(src.parent(node), ast.JoinedStr)
+        ):
+            quote = src.segment(node)[:1]
+            for rank, value in enumerate((" ", ",", "\\n", "-", ", ", "0")):
+                yield _replace(src, node, f"{quote}{value}{quote}", "fill_literal", rank)
+        elif isinstance(node, ast.Constant) and node.value is None:
+            for rank, new in enumerate(("[]", "0", '""', "{}")):
+                yield _replace(src, node, new, "fill_literal", rank)
+
+
+def reuse_expr(src: Source, line: int) -> Iterator[Edit]:
+    """Replace an expression by another expression of the same function."""
+    function = src.function_of(line)
+    if function is None:
+        return
+    pool: list[str] = list(src.local_names(line)[:_MAX_NAMES])
+    for stmt in ast.walk(function):
+        if isinstance(stmt, ast.stmt) and stmt is not function:
+            for node in src.own_expressions(stmt):
+                if isinstance(node, ast.expr) and not isinstance(node, ast.Name | ast.Constant):
+                    text = src.segment(node)
+                    if "\n" not in text and len(text) <= 60 and text not in pool:
+                        pool.append(text)
+    for node in src.expressions_at(line):
+        if not _is_value(src, node):
+            continue
+        old = src.segment(node)
+        if isinstance(node, ast.Name):
+            continue  # wrong_var replaces names
+        for rank, new in enumerate(p for p in pool if p != old and old not in p):
+            yield _replace(src, node, new, "reuse_expr", rank)
+
+
+# -- statements -----------------------------------------------------------------------------
+
+
+def _own_lines(src: Source, stmt: ast.stmt) -> tuple[int, int] | None:
+    """The text span of whole lines holding exactly this statement, if it has them."""
+    start, end = src.span(stmt)
+    first = src.line_start(stmt.lineno)
+    last_line = stmt.end_lineno or stmt.lineno
+    after = src.line_start(last_line + 1)
+    if src.text[first:start].strip() or src.text[end:after].strip():
+        return None
+    return first, after
+
+
+def _siblings(src: Source, stmt: ast.stmt) -> list[ast.stmt] | None:
+    parent = src.parent(stmt)
+    if parent is None:
+        return None
+    for field in ("body", "orelse", "finalbody"):
+        block = getattr(parent, field, None)
+        if isinstance(block, list) and stmt in block:
+            return block
+    return None
+
+
+def delete_stmt(src: Source, line: int) -> Iterator[Edit]:
+    for stmt in src.statements_at(line):
+        if stmt.lineno != line or isinstance(stmt, ast.FunctionDef | ast.ClassDef):
+            continue
+        lines = _own_lines(src, stmt)
+        block = _siblings(src, stmt)
+        if lines is None or block is None:
+            continue
+        text = "" if len(block) > 1 else f"{src.indent_of(line)}pass{src.newline()}"
+        yield Edit(*lines, text, "delete_stmt", line, f"delete line {line}")
+
+
+def move_stmt(src: Source, line: int) -> Iterator[Edit]:
+    """Swap with the statement before or after; or move out of / into the block around."""
+    for stmt in src.statements_at(line):
+        block = _siblings(src, stmt)
+        lines = _own_lines(src, stmt)
+        if stmt.lineno != line or block is None or lines is None:
+            continue
+        index = block.index(stmt)
+        for rank, other_index in enumerate((index - 1, index + 1)):
+            if 0 <= other_index < len(block):
+                other = _own_lines(src, block[other_index])
+                if other is not None:
+                    yield _swap_blocks(src, lines, other, line, rank)
+        yield from _dedent_last(src, stmt, block, lines)
+
+
+def _swap_blocks(src: Source, a: tuple[int, int], b: tuple[int, int], line: int, rank: int) -> Edit:
+    (first, second) = sorted((a, b))
+    text = (
+        src.text[second[0] : second[1]]
+        + src.text[first[1] : second[0]]
+        + src.text[first[0] : first[1]]
+    )
+    return Edit(first[0], second[1], text, "move_stmt", line, f"move line {line}", rank)
+
+
+def _dedent_last(
+    src: Source, stmt: ast.stmt, block: list[ast.stmt], lines: tuple[int, int]
+) -> Iterator[Edit]:
+    """The last statement of a loop or if body belongs after it (e.g. `return` in a loop)."""
+    parent = src.parent(stmt)
+    if (
+        block[-1] is not stmt
+        or len(block) < 2
+        or not isinstance(parent, ast.For | ast.While | ast.If)
+    ):
+        return
+    parent_lines = _own_lines(src, parent)
+    if parent_lines is None or parent_lines[1] != lines[1]:
+        return
+    outer = src.indent_of(parent.lineno)
+    inner = src.indent_of(stmt.lineno)
+    body = src.text[lines[0] : lines[1]]
+    moved = "".join(
+        outer + piece[len(inner) :] if piece.startswith(inner) else piece
+        for piece in body.splitlines(keepends=True)
+    )
+    yield Edit(
+        lines[0],
+        lines[1],
+        moved,
+        "move_stmt",
+        stmt.lineno,
+        f"move line {stmt.lineno} out of the block",
+        2,
+    )
+
+
+def _insertion_points(src: Source, line: int) -> list[tuple[int, str]]:
+    """(offset, indentation) before and after the statement on the line."""
+    points: list[tuple[int, str]] = []
+    for stmt in src.statements_at(line):
+        lines = _own_lines(src, stmt)
+        if stmt.lineno != line or lines is None:
+            continue
+        indent = src.indent_of(line)
+        if _siblings(src, stmt) is not None:
+            points += [(lines[0], indent), (lines[1], indent)]
+        body = getattr(stmt, "body", None)
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(stmt, ast.For | ast.While | ast.If | ast.With)
+        ):
+            points.append((src.line_start(body[0].lineno), src.indent_of(body[0].lineno)))
+        break
+    return points
+
+
+def insert_stmt(src: Source, line: int) -> Iterator[Edit]:
+    """A missing statement: `c.append(v)`, `c.add(v)`, `n += 1`, `a = b`."""
+    function = src.function_of(line)
+    if function is None:
+        return
+    names = src.local_names(line)[:_MAX_NAMES]
+    lists, sets, counters = _containers(function)
+    values = src.loop_targets(line) + [n for n in names if n not in src.loop_targets(line)]
+    statements = [f"{c}.append({v})" for c in lists for v in values if v != c]
+    statements += [f"{c}.add({v})" for c in sets for v in values if v != c]
+    statements += [f"{n} += 1" for n in counters]
+    statements += [f"{a} = {b}" for a in names for b in names if a != b]
+    newline = src.newline()
+    for offset, indent in _insertion_points(src, line):
+        for rank, statement in enumerate(statements):
+            yield Edit(
+                offset,
+                offset,
+                f"{indent}{statement}{newline}",
+                "insert_stmt",
+                line,
+                f"insert `{statement}`",
+                rank,
+            )
+
+
+def copy_stmt(src: Source, line: int) -> Iterator[Edit]:
+    """A statement missing here that the function has elsewhere (e.g. a flush after
+    a loop that repeats the one inside it)."""
+    function = src.function_of(line)
+    if function is None:
+        return
+    copies: list[str] = []
+    for stmt in ast.walk(function):
+        if not isinstance(stmt, ast.Expr | ast.Assign | ast.AugAssign) or _is_docstring(stmt):
+            continue
+        if stmt.lineno == stmt.end_lineno and stmt.lineno != line:
+            text = src.segment(stmt)
+            if text not in copies:
+                copies.append(text)
+    newline = src.newline()
+    for offset, indent in _insertion_points(src, line):
+        for rank, text in enumerate(copies):
+            edit_text = f"{indent}{text}{newline}"
+            yield Edit(offset, offset, edit_text, "copy_stmt", line, f"insert `{text}`", rank)
+
+
+def _containers(function: ast.AST) -> tuple[list[str], list[str], list[str]]:
+    lists: list[str] = []
+    sets: list[str] = []
+    counters: list[str] = []
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            name, value = node.targets[0].id, node.value
+            if isinstance(value, ast.List) or _is_call_to(value, "list"):
+                lists.append(name)
+            elif _is_call_to(value, "set"):
+                sets.append(name)
+            elif isinstance(value, ast.Constant) and type(value.value) is int:
+                counters.append(name)
+    return lists, sets, counters
+
+
+def _is_call_to(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name
+
+
+def guard(src: Source, line: int) -> Iterator[Edit]:
+    """A missing base case or guard at the top of the function, or `continue` at the top of
+    a loop body."""
+    function = src.function_of(line)
+    if function is None:
+        return
+    body = function.body
+    first = body[1] if len(body) > 1 and _is_docstring(body[0]) else body[0]
+    indent = src.indent_of(first.lineno)
+    step = indent[len(src.indent_of(function.lineno)) :] or "    "
+    newline = src.newline()
+    offset = src.line_start(first.lineno)
+    params = [a.arg for a in function.args.args if a.arg not in ("self", "cls")]
+    rank = 0
+    for param in params:
+        for condition, result in _guard_cases(param):
+            text = f"{indent}if {condition}:{newline}{indent}{step}return {result}{newline}"
+            yield Edit(
+                offset,
+                offset,
+                text,
+                "guard",
+                first.lineno,
+                f"guard `if {condition}: return {result}`",
+                rank,
+            )
+            rank += 1
+    for loop_var in src.loop_targets(line):
+        for stmt in src.statements:
+            if isinstance(stmt, ast.For) and loop_var in [
+                n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)
+            ]:
+                inner = stmt.body[0]
+                at = src.line_start(inner.lineno)
+                ind = src.indent_of(inner.lineno)
+                for condition in (f"not {loop_var}", f"{loop_var} is None"):
+                    text = f"{ind}if {condition}:{newline}{ind}{step}continue{newline}"
+                    yield Edit(
+                        at, at, text, "guard", inner.lineno, f"skip when `{condition}`", rank
+                    )
+                    rank += 1
+
+
+def _guard_cases(param: str) -> list[tuple[str, str]]:
+    return [
+        (f"not {param}", results) for results in ("0", "[]", param, "None", '""', "False", "True")
+    ] + [
+        (f"{param} <= 1", param),
+        (f"{param} < 2", param),
+        (f"{param} <= 1", "1"),
+        (f"{param} <= 0", "0"),
+        (f"{param} == 0", "0"),
+        (f"{param} == 0", "1"),
+        (f"{param} is None", "None"),
+    ]
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+# Cheapest and most natural first; the order breaks ties between equal prior rates.
+TEMPLATES: dict[str, Template] = {
+    "compare_op": compare_op,
+    "arith_op": arith_op,
+    "bool_op": bool_op,
+    "off_by_one": off_by_one,
+    "bool_const": bool_const,
+    "negate": negate,
+    "aug_assign": aug_assign,
+    "bound": bound,
+    "wrong_var": wrong_var,
+    "swap_args": swap_args,
+    "swap_builtin": swap_builtin,
+    "return_value": return_value,
+    "remove_term": remove_term,
+    "unwrap": unwrap,
+    "delete_stmt": delete_stmt,
+    "move_stmt": move_stmt,
+    "extend_cond": extend_cond,
+    "add_term": add_term,
+    "wrap_call": wrap_call,
+    "insert_slice": insert_slice,
+    "fill_literal": fill_literal,
+    "rename_attr": rename_attr,
+    "insert_stmt": insert_stmt,
+    "copy_stmt": copy_stmt,
+    "guard": guard,
+    "reuse_expr": reuse_expr,
+}
