@@ -143,6 +143,12 @@ def user_prompt(server: ScriptedServer, index: int) -> str:
     )
 
 
+@pytest.fixture(autouse=True)
+def no_proxy_for_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's HTTP client honours HTTP(S)_PROXY: keep a CI proxy off 127.0.0.1."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
 @pytest.fixture
 def down_url() -> Iterator[str]:
     yield f"http://127.0.0.1:{unused_port()}/v1"
