@@ -388,6 +388,19 @@ def test_tokens_and_cost_are_counted_per_session() -> None:
     assert usage.as_dict()["tokens_by_model"] == {"coder": 300}
 
 
+def test_a_new_session_starts_its_own_accounting_but_keeps_the_breaker() -> None:
+    with scripted_openai(["no edit", RIGHT_REPLY, Reply(status=500)]) as server:
+        gen = generator(server.base_url, options=dataclasses.replace(FAST, breaker_threshold=1))
+        assert first(gen, context()) is not None
+        finished = gen.start_session()
+        assert finished.total_tokens == 240 and gen.usage.total_tokens == 0
+        assert gen.rejections == []
+        with pytest.raises(ModelUnavailable):
+            first(gen, context())
+        gen.start_session()
+        assert gen.client.breaker.state == "open"
+
+
 def test_a_secret_in_the_source_never_reaches_the_model() -> None:
     source = f'KEY = "{AWS}"\n\n\n' + BUGGY
     output = f"E   AssertionError: clamp failed with key {AWS}"

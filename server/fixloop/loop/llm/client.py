@@ -194,6 +194,13 @@ class ChatClient:
         self._client: OpenAI | None = None
         self._lock = threading.Lock()
 
+    def reset_usage(self) -> Usage:
+        """Start a new session's accounting; returns the finished one. The breaker stays:
+        a long-lived client (the server's) keeps knowing that the endpoint is down."""
+        with self._lock:
+            finished, self.usage = self.usage, Usage()
+        return finished
+
     @property
     def api_key(self) -> str | None:
         return self._environ.get(self.api_key_env) or None

@@ -108,6 +108,13 @@ class LlmGenerator:
         """Requests, tokens and cost so far in this session."""
         return self.client.usage
 
+    def start_session(self) -> Usage:
+        """Fresh accounting and rejections for a new session (the breaker is kept);
+        returns the previous session's usage."""
+        with self._lock:
+            self.rejections = []
+        return self.client.reset_usage()
+
     def candidates(self, context: RepairContext) -> Iterator[Candidate]:
         """One round: a candidate per usable reply. Raises `ModelUnavailable` when the
         endpoint cannot be used (down, breaker open, bad key, no model)."""
