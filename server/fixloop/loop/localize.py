@@ -63,7 +63,7 @@ def locations_from_frames(
 
 
 @dataclass(frozen=True)
-class TestCoverage:
+class RunCoverage:
     """One test of a spectrum: whether it failed and the lines it executed."""
 
     test_id: str
@@ -71,7 +71,7 @@ class TestCoverage:
     lines: frozenset[tuple[str, int]]
 
 
-def ochiai(spectrum: Iterable[TestCoverage]) -> list[Location]:
+def ochiai(spectrum: Iterable[RunCoverage]) -> list[Location]:
     """Lines executed by failing tests, ranked by Ochiai: ef / sqrt(F * (ef + ep)), where
     ef / ep count the failing / passing tests executing the line and F all failing tests.
     Lines no failing test executes are left out."""
@@ -105,7 +105,7 @@ def merge_locations(
     return _ranked(scores)
 
 
-def read_spectrum(text: str, root: str | Path | None = None) -> list[TestCoverage]:
+def read_spectrum(text: str, root: str | Path | None = None) -> list[RunCoverage]:
     """Parse the spectrum plugin's JSON. Paths are made relative to `root` (defaults to
     the root the plugin recorded) so they match the engine's relative source paths."""
     data = json.loads(text)
@@ -119,7 +119,7 @@ def read_spectrum(text: str, root: str | Path | None = None) -> list[TestCoverag
             for path, numbers in entry.get("lines", {}).items()
             for line in numbers
         )
-        tests.append(TestCoverage(entry["id"], entry.get("outcome") == "failed", lines))
+        tests.append(RunCoverage(entry["id"], entry.get("outcome") == "failed", lines))
     return tests
 
 

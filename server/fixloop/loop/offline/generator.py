@@ -4,7 +4,8 @@ A candidate's score is the line's suspiciousness, times the template's prior rat
 (successes per candidate generated: a count would favour the templates that generate
 the most), times a decay over the template's alternatives at one site. Candidates are
 merged lazily from the most suspicious line down, deduplicated by resulting text, and
-dropped when they do not compile. Pairs of edits on nearby lines follow the single edits, under a cap.
+dropped when they do not compile. Pairs of edits on nearby lines follow the single edits,
+under a cap.
 """
 
 from __future__ import annotations

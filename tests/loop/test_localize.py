@@ -1,0 +1,125 @@
+"""Fault localization: traceback frames, Ochiai over a spectrum, and the spectrum plugin
+run for real on a corpus program."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fixloop.loop.localize import (
+    RunCoverage,
+    locations_from_frames,
+    merge_locations,
+    ochiai,
+    read_spectrum,
+)
+from fixloop.loop.model import Failure
+from tests.loop.corpus_support import programs, spectrum_of
+
+SOURCE = """def helper(x):
+    y = x * 2
+    return y + 1
+
+
+def outer(values):
+    total = 0
+    for v in values:
+        total += helper(v)
+    return total
+"""
+
+
+def test_frames_innermost_first_and_outside_sources_ignored() -> None:
+    failure = Failure(
+        "test_m.py::test_outer",
+        "ZeroDivisionError",
+        (("test_m.py", 12), ("pkg/m.py", 9), ("pkg/m.py", 3)),
+    )
+    ranked = locations_from_frames([failure], {"pkg/m.py": SOURCE})
+    lines = [loc.line for loc in ranked]
+    assert lines[:2] == [3, 9]
+    assert all(loc.path == "pkg/m.py" for loc in ranked)
+    # The rest of the innermost function follows, the line just above the frame first.
+    assert lines.index(2) < lines.index(7)
+
+
+def test_frames_with_absolute_paths_match_by_suffix() -> None:
+    failure = Failure("t", "boom", (("/work/project/pkg/m.py", 3),))
+    ranked = locations_from_frames([failure], {"pkg/m.py": SOURCE})
+    assert ranked[0].path == "pkg/m.py"
+    assert ranked[0].line == 3
+
+
+def test_lines_in_more_failures_rank_higher() -> None:
+    failures = [
+        Failure("a", "", (("m.py", 9),)),
+        Failure("b", "", (("m.py", 3),)),
+        Failure("c", "", (("m.py", 3),)),
+    ]
+    ranked = locations_from_frames(failures, {"m.py": SOURCE})
+    assert [loc.line for loc in ranked[:2]] == [3, 9]
+
+
+def test_no_frames_in_sources_gives_nothing() -> None:
+    failure = Failure("t", "assert 1 == 2", (("test_m.py", 4),))
+    assert locations_from_frames([failure], {"m.py": SOURCE}) == []
+
+
+def test_ochiai_prefers_lines_only_failing_tests_run() -> None:
+    spectrum = [
+        RunCoverage("pass1", False, frozenset({("m.py", 1), ("m.py", 2)})),
+        RunCoverage("pass2", False, frozenset({("m.py", 1), ("m.py", 3)})),
+        RunCoverage("fail1", True, frozenset({("m.py", 1), ("m.py", 4)})),
+        RunCoverage("fail2", True, frozenset({("m.py", 1), ("m.py", 4), ("m.py", 5)})),
+    ]
+    ranked = ochiai(spectrum)
+    assert ranked[0].line == 4
+    assert ranked[0].score == pytest.approx(1.0)
+    scores = {loc.line: loc.score for loc in ranked}
+    assert scores[1] < scores[4]
+    assert 2 not in scores and 3 not in scores  # no failing test runs them
+
+
+def test_merge_adds_normalized_scores() -> None:
+    frames = locations_from_frames([Failure("t", "", (("m.py", 9),))], {"m.py": SOURCE})
+    spectrum = ochiai([RunCoverage("t", True, frozenset({("m.py", 2), ("m.py", 9)}))])
+    merged = merge_locations(frames, spectrum)
+    assert merged[0].line == 9
+    assert {loc.line for loc in merged} >= {2, 9}
+
+
+def test_read_spectrum_relative_paths_and_skips() -> None:
+    text = json.dumps(
+        {
+            "version": 1,
+            "root": "/proj",
+            "tests": [
+                {"id": "t::a", "outcome": "failed", "lines": {"/proj/pkg/m.py": [3, 4]}},
+                {"id": "t::b", "outcome": "passed", "lines": {"pkg/m.py": [3]}},
+                {"id": "t::c", "outcome": "skipped", "lines": {}},
+            ],
+        }
+    )
+    tests = read_spectrum(text)
+    assert [t.test_id for t in tests] == ["t::a", "t::b"]
+    assert tests[0].failed and not tests[1].failed
+    assert tests[0].lines == {("pkg/m.py", 3), ("pkg/m.py", 4)}
+
+
+@pytest.mark.slow
+def test_spectrum_plugin_on_a_corpus_program() -> None:
+    """The plugin, run by pytest in a subprocess, records per-test lines of the program
+    (not of its tests) and the outcomes; Ochiai puts the faulty line near the top."""
+    program = next(p for p in programs() if p.name == "variance")
+    spectrum = spectrum_of(program, program.buggy)
+    outcomes = {t.test_id.split("::")[-1]: t.failed for t in spectrum}
+    assert outcomes == {
+        "test_constant": False,
+        "test_simple": True,
+        "test_stdev": True,
+        "test_empty": False,
+    }
+    assert all(path == program.file for t in spectrum for path, _ in t.lines)
+    ranked = [loc.line for loc in ochiai(spectrum)]
+    assert program.line in ranked[:3]
