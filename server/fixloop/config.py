@@ -41,6 +41,18 @@ class LlmSettings:
     model: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     fallback_models: tuple[str, ...] = ()
+    timeout: float = 60.0
+    max_tokens: int = 2048
+    temperature: float = 0.2
+    max_retries: int = 2
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    breaker_threshold: int = 5
+    breaker_cooldown: float = 30.0
+    price_per_1k_prompt: float = 0.0
+    price_per_1k_completion: float = 0.0
+    replies_per_round: int = 3
+    fuzzy_threshold: float = 0.85
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,11 @@ class Candidate:
     edit_size: int = 0
 
 
+class GeneratorUnavailable(Exception):
+    """A generator cannot be used now (no model configured, the endpoint is down); the
+    message says what to do. The session goes on with the other generators, if any."""
+
+
 class Generator(Protocol):
     """Proposes candidates for a context, best first. The engine stops iterating when it
     has enough, so generators should be lazy."""

@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from fixloop.loop.model import GeneratorUnavailable
+
 if TYPE_CHECKING:
     from openai import APIStatusError, OpenAI
     from openai.types.chat import ChatCompletion
@@ -34,7 +36,7 @@ class ModelError(RuntimeError):
     """No reply could be had from the model."""
 
 
-class ModelUnavailable(ModelError):
+class ModelUnavailable(ModelError, GeneratorUnavailable):
     """The endpoint cannot be used now (down, breaker open, bad key, unknown models)."""
 
 

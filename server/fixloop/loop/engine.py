@@ -1,0 +1,494 @@
+"""The fix session: baseline → localize → generate → test → reflect → …, until a candidate
+is verified or the budget runs out.
+
+The session is synchronous and thread-safe to cancel: the CLI runs it directly, the
+server in a worker thread. Candidates of one iteration are verified in parallel; a
+candidate whose failing tests pass is then run against the whole suite, and only one
+with no regression is offered.
+"""
+
+from __future__ import annotations
+
+import shlex
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from fixloop.loop.localize import locations_from_frames
+from fixloop.loop.model import (
+    Attempt,
+    Candidate,
+    Failure,
+    Generator,
+    GeneratorUnavailable,
+    RepairContext,
+)
+from fixloop.loop.patches import is_test_file, normalized, refusal, unified_diff
+from fixloop.sandbox.commands import CommandKind, parse_command
+from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome
+
+# Error messages that mean the tests cannot run here, whatever the code says.
+_ENVIRONMENTAL = (  # most telling first: the reason shown is the first one found
+    "No module named",
+    "ModuleNotFoundError",
+    "fixture '",
+    "command not found",
+    "No such file or directory",
+    "ImportError while importing",
+)
+# Reflection keeps the last few failed attempts: older ones cost tokens and say little.
+_REFLECTION_DEPTH = 3
+
+
+def _environmental_reason(failure: CaseResult, output: str) -> str | None:
+    """The line saying a test cannot run here (a missing module, fixture, program), if
+    that is why it fails. A collection error's reason is in the output, not its message."""
+    texts = [failure.message]
+    if failure.outcome is Outcome.ERROR and "::" not in failure.test_id:
+        texts.append(output)
+    lines = [line for text in texts for line in text.splitlines()]
+    for marker in _ENVIRONMENTAL:
+        for line in lines:
+            if marker in line:
+                return line.strip().removeprefix("E").strip()
+    return None
+
+
+class Tester(Protocol):
+    """What the session needs of the sandbox (`fixloop.sandbox.SandboxPool`)."""
+
+    def run(
+        self,
+        project_root: Path | str,
+        changes: Mapping[str, str],
+        command: str,
+        *,
+        timeout: float | None = None,
+    ) -> CandidateResult: ...
+
+
+class Phase(StrEnum):
+    BASELINE = "baseline"
+    LOCALIZE = "localize"
+    GENERATE = "generate"
+    TEST = "test"
+    REGRESSION = "regression"
+    REFLECT = "reflect"
+    DONE = "done"
+
+
+class Status(StrEnum):
+    FIXED = "fixed"
+    ALREADY_PASSING = "already-passing"
+    NOT_FOUND = "not-found"
+    ENVIRONMENT = "environment-error"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_iterations: int = 5
+    candidates_per_iteration: int = 0  # 0: what suits the generators (see _batch_size)
+    wall_clock_seconds: float = 300.0
+    parallel: int = 2
+
+
+@dataclass(frozen=True)
+class Progress:
+    """An event for progress bars: 'iteration 2/5 · 3 of 12 tests failing'."""
+
+    phase: Phase
+    iteration: int
+    max_iterations: int
+    failing: int
+    total: int
+    candidates_tried: int
+    message: str
+
+    def line(self) -> str:
+        tests = f"{self.failing} of {self.total} tests failing" if self.total else ""
+        parts = [
+            f"iteration {self.iteration}/{self.max_iterations}" if self.iteration else "",
+            tests,
+            self.message,
+        ]
+        return " · ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class FixResult:
+    status: Status
+    message: str
+    diff: str = ""
+    changes: Mapping[str, str] = field(default_factory=dict)
+    candidate: Candidate | None = None
+    iterations: int = 0
+    candidates_tried: int = 0
+    duration: float = 0.0
+    baseline: CandidateResult | None = None
+    final: CandidateResult | None = None
+    # What happened on the way that the user should know (a model that was down, …).
+    notes: tuple[str, ...] = ()
+    # Tokens and cost by generator (those that count them: the model).
+    usage: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def fixed(self) -> bool:
+        return self.status is Status.FIXED
+
+
+@dataclass
+class _Tried:
+    candidate: Candidate
+    result: CandidateResult
+    agreement: int = 1
+
+
+class FixSession:
+    """One run of the loop on a project. Call `run()`; `cancel()` from any thread."""
+
+    def __init__(
+        self,
+        project_root: Path,
+        test_command: str,
+        generators: Sequence[Generator],
+        tester: Tester,
+        *,
+        targets: Sequence[str] = (),
+        budget: Budget | None = None,
+        on_progress: Callable[[Progress], None] = lambda progress: None,
+        template_prior: Mapping[str, float] | None = None,
+    ) -> None:
+        self.project_root = project_root.resolve()
+        self.test_command = test_command
+        self.generators = list(generators)
+        self._all_generators = list(generators)  # the ones that dropped out still count
+        self.tester = tester
+        self.targets = [t for t in targets]
+        self.budget = budget or Budget()
+        self.on_progress = on_progress
+        self.template_prior = dict(template_prior or {})
+        self._cancelled = threading.Event()
+        self._started = 0.0
+        self._tried = 0
+        self._iteration = 0
+        self._notes: list[str] = []
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    # --- the loop ---------------------------------------------------------------------
+
+    def run(self) -> FixResult:
+        self._started = time.monotonic()
+        parse_command(self.test_command)  # a dangerous command is refused before anything
+        self._emit(Phase.BASELINE, "running the tests as they are")
+        baseline = self.tester.run(self.project_root, {}, self.test_command)
+        early = self._verdict_on_baseline(baseline)
+        if early is not None:
+            return early
+        self._emit(Phase.LOCALIZE, "finding the suspicious lines", baseline)
+        sources = self._editable_sources(baseline)
+        if not sources:
+            return self._finish(
+                Status.NOT_FOUND,
+                "no source file to repair: name one (TARGET) "
+                "or make a failing test's traceback pass through one",
+                baseline,
+            )
+        context = self._context(baseline, sources)
+        return self._iterate(context, baseline)
+
+    def _iterate(self, context: RepairContext, baseline: CandidateResult) -> FixResult:
+        streams = {id(g): g.candidates(context) for g in self.generators}
+        seen: dict[tuple[tuple[str, str], ...], _Tried | None] = {}
+        narrowed = self._narrowed_command(baseline)
+        timeout = self._candidate_timeout(baseline)
+        for iteration in range(1, self.budget.max_iterations + 1):
+            self._iteration = iteration
+            if (stop := self._should_stop(baseline)) is not None:
+                return stop
+            self._emit(Phase.GENERATE, "generating candidates", baseline)
+            for generator in self.generators:
+                if getattr(generator, "reflective", False):  # a model sees the new attempts
+                    streams[id(generator)] = generator.candidates(context)
+            try:
+                batch = self._next_batch(streams, context, seen)
+            except GeneratorUnavailable as error:
+                return self._finish(Status.ENVIRONMENT, str(error), baseline)
+            if not batch:
+                break
+            self._emit(Phase.TEST, f"testing {len(batch)} candidates", baseline)
+            tried = self._verify(batch, narrowed, timeout)
+            for item in tried:
+                seen[normalized(item.candidate.changes)] = item
+            passing = [t for t in tried if t.result.passed]
+            if passing:
+                self._emit(Phase.REGRESSION, "checking the whole suite", baseline)
+                best = self._best_without_regressions(passing, baseline, seen, timeout)
+                if best is not None:
+                    return self._fixed(best, context, baseline)
+            self._emit(Phase.REFLECT, "learning from the failures", baseline)
+            context = self._reflect(context, [t for t in tried if not t.result.passed])
+        return self._finish(
+            Status.NOT_FOUND, f"no verified fix after {self._tried} candidates", baseline
+        )
+
+    # --- phases -----------------------------------------------------------------------
+
+    def _verdict_on_baseline(self, baseline: CandidateResult) -> FixResult | None:
+        if baseline.infrastructure_error:
+            return self._finish(
+                Status.ENVIRONMENT,
+                f"the tests could not run: {baseline.infrastructure_error}",
+                baseline,
+            )
+        if baseline.passed:
+            return self._finish(
+                Status.ALREADY_PASSING, "the tests already pass: nothing to fix", baseline
+            )
+        if baseline.timed_out:
+            return self._finish(Status.ENVIRONMENT, "the tests time out as they are", baseline)
+        failures = baseline.failures
+        if not failures and baseline.cases:
+            return self._finish(
+                Status.ENVIRONMENT,
+                f"the test command failed ({baseline.summary()}) but no test did",
+                baseline,
+            )
+        reasons = [_environmental_reason(f, baseline.output.text) for f in failures]
+        if failures and all(reasons):
+            return self._finish(
+                Status.ENVIRONMENT,
+                f"the tests fail for a reason in the environment, not the code: {reasons[0]}",
+                baseline,
+            )
+        return None
+
+    def _editable_sources(self, baseline: CandidateResult) -> dict[str, str]:
+        paths = list(self.targets)
+        if not paths:
+            for failure in baseline.failures:
+                for frame in failure.frames:
+                    relative = self._relative(frame.path)
+                    if relative and frame.in_project and relative not in paths:
+                        paths.append(relative)
+        sources = {}
+        for path in paths:
+            file = self.project_root / path
+            if is_test_file(path) or not file.is_file():
+                continue
+            sources[path] = file.read_text(encoding="utf-8")
+        return sources
+
+    def _context(self, baseline: CandidateResult, sources: dict[str, str]) -> RepairContext:
+        failures = tuple(
+            Failure(
+                case.test_id,
+                case.message,
+                tuple(
+                    (rel, frame.line)
+                    for frame in case.frames
+                    if (rel := self._relative(frame.path)) is not None
+                ),
+            )
+            for case in baseline.failures
+        )
+        return RepairContext(
+            project_root=self.project_root,
+            sources=sources,
+            failures=failures,
+            locations=tuple(locations_from_frames(failures, sources)),
+            test_output=baseline.output.text,
+            template_prior=self.template_prior,
+        )
+
+    def _next_batch(
+        self,
+        streams: dict[int, Iterator[Candidate]],
+        context: RepairContext,
+        seen: dict[tuple[tuple[str, str], ...], _Tried | None],
+    ) -> list[Candidate]:
+        size = self._batch_size()
+        batch: list[Candidate] = []
+        keys: set[tuple[tuple[str, str], ...]] = set()
+        for generator in list(self.generators):
+            stream = streams[id(generator)]
+            while len(batch) < size:
+                try:
+                    candidate = next(stream, None)
+                except GeneratorUnavailable as error:
+                    # Going on with the others (the offline templates need nothing); with
+                    # no other generator the session ends and says why.
+                    self.generators.remove(generator)
+                    self._notes.append(f"{generator.name}: {error}")
+                    if not self.generators:
+                        raise
+                    break
+                if candidate is None:
+                    break
+                key = normalized(candidate.changes)
+                if key in seen or key in keys:
+                    earlier = seen.get(key)
+                    if earlier is not None:
+                        earlier.agreement += 1
+                    continue
+                if refusal(context.sources, candidate.changes) is not None:
+                    seen[key] = None
+                    continue
+                keys.add(key)
+                batch.append(candidate)
+        return batch
+
+    def _batch_size(self) -> int:
+        if self.budget.candidates_per_iteration:
+            return self.budget.candidates_per_iteration
+        # A model's candidate is costly and each retry should learn from the last; template
+        # candidates are cheap and many.
+        reflective = any(getattr(g, "reflective", False) for g in self.generators)
+        return 1 if reflective else 8 * max(1, self.budget.parallel)
+
+    def _verify(self, batch: list[Candidate], command: str, timeout: float) -> list[_Tried]:
+        """Run the batch in parallel; stop starting new runs once cancelled."""
+        tried: list[_Tried] = []
+        pending = list(batch)
+        with ThreadPoolExecutor(max_workers=max(1, self.budget.parallel)) as executor:
+            running: dict[Future[CandidateResult], Candidate] = {}
+            while pending or running:
+                while (
+                    pending and len(running) < self.budget.parallel and not self._cancelled.is_set()
+                ):
+                    candidate = pending.pop(0)
+                    future = executor.submit(
+                        self.tester.run,
+                        self.project_root,
+                        candidate.changes,
+                        command,
+                        timeout=timeout,
+                    )
+                    running[future] = candidate
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    candidate = running.pop(future)
+                    tried.append(_Tried(candidate, future.result()))
+                    self._tried += 1
+        return tried
+
+    def _best_without_regressions(
+        self,
+        passing: list[_Tried],
+        baseline: CandidateResult,
+        seen: dict[tuple[tuple[str, str], ...], _Tried | None],
+        timeout: float,
+    ) -> _Tried | None:
+        ranked = sorted(passing, key=lambda t: (-t.agreement, t.candidate.edit_size))
+        before = {c.test_id for c in baseline.cases if c.outcome is Outcome.PASSED}
+        verified: list[tuple[int, _Tried]] = []
+        for item in ranked[: max(1, self.budget.parallel)]:
+            if self._cancelled.is_set():
+                break
+            full = self.tester.run(
+                self.project_root, item.candidate.changes, self.test_command, timeout=timeout * 3
+            )
+            if not full.passed:
+                continue
+            regressions = sum(1 for c in full.failures if c.test_id in before)
+            verified.append((regressions, replace(item, result=full)))
+        if not verified:
+            return None
+        verified.sort(key=lambda pair: (pair[0], -pair[1].agreement, pair[1].candidate.edit_size))
+        return verified[0][1]
+
+    def _reflect(self, context: RepairContext, failed: list[_Tried]) -> RepairContext:
+        attempts = list(context.attempts)
+        for item in failed[-_REFLECTION_DEPTH:]:
+            attempts.append(
+                Attempt(
+                    diff=unified_diff(context.sources, item.candidate.changes),
+                    outcome=item.result.summary(),
+                    output=item.result.output.text,
+                )
+            )
+        return replace(context, attempts=tuple(attempts[-_REFLECTION_DEPTH:]))
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _should_stop(self, baseline: CandidateResult) -> FixResult | None:
+        if self._cancelled.is_set():
+            return self._finish(Status.CANCELLED, "cancelled", baseline)
+        if time.monotonic() - self._started > self.budget.wall_clock_seconds:
+            return self._finish(
+                Status.NOT_FOUND,
+                f"out of time after {self._tried} candidates "
+                f"({self.budget.wall_clock_seconds:.0f} s budget)",
+                baseline,
+            )
+        return None
+
+    def _narrowed_command(self, baseline: CandidateResult) -> str:
+        """The failing tests alone (pytest), so that each candidate costs little."""
+        command = parse_command(self.test_command)
+        ids = [c.test_id for c in baseline.failures if "::" in c.test_id]
+        if command.kind is CommandKind.PYTEST and ids:
+            return f"{self.test_command} {shlex.join(ids)}"
+        return self.test_command
+
+    def _candidate_timeout(self, baseline: CandidateResult) -> float:
+        # A candidate that hangs costs its whole timeout: scale it to the suite's own time.
+        return max(2.0, baseline.duration * 4 + 1.0)
+
+    def _relative(self, path: str) -> str | None:
+        candidate = Path(path)
+        if not candidate.is_absolute():
+            return candidate.as_posix()
+        try:
+            return candidate.resolve().relative_to(self.project_root).as_posix()
+        except ValueError:
+            return None
+
+    def _fixed(self, best: _Tried, context: RepairContext, baseline: CandidateResult) -> FixResult:
+        diff = unified_diff(context.sources, best.candidate.changes)
+        return replace(
+            self._finish(
+                Status.FIXED,
+                f"verified: {best.result.summary()} ({best.candidate.description})",
+                baseline,
+            ),
+            diff=diff,
+            changes=dict(best.candidate.changes),
+            candidate=best.candidate,
+            final=best.result,
+        )
+
+    def _finish(self, status: Status, message: str, baseline: CandidateResult | None) -> FixResult:
+        self._emit(Phase.DONE, message, baseline)
+        return FixResult(
+            status=status,
+            message=message,
+            iterations=self._iteration,
+            candidates_tried=self._tried,
+            duration=time.monotonic() - self._started,
+            baseline=baseline,
+        )
+
+    def _emit(self, phase: Phase, message: str, baseline: CandidateResult | None = None) -> None:
+        failing = len(baseline.failures) if baseline else 0
+        total = len(baseline.cases) if baseline else 0
+        self.on_progress(
+            Progress(
+                phase,
+                self._iteration,
+                self.budget.max_iterations,
+                failing,
+                total,
+                self._tried,
+                message,
+            )
+        )

@@ -1,0 +1,197 @@
+"""The fix session against the real sandbox, with scripted generators: what it verifies,
+what it refuses, and how it reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from fixloop.loop.engine import Budget, FixSession, Progress, Status
+from fixloop.loop.model import Candidate, RepairContext
+from fixloop.sandbox import CommandRefused, SandboxPool
+
+pytestmark = pytest.mark.slow
+
+BUGGY = (
+    "def clamp(x, low, high):\n    if x < low:\n        return low\n"
+    "    if x > high:\n        return low\n    return x\n"
+)
+RIGHT = BUGGY.replace("        return low\n    return x", "        return high\n    return x")
+WRONG = BUGGY.replace("if x > high", "if x >= high")
+TESTS = """from calc import clamp
+
+
+def test_inside():
+    assert clamp(5, 0, 10) == 5
+
+
+def test_below():
+    assert clamp(-1, 0, 10) == 0
+
+
+def test_above():
+    assert clamp(11, 0, 10) == 10
+"""
+COMMAND = "python -m pytest -q"
+
+
+@dataclass
+class Scripted:
+    """Yields the candidates it is given; records the contexts it saw."""
+
+    texts: list[str]
+    path: str = "calc.py"
+    name: str = "scripted"
+    reflective: bool = False
+    contexts: list[RepairContext] = field(default_factory=list)
+
+    def candidates(self, context: RepairContext) -> Iterator[Candidate]:
+        self.contexts.append(context)
+        while self.texts:
+            text = self.texts.pop(0)
+            path = self.path if not text.startswith("#test") else "test_calc.py"
+            yield Candidate(
+                {path: text}, f"candidate {len(self.contexts)}", self.name, edit_size=len(text)
+            )
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[SandboxPool]:
+    with SandboxPool() as sandbox:
+        yield sandbox
+
+
+def _project(tmp_path: Path, source: str = BUGGY, tests: str = TESTS) -> Path:
+    (tmp_path / "calc.py").write_text(source, encoding="utf-8")
+    (tmp_path / "test_calc.py").write_text(tests, encoding="utf-8")
+    return tmp_path
+
+
+def _session(root: Path, generator: Scripted, pool: SandboxPool, **kwargs: object) -> FixSession:
+    return FixSession(
+        root,
+        COMMAND,
+        [generator],
+        pool,
+        targets=["calc.py"],
+        budget=Budget(max_iterations=3, candidates_per_iteration=2),
+        **kwargs,
+    )  # type: ignore[arg-type]
+
+
+def test_the_candidate_that_passes_every_test_is_the_fix(tmp_path: Path, pool: SandboxPool) -> None:
+    root = _project(tmp_path)
+    result = _session(root, Scripted([WRONG, RIGHT]), pool).run()
+    assert result.status is Status.FIXED
+    assert "-        return low\n+        return high" in result.diff
+    assert result.changes == {"calc.py": RIGHT}
+    assert result.final is not None and result.final.passed
+    assert (root / "calc.py").read_text(encoding="utf-8") == BUGGY  # never written
+
+
+def test_tests_that_already_pass_are_not_fixed(tmp_path: Path, pool: SandboxPool) -> None:
+    result = _session(_project(tmp_path, RIGHT), Scripted([WRONG]), pool).run()
+    assert result.status is Status.ALREADY_PASSING
+    assert result.candidates_tried == 0
+
+
+def test_a_missing_module_is_the_environment_not_the_code(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    root = _project(tmp_path, tests="import no_such_module\n\n" + TESTS)
+    result = _session(root, Scripted([RIGHT]), pool).run()
+    assert result.status is Status.ENVIRONMENT
+    assert "no_such_module" in result.message
+
+
+def test_a_candidate_that_edits_the_tests_is_never_run(tmp_path: Path, pool: SandboxPool) -> None:
+    cheat = "#test\ndef test_nothing():\n    pass\n"
+    result = _session(_project(tmp_path), Scripted([cheat, RIGHT]), pool).run()
+    assert result.status is Status.FIXED
+    assert result.changes == {"calc.py": RIGHT}
+    assert result.candidates_tried == 1
+
+
+def test_a_candidate_that_breaks_another_test_is_not_offered(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    # Passes test_above (the failing one) but breaks test_inside.
+    regressing = BUGGY.replace(
+        "        return low\n    return x", "        return high\n    return 0"
+    )
+    result = _session(_project(tmp_path), Scripted([regressing, RIGHT]), pool).run()
+    assert result.status is Status.FIXED
+    assert result.changes == {"calc.py": RIGHT}
+
+
+def test_no_fix_within_the_budget_says_so(tmp_path: Path, pool: SandboxPool) -> None:
+    result = _session(_project(tmp_path), Scripted([WRONG]), pool).run()
+    assert result.status is Status.NOT_FOUND
+    assert result.diff == "" and result.candidates_tried == 1
+
+
+def test_reflection_gives_the_next_round_the_failed_attempt(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    generator = Scripted([WRONG], reflective=True)
+    session = FixSession(
+        _project(tmp_path),
+        COMMAND,
+        [generator],
+        pool,
+        targets=["calc.py"],
+        budget=Budget(max_iterations=2),
+    )
+    generator.texts = [WRONG]
+    original_candidates = generator.candidates
+
+    def one_per_round(context: RepairContext) -> Iterator[Candidate]:
+        if len(generator.contexts) == 1:
+            generator.texts = [RIGHT]
+        return original_candidates(context)
+
+    generator.candidates = one_per_round  # type: ignore[method-assign]
+    result = session.run()
+    assert result.status is Status.FIXED
+    second = generator.contexts[1]
+    [attempt] = second.attempts
+    assert "+    if x >= high" in attempt.diff
+    assert "test_above" in attempt.output and "1 failed" in attempt.outcome
+
+
+def test_progress_reads_like_a_progress_bar(tmp_path: Path, pool: SandboxPool) -> None:
+    lines: list[str] = []
+    _session(
+        _project(tmp_path),
+        Scripted([WRONG, RIGHT]),
+        pool,
+        on_progress=lambda p: lines.append(p.line()),
+    ).run()
+    assert "iteration 1/3 · 1 of 3 tests failing · testing 2 candidates" in lines
+
+
+def test_cancel_stops_the_session(tmp_path: Path, pool: SandboxPool) -> None:
+    session: FixSession
+
+    def cancel_when_testing(progress: Progress) -> None:
+        if progress.phase.value == "test":
+            session.cancel()
+
+    session = _session(
+        _project(tmp_path),
+        Scripted([WRONG, WRONG + "\n", RIGHT]),
+        pool,
+        on_progress=cancel_when_testing,
+    )
+    result = session.run()
+    assert result.status is Status.CANCELLED
+    assert result.candidates_tried == 0
+
+
+def test_a_dangerous_test_command_is_refused(tmp_path: Path, pool: SandboxPool) -> None:
+    session = FixSession(_project(tmp_path), "rm -rf / && pytest", [Scripted([RIGHT])], pool)
+    with pytest.raises(CommandRefused):
+        session.run()
