@@ -3,10 +3,13 @@ and what a user later said about it."""
 
 from __future__ import annotations
 
+import base64
 import difflib
 import hashlib
+import json
 import time
 import uuid
+import zlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
@@ -77,9 +80,6 @@ class AttemptRecord:
         """What the embedding sees: the failure and the code before the change."""
         return signature_sections(self.signature, self.context_before)
 
-    def document(self) -> str:
-        return f"{self.signature.text()}\n---\n{self.patch}"
-
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["signature"] = self.signature.to_dict()
@@ -95,58 +95,69 @@ class AttemptRecord:
         return cls(**{k: v for k, v in values.items() if k in known})
 
     def to_metadata(self) -> dict[str, str | int | float | bool]:
-        """Chroma metadata: scalars only, no None."""
-        return {
-            "language": self.language,
-            "signature": _json(self.signature.to_dict()),
-            "kind": self.kind_id,
+        """Chroma metadata: the few scalars ranking and housekeeping read, and the rest as
+        one compressed JSON `body`. Chroma stores every metadata value twice (row and
+        index), and `documents` carry a trigram full-text index: both would triple the
+        store for text nobody filters on."""
+        body = {
+            "signature": self.signature.to_dict(),
             "context_before": self.context_before,
             "context_after": self.context_after,
             "patch": self.patch,
             "path": self.path,
+            "regressions": self.regressions,
+            "session": self.session,
+            "reused_from": self.reused_from or "",
+        }
+        return {
+            "language": self.language,
+            "kind": self.kind_id,
+            "fix_key": self.fix_key,
             "generator": self.generator,
             "template": self.template or "",
             "outcome": self.outcome.value,
-            "regressions": self.regressions,
             "verdict": self.verdict.value if self.verdict else "",
-            "session": self.session,
-            "reused_from": self.reused_from or "",
             "created_at": self.created_at,
-            "fix_key": self.fix_key,
             "failed_reuses": self.failed_reuses,
+            "body": _pack(body),
         }
 
     @classmethod
     def from_metadata(
         cls, record_id: str, meta: Mapping[str, Any], embedding: str
     ) -> AttemptRecord:
-        import json
-
+        body = _unpack(str(meta.get("body") or "{}"))
         return cls(
             id=record_id,
             language=str(meta.get("language", "")),
-            signature=FailureSignature.from_dict(json.loads(str(meta.get("signature", "{}")))),
-            context_before=str(meta.get("context_before", "")),
-            context_after=str(meta.get("context_after", "")),
-            patch=str(meta.get("patch", "")),
-            path=str(meta.get("path", "")),
+            signature=FailureSignature.from_dict(body.get("signature") or {}),
+            context_before=str(body.get("context_before", "")),
+            context_after=str(body.get("context_after", "")),
+            patch=str(body.get("patch", "")),
+            path=str(body.get("path", "")),
             generator=str(meta.get("generator", "")),
-            template=str(meta.get("template")) or None,
+            template=str(meta.get("template", "")) or None,
             outcome=Outcome(str(meta.get("outcome", "failed"))),
-            regressions=int(meta.get("regressions", 0)),
+            regressions=int(body.get("regressions", 0)),
             verdict=Verdict(str(meta["verdict"])) if meta.get("verdict") else None,
-            session=str(meta.get("session", "")),
-            reused_from=str(meta.get("reused_from", "")) or None,
+            session=str(body.get("session", "")),
+            reused_from=str(body.get("reused_from", "")) or None,
             failed_reuses=int(meta.get("failed_reuses", 0)),
             created_at=float(meta.get("created_at", 0.0)),
             embedding=embedding,
         )
 
 
-def _json(value: object) -> str:
-    import json
+def _pack(body: Mapping[str, Any]) -> str:
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return "z:" + base64.b64encode(zlib.compress(text.encode(), 9)).decode("ascii")
 
-    return json.dumps(value, sort_keys=True)
+
+def _unpack(body: str) -> dict[str, Any]:
+    if body.startswith("z:"):
+        body = zlib.decompress(base64.b64decode(body[2:])).decode()
+    data = json.loads(body)
+    return data if isinstance(data, dict) else {}
 
 
 def signature_sections(signature: FailureSignature, code: str) -> dict[str, str]:

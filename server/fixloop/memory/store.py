@@ -271,7 +271,6 @@ class MemoryStore:
                 self._collection(role, language).upsert(
                     ids=[r.id for r in group],
                     embeddings=vectors,
-                    documents=[r.document() for r in group],
                     metadatas=[r.to_metadata() for r in group],
                 )
             for record in records:
@@ -309,11 +308,10 @@ class MemoryStore:
     ) -> list[RememberedFix]:
         """Verified fixes of similar failures, best first by similarity * success rate *
         acceptance (repeats of one edit are grouped)."""
-        neighbours = self._neighbours(
+        hits = self._neighbours(
             "fixes", signature, code_context, language, max(_FIX_NEIGHBOURS, 2 * k)
         )
-        ranked = _group_fixes(n for n in neighbours if n[1] >= min_similarity)
-        return ranked[:k]
+        return _group_fixes([h for h in hits if h.similarity >= min_similarity], self._key())[:k]
 
     def template_prior(
         self, signature: FailureSignature, language: str, code_context: str = ""
@@ -324,15 +322,16 @@ class MemoryStore:
         tried: dict[str, float] = defaultdict(float)
         verified: dict[str, float] = defaultdict(float)
         for role, k in (("fixes", _PRIOR_FIX_NEIGHBOURS), ("tries", _PRIOR_TRY_NEIGHBOURS)):
-            for record, similarity in self._neighbours(role, signature, code_context, language, k):
-                if similarity < _PRIOR_MIN_SIMILARITY or not record.template:
+            for hit in self._neighbours(role, signature, code_context, language, k):
+                template = str(hit.meta.get("template") or "")
+                if hit.similarity < _PRIOR_MIN_SIMILARITY or not template:
                     continue
-                if record.generator == "memory":
+                if hit.meta.get("generator") == "memory":
                     continue  # a re-applied fix says nothing about generating it
-                weight = similarity * similarity
-                tried[record.template] += weight
-                if record.verified:
-                    verified[record.template] += weight
+                weight = hit.similarity * hit.similarity
+                tried[template] += weight
+                if hit.meta.get("outcome") == Outcome.VERIFIED:
+                    verified[template] += weight
         total = sum(tried.values())
         overall = sum(verified.values()) / total if total else 0.0
         return {t: (verified[t] + overall) / (n + 1.0) for t, n in tried.items()}
@@ -351,7 +350,8 @@ class MemoryStore:
             for role in ROLES
             for hit in self._neighbours(role, signature, query, lang, k)
         ]
-        return sorted(found, key=lambda hit: -hit[1])[:k]
+        found.sort(key=lambda hit: -hit.similarity)
+        return [(hit.record(self._key()), hit.similarity) for hit in found[:k]]
 
     # --- the loop's view ----------------------------------------------------------------
 
@@ -412,7 +412,7 @@ class MemoryStore:
         code_context: str,
         language: str,
         k: int,
-    ) -> list[tuple[AttemptRecord, float]]:
+    ) -> list[_Hit]:
         if not self.available():
             return []
         vector = self.embedding.embed_sections([signature_sections(signature, code_context)])
@@ -426,13 +426,15 @@ class MemoryStore:
         except Exception as error:
             self._fail(f"memory: cannot read {self.config.where()}: {error}")
             return []
-        key = self.embedding.key
         return [
-            (AttemptRecord.from_metadata(i, m, key), max(0.0, 1.0 - float(d)))
+            _Hit(i, m, max(0.0, 1.0 - float(d)))
             for i, m, d in zip(
                 found["ids"][0], found["metadatas"][0], found["distances"][0], strict=False
             )
         ]
+
+    def _key(self) -> str:
+        return self.embedding.key
 
     # --- housekeeping -------------------------------------------------------------------
 
@@ -695,26 +697,39 @@ def _keep_rank(role: str, verdict: str) -> int:
     return 2 if verdict == Verdict.ACCEPTED else 1
 
 
-def _group_fixes(neighbours: Iterable[tuple[AttemptRecord, float]]) -> list[RememberedFix]:
-    groups: dict[str, list[tuple[AttemptRecord, float]]] = defaultdict(list)
-    for record, similarity in neighbours:
-        groups[record.fix_key].append((record, similarity))
+@dataclass(frozen=True)
+class _Hit:
+    """One neighbour as Chroma returned it; decoded into a record only when needed."""
+
+    id: str
+    meta: Mapping[str, Any]
+    similarity: float
+
+    def record(self, embedding: str) -> AttemptRecord:
+        return AttemptRecord.from_metadata(self.id, self.meta, embedding)
+
+
+def _group_fixes(hits: Sequence[_Hit], embedding: str) -> list[RememberedFix]:
+    """One entry per distinct edit (`fix_key`), with the track record of its repeats."""
+    groups: dict[str, list[_Hit]] = defaultdict(list)
+    for hit in hits:
+        groups[str(hit.meta.get("fix_key") or hit.id)].append(hit)
     fixes = []
     for members in groups.values():
-        best, similarity = max(members, key=lambda m: m[1])
-        verdicts = [m[0].verdict for m in members]
+        best = max(members, key=lambda hit: hit.similarity)
+        verdicts = [str(hit.meta.get("verdict") or "") for hit in members]
         fixes.append(
             RememberedFix(
-                record=best,
-                similarity=similarity,
+                record=best.record(embedding),
+                similarity=best.similarity,
                 uses=len(members),
                 accepted=verdicts.count(Verdict.ACCEPTED),
                 rejected=verdicts.count(Verdict.REJECTED),
                 reverted=verdicts.count(Verdict.REVERTED),
-                failed_reuses=sum(m[0].failed_reuses for m in members),
+                failed_reuses=sum(int(hit.meta.get("failed_reuses") or 0) for hit in members),
             )
         )
-    return sorted(fixes, key=lambda f: -f.score)
+    return sorted(fixes, key=lambda fix: -fix.score)
 
 
 def _scan(collection: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
