@@ -156,3 +156,25 @@ def test_locked_store_spools_then_catches_up(tmp_path: Path) -> None:
         holder.kill()
         holder.wait()
     assert store.stats().records == 3
+
+
+def test_a_long_lived_reader_sees_another_process_records(tmp_path: Path) -> None:
+    """Two editor windows: what one remembers, the other suggests."""
+    path = tmp_path / "memory"
+    reader = MemoryStore(MemoryConfig(path=path, refresh_seconds=0.0))
+    mine = record_for(context(), SOURCE.replace("- 1", "+ 2"))
+    assert reader.record_attempt(mine)
+    assert [p.diff for p in reader.past_fixes(context())] == [mine.patch]
+    script = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from fixloop.memory import MemoryConfig, MemoryStore
+from tests.memory.test_faults import FIXED, context, record_for
+store = MemoryStore(MemoryConfig(path=Path(sys.argv[2])))
+assert store.record_attempt(record_for(context(), FIXED))
+"""
+    root = str(Path(__file__).parents[2])
+    subprocess.run([sys.executable, "-c", script, root, str(path)], check=True)
+    diffs = [past.diff for past in reader.past_fixes(context())]
+    assert len(diffs) == 2 and any("+    return x + 1" in diff for diff in diffs)

@@ -52,6 +52,7 @@ _FIX_NEIGHBOURS = 20
 _PRIOR_FIX_NEIGHBOURS = 50
 _PRIOR_TRY_NEIGHBOURS = 100
 _PRIOR_MIN_SIMILARITY = 0.3
+_NO_RECORD = "fixloop-no-record"  # deleted to make Chroma catch up; never stored
 _REVERT_WEIGHT = 2.0  # a fix applied and then undone says more than one dismissed
 
 
@@ -82,6 +83,7 @@ class MemoryConfig:
     spool: Path | None = None  # where writes wait while the store is down
     retry_seconds: float = 30.0  # how soon to try an unavailable store again
     lock_timeout: float = 10.0  # how long a write waits for another process's write
+    refresh_seconds: float = 2.0  # how often to look for other processes' new records
 
     @property
     def store_path(self) -> Path:
@@ -192,6 +194,11 @@ class MemoryStore:
         self._reason: str | None = None
         self._retry_at = 0.0
         self._reported = False
+        # Another process's writes reach this process's index only when it writes itself
+        # (Chroma 1.5 embedded): seen by the database file's mtime, caught up per collection.
+        self._seen_change = 0
+        self._checked_at = 0.0
+        self._behind: set[tuple[str, str]] = set()
 
     # --- state --------------------------------------------------------------------------
 
@@ -420,6 +427,7 @@ class MemoryStore:
             collection = self._collection(role, language, create=False)
             if collection is None:
                 return []
+            self._catch_up(role, language, collection)
             found = collection.query(
                 query_embeddings=vector, n_results=k, include=["metadatas", "distances"]
             )
@@ -592,7 +600,34 @@ class MemoryStore:
                 yield
                 return
             with _file_lock(self.config.store_path / ".fixloop-lock", self.config.lock_timeout):
+                if self._database_change() != self._seen_change:  # another process wrote
+                    self._behind = set(self._collections)
                 yield
+                self._seen_change = self._database_change()
+
+    def _database_change(self) -> int:
+        try:
+            return (self.config.store_path / "chroma.sqlite3").stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    def _catch_up(self, role: str, language: str, collection: Any) -> None:
+        """Let another process's new records into this one's view (two editor windows,
+        CI): a no-op delete makes Chroma apply its log. Checked at most every
+        `refresh_seconds`, and only when the database changed."""
+        if self.config.url:
+            return
+        now = time.monotonic()
+        if now - self._checked_at >= self.config.refresh_seconds:
+            self._checked_at = now
+            change = self._database_change()
+            if change != self._seen_change:
+                self._seen_change = change
+                self._behind = set(self._collections)
+        if (role, language) in self._behind:
+            self._behind.discard((role, language))
+            with self._writing():
+                collection.delete(ids=[_NO_RECORD])
 
     def _collection(self, role: str, language: str, *, create: bool = True) -> Any:
         key = (role, language)
