@@ -195,3 +195,47 @@ def test_a_dangerous_test_command_is_refused(tmp_path: Path, pool: SandboxPool) 
     session = FixSession(_project(tmp_path), "rm -rf / && pytest", [Scripted([RIGHT])], pool)
     with pytest.raises(CommandRefused):
         session.run()
+
+
+PRICES = """def discounted(quantity):
+    return quantity > 10
+
+
+def price(quantity):
+    factor = 0.9 if discounted(quantity) else 1.0
+    return round(100 * quantity * factor, 2)
+"""
+PRICE_TESTS = """from prices import price
+
+
+def test_small_order():
+    assert price(2) == 200
+
+
+def test_discount_from_ten():
+    assert price(10) == 900
+"""
+
+
+def test_spectrum_finds_the_fault_no_traceback_passes_through(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    # The failing assertion is in the test: no frame of prices.py is in its traceback, so
+    # only the coverage spectrum says which lines to suspect.
+    from fixloop.loop.offline import OfflineGenerator
+
+    (tmp_path / "prices.py").write_text(PRICES, encoding="utf-8")
+    (tmp_path / "test_prices.py").write_text(PRICE_TESTS, encoding="utf-8")
+    seen: list[RepairContext] = []
+
+    class Watching(OfflineGenerator):
+        def candidates(self, context: RepairContext) -> Iterator[Candidate]:
+            seen.append(context)
+            return super().candidates(context)
+
+    session = FixSession(tmp_path, COMMAND, [Watching()], pool, targets=["prices.py"])
+    result = session.run()
+    assert result.status is Status.FIXED
+    assert "+    return quantity >= 10" in result.diff
+    assert seen[0].locations[0].path == "prices.py"
+    assert seen[0].locations[0].line in (2, 6)

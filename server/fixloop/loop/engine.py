@@ -19,18 +19,28 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from fixloop.loop.localize import locations_from_frames
+from fixloop.loop.localize import (
+    SPECTRUM_ENV,
+    SPECTRUM_PLUGIN_MODULE,
+    SPECTRUM_ROOT_ENV,
+    locations_from_frames,
+    merge_locations,
+    ochiai,
+    read_spectrum,
+    spectrum_plugin_source,
+)
 from fixloop.loop.model import (
     Attempt,
     Candidate,
     Failure,
     Generator,
     GeneratorUnavailable,
+    Location,
     RepairContext,
 )
 from fixloop.loop.patches import is_test_file, normalized, refusal, unified_diff
 from fixloop.sandbox.commands import CommandKind, parse_command
-from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome
+from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome, Probe
 
 # Error messages that mean the tests cannot run here, whatever the code says.
 _ENVIRONMENTAL = (  # most telling first: the reason shown is the first one found
@@ -43,6 +53,14 @@ _ENVIRONMENTAL = (  # most telling first: the reason shown is the first one foun
 )
 # Reflection keeps the last few failed attempts: older ones cost tokens and say little.
 _REFLECTION_DEPTH = 3
+
+
+def _every_line(sources: Mapping[str, str]) -> list[Location]:
+    return [
+        Location(path, number, 1.0)
+        for path, text in sources.items()
+        for number in range(1, text.count("\n") + 2)
+    ]
 
 
 def _environmental_reason(failure: CaseResult, output: str) -> str | None:
@@ -69,7 +87,18 @@ class Tester(Protocol):
         command: str,
         *,
         timeout: float | None = None,
+        probe: Probe | None = None,
     ) -> CandidateResult: ...
+
+
+def _spectrum_probe() -> Probe:
+    """The coverage spectrum of a pytest run (which lines each test executes)."""
+    return Probe(
+        files={f"{SPECTRUM_PLUGIN_MODULE}.py": spectrum_plugin_source()},
+        pytest_plugins=(SPECTRUM_PLUGIN_MODULE,),
+        output_env=SPECTRUM_ENV,
+        root_env=SPECTRUM_ROOT_ENV,
+    )
 
 
 class Phase(StrEnum):
@@ -163,6 +192,7 @@ class FixSession:
         budget: Budget | None = None,
         on_progress: Callable[[Progress], None] = lambda progress: None,
         template_prior: Mapping[str, float] | None = None,
+        use_localization: bool = True,
     ) -> None:
         self.project_root = project_root.resolve()
         self.test_command = test_command
@@ -173,6 +203,9 @@ class FixSession:
         self.budget = budget or Budget()
         self.on_progress = on_progress
         self.template_prior = dict(template_prior or {})
+        # Off: every line of the sources in order, equally suspicious (for measuring what
+        # localization is worth).
+        self.use_localization = use_localization
         self._cancelled = threading.Event()
         self._started = 0.0
         self._tried = 0
@@ -188,7 +221,9 @@ class FixSession:
         self._started = time.monotonic()
         parse_command(self.test_command)  # a dangerous command is refused before anything
         self._emit(Phase.BASELINE, "running the tests as they are")
-        baseline = self.tester.run(self.project_root, {}, self.test_command)
+        # The baseline also records which lines each test runs, for spectrum localization.
+        probe = _spectrum_probe() if self._is_pytest() else None
+        baseline = self.tester.run(self.project_root, {}, self.test_command, probe=probe)
         early = self._verdict_on_baseline(baseline)
         if early is not None:
             return early
@@ -303,10 +338,31 @@ class FixSession:
             project_root=self.project_root,
             sources=sources,
             failures=failures,
-            locations=tuple(locations_from_frames(failures, sources)),
+            locations=tuple(self._locations(failures, sources, baseline)),
             test_output=baseline.output.text,
             template_prior=self.template_prior,
         )
+
+    def _locations(
+        self, failures: tuple[Failure, ...], sources: dict[str, str], baseline: CandidateResult
+    ) -> list[Location]:
+        """Frames first; the spectrum (Ochiai) adds the lines a traceback cannot show, such
+        as a wrong value computed in one function and asserted in a test."""
+        frames = locations_from_frames(failures, sources)
+        if not self.use_localization:
+            return _every_line(sources)
+        spectrum: list[Location] = []
+        if baseline.probe_data:
+            try:
+                spectrum = [
+                    loc for loc in ochiai(read_spectrum(baseline.probe_data)) if loc.path in sources
+                ]
+            except (ValueError, KeyError):
+                spectrum = []  # a spectrum cut short: the frames still say something
+        return merge_locations(frames, spectrum) if spectrum else frames
+
+    def _is_pytest(self) -> bool:
+        return parse_command(self.test_command).kind is CommandKind.PYTEST
 
     def _next_batch(
         self,

@@ -52,6 +52,7 @@ class _Recorder:
                 and not name.startswith("test_")
                 and not name.endswith("_test.py")
                 and name != "conftest.py"
+                and name != os.path.basename(__file__)
                 and "site-packages" not in parts
                 and not any(part.startswith(".venv") for part in parts)
             )

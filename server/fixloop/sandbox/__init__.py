@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         Frame,
         Outcome,
         Output,
+        Probe,
         trim_text,
     )
 
@@ -46,6 +47,7 @@ _HOMES = {
     "Frame": "results",
     "Outcome": "results",
     "Output": "results",
+    "Probe": "results",
     "trim_text": "results",
 }
 
@@ -66,6 +68,7 @@ __all__ = [
     "ImageMissing",
     "Outcome",
     "Output",
+    "Probe",
     "SandboxConfig",
     "SandboxError",
     "SandboxPool",

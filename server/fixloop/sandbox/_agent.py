@@ -301,6 +301,7 @@ def handle(request: dict[str, object]) -> dict[str, object]:
         "duration": time.monotonic() - started,
         "output": output.summary(),
         "report": read_report(request.get("report")),
+        "artifact": read_report(request.get("artifact")),
     }
 
 

@@ -32,7 +32,7 @@ from fixloop.sandbox.config import SandboxConfig
 from fixloop.sandbox.engine import connect
 from fixloop.sandbox.errors import SandboxError
 from fixloop.sandbox.image import require_image
-from fixloop.sandbox.results import CandidateResult
+from fixloop.sandbox.results import CandidateResult, Probe
 from fixloop.sandbox.runner import (
     AGENT_PATH,
     CANDIDATES_DIR,
@@ -150,6 +150,7 @@ class SandboxPool:
         command: str,
         *,
         timeout: float | None = None,
+        probe: Probe | None = None,
     ) -> CandidateResult:
         """Run `command` on a copy of the project with `changes` (path → new text) applied.
 
@@ -163,8 +164,8 @@ class SandboxPool:
         changes = _relative_changes(root, changes)
         limit = timeout if timeout is not None else self.config.timeout_seconds
         # A container that died (the engine restarted, someone removed it) is replaced once.
-        result = self._attempt(root, test_command, changes, limit)
-        result = result or self._attempt(root, test_command, changes, limit)
+        result = self._attempt(root, test_command, changes, limit, probe)
+        result = result or self._attempt(root, test_command, changes, limit, probe)
         lost = "the sandbox container stopped twice while running this candidate"
         return result or CandidateResult((), None, 0.0, infrastructure_error=lost)
 
@@ -388,13 +389,18 @@ class SandboxPool:
     # --- candidates -------------------------------------------------------------------
 
     def _attempt(
-        self, root: Path, command: TestCommand, changes: Mapping[str, str], timeout: float
+        self,
+        root: Path,
+        command: TestCommand,
+        changes: Mapping[str, str],
+        timeout: float,
+        probe: Probe | None = None,
     ) -> CandidateResult | None:
         """The candidate's result, or None when its container is gone (now discarded)."""
         warm: _Warm | None = None
         try:
             warm = self._warm_container(root)
-            return self._run_on(warm, command, changes, timeout)
+            return self._run_on(warm, command, changes, timeout, probe)
         except ChannelClosed as error:
             if warm is not None and self._container_alive(warm):
                 return CandidateResult((), None, 0.0, infrastructure_error=str(error))
@@ -403,7 +409,12 @@ class SandboxPool:
             return None
 
     def _run_on(
-        self, warm: _Warm, command: TestCommand, changes: Mapping[str, str], timeout: float
+        self,
+        warm: _Warm,
+        command: TestCommand,
+        changes: Mapping[str, str],
+        timeout: float,
+        probe: Probe | None = None,
     ) -> CandidateResult:
         slot = warm.slots.get()
         try:
@@ -418,6 +429,7 @@ class SandboxPool:
                     timeout=timeout,
                     uses_hypothesis=warm.uses_hypothesis
                     or project_files.uses_hypothesis(dict(changes)),
+                    probe=probe,
                 )
                 channel = self._agent(warm, slot, plan.request.get("preimport", []))
                 channel.send_message(plan.request)

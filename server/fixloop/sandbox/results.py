@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -64,6 +65,20 @@ class Output:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """Something extra to learn from a pytest run (e.g. which lines each test executes):
+    `files` are written into the candidate's copy, `pytest_plugins` loaded with `-p`, and
+    the plugin writes its data to the path it finds in the environment variable
+    `output_env` (the project copy's root is in `root_env`); the data comes back in
+    `CandidateResult.probe_data`."""
+
+    files: Mapping[str, str]
+    pytest_plugins: tuple[str, ...]
+    output_env: str
+    root_env: str | None = None
+
+
+@dataclass(frozen=True)
 class CandidateResult:
     """The verdict on one candidate; `passed` is what the loop ranks on first."""
 
@@ -75,6 +90,8 @@ class CandidateResult:
     out_of_memory: bool = False
     infrastructure_error: str | None = None
     report_format: str = "exit-code"  # "junit", "node" or "exit-code"
+    # What a Probe wrote (e.g. the coverage spectrum), when one was asked for.
+    probe_data: str | None = None
 
     @property
     def passed(self) -> bool:

@@ -15,6 +15,7 @@ from fixloop.sandbox.results import (
     CaseResult,
     Output,
     PathMap,
+    Probe,
     parse_junit,
     parse_node_events,
 )
@@ -49,6 +50,7 @@ def plan_candidate(
     slot: int,
     timeout: float,
     uses_hypothesis: bool,
+    probe: Probe | None = None,
 ) -> Plan:
     workdir = f"{CANDIDATES_DIR}/{slot}"
     scratch = f"/tmp/fixloop-{slot}"
@@ -66,6 +68,8 @@ def plan_candidate(
     }
     if command.kind == CommandKind.PYTEST:
         args = _pytest_args(command, config, report, uses_hypothesis)
+        if probe is not None:
+            _add_probe(request, args, probe, workdir, scratch)
         if config.pytest_forkserver and not _sets_interpreter_variables(command):
             request["pytest_args"] = args
             # hypothesis itself is the slow import; its plugin module is left to pytest,
@@ -78,6 +82,19 @@ def plan_candidate(
     else:
         request["argv"] = list(command.argv)
     return Plan(request, PathMap(workdir, project_root), command.kind)
+
+
+def _add_probe(
+    request: dict[str, Any], args: list[str], probe: Probe, workdir: str, scratch: str
+) -> None:
+    output = f"{scratch}/probe"
+    request["files"] = {**probe.files, **request["files"]}
+    request["env"][probe.output_env] = output
+    if probe.root_env:
+        request["env"][probe.root_env] = workdir
+    request["artifact"] = output
+    for plugin in probe.pytest_plugins:
+        args += ["-p", plugin]
 
 
 def _sets_interpreter_variables(command: TestCommand) -> bool:
@@ -155,4 +172,5 @@ def read_result(plan: Plan, response: Mapping[str, Any]) -> CandidateResult:
         timed_out=bool(response.get("timed_out")),
         out_of_memory=bool(response.get("out_of_memory")),
         report_format=report_format,
+        probe_data=response.get("artifact"),
     )
