@@ -22,7 +22,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -318,7 +318,7 @@ class MemoryStore:
         hits = self._neighbours(
             "fixes", signature, code_context, language, max(_FIX_NEIGHBOURS, 2 * k)
         )
-        return _group_fixes([h for h in hits if h.similarity >= min_similarity], self._key())[:k]
+        return _group_fixes([h for h in hits if h.similarity >= min_similarity], self._key(), k)
 
     def template_prior(
         self, signature: FailureSignature, language: str, code_context: str = ""
@@ -721,6 +721,12 @@ class MemoryStore:
                 self.record_verdict(str(entry["id"]), Verdict(entry["verdict"]))
 
 
+# Stands in for a neighbour's record until it is known to be among the winners.
+_UNDECODED = AttemptRecord(
+    "", FailureSignature("", "", ""), "", "", "", "", "", None, Outcome.FAILED, id=""
+)
+
+
 def _role(record: AttemptRecord) -> str:
     return "fixes" if record.outcome is Outcome.VERIFIED else "tries"
 
@@ -744,8 +750,9 @@ class _Hit:
         return AttemptRecord.from_metadata(self.id, self.meta, embedding)
 
 
-def _group_fixes(hits: Sequence[_Hit], embedding: str) -> list[RememberedFix]:
-    """One entry per distinct edit (`fix_key`), with the track record of its repeats."""
+def _group_fixes(hits: Sequence[_Hit], embedding: str, k: int) -> list[RememberedFix]:
+    """The `k` best distinct edits (`fix_key`), each with the track record of its repeats
+    among the neighbours. Only the winners' records are decoded."""
     groups: dict[str, list[_Hit]] = defaultdict(list)
     for hit in hits:
         groups[str(hit.meta.get("fix_key") or hit.id)].append(hit)
@@ -754,17 +761,21 @@ def _group_fixes(hits: Sequence[_Hit], embedding: str) -> list[RememberedFix]:
         best = max(members, key=lambda hit: hit.similarity)
         verdicts = [str(hit.meta.get("verdict") or "") for hit in members]
         fixes.append(
-            RememberedFix(
-                record=best.record(embedding),
-                similarity=best.similarity,
-                uses=len(members),
-                accepted=verdicts.count(Verdict.ACCEPTED),
-                rejected=verdicts.count(Verdict.REJECTED),
-                reverted=verdicts.count(Verdict.REVERTED),
-                failed_reuses=sum(int(hit.meta.get("failed_reuses") or 0) for hit in members),
+            (
+                best,
+                RememberedFix(
+                    record=_UNDECODED,
+                    similarity=best.similarity,
+                    uses=len(members),
+                    accepted=verdicts.count(Verdict.ACCEPTED),
+                    rejected=verdicts.count(Verdict.REJECTED),
+                    reverted=verdicts.count(Verdict.REVERTED),
+                    failed_reuses=sum(int(h.meta.get("failed_reuses") or 0) for h in members),
+                ),
             )
         )
-    return sorted(fixes, key=lambda fix: -fix.score)
+    fixes.sort(key=lambda pair: -pair[1].score)
+    return [replace(fix, record=best.record(embedding)) for best, fix in fixes[:k]]
 
 
 def _scan(collection: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
