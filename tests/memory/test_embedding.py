@@ -1,7 +1,10 @@
+import json
 import math
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -86,3 +89,66 @@ assert store.past_fixes(context)
     )
     assert not list(home.rglob("*onnx*"))
     assert not (home / ".cache" / "chroma").exists()
+
+
+class _EmbeddingsHandler(BaseHTTPRequestHandler):
+    """An OpenAI-compatible `/v1/embeddings` endpoint: 8 dimensions from letter counts."""
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = [
+            {"object": "embedding", "index": i,
+             "embedding": [float(text.count(c)) + 0.1 for c in "aeiourst"]}
+            for i, text in enumerate(texts)
+        ]  # fmt: skip
+        payload = json.dumps(
+            {"object": "list", "data": data, "model": body["model"],
+             "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+        ).encode()  # fmt: skip
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_openai_endpoint_embedding_has_its_own_collections(tmp_path: Path) -> None:
+    from fixloop.memory import MemoryConfig, MemoryStore
+    from tests.memory.conftest import context_for, record_for
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EmbeddingsHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        config = MemoryConfig(
+            path=tmp_path / "memory",
+            embedding="openai:tiny-embed",
+            embedding_base_url=f"http://127.0.0.1:{server.server_port}/v1",
+        )
+        store = MemoryStore(config)
+        assert store.embedding.key == "oai-tiny-embed-1-8"
+        context = context_for({"a.py": "x = 1\n"}, "AssertionError: assert 1 == 2")
+        assert store.record_attempt(record_for(context, "x = 2\n"))
+        assert len(store.past_fixes(context)) == 1
+        assert list(store.stats().collections) == ["fixloop-fixes-python-oai-tiny-embed-1-8"]
+        offline = MemoryStore(MemoryConfig(path=tmp_path / "memory"))
+        assert offline.past_fixes(context) == ()  # never read across spaces
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_unloadable_embedding_falls_back_to_the_offline_one_and_says_so() -> None:
+    from fixloop.memory import MemoryConfig, MemoryStore
+
+    reasons: list[str] = []
+    store = MemoryStore(
+        MemoryConfig(embedding="sentence-transformers:not-installed-here"),
+        on_unavailable=reasons.append,
+    )
+    assert store.embedding.key == "hng1-256"
+    assert len(reasons) == 1 and "offline embedding" in reasons[0]

@@ -48,24 +48,21 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def memory_config(args: argparse.Namespace, root: Path | None = None) -> MemoryConfig:
     """The project's memory settings with the command line on top."""
+    import dataclasses
+
+    from fixloop.config import load_settings
     from fixloop.memory.store import MemoryConfig
 
-    settings = _settings(root or Path.cwd())
-    path = args.memory or getattr(settings, "path", None)
-    return MemoryConfig(
-        enabled=not args.no_memory and bool(getattr(settings, "enabled", True)),
-        path=Path(path).expanduser() if path else None,
-        url=args.memory_url or getattr(settings, "url", None),
-        embedding=getattr(settings, "embedding", None),
-        retention_days=int(getattr(settings, "retention_days", 90)),
-        cap_per_kind=int(getattr(settings, "cap_per_kind", 1000)),
-    )
-
-
-def _settings(root: Path) -> object:
-    from fixloop.config import load_settings
-
-    return load_settings(root).memory
+    settings = load_settings(root or Path.cwd())
+    config = MemoryConfig.from_settings(settings.memory, settings.llm)
+    overrides: dict[str, object] = {}
+    if args.memory:  # a folder given on the command line means the embedded store
+        overrides["path"], overrides["url"] = Path(args.memory).expanduser(), None
+    if args.memory_url:
+        overrides["url"] = args.memory_url
+    if args.no_memory:
+        overrides["enabled"] = False
+    return dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
 
 
 def _open(args: argparse.Namespace) -> MemoryStore | None:

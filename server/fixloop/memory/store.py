@@ -27,7 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from fixloop.memory.embedding import MemoryEmbedding, embedding_for
+from fixloop.memory.embedding import (
+    EmbeddingUnavailable,
+    HashedNgramEmbedding,
+    MemoryEmbedding,
+    embedding_for,
+)
 from fixloop.memory.reapply import reapply
 from fixloop.memory.records import (
     AttemptRecord,
@@ -84,6 +89,25 @@ class MemoryConfig:
     retry_seconds: float = 30.0  # how soon to try an unavailable store again
     lock_timeout: float = 10.0  # how long a write waits for another process's write
     refresh_seconds: float = 2.0  # how often to look for other processes' new records
+    embedding_base_url: str | None = None  # for `openai:MODEL` (default: the llm's)
+    api_key_env: str = "OPENAI_API_KEY"
+
+    @classmethod
+    def from_settings(cls, memory: object, llm: object = None) -> MemoryConfig:
+        """From `Settings.memory` (and `Settings.llm` for a model embedding's endpoint).
+        Fields `MemorySettings` does not have yet keep their defaults."""
+        path = getattr(memory, "path", None)
+        defaults = cls()
+        return cls(
+            enabled=bool(getattr(memory, "enabled", True)),
+            path=Path(path).expanduser() if path else None,
+            url=getattr(memory, "url", None) or None,
+            embedding=getattr(memory, "embedding", None),
+            retention_days=int(getattr(memory, "retention_days", defaults.retention_days)),
+            cap_per_kind=int(getattr(memory, "cap_per_kind", defaults.cap_per_kind)),
+            embedding_base_url=getattr(llm, "base_url", None),
+            api_key_env=str(getattr(llm, "api_key_env", None) or defaults.api_key_env),
+        )
 
     @property
     def store_path(self) -> Path:
@@ -213,8 +237,18 @@ class MemoryStore:
 
     @property
     def embedding(self) -> MemoryEmbedding:
+        """The configured embedding; the offline one (its own collections) when the
+        configured one cannot be loaded here, which is said once."""
         if self._embedding is None:
-            self._embedding = embedding_for(self.config.embedding)
+            try:
+                self._embedding = embedding_for(
+                    self.config.embedding,
+                    base_url=self.config.embedding_base_url,
+                    api_key_env=self.config.api_key_env,
+                )
+            except EmbeddingUnavailable as error:
+                self._on_unavailable(f"memory: {error}; using the offline embedding instead")
+                self._embedding = HashedNgramEmbedding()
         return self._embedding
 
     def available(self) -> bool:
@@ -422,8 +456,8 @@ class MemoryStore:
     ) -> list[_Hit]:
         if not self.available():
             return []
-        vector = self.embedding.embed_sections([signature_sections(signature, code_context)])
         try:
+            vector = self.embedding.embed_sections([signature_sections(signature, code_context)])
             collection = self._collection(role, language, create=False)
             if collection is None:
                 return []
