@@ -1,5 +1,6 @@
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from fixloop.memory import MemoryConfig, MemoryStore, Outcome, Verdict
@@ -197,3 +198,12 @@ def test_importing_memory_does_not_import_chromadb() -> None:
     script = "import sys, fixloop.memory; print('chromadb' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.stdout.strip() == "False"
+
+
+def test_prune_if_due_runs_once_per_interval(store: MemoryStore) -> None:
+    old = record_for(cart_context(), CART_FIXED, created_at=time.time() - 200 * 86400)
+    assert store.record_attempt(old)
+    assert store.prune_if_due() == 1
+    assert store.record_attempt(replace(old, id="again"))
+    assert store.prune_if_due() is None  # pruned less than a day ago
+    assert store.prune_if_due(every_days=0) == 1

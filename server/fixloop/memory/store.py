@@ -485,17 +485,29 @@ class MemoryStore:
         spooled = len(self._read_spool())
         if not available:
             return MemoryStats(self.config.where(), False, self._reason, spooled=spooled)
-        counts = {c.name: c.count() for c in self._all_collections()}
+        collections = self._all_collections()
+        counts = {c.name: c.count() for c in collections}
         outcomes: dict[str, int] = defaultdict(int)
         verdicts: dict[str, int] = defaultdict(int)
-        for collection in self._all_collections():
-            for _, meta in _scan(collection):
-                outcomes[str(meta.get("outcome", ""))] += 1
-                if meta.get("verdict"):
-                    verdicts[str(meta["verdict"])] += 1
+        for collection in collections:  # rare values by an indexed filter, not a full scan
+            if collection.name.split("-")[1] == "fixes":
+                outcomes[Outcome.VERIFIED] += counts[collection.name]
+                for verdict in Verdict:
+                    verdicts[verdict] += _count_where(collection, "verdict", verdict)
+            else:
+                regressions = _count_where(collection, "outcome", Outcome.REGRESSIONS)
+                outcomes[Outcome.REGRESSIONS] += regressions
+                outcomes[Outcome.FAILED] += counts[collection.name] - regressions
         disk = None if self.config.url else _disk_bytes(self.config.store_path)
         return MemoryStats(
-            self.config.where(), True, None, counts, dict(outcomes), dict(verdicts), spooled, disk
+            self.config.where(),
+            True,
+            None,
+            counts,
+            {str(k): n for k, n in outcomes.items() if n},
+            {str(k): n for k, n in verdicts.items() if n},
+            spooled,
+            disk,
         )
 
     def prune(
@@ -518,6 +530,22 @@ class MemoryStore:
             for language in self._languages():
                 removed += self._prune_language(language, oldest, cap)
         return removed
+
+    def prune_if_due(self, every_days: float = 1.0) -> int | None:
+        """Retention for long-running processes: `prune()` at most once per `every_days`
+        across processes (a marker file beside the spool); None when not due. It scans
+        every record (seconds at 100k): call it off the editor's main thread."""
+        marker = self.config.spool_path.with_name(self.config.spool_path.stem + ".pruned")
+        try:
+            if time.time() - marker.stat().st_mtime < every_days * 86400:
+                return None
+        except OSError:
+            pass  # never pruned
+        if not self.available():
+            return None
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()  # first: a second process starting now does not prune as well
+        return self.prune()
 
     def _prune_language(self, language: str, oldest: float, cap: int) -> int:
         by_kind: dict[str, list[tuple[int, float, str, str]]] = defaultdict(list)
@@ -820,6 +848,10 @@ def _scan(collection: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
         if len(page["ids"]) < _PAGE:
             return
         offset += _PAGE
+
+
+def _count_where(collection: Any, key: str, value: str) -> int:
+    return len(collection.get(where={key: value}, include=[])["ids"])
 
 
 def _http_client(url: str, settings: Any) -> Any:
