@@ -306,12 +306,14 @@ class MemoryStore:
         groups: dict[tuple[str, str], list[AttemptRecord]] = defaultdict(list)
         for record in records:
             groups[(_role(record), record.language)].append(record)
+        # Embedded before taking the lock: a model endpoint may take a while.
+        vectors = {key: self.embedding.embed_sections([r.sections() for r in group])
+                   for key, group in groups.items()}  # fmt: skip
         with self._writing():
             for (role, language), group in groups.items():
-                vectors = self.embedding.embed_sections([r.sections() for r in group])
                 self._collection(role, language).upsert(
                     ids=[r.id for r in group],
-                    embeddings=vectors,
+                    embeddings=vectors[(role, language)],
                     metadatas=[r.to_metadata() for r in group],
                 )
             for record in records:
@@ -383,6 +385,8 @@ class MemoryStore:
         """Records most similar to free text (an error message, code), fixes and tries."""
         from fixloop.memory.signature import signature_of
 
+        if not self.available():
+            return []
         signature = signature_of("", query)
         languages = [language] if language else self._languages()
         found = [
@@ -396,10 +400,17 @@ class MemoryStore:
 
     # --- the loop's view ----------------------------------------------------------------
 
-    def past_fixes(self, context: RepairContext, k: int = 3) -> tuple[PastFix, ...]:
-        """For `RepairContext.past_fixes` (the LLM prompt)."""
+    def past_fixes(
+        self, context: RepairContext, k: int = 3, min_similarity: float = 0.5
+    ) -> tuple[PastFix, ...]:
+        """For `RepairContext.past_fixes` (the LLM prompt): unrelated fixes only cost
+        tokens, hence the floor."""
         fixes = self.similar_fixes(
-            context_signature(context), context_code(context), context.language, k
+            context_signature(context),
+            context_code(context),
+            context.language,
+            k,
+            min_similarity=min_similarity,
         )
         return tuple(fix.past_fix() for fix in fixes)
 
@@ -525,11 +536,7 @@ class MemoryStore:
         age = self.config.retention_days if max_age_days is None else max_age_days
         cap = self.config.cap_per_kind if cap_per_kind is None else cap_per_kind
         oldest = (time.time() if now is None else now) - age * 86400
-        removed = 0
-        with self._writing():
-            for language in self._languages():
-                removed += self._prune_language(language, oldest, cap)
-        return removed
+        return sum(self._prune_language(language, oldest, cap) for language in self._languages())
 
     def prune_if_due(self, every_days: float = 1.0) -> int | None:
         """Retention for long-running processes: `prune()` at most once per `every_days`
@@ -568,7 +575,8 @@ class MemoryStore:
         for role, ids in doomed.items():
             collection = self._collection(role, language)
             for start in range(0, len(ids), _PAGE):
-                collection.delete(ids=ids[start : start + _PAGE])
+                with self._writing():  # per page: other processes' writes get their turn
+                    collection.delete(ids=ids[start : start + _PAGE])
         return sum(len(ids) for ids in doomed.values())
 
     def export(self, path: Path) -> int:
