@@ -43,22 +43,19 @@ def record_for(
     outcome: Outcome = Outcome.VERIFIED,
     template: str | None = "swap-operator",
     generator: str = "offline",
-    **extra: object,
+    *,
+    created_at: float | None = None,
+    reused_from: str | None = None,
 ) -> AttemptRecord:
     path = next(iter(context.sources))
     candidate = Candidate({path: new_text}, "test fix", generator, template)
-    created_at = extra.pop("created_at", None)
-    record = attempt_from_candidate(context, candidate, outcome, **extra)  # type: ignore[arg-type]
+    record = attempt_from_candidate(context, candidate, outcome, reused_from=reused_from)
     return record if created_at is None else replace(record, created_at=created_at)
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[MemoryStore]:
-    reasons: list[str] = []
-    memory = MemoryStore(
-        MemoryConfig(path=tmp_path / "memory", retry_seconds=0.0), on_unavailable=reasons.append
-    )
-    memory.reasons = reasons  # type: ignore[attr-defined]
+    memory = MemoryStore(MemoryConfig(path=tmp_path / "memory", retry_seconds=0.0))
     yield memory
     memory.close()
 

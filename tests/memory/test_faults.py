@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fixloop.memory import MemoryConfig, MemoryStore, Outcome, Verdict
+from fixloop.loop.model import RepairContext
+from fixloop.memory import AttemptRecord, MemoryConfig, MemoryStore, Outcome, Verdict
 from fixloop.memory.records import context_signature
 from tests.memory.conftest import ChromaServer, context_for, free_port, port_open, record_for
 
@@ -17,11 +18,11 @@ SOURCE = "def inc(x):\n    return x - 1\n"
 FIXED = "def inc(x):\n    return x + 1\n"
 
 
-def context() -> object:
+def context() -> RepairContext:
     return context_for({"inc.py": SOURCE}, "AssertionError: assert 0 == 2", line=2)
 
 
-def records(count: int, outcome: Outcome = Outcome.FAILED) -> list[object]:
+def records(count: int, outcome: Outcome = Outcome.FAILED) -> list[AttemptRecord]:
     return [record_for(context(), SOURCE.replace("1", str(n)), outcome) for n in range(count)]
 
 

@@ -3,6 +3,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from fixloop.loop.model import RepairContext
 from fixloop.memory import MemoryConfig, MemoryStore, Outcome, Verdict
 from fixloop.memory.embedding import HashedNgramEmbedding
 from fixloop.memory.records import context_code, context_signature
@@ -30,7 +31,7 @@ DISTRACTORS = [
 ]  # fmt: skip
 
 
-def cart_context(test: str = "tests/test_cart.py::test_total") -> object:
+def cart_context(test: str = "tests/test_cart.py::test_total") -> RepairContext:
     return context_for(
         {"cart.py": CART}, "AssertionError: assert 3 == 6", test, (("cart.py", 4),), 3
     )
