@@ -7,6 +7,7 @@ when a store is first used.
 from __future__ import annotations
 
 from fixloop.memory.records import AttemptRecord, Outcome, Verdict, attempt_from_candidate
+from fixloop.memory.session import SessionMemory
 from fixloop.memory.signature import FailureSignature, signature_of
 from fixloop.memory.store import (
     MemoryConfig,
@@ -27,6 +28,7 @@ __all__ = [
     "MemoryUnavailable",
     "Outcome",
     "RememberedFix",
+    "SessionMemory",
     "Suggestion",
     "Verdict",
     "attempt_from_candidate",
