@@ -220,7 +220,8 @@ def arith_op(src: Source, line: int) -> Iterator[Edit]:
             gap = (src.span(stmt.target)[1], src.span(stmt.value)[0])
             token = src.find_token(*gap, re.compile(r"(\*\*|//|<<|>>|[-+*/%&|^@])="))
             if token is not None:
-                yield from _op_swaps(stmt.lineno, token, _ARITH_TEXT[type(stmt.op)], "=")
+                swaps = _op_swaps(stmt.lineno, token, _ARITH_TEXT[type(stmt.op)], "=")
+                yield from (e for e in swaps if not _is_identity(e.text[:-1], stmt.value))
 
 
 def _is_identity(operator: str, right: ast.AST) -> bool:
@@ -283,8 +284,8 @@ def off_by_one(src: Source, line: int) -> Iterator[Edit]:
         ):
             parent = src.parent(node)
             neutral = (
-                isinstance(parent, ast.BinOp)
-                and parent.right is node
+                isinstance(parent, ast.BinOp | ast.AugAssign)
+                and (parent.right if isinstance(parent, ast.BinOp) else parent.value) is node
                 and _is_identity(_ARITH_TEXT[type(parent.op)], ast.Constant(new))
             )
             if new >= 0 and not neutral:
@@ -444,9 +445,18 @@ def wrong_var(src: Source, line: int) -> Iterator[Edit]:
             continue
         if node.id not in scope and not isinstance(node.ctx, ast.Store):
             continue  # a builtin, an import or a function: not a variable
-        others = [name for name in scope if name != node.id]
+        taken = _names_bound_with(src, node)
+        others = [name for name in scope if name != node.id and name not in taken]
         for rank, name in enumerate(others[: _MAX_NAMES * 2]):
             yield _replace(src, node, name, "wrong_var", rank)
+
+
+def _names_bound_with(src: Source, node: ast.Name) -> set[str]:
+    """Names bound by the same unpacking target (`for i, x in …`): not a rename target."""
+    parent = src.parent(node)
+    if not isinstance(node.ctx, ast.Store) or not isinstance(parent, ast.Tuple | ast.List):
+        return set()
+    return {n.id for n in ast.walk(parent) if isinstance(n, ast.Name)}
 
 
 def swap_args(src: Source, line: int) -> Iterator[Edit]:
@@ -574,10 +584,16 @@ def rename_attr(src: Source, line: int) -> Iterator[Edit]:
 # -- terms, calls, slices, literals ------------------------------------------------------
 
 
+def _is_boolean(node: ast.AST) -> bool:
+    """A truth value: arithmetic on it is not what a person writes."""
+    not_ = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+    return not_ or isinstance(node, ast.Compare | ast.BoolOp)
+
+
 def add_term(src: Source, line: int) -> Iterator[Edit]:
     names = src.local_names(line)[:_MAX_NAMES]
     for node in src.expressions_at(line):
-        if not _is_value(src, node) or isinstance(node, ast.Constant):
+        if not _is_value(src, node) or isinstance(node, ast.Constant) or _is_boolean(node):
             continue
         text = src.segment(node)
         low = f"({text})" if isinstance(node, ast.BoolOp | ast.Compare | ast.IfExp) else text
