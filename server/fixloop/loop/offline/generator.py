@@ -203,11 +203,22 @@ def _candidate(src: Source, edits: list[Edit], seen: set[int]) -> Candidate | No
     where = f"{src.path}:{min(e.line for e in edits)}"
     return Candidate(
         changes={src.path: text},
-        description="; ".join(e.description for e in edits) + f" in {where}",
+        description="; ".join(_describe(src, e) for e in edits) + f" in {where}",
         generator="offline",
         template="+".join(e.template for e in edits),
         edit_size=size,
     )
+
+
+def _describe(src: Source, edit: Edit) -> str:
+    if edit.description:
+        return edit.description
+    return f"`{_short(edit.text)}` instead of `{_short(src.text[edit.start : edit.end])}`"
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _apply(text: str, edits: list[Edit]) -> str:

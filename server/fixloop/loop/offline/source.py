@@ -6,11 +6,13 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, TypeVar
 
 _BUILTINS = frozenset(dir(builtins))
+T = TypeVar("T")
 # Fields of compound statements holding child statements: their expressions are not
 # the header's.
 _BODY_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
@@ -39,6 +41,11 @@ class Source:
         self._line_starts = [0]
         for line in self.lines:
             self._line_starts.append(self._line_starts[-1] + len(line))
+        # Per-line answers, asked by many templates.
+        self._expressions: dict[int, list[ast.AST]] = {}
+        self._local_names: dict[int, list[str]] = {}
+        self._loop_targets: dict[int, list[str]] = {}
+        self._memo: dict[tuple[str, ast.AST], Any] = {}
         self._parents: dict[ast.AST, ast.AST] = {}
         for node in ast.walk(self.tree):
             for child in ast.iter_child_nodes(node):
@@ -74,6 +81,13 @@ class Source:
 
     def newline(self) -> str:
         return "\r\n" if "\r\n" in self.text[:1000] else "\n"
+
+    def memo(self, key: tuple[str, ast.AST], compute: Callable[[Source, ast.AST], T]) -> T:
+        """compute(self, key[1]), once per key: per-function facts many lines ask for."""
+        if key not in self._memo:
+            self._memo[key] = compute(self, key[1])
+        value: T = self._memo[key]
+        return value
 
     def parent(self, node: ast.AST) -> ast.AST | None:
         return self._parents.get(node)
@@ -129,6 +143,12 @@ class Source:
             )
 
     def expressions_at(self, line: int) -> list[ast.AST]:
+        cached = self._expressions.get(line)
+        if cached is None:
+            cached = self._expressions[line] = self._find_expressions(line)
+        return cached
+
+    def _find_expressions(self, line: int) -> list[ast.AST]:
         found: list[ast.AST] = []
         for stmt in self.statements_at(line):
             found.extend(self.own_expressions(stmt))
@@ -171,13 +191,19 @@ class Source:
     def local_names(self, line: int) -> list[str]:
         """Parameters and assigned names of the function around the line, nearest to the
         line first; module-level variables after them."""
+        cached = self._local_names.get(line)
+        if cached is None:
+            cached = self._local_names[line] = self._find_local_names(line)
+        return cached
+
+    def _find_local_names(self, line: int) -> list[str]:
         function = self.function_of(line)
-        scope: ast.AST = function if function is not None else self.tree
+        if function is None:
+            return list(self.module_variables)
         distance: dict[str, int] = {}
-        if function is not None:
-            for arg in _arguments(function):
-                distance[arg] = abs(function.lineno - line)
-        for node in ast.walk(scope):
+        for arg in _arguments(function):
+            distance[arg] = abs(function.lineno - line)
+        for node in ast.walk(function):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 d = abs(node.lineno - line)
                 distance[node.id] = min(distance.get(node.id, d), d)
@@ -206,7 +232,13 @@ class Source:
         return sorted(names, key=lambda name: -names[name])
 
     def loop_targets(self, line: int) -> list[str]:
-        """Names bound by the for-loops and comprehensions enclosing the line."""
+        """Names bound by the for-loops enclosing the line."""
+        cached = self._loop_targets.get(line)
+        if cached is None:
+            cached = self._loop_targets[line] = self._find_loop_targets(line)
+        return cached
+
+    def _find_loop_targets(self, line: int) -> list[str]:
         names: list[str] = []
         function = self.function_of(line)
         scope: ast.AST = function if function is not None else self.tree

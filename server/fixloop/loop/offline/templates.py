@@ -24,10 +24,9 @@ def _replace(
     src: Source, node: ast.AST, text: str, template: str, rank: int, what: str = ""
 ) -> Edit:
     start, end = src.span(node)
-    old = src.text[start:end]
-    text = _fit(src, node, text)
-    description = what or f"`{_short(text)}` instead of `{_short(old)}`"
-    return Edit(start, end, text, template, _line_of(node), description, rank)
+    # No description: the generator writes "`new` instead of `old`" for the candidates
+    # it yields, not for the many edits it never reaches.
+    return Edit(start, end, _fit(src, node, text), template, _line_of(node), what, rank)
 
 
 _BINOP_PRECEDENCE: dict[type[ast.operator], int] = {
@@ -88,10 +87,13 @@ def _required(parent: ast.AST | None, node: ast.AST) -> int:
     return 2
 
 
+_SIMPLE = re.compile(r"[\w.]+|\"[^\"]*\"|'[^']*'")
+
+
 def _fit(src: Source, node: ast.AST, text: str) -> str:
     """text, parenthesized when it would not keep its meaning in node's place."""
     required = _required(src.parent(node), node)
-    if required <= 2:
+    if required <= 2 or _SIMPLE.fullmatch(text):
         return text
     try:
         new = ast.parse(text.strip(), mode="eval").body
@@ -697,12 +699,9 @@ def fill_literal(src: Source, line: int) -> Iterator[Edit]:
                 yield _replace(src, node, new, "fill_literal", rank)
 
 
-def reuse_expr(src: Source, line: int) -> Iterator[Edit]:
-    """Replace an expression by another expression of the same function."""
-    function = src.function_of(line)
-    if function is None:
-        return
-    pool: list[str] = list(src.local_names(line)[:_MAX_NAMES])
+def _expressions_of(src: Source, function: ast.AST) -> list[str]:
+    """The one-line, non-trivial expressions of a function, once each."""
+    pool: list[str] = []
     for stmt in ast.walk(function):
         if isinstance(stmt, ast.stmt) and stmt is not function:
             for node in src.own_expressions(stmt):
@@ -710,6 +709,18 @@ def reuse_expr(src: Source, line: int) -> Iterator[Edit]:
                     text = src.segment(node)
                     if "\n" not in text and len(text) <= 60 and text not in pool:
                         pool.append(text)
+    return pool
+
+
+def reuse_expr(src: Source, line: int) -> Iterator[Edit]:
+    """Replace an expression by another expression of the same function."""
+    function = src.function_of(line)
+    if function is None:
+        return
+    pool = list(src.local_names(line)[:_MAX_NAMES])
+    pool += [
+        text for text in src.memo(("expressions", function), _expressions_of) if text not in pool
+    ]
     for node in src.expressions_at(line):
         if not _is_value(src, node):
             continue
@@ -842,7 +853,7 @@ def insert_stmt(src: Source, line: int) -> Iterator[Edit]:
     if function is None:
         return
     names = src.local_names(line)[:_MAX_NAMES]
-    lists, sets, counters = _containers(function)
+    lists, sets, counters = src.memo(("containers", function), _containers)
     values = src.loop_targets(line) + [n for n in names if n not in src.loop_targets(line)]
     statements = [f"{c}.append({v})" for c in lists for v in values if v != c]
     statements += [f"{c}.add({v})" for c in sets for v in values if v != c]
@@ -883,7 +894,7 @@ def copy_stmt(src: Source, line: int) -> Iterator[Edit]:
             yield Edit(offset, offset, edit_text, "copy_stmt", line, f"insert `{text}`", rank)
 
 
-def _containers(function: ast.AST) -> tuple[list[str], list[str], list[str]]:
+def _containers(src: Source, function: ast.AST) -> tuple[list[str], list[str], list[str]]:
     lists: list[str] = []
     sets: list[str] = []
     counters: list[str] = []
