@@ -179,3 +179,33 @@ assert store.record_attempt(record_for(context(), FIXED))
     subprocess.run([sys.executable, "-c", script, root, str(path)], check=True)
     diffs = [past.diff for past in reader.past_fixes(context())]
     assert len(diffs) == 2 and any("+    return x + 1" in diff for diff in diffs)
+
+
+@pytest.mark.slow
+def test_corrupt_vector_index_never_crashes_this_process(tmp_path: Path) -> None:
+    """Garbage in the HNSW file makes Chroma segfault when it loads it: the store is
+    first opened in a child process, and this one goes on without memory."""
+    path = tmp_path / "memory"
+    assert MemoryStore(MemoryConfig(path=path)).record_attempts(records(1200))  # flushed
+    _clear_chroma_cache()
+    [index] = path.glob("*/data_level0.bin")
+    index.write_bytes(os.urandom(index.stat().st_size))
+    reasons: list[str] = []
+    store = MemoryStore(MemoryConfig(path=path, retry_seconds=0.0), on_unavailable=reasons.append)
+    for _ in range(2):
+        assert store.prior_for(context()) == {}
+        assert store.suggestion(context()) is None
+    assert not store.record_attempt(record_for(context(), FIXED))
+    assert len(reasons) == 1 and str(path) in reasons[0]
+    assert store.stats().spooled == 1
+
+
+def test_a_probe_that_crashes_is_reported_by_its_signal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fixloop.memory import probe
+
+    monkeypatch.setattr(probe, "_PROBE", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    with pytest.raises(probe.StoreDamaged, match="SIGSEGV"):
+        probe.probe(tmp_path)
+    assert not probe.is_vouched_for(tmp_path) or not probe.index_state(tmp_path)

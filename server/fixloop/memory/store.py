@@ -33,6 +33,7 @@ from fixloop.memory.embedding import (
     MemoryEmbedding,
     embedding_for,
 )
+from fixloop.memory.probe import is_vouched_for, probe, vouch_for
 from fixloop.memory.reapply import reapply
 from fixloop.memory.records import (
     AttemptRecord,
@@ -89,6 +90,8 @@ class MemoryConfig:
     retry_seconds: float = 30.0  # how soon to try an unavailable store again
     lock_timeout: float = 10.0  # how long a write waits for another process's write
     refresh_seconds: float = 2.0  # how often to look for other processes' new records
+    # Open a store whose index changed elsewhere in a child process first (see probe.py).
+    probe: bool = True
     embedding_base_url: str | None = None  # for `openai:MODEL` (default: the llm's)
     api_key_env: str = "OPENAI_API_KEY"
 
@@ -647,6 +650,8 @@ class MemoryStore:
             return _http_client(self.config.url, settings)
         path = self.config.store_path
         path.mkdir(parents=True, exist_ok=True)
+        if self.config.probe and not is_vouched_for(path):
+            probe(path)
         # Two processes creating one store race on its tables.
         with _file_lock(path / ".fixloop-lock", self.config.lock_timeout):
             return chromadb.PersistentClient(path=str(path), settings=settings)
@@ -674,6 +679,7 @@ class MemoryStore:
                     self._behind = set(self._collections)
                 yield
                 self._seen_change = self._database_change()
+                vouch_for(self.config.store_path)  # what this process wrote, it trusts
 
     def _database_change(self) -> int:
         try:
