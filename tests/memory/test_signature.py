@@ -61,3 +61,9 @@ def test_enclosing_function_by_indentation() -> None:
 
 def test_test_ids_keep_the_file_name_and_class() -> None:
     assert normalize_test("a/b/test_x.py::TestY::test_z") == "test_x.py::TestY::test_z"
+
+
+def test_camel_case_names_before_a_colon_are_exceptions() -> None:
+    assert signature_of("t", "StopIteration: done").exception == "StopIteration"
+    assert signature_of("t", "Failed: DID NOT RAISE").exception == "Failed"
+    assert signature_of("t", "Note: not an exception").exception == ""

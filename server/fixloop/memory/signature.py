@@ -13,9 +13,11 @@ from pathlib import PurePath
 _MAX_MESSAGE = 300
 _TOP_FRAMES = 3
 
-# `ZeroDivisionError: division by zero`, `module.CustomError: …`, `E   TypeError: …`.
+# `ZeroDivisionError: division by zero`, `module.CustomError: …`, `E   TypeError: …`, and
+# any other CamelCase name followed by a colon (`StopIteration: …`, pytest's `Failed: …`).
 _EXCEPTION = re.compile(
-    r"^(?:E\s+)?((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Warning|Exit|Failed|Failure|Interrupt|Timeout))\b:?\s*"
+    r"^(?:E\s+)?((?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*(?:Error|Exception|Warning|Exit|Failed|Failure"
+    r"|Interrupt|Timeout)\b|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+(?=:\s)|Failed(?=:\s)))\b:?\s*"
 )
 _ASSERT = re.compile(r"^(?:E\s+)?assert\b")
 _ABSTRACTIONS: Sequence[tuple[re.Pattern[str], str]] = (

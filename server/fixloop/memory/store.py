@@ -277,8 +277,10 @@ class MemoryStore:
 
     def record_attempts(self, records: Sequence[AttemptRecord]) -> bool:
         """Remember attempts (one write per collection); False when spooled."""
-        if not self.config.enabled or not records:
-            return bool(records) and self.config.enabled
+        if not self.config.enabled:
+            return False
+        if not records:
+            return True
         try:
             self._connect()
             self._write(records)
