@@ -65,6 +65,7 @@ def pool() -> Iterator[SandboxPool]:
 
 
 def _project(tmp_path: Path, source: str = BUGGY, tests: str = TESTS) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "calc.py").write_text(source, encoding="utf-8")
     (tmp_path / "test_calc.py").write_text(tests, encoding="utf-8")
     return tmp_path
@@ -239,3 +240,35 @@ def test_spectrum_finds_the_fault_no_traceback_passes_through(
     assert "+    return quantity >= 10" in result.diff
     assert seen[0].locations[0].path == "prices.py"
     assert seen[0].locations[0].line in (2, 6)
+
+
+def test_a_fix_remembered_is_tried_first_the_next_time(tmp_path: Path, pool: SandboxPool) -> None:
+    from fixloop.loop.offline import OfflineGenerator
+    from fixloop.memory.session import SessionMemory
+    from fixloop.memory.store import MemoryConfig, MemoryStore
+
+    store = MemoryStore(MemoryConfig(path=tmp_path / "memory"))
+    first = FixSession(
+        _project(tmp_path / "one"),
+        COMMAND,
+        [OfflineGenerator()],
+        pool,
+        targets=["calc.py"],
+        memory=SessionMemory(store),
+    )
+    learned = first.run()
+    assert learned.status is Status.FIXED and learned.record_id is not None
+    assert learned.candidates_tried > 1
+
+    again = FixSession(
+        _project(tmp_path / "two"),
+        COMMAND,
+        [OfflineGenerator()],
+        pool,
+        targets=["calc.py"],
+        memory=SessionMemory(store),
+    )
+    result = again.run()
+    assert result.status is Status.FIXED
+    assert result.changes == learned.changes
+    assert result.candidates_tried < learned.candidates_tried

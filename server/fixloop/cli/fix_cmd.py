@@ -5,6 +5,7 @@ patch. Exit 0 when a fix was verified (or the tests already pass), 1 when none w
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -12,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from fixloop.config import Settings
     from fixloop.loop.engine import FixResult, Progress
+    from fixloop.memory.session import SessionMemory
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,6 +49,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="write the fix into the file (a backup is kept in .fixloop/)",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    memory = parser.add_mutually_exclusive_group()
+    memory.add_argument(
+        "--memory",
+        type=Path,
+        metavar="PATH",
+        help="the memory's folder (default: settings, else the data folder)",
+    )
+    memory.add_argument(
+        "--no-memory", action="store_true", help="neither read nor write the memory of past fixes"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -80,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         wall_clock_seconds=args.timeout or 300.0,
         parallel=settings.sandbox.parallel,
     )
+    memory = _session_memory(args, settings)
     relative = target.relative_to(root).as_posix()
     original = target.read_text(encoding="utf-8")
     try:
@@ -92,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
                 targets=[relative],
                 budget=budget,
                 on_progress=_progress_printer(),
+                memory=memory,
             )
             result = session.run()
     except CommandRefused as error:
@@ -113,6 +128,23 @@ def run(args: argparse.Namespace) -> int:
     if result.status.value == "environment-error":
         return 2
     return 0 if result.fixed or result.status.value == "already-passing" else 1
+
+
+def _session_memory(args: argparse.Namespace, settings: Settings) -> SessionMemory | None:
+    """The memory of past fixes, as the settings and the options say (None: off)."""
+    if args.no_memory or not settings.memory.enabled:
+        return None
+    from fixloop.memory.session import SessionMemory
+    from fixloop.memory.store import MemoryConfig, MemoryStore
+
+    config = MemoryConfig.from_settings(settings.memory, settings.llm)
+    if args.memory is not None:
+        config = dataclasses.replace(config, path=args.memory.expanduser(), url=None)
+
+    def say_once(reason: str) -> None:
+        print(f"fixloop: memory unavailable, going on without it: {reason}", file=sys.stderr)
+
+    return SessionMemory(MemoryStore(config, on_unavailable=say_once))
 
 
 def _apply(root: Path, relative: str, original: str, result: FixResult) -> int:

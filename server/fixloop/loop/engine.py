@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from fixloop.loop.localize import (
     SPECTRUM_ENV,
@@ -41,6 +41,9 @@ from fixloop.loop.model import (
 from fixloop.loop.patches import is_test_file, normalized, refusal, unified_diff
 from fixloop.sandbox.commands import CommandKind, parse_command
 from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome, Probe
+
+if TYPE_CHECKING:
+    from fixloop.memory.session import SessionMemory
 
 # Error messages that mean the tests cannot run here, whatever the code says.
 _ENVIRONMENTAL = (  # most telling first: the reason shown is the first one found
@@ -165,6 +168,8 @@ class FixResult:
     notes: tuple[str, ...] = ()
     # Tokens and cost by generator (those that count them: the model).
     usage: Mapping[str, object] = field(default_factory=dict)
+    # The verified attempt's memory record: the user's verdict on the fix goes there.
+    record_id: str | None = None
 
     @property
     def fixed(self) -> bool:
@@ -176,6 +181,14 @@ class _Tried:
     candidate: Candidate
     result: CandidateResult
     agreement: int = 1
+    order: int = 0  # the generators' own order: their best guess comes first
+
+
+def _rank(tried: _Tried) -> tuple[int, int, int]:
+    """Among candidates that pass: the one several generators agree on, then the
+    generators' own order (most natural edit at the most suspicious line first), then
+    the smaller edit."""
+    return (-tried.agreement, tried.order, tried.candidate.edit_size)
 
 
 class FixSession:
@@ -193,6 +206,7 @@ class FixSession:
         on_progress: Callable[[Progress], None] = lambda progress: None,
         template_prior: Mapping[str, float] | None = None,
         use_localization: bool = True,
+        memory: SessionMemory | None = None,
     ) -> None:
         self.project_root = project_root.resolve()
         self.test_command = test_command
@@ -206,6 +220,13 @@ class FixSession:
         # Off: every line of the sources in order, equally suspicious (for measuring what
         # localization is worth).
         self.use_localization = use_localization
+        # What was tried goes to memory (one write at the end); memory's prior, past fixes
+        # and remembered suggestion come into the context.
+        self.memory = memory
+        self._remembered: list[Candidate] = []
+        self._record_id: str | None = None
+        self._verified_records: dict[int, str] = {}
+        self._order = 0
         self._cancelled = threading.Event()
         self._started = 0.0
         self._tried = 0
@@ -237,6 +258,11 @@ class FixSession:
                 baseline,
             )
         context = self._context(baseline, sources)
+        if self.memory is not None:
+            context = self.memory.prepare(context)
+            suggestion = self.memory.suggestion(context)
+            if suggestion is not None:  # tried first, verified like any candidate
+                self._remembered.append(suggestion.candidate)
         return self._iterate(context, baseline)
 
     def _iterate(self, context: RepairContext, baseline: CandidateResult) -> FixResult:
@@ -262,10 +288,12 @@ class FixSession:
             tried = self._verify(batch, narrowed, timeout)
             for item in tried:
                 seen[normalized(item.candidate.changes)] = item
+                if not item.result.passed:
+                    self._remember(context, item, "failed")
             passing = [t for t in tried if t.result.passed]
             if passing:
                 self._emit(Phase.REGRESSION, "checking the whole suite", baseline)
-                best = self._best_without_regressions(passing, baseline, seen, timeout)
+                best = self._best_without_regressions(passing, baseline, context, timeout)
                 if best is not None:
                     return self._fixed(best, context, baseline)
             self._emit(Phase.REFLECT, "learning from the failures", baseline)
@@ -373,6 +401,10 @@ class FixSession:
         size = self._batch_size()
         batch: list[Candidate] = []
         keys: set[tuple[tuple[str, str], ...]] = set()
+        if self._remembered:  # a remembered fix is tested alone, before anything else
+            remembered = self._remembered.pop(0)
+            if refusal(context.sources, remembered.changes) is None:
+                return [remembered]
         for generator in list(self.generators):
             stream = streams[id(generator)]
             while len(batch) < size:
@@ -413,6 +445,10 @@ class FixSession:
         """Run the batch in parallel; stop starting new runs once cancelled."""
         tried: list[_Tried] = []
         pending = list(batch)
+        order = {}
+        for candidate in batch:
+            self._order += 1
+            order[id(candidate)] = self._order
         with ThreadPoolExecutor(max_workers=max(1, self.budget.parallel)) as executor:
             running: dict[Future[CandidateResult], Candidate] = {}
             while pending or running:
@@ -433,7 +469,7 @@ class FixSession:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     candidate = running.pop(future)
-                    tried.append(_Tried(candidate, future.result()))
+                    tried.append(_Tried(candidate, future.result(), order=order[id(candidate)]))
                     self._tried += 1
         return tried
 
@@ -441,26 +477,47 @@ class FixSession:
         self,
         passing: list[_Tried],
         baseline: CandidateResult,
-        seen: dict[tuple[tuple[str, str], ...], _Tried | None],
+        context: RepairContext,
         timeout: float,
     ) -> _Tried | None:
-        ranked = sorted(passing, key=lambda t: (-t.agreement, t.candidate.edit_size))
-        before = {c.test_id for c in baseline.cases if c.outcome is Outcome.PASSED}
-        verified: list[tuple[int, _Tried]] = []
+        """Run the whole suite on the best few candidates that fixed the failing tests;
+        the best one that breaks no test which passed before is the fix. Tests that
+        already failed for other reasons may go on failing."""
+        ranked = sorted(passing, key=_rank)
+        passed_before = {c.test_id for c in baseline.cases if c.outcome is Outcome.PASSED}
+        targets = {c.test_id for c in baseline.failures}
+        verified: list[_Tried] = []
         for item in ranked[: max(1, self.budget.parallel)]:
             if self._cancelled.is_set():
                 break
             full = self.tester.run(
                 self.project_root, item.candidate.changes, self.test_command, timeout=timeout * 3
             )
-            if not full.passed:
+            failing = {c.test_id for c in full.failures}
+            broken = full.infrastructure_error or full.timed_out or full.out_of_memory
+            if broken or failing & targets or (not full.cases and not full.passed):
+                self._remember(context, item, "failed")
                 continue
-            regressions = sum(1 for c in full.failures if c.test_id in before)
-            verified.append((regressions, replace(item, result=full)))
+            regressions = len(failing & passed_before)
+            self._remember(context, item, "regressions" if regressions else "verified", regressions)
+            if not regressions:
+                verified.append(replace(item, result=full))
         if not verified:
             return None
-        verified.sort(key=lambda pair: (pair[0], -pair[1].agreement, pair[1].candidate.edit_size))
-        return verified[0][1]
+        best = min(verified, key=_rank)
+        self._record_id = self._verified_records.get(id(best.candidate))
+        return best
+
+    def _remember(
+        self, context: RepairContext, item: _Tried, outcome: str, regressions: int = 0
+    ) -> None:
+        if self.memory is None:
+            return
+        from fixloop.memory.records import Outcome as Remembered
+
+        record = self.memory.tried(context, item.candidate, Remembered(outcome), regressions)
+        if outcome == "verified":
+            self._verified_records[id(item.candidate)] = record.id
 
     def _reflect(self, context: RepairContext, failed: list[_Tried]) -> RepairContext:
         attempts = list(context.attempts)
@@ -524,7 +581,10 @@ class FixSession:
         )
 
     def _finish(self, status: Status, message: str, baseline: CandidateResult | None) -> FixResult:
+        if self.memory is not None and not self.memory.flush():
+            self._notes.append("memory unavailable: this session's attempts wait in its spool")
         self._emit(Phase.DONE, message, baseline)
+        usage = {g.name: g.usage.as_dict() for g in self._all_generators if hasattr(g, "usage")}
         return FixResult(
             status=status,
             message=message,
@@ -532,6 +592,9 @@ class FixSession:
             candidates_tried=self._tried,
             duration=time.monotonic() - self._started,
             baseline=baseline,
+            notes=tuple(self._notes),
+            usage=usage,
+            record_id=self._record_id,
         )
 
     def _emit(self, phase: Phase, message: str, baseline: CandidateResult | None = None) -> None:
