@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -225,12 +226,20 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build into (or reuse) this folder")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="fixloop-bench-memory-"))
+    try:
+        run(folder, args.records)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(folder: Path, wanted: int) -> None:
     store = MemoryStore(MemoryConfig(path=folder / "memory"))
     existing = store.stats().records
-    print(f"memory benchmark: {args.records} records in {folder}")
-    if existing < args.records:
-        seconds = build(store, args.records - existing)
-        print(f"  built in {seconds:.0f} s ({(args.records - existing) / seconds:.0f} records/s)")
+    print(f"memory benchmark: {wanted} records in {folder}")
+    if existing < wanted:
+        seconds = build(store, wanted - existing)
+        print(f"  built in {seconds:.0f} s ({(wanted - existing) / seconds:.0f} records/s)")
     else:
         print(f"  reusing {existing} records")
     records = store.stats().records
