@@ -66,6 +66,10 @@ class MemorySettings:
     enabled: bool = True
     path: str | None = None
     url: str | None = None
+    # "hashed" (offline, the default), "hashed:DIM", "openai:MODEL", "sentence-transformers:M"
+    embedding: str | None = None
+    retention_days: int = 90
+    cap_per_kind: int = 1000
 
 
 @dataclass(frozen=True)

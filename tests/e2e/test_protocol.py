@@ -34,7 +34,8 @@ def test_initialize_announces_incremental_sync_and_quick_fixes(stdio_server) -> 
     _, wire = stdio_server
     capabilities = wire.initialize()["result"]["capabilities"]
     assert capabilities["textDocumentSync"]["change"] == 2  # incremental
-    assert capabilities["codeActionProvider"]["codeActionKinds"] == ["quickfix"]
+    assert capabilities["codeActionProvider"]["codeActionKinds"] == ["quickfix", "source"]
+    assert capabilities["executeCommandProvider"]["commands"] == ["fixloop.fix"]
     assert capabilities["positionEncoding"] == "utf-16"
 
 

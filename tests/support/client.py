@@ -3,7 +3,7 @@ applies `workspace/applyEdit` requests (pytest-lsp 1.0.1 has no handler for them
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Union
 
 from lsprotocol import types
 from pygls.protocol import default_converter
@@ -30,8 +30,25 @@ def _apply_edit(
     return types.ApplyWorkspaceEditResult(applied=True)
 
 
+def _converter() -> Any:
+    """lsprotocol reads any code action with a `command` as a Command; a CodeAction may
+    carry a command too (an object, where a Command's is a string), as editors know."""
+    converter = default_converter()
+
+    def command_or_action(obj: Any, _: type) -> types.Command | types.CodeAction:
+        if isinstance(obj.get("command"), str):
+            return converter.structure(obj, types.Command)  # type: ignore[no-any-return]
+        return converter.structure(obj, types.CodeAction)  # type: ignore[no-any-return]
+
+    converter.register_structure_hook(
+        Union[types.Command, types.CodeAction],
+        command_or_action,  # noqa: UP007
+    )
+    return converter
+
+
 def make_client() -> FixloopTestClient:
-    client = FixloopTestClient(converter_factory=default_converter)
+    client = FixloopTestClient(converter_factory=_converter)
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _publish_diagnostics
     features[types.WORKSPACE_APPLY_EDIT] = _apply_edit

@@ -9,6 +9,7 @@ from lsprotocol import types
 from fixloop.analysis.findings import Finding
 from fixloop.analysis.source import Span
 from fixloop.lsp.convert import SOURCE, from_position, to_range
+from fixloop.lsp.fix_command import fix_action, project_root
 
 if TYPE_CHECKING:
     from fixloop.lsp.documents import OpenDocument
@@ -50,10 +51,23 @@ def _quick_fix(
     )
 
 
+def _can_run_tests(ls: FixloopServer, opened: OpenDocument) -> bool:
+    """Python files of a project whose tests fixloop can run (a cheap look at its files)."""
+    from fixloop.testcommand import detect_test_command
+
+    if opened.language.name != "python":
+        return False
+    root = project_root(ls, opened.uri)
+    settings = ls.folder_settings.for_uri(opened.uri)
+    return root is not None and detect_test_command(root, settings.tests.command) is not None
+
+
 def register(server: FixloopServer) -> None:
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Source]
+        ),
     )
     def code_action(
         ls: FixloopServer, params: types.CodeActionParams
@@ -80,4 +94,6 @@ def register(server: FixloopServer) -> None:
                 if d.source == SOURCE and d.code == finding.code
             ]
             actions.append(_quick_fix(ls, opened, finding, matching))
+        if _can_run_tests(ls, opened):
+            actions.append(fix_action(opened.uri))
         return actions

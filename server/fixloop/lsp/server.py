@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -13,13 +13,16 @@ from pygls.lsp.server import LanguageServer
 
 from fixloop import __version__
 from fixloop.analysis.source import Encoding
-from fixloop.lsp import code_actions, configuration, text_sync
+from fixloop.lsp import code_actions, configuration, fix_command, text_sync
 from fixloop.lsp.capabilities import ClientFlags
 from fixloop.lsp.configuration import FolderSettings
 from fixloop.lsp.convert import encoding_of
 from fixloop.lsp.diagnostics import DiagnosticsPublisher
 from fixloop.lsp.documents import OpenDocument, OpenDocuments
 from fixloop.lsp.protocol import FixloopProtocol
+
+if TYPE_CHECKING:
+    from fixloop.sandbox import SandboxConfig, SandboxPool
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +41,23 @@ class FixloopServer(LanguageServer):
         self.client_flags = ClientFlags()
         self.pushed_settings: Mapping[str, Any] | None = None
         self.shutdown_requested = False
+        self._pool: SandboxPool | None = None
+
+    def sandbox_pool(self, config: SandboxConfig) -> SandboxPool:
+        """The sandbox, started on first use and shared by every fix (closed at shutdown);
+        a change of sandbox settings replaces it."""
+        from fixloop.sandbox import SandboxPool
+
+        if self._pool is None or self._pool.config != config:
+            if self._pool is not None:
+                self._pool.close()
+            self._pool = SandboxPool(config)
+        return self._pool
+
+    def close_sandbox(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     @property
     def encoding(self) -> Encoding:
@@ -71,8 +91,9 @@ def _register_lifecycle(server: FixloopServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: FixloopServer, params: None) -> None:
-        """Note it: `exit` after `shutdown` ends the process with status 0, else 1."""
+        """Remove the sandbox's containers; `exit` after this ends the process with 0."""
         ls.shutdown_requested = True
+        ls.close_sandbox()
 
 
 def create_server() -> FixloopServer:
@@ -81,4 +102,5 @@ def create_server() -> FixloopServer:
     configuration.register(server)
     text_sync.register(server)
     code_actions.register(server)
+    fix_command.register(server)
     return server
