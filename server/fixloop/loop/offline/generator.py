@@ -22,8 +22,11 @@ from fixloop.loop.model import Candidate, Location, RepairContext
 from fixloop.loop.offline.source import Edit, Source
 from fixloop.loop.offline.templates import TEMPLATES
 
-# Default prior rates: successes per candidate generated, measured on the seeded-bug
-# corpus (benchmarks/corpus) and rounded; memory's learned rates replace them.
+# Default prior rates (successes per candidate generated), set by hand: cheap classic
+# edits first, the broad templates (which generate many candidates each) later. Rates
+# measured on the 47-program corpus (benchmarks/bench_offline_local.py --rates) are too
+# noisy to beat them yet (leave-one-out: median rank 138 against 92); memory's learned
+# rates, per template, replace these as they accumulate.
 DEFAULT_PRIOR: dict[str, float] = {
     "compare_op": 0.05,
     "arith_op": 0.04,
