@@ -65,8 +65,11 @@ def repair(pool: SandboxPool, program: Path, localize: bool) -> Outcome:
         seconds = time.monotonic() - started
     identical = False
     if result.status is Status.FIXED:
+        # bug.json: `fixed_line` may hold several lines (an inserted statement), or be
+        # null (the fix deletes the line).
         lines = original.splitlines()
-        lines[bug["line"] - 1] = bug["fixed_line"]
+        fixed_line = bug["fixed_line"]
+        lines[bug["line"] - 1 : bug["line"]] = [] if fixed_line is None else [fixed_line]
         expected = "\n".join(lines)
         identical = _squash(result.changes[bug["file"]]) == _squash(expected)
     return Outcome(

@@ -41,8 +41,8 @@ def _converter() -> Any:
         return converter.structure(obj, types.CodeAction)  # type: ignore[no-any-return]
 
     converter.register_structure_hook(
-        Union[types.Command, types.CodeAction],
-        command_or_action,  # noqa: UP007
+        Union[types.Command, types.CodeAction],  # noqa: UP007 (the key lsprotocol registered)
+        command_or_action,
     )
     return converter
 

@@ -185,10 +185,9 @@ class _Tried:
 
 
 def _rank(tried: _Tried) -> tuple[int, int, int]:
-    """Among candidates that pass: the one several generators agree on, then the
-    generators' own order (most natural edit at the most suspicious line first), then
-    the smaller edit."""
-    return (-tried.agreement, tried.order, tried.candidate.edit_size)
+    """Among candidates that pass: the one several generators agree on, then the smaller
+    edit, then the generators' own order (most likely edit at the most suspicious line)."""
+    return (-tried.agreement, tried.candidate.edit_size, tried.order)
 
 
 class FixSession:
@@ -292,6 +291,7 @@ class FixSession:
                     self._remember(context, item, "failed")
             passing = [t for t in tried if t.result.passed]
             if passing:
+                passing += self._alternatives(streams, context, seen, narrowed, timeout)
                 self._emit(Phase.REGRESSION, "checking the whole suite", baseline)
                 best = self._best_without_regressions(passing, baseline, context, timeout)
                 if best is not None:
@@ -473,6 +473,31 @@ class FixSession:
                     self._tried += 1
         return tried
 
+    def _alternatives(
+        self,
+        streams: dict[int, Iterator[Candidate]],
+        context: RepairContext,
+        seen: dict[tuple[tuple[str, str], ...], _Tried | None],
+        command: str,
+        timeout: float,
+    ) -> list[_Tried]:
+        """One more batch of template candidates once one passes: weak tests let a wrong
+        edit pass first, and the edit a careful person would make is often just behind it.
+        Not for a model, whose every candidate costs a request."""
+        if any(getattr(g, "reflective", False) for g in self.generators):
+            return []
+        if self._cancelled.is_set() or self._out_of_time():
+            return []
+        extra = self._verify(self._next_batch(streams, context, seen), command, timeout)
+        for item in extra:
+            seen[normalized(item.candidate.changes)] = item
+            if not item.result.passed:
+                self._remember(context, item, "failed")
+        return [t for t in extra if t.result.passed]
+
+    def _out_of_time(self) -> bool:
+        return time.monotonic() - self._started > self.budget.wall_clock_seconds
+
     def _best_without_regressions(
         self,
         passing: list[_Tried],
@@ -536,7 +561,7 @@ class FixSession:
     def _should_stop(self, baseline: CandidateResult) -> FixResult | None:
         if self._cancelled.is_set():
             return self._finish(Status.CANCELLED, "cancelled", baseline)
-        if time.monotonic() - self._started > self.budget.wall_clock_seconds:
+        if self._out_of_time():
             return self._finish(
                 Status.NOT_FOUND,
                 f"out of time after {self._tried} candidates "
