@@ -532,6 +532,8 @@ _SWAPPABLE: tuple[tuple[str, ...], ...] = (
     ("lower", "upper", "title", "capitalize"),
     ("startswith", "endswith"),
     ("strip", "lstrip", "rstrip"),
+    ("ljust", "rjust", "center"),
+    ("weekday", "isoweekday"),
     ("split", "rsplit", "splitlines"),
     ("find", "rfind", "index"),
     ("keys", "values", "items"),
