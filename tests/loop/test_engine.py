@@ -272,3 +272,20 @@ def test_a_fix_remembered_is_tried_first_the_next_time(tmp_path: Path, pool: San
     assert result.status is Status.FIXED
     assert result.changes == learned.changes
     assert result.candidates_tried < learned.candidates_tried
+
+
+def test_a_model_and_the_templates_share_each_iteration(tmp_path: Path, pool: SandboxPool) -> None:
+    model = Scripted([WRONG, WRONG], name="llm:scripted", reflective=True)
+    templates = Scripted([RIGHT], name="offline")
+    session = FixSession(
+        _project(tmp_path),
+        COMMAND,
+        [model, templates],
+        pool,
+        targets=["calc.py"],
+        budget=Budget(max_iterations=1),
+    )
+    result = session.run()
+    assert result.status is Status.FIXED
+    assert result.changes == {"calc.py": RIGHT}
+    assert result.candidates_tried == 2  # one from the model, one from the templates

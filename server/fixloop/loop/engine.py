@@ -125,7 +125,7 @@ class Status(StrEnum):
 @dataclass(frozen=True)
 class Budget:
     max_iterations: int = 5
-    candidates_per_iteration: int = 0  # 0: what suits the generators (see _batch_size)
+    candidates_per_iteration: int = 0  # 0: what suits each generator (see _quota)
     wall_clock_seconds: float = 300.0
     parallel: int = 2
 
@@ -398,7 +398,6 @@ class FixSession:
         context: RepairContext,
         seen: dict[tuple[tuple[str, str], ...], _Tried | None],
     ) -> list[Candidate]:
-        size = self._batch_size()
         batch: list[Candidate] = []
         keys: set[tuple[tuple[str, str], ...]] = set()
         if self._remembered:  # a remembered fix is tested alone, before anything else
@@ -407,6 +406,7 @@ class FixSession:
                 return [remembered]
         for generator in list(self.generators):
             stream = streams[id(generator)]
+            size = len(batch) + self._quota(generator)
             while len(batch) < size:
                 try:
                     candidate = next(stream, None)
@@ -433,13 +433,12 @@ class FixSession:
                 batch.append(candidate)
         return batch
 
-    def _batch_size(self) -> int:
-        if self.budget.candidates_per_iteration:
-            return self.budget.candidates_per_iteration
-        # A model's candidate is costly and each retry should learn from the last; template
-        # candidates are cheap and many.
-        reflective = any(getattr(g, "reflective", False) for g in self.generators)
-        return 1 if reflective else 8 * max(1, self.budget.parallel)
+    def _quota(self, generator: Generator) -> int:
+        """How many candidates a generator adds to an iteration: a model's are costly and
+        each retry should learn from the last; template candidates are cheap and many."""
+        if getattr(generator, "reflective", False):
+            return 1
+        return self.budget.candidates_per_iteration or 8 * max(1, self.budget.parallel)
 
     def _verify(self, batch: list[Candidate], command: str, timeout: float) -> list[_Tried]:
         """Run the batch in parallel; stop starting new runs once cancelled."""
