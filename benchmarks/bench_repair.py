@@ -134,8 +134,9 @@ def main() -> int:
                 outcome = repair(pool, program, localize)
                 results[label].append(outcome)
                 mark = "identical" if outcome.identical else ("fixed" if outcome.fixed else "-")
+                tag = "FL" if localize else "no FL"
                 print(
-                    f"  [{label[:4]}] {outcome.name:24} {outcome.kind:22} {mark:9} "
+                    f"  [{tag}] {outcome.name:24} {outcome.kind:22} {mark:9} "
                     f"{outcome.seconds:6.2f} s {outcome.tried:5} tried",
                     flush=True,
                 )
