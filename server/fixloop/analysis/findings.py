@@ -6,7 +6,7 @@ JSON or SARIF.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from fixloop.analysis.source import Span
@@ -51,7 +51,6 @@ class Finding:
     span: Span
     explanation: str = ""
     fix: Fix | None = None
-    tags: frozenset[str] = field(default_factory=frozenset)
 
     def shifted(self, delta: int) -> Finding:
         """The same finding moved by `delta` bytes (text inserted or removed before it)."""

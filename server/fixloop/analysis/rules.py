@@ -8,7 +8,7 @@ keystroke costs the rules only what it touched.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -54,7 +54,6 @@ class Rule:
     query: str
     check: Callable[[Rule, Match], Iterable[Finding]]
     explanation: str = ""
-    tags: frozenset[str] = field(default_factory=frozenset)
 
     def finding(self, node_or_span: Node | Span, message: str, **extra: object) -> Finding:
         span = (

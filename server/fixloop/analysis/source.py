@@ -100,10 +100,6 @@ class SourceText:
     def text(self) -> str:
         return self.data.decode("utf-8", errors="replace")
 
-    @property
-    def line_count(self) -> int:
-        return len(self.line_starts)
-
     def line_bytes(self, line: int) -> bytes:
         """The bytes of `line` without its line break."""
         start = self.line_starts[line]

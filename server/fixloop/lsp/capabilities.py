@@ -13,20 +13,15 @@ class ClientFlags:
     apply_edit: bool = False
     document_changes: bool = False
     work_done_progress: bool = False
-    related_information: bool = False
 
     @classmethod
     def from_capabilities(cls, capabilities: types.ClientCapabilities) -> ClientFlags:
         workspace = capabilities.workspace
         edit = workspace.workspace_edit if workspace else None
         window = capabilities.window
-        publish = (
-            capabilities.text_document.publish_diagnostics if capabilities.text_document else None
-        )
         return cls(
             workspace_configuration=bool(workspace and workspace.configuration),
             apply_edit=bool(workspace and workspace.apply_edit),
             document_changes=bool(edit and edit.document_changes),
             work_done_progress=bool(window and window.work_done_progress),
-            related_information=bool(publish and publish.related_information),
         )

@@ -53,13 +53,11 @@ def _quick_fix(
 
 def _can_run_tests(ls: FixloopServer, opened: OpenDocument) -> bool:
     """Python files of a project whose tests fixloop can run (a cheap look at its files)."""
-    from fixloop.testcommand import detect_test_command
-
     if opened.language.name != "python":
         return False
     root = project_root(ls, opened.uri)
     settings = ls.folder_settings.for_uri(opened.uri)
-    return root is not None and detect_test_command(root, settings.tests.command) is not None
+    return root is not None and ls.test_command(root, settings.tests.command) is not None
 
 
 def register(server: FixloopServer) -> None:

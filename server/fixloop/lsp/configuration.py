@@ -61,6 +61,7 @@ async def refresh(server: FixloopServer, pushed: Any = None) -> None:
     for folder, section in zip(folders, editor, strict=True):
         path = to_fs_path(folder)
         loaded[folder] = load_settings(Path(path) if path else None, editor=section)
+    server.test_commands.clear()  # a new test-command setting, or new project files
     for problem in server.folder_settings.replace(loaded):
         server.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Warning, message=f"fixloop: {problem}")

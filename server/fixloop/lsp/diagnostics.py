@@ -1,5 +1,4 @@
-"""Publishing diagnostics: every source of findings for a document (syntax and safety now,
-test failures later) is kept apart and published together, with the document's version.
+"""Publishing diagnostics: a document's syntax and safety findings, with its version.
 
 A change is analysed and published on the next turn of the event loop, with no debounce
 delay: several changes waiting by then are applied in one batch.
@@ -28,8 +27,6 @@ class DiagnosticsPublisher:
         self._server = server
         self._scheduled: set[str] = set()
         self._refreshes: dict[str, asyncio.TimerHandle] = {}
-        # Diagnostics of other sources (e.g. test runs), by (source, uri).
-        self._other: dict[tuple[str, str], list[types.Diagnostic]] = {}
 
     def schedule(self, uri: str) -> None:
         if (pending := self._refreshes.pop(uri, None)) is not None:
@@ -41,11 +38,6 @@ class DiagnosticsPublisher:
 
     def _publish_scheduled(self, uri: str) -> None:
         self._scheduled.discard(uri)
-        self.publish(uri)
-
-    def set_source(self, source: str, uri: str, diagnostics: list[types.Diagnostic]) -> None:
-        """Replace the diagnostics one source reports for a document, and republish."""
-        self._other[(source, uri)] = diagnostics
         self.publish(uri)
 
     def analysis_diagnostics(self, opened: OpenDocument) -> list[types.Diagnostic]:
@@ -67,9 +59,6 @@ class DiagnosticsPublisher:
             return
         self._server.flush(opened)
         diagnostics = self.analysis_diagnostics(opened)
-        for (_, other_uri), others in self._other.items():
-            if other_uri == uri:
-                diagnostics.extend(others)
         self._server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=opened.version)
         )
@@ -90,8 +79,6 @@ class DiagnosticsPublisher:
             self._refreshes[uri] = loop.call_later(_PAUSE_SECONDS, refresh)
 
     def clear(self, uri: str) -> None:
-        for key in [k for k in self._other if k[1] == uri]:
-            del self._other[key]
         self._server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )

@@ -10,7 +10,6 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pygls.uris import to_fs_path
 
@@ -35,11 +34,6 @@ class OpenDocument:
     # Set when an edit did not fit the text: the editor and fixloop disagree until the
     # next full text arrives, and nothing is reported meanwhile.
     desynced: bool = False
-
-    @property
-    def path(self) -> Path | None:
-        path = to_fs_path(self.uri)
-        return Path(path) if path else None
 
     @property
     def source(self) -> SourceText:

@@ -68,7 +68,6 @@ async def _run_fix(ls: FixloopServer, uri: str) -> dict[str, Any]:
     from fixloop.loop.engine import Budget, FixSession
     from fixloop.loop.generators import GeneratorUnavailable, generators_for
     from fixloop.sandbox import SandboxError
-    from fixloop.testcommand import detect_test_command
 
     opened = ls.documents.get(uri)
     root = project_root(ls, uri)
@@ -79,7 +78,7 @@ async def _run_fix(ls: FixloopServer, uri: str) -> dict[str, Any]:
         return {"status": "refused", "message": problem}
     assert opened is not None and root is not None and path is not None
     settings = ls.folder_settings.for_uri(uri)
-    command = detect_test_command(root, settings.tests.command)
+    command = ls.test_command(root, settings.tests.command)
     if command is None:
         message = "no test command: set `test-command` in [tool.fixloop] or fixloop.testCommand"
         _say(ls, message, types.MessageType.Warning)
@@ -139,6 +138,13 @@ async def _conclude(
         message = "the document changed while the loop ran: the fix was not applied (run again)"
         _say(ls, message, types.MessageType.Warning)
         return {"status": "stale", "message": message}
+    if not ls.client_flags.apply_edit:  # say so, with the patch, rather than send in vain
+        _say(
+            ls,
+            f"{summary} (this editor cannot apply edits):\n{result.diff}",
+            types.MessageType.Info,
+        )
+        return {"status": "not-applied", "message": summary, "diff": result.diff}
     applied = await _apply(ls, opened, result.changes[relative], version)
     if not applied:
         _say(ls, "the editor did not apply the fix", types.MessageType.Warning)

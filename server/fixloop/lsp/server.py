@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -42,6 +43,17 @@ class FixloopServer(LanguageServer):
         self.pushed_settings: Mapping[str, Any] | None = None
         self.shutdown_requested = False
         self._pool: SandboxPool | None = None
+        # The test command of each project root, detected once: codeAction asks on every
+        # cursor move and must not read the disk each time. Emptied when settings reload.
+        self.test_commands: dict[tuple[Path, str | None], str | None] = {}
+
+    def test_command(self, root: Path, configured: str | None) -> str | None:
+        from fixloop.testcommand import detect_test_command
+
+        key = (root, configured)
+        if key not in self.test_commands:
+            self.test_commands[key] = detect_test_command(root, configured)
+        return self.test_commands[key]
 
     def sandbox_pool(self, config: SandboxConfig) -> SandboxPool:
         """The sandbox, started on first use and shared by every fix (closed at shutdown);

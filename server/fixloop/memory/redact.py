@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from fixloop.analysis.findings import Group
-
 MARKER = "<redacted>"
 
 # `password = "…"`, `API_KEY: …`, `token=…` in free text.
@@ -52,14 +50,12 @@ def redact_text(text: str) -> str:
 
 def _secret_spans(text: str, language: str) -> list[tuple[int, int]]:
     from fixloop.analysis.languages import LANGUAGES
-    from fixloop.analysis.rules import run_rules
+    from fixloop.analysis.safety.secrets import secret_findings
 
     spec = next((spec for spec in LANGUAGES if spec.name == language), None)
     if spec is None or not text:
         return []
-    source = text.encode()
-    tree = spec.parser().parse(source)
-    findings = run_rules(tree, source, language, enabled=lambda r: r.group == Group.SECRETS)
+    findings = secret_findings(spec, text.encode())
     return _merged((f.span.start, f.span.end) for f in findings)
 
 

@@ -17,12 +17,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from fixloop.analysis.findings import Finding, Group, Severity
-from fixloop.analysis.rules import Match, Rule, register
+from fixloop.analysis.rules import Match, Rule, register, run_rules
 from fixloop.analysis.safety._common import redact
 from fixloop.analysis.source import Span
 
 if TYPE_CHECKING:
     from tree_sitter import Node
+
+    from fixloop.analysis.languages import LanguageSpec
 
 ALL = frozenset({"python", "javascript", "typescript", "tsx"})
 JS_FAMILY = frozenset({"javascript", "typescript", "tsx"})
@@ -348,3 +350,10 @@ register(
     ASSIGNED_TYPESCRIPT,
     ASSIGNED_TSX,
 )
+
+
+def secret_findings(language: LanguageSpec, source: bytes) -> list[Finding]:
+    """What the secret rules (FL301-FL304) find in a file's text: what redaction removes
+    before code leaves the machine (the model) or is stored (memory)."""
+    tree = language.parser().parse(source)
+    return run_rules(tree, source, language.name, enabled=lambda rule: rule.group is Group.SECRETS)

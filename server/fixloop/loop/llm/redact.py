@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fixloop.analysis.rules import Rule
+    pass
 
 PLACEHOLDER_MARK = "<redacted"
 ENV_LABEL = "env"
@@ -93,23 +93,16 @@ def _stand_in(secret: Secret) -> str:
 
 def _rule_secrets(path: str, text: str) -> Iterator[Secret]:
     from fixloop.analysis.languages import language_for
-    from fixloop.analysis.rules import run_rules
+    from fixloop.analysis.safety.secrets import secret_findings
 
     spec = language_for(path)
     if spec is None:
         return
     source = text.encode("utf-8")
-    tree = spec.parser().parse(source)
-    for finding in run_rules(tree, source, spec.name, enabled=_is_secret_rule):
+    for finding in secret_findings(spec, source):
         value = source[finding.span.start : finding.span.end].decode("utf-8", "replace")
         quoted = _QUOTED.match(value)
         yield Secret(quoted.group(2) if quoted else value, finding.code)
-
-
-def _is_secret_rule(rule: Rule) -> bool:
-    from fixloop.analysis.findings import Group
-
-    return rule.group is Group.SECRETS
 
 
 def _environment_secrets(environ: Mapping[str, str]) -> Iterator[Secret]:
