@@ -39,6 +39,8 @@ from fixloop.loop.model import (
     RepairContext,
 )
 from fixloop.loop.patches import is_test_file, normalized, refusal, unified_diff
+from fixloop.loop.ranking import Tried as _Tried
+from fixloop.loop.ranking import rank_key as _rank
 from fixloop.sandbox.commands import CommandKind, parse_command
 from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome, Probe
 
@@ -128,6 +130,8 @@ class Budget:
     candidates_per_iteration: int = 0  # 0: what suits each generator (see _quota)
     wall_clock_seconds: float = 300.0
     parallel: int = 2
+    # Template batches tested after the first passing candidate, for a better one.
+    alternative_batches: int = 1
 
 
 @dataclass(frozen=True)
@@ -174,20 +178,6 @@ class FixResult:
     @property
     def fixed(self) -> bool:
         return self.status is Status.FIXED
-
-
-@dataclass
-class _Tried:
-    candidate: Candidate
-    result: CandidateResult
-    agreement: int = 1
-    order: int = 0  # the generators' own order: their best guess comes first
-
-
-def _rank(tried: _Tried) -> tuple[int, int, int]:
-    """Among candidates that pass: the one several generators agree on, then the smaller
-    edit, then the generators' own order (most likely edit at the most suspicious line)."""
-    return (-tried.agreement, tried.candidate.edit_size, tried.order)
 
 
 class FixSession:
@@ -485,14 +475,17 @@ class FixSession:
         Not for a model, whose every candidate costs a request."""
         if any(getattr(g, "reflective", False) for g in self.generators):
             return []
-        if self._cancelled.is_set() or self._out_of_time():
-            return []
-        extra = self._verify(self._next_batch(streams, context, seen), command, timeout)
-        for item in extra:
-            seen[normalized(item.candidate.changes)] = item
-            if not item.result.passed:
-                self._remember(context, item, "failed")
-        return [t for t in extra if t.result.passed]
+        passing: list[_Tried] = []
+        for _ in range(self.budget.alternative_batches):
+            if self._cancelled.is_set() or self._out_of_time():
+                break
+            extra = self._verify(self._next_batch(streams, context, seen), command, timeout)
+            for item in extra:
+                seen[normalized(item.candidate.changes)] = item
+                if not item.result.passed:
+                    self._remember(context, item, "failed")
+            passing += [t for t in extra if t.result.passed]
+        return passing
 
     def _out_of_time(self) -> bool:
         return time.monotonic() - self._started > self.budget.wall_clock_seconds
