@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,12 @@ def test_apply_writes_the_fix_and_keeps_a_backup(shop: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["status"] == "fixed" and report["files"] == ["pricing.py"]
+    assert report["verified"] is True and "+    if quantity >= 10:" in report["patch"]
+    assert report["engine"] == "offline" and report["tokens"] == 0
+    assert report["tests"]["failed"] == 0 and report["tests"]["passed"] >= 3
+    assert report["tests_before"]["failed"] >= 1
+    assert report["candidates_tried"] >= 1 and report["iterations"] >= 1
+    assert report["duration_s"] > 0 and report["session_id"]
     assert "quantity >= 10" in (shop / "pricing.py").read_text(encoding="utf-8")
     [backup] = (shop / ".fixloop" / "backups").glob("*/pricing.py")
     assert backup.read_text(encoding="utf-8") == original
@@ -67,3 +75,88 @@ def test_dangerous_test_command_is_refused(shop: Path) -> None:
     result = _fix("pricing.py", "--test", "curl http://x | sh", "--engine", "offline", cwd=shop)
     assert result.returncode == 2
     assert "refused" in result.stderr.lower()
+
+
+def _line_of(path: Path, text: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+@pytest.mark.slow
+def test_file_colon_line_points_the_loop_at_that_line(shop: Path) -> None:
+    line = _line_of(shop / "pricing.py", "quantity > 10")
+    result = _fix(f"pricing.py:{line}", "--test", TEST, "--engine", "offline", "--json", cwd=shop)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert "+    if quantity >= 10:" in report["patch"]
+    history = subprocess.run(
+        [*FIXLOOP, "report", report["session_id"], "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    start = json.loads(history.stdout.splitlines()[0])
+    assert start["focus"] == {"path": "pricing.py", "line": line, "score": 1.0}
+
+
+def test_a_line_the_file_does_not_have_is_a_usage_error(shop: Path) -> None:
+    result = _fix("pricing.py:999", "--test", TEST, cwd=shop)
+    assert result.returncode == 2
+    assert "pricing.py has no line 999" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--candidates", "0"), ("--timeout", "0"), ("--wall-clock", "-1")]
+)
+def test_budget_options_must_be_positive(shop: Path, option: str, value: str) -> None:
+    result = _fix("pricing.py", "--test", TEST, option, value, cwd=shop)
+    assert result.returncode == 2
+    assert option in result.stderr
+
+
+@pytest.mark.slow
+def test_timeout_limits_each_test_run(shop: Path) -> None:
+    (shop / "tests" / "test_slow.py").write_text(
+        "import time\n\n\ndef test_slow():\n    time.sleep(30)\n", encoding="utf-8"
+    )
+    started = time.monotonic()
+    result = _fix("pricing.py", "--test", TEST, "--timeout", "3", "--json", cwd=shop)
+    assert time.monotonic() - started < 25
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert json.loads(result.stdout)["status"] == "environment-error"
+    assert "time out" in result.stderr
+
+
+@pytest.mark.slow
+def test_apply_refuses_a_file_changed_while_the_loop_ran(shop: Path) -> None:
+    sessions = Path(os.environ["XDG_DATA_HOME"]) / "fixloop" / "sessions"
+    before = set(sessions.glob("*.jsonl")) if sessions.is_dir() else set()
+    process = subprocess.Popen(
+        [*FIXLOOP, "fix", "pricing.py", "--test", TEST, "--engine", "offline", "--apply"],
+        cwd=shop,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_baseline(sessions, before)
+        edited = (shop / "pricing.py").read_text(encoding="utf-8") + "\n# edited meanwhile\n"
+        (shop / "pricing.py").write_text(edited, encoding="utf-8")
+        _, stderr = process.communicate(timeout=300)
+    finally:
+        process.kill()
+    assert process.returncode == 2
+    assert "pricing.py changed while the loop ran: not applied" in stderr
+    assert (shop / "pricing.py").read_text(encoding="utf-8") == edited
+    assert not (shop / ".fixloop" / "backups").exists()
+
+
+def _wait_for_baseline(sessions: Path, before: set[Path]) -> None:
+    """Until the new session has logged its baseline run (the loop is then under way)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for log in set(sessions.glob("*.jsonl")) - before if sessions.is_dir() else ():
+            if '"event": "baseline"' in log.read_text(encoding="utf-8"):
+                return
+        time.sleep(0.02)
+    raise AssertionError("the session never logged its baseline")

@@ -289,3 +289,75 @@ def test_a_model_and_the_templates_share_each_iteration(tmp_path: Path, pool: Sa
     assert result.status is Status.FIXED
     assert result.changes == {"calc.py": RIGHT}
     assert result.candidates_tried == 2  # one from the model, one from the templates
+
+
+def test_a_passing_candidate_that_adds_an_eval_is_not_offered(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    # Both pass the tests; the security audit keeps the one that brings in no `eval`.
+    insecure = RIGHT.replace("return high", "return eval(str(high))")
+    result = _session(_project(tmp_path), Scripted([insecure, RIGHT]), pool).run()
+    assert result.status is Status.FIXED
+    assert result.changes == {"calc.py": RIGHT}
+    assert any("FL101" in note for note in result.notes)
+
+
+def test_the_session_logs_each_phase_candidate_and_its_end(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    events: list[tuple[str, dict[str, object]]] = []
+    session = _session(
+        _project(tmp_path),
+        Scripted([WRONG, RIGHT]),
+        pool,
+        on_event=lambda kind, data: events.append((kind, dict(data))),
+    )
+    result = session.run()
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "start" and kinds[1] == "phase" and kinds[-1] == "end"
+    assert {"baseline", "candidate", "regression"} <= set(kinds)
+    candidates = [data for kind, data in events if kind == "candidate"]
+    assert len(candidates) == result.candidates_tried == 2
+    assert sorted(bool(c["passed"]) for c in candidates) == [False, True]
+    end = events[-1][1]
+    assert end["verified"] is True and end["diff"] == result.diff
+    assert end["tests"] == {"passed": 3, "failed": 0}
+    assert events[0][1]["session_id"] == result.session_id
+
+
+@dataclass
+class _Spend:
+    total_tokens: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {"total_tokens": self.total_tokens, "cost": 0.0}
+
+
+@dataclass
+class Costly(Scripted):
+    """A scripted 'model' that spends 400 tokens per candidate."""
+
+    usage: _Spend = field(default_factory=_Spend)
+
+    def candidates(self, context: RepairContext) -> Iterator[Candidate]:
+        for candidate in super().candidates(context):
+            self.usage.total_tokens += 400
+            yield candidate
+
+
+def test_the_session_stops_when_the_token_budget_is_spent(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    generator = Costly([WRONG, WRONG.replace("x >= high", "x >= high + 1"), RIGHT])
+    session = FixSession(
+        _project(tmp_path),
+        COMMAND,
+        [generator],
+        pool,
+        targets=["calc.py"],
+        budget=Budget(max_iterations=5, candidates_per_iteration=1, max_tokens=700),
+    )
+    result = session.run()
+    assert result.status is Status.NOT_FOUND
+    assert "token budget spent (800 of 700)" in result.message
+    assert result.candidates_tried == 2 and result.tokens == 800

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from fixloop import __version__
-from fixloop.cli import check_cmd, fix_cmd, lsp_cmd, memory_cmd, sandbox_cmd
+from fixloop.cli import check_cmd, fix_cmd, history_cmd, lsp_cmd, memory_cmd, sandbox_cmd
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix_cmd.add_parser(subparsers)
     sandbox_cmd.add_parser(subparsers)
     memory_cmd.add_parser(subparsers)
+    history_cmd.add_parsers(subparsers)
     return parser
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from fixloop.config import Settings
     from fixloop.loop.engine import FixResult, Progress
     from fixloop.memory.session import SessionMemory
+    from fixloop.sandbox.results import CandidateResult
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,8 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "target",
         metavar="TARGET",
-        type=Path,
-        help="the source file to repair, relative to the project root (cwd)",
+        help="the source file to repair (FILE or FILE:LINE), relative to the project root (cwd)",
     )
     parser.add_argument(
         "--test", required=True, metavar="CMD", help='the test command, e.g. "python -m pytest -q"'
@@ -36,12 +36,24 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         choices=("auto", "offline", "llm"),
         help="offline templates, the model, or the model when configured",
     )
-    parser.add_argument("--max-iterations", type=int, metavar="N")
+    parser.add_argument("--max-iterations", type=int, metavar="N", help="default 5")
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        metavar="N",
+        help="candidates per iteration (default: 1 from a model, 8 per sandbox slot of templates)",
+    )
     parser.add_argument(
         "--timeout",
         type=float,
         metavar="SECONDS",
-        help="wall-clock budget of the whole session (default 300)",
+        help="time limit of each test run (default: scaled to the suite's own time)",
+    )
+    parser.add_argument(
+        "--wall-clock",
+        type=float,
+        metavar="SECONDS",
+        help="time budget of the whole session (default 300)",
     )
     parser.add_argument(
         "--apply",
@@ -69,18 +81,21 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from fixloop.config import load_settings
-    from fixloop.loop.engine import Budget, FixSession
+    from fixloop.loop.engine import Budget, FixSession, new_session_id
     from fixloop.loop.generators import GeneratorUnavailable, generators_for
+    from fixloop.loop.model import Location
     from fixloop.sandbox import CommandRefused, SandboxError, SandboxPool
+    from fixloop.sessions.log import SessionLog
 
     root = Path.cwd().resolve()
-    target = (root / args.target).resolve()
+    name, line = _split_target(root, args.target)
+    target = (root / name).resolve()
     if not target.is_file():
-        return _fail(f"no such file: {args.target}")
+        return _fail(f"no such file: {name}")
     if not target.is_relative_to(root):
-        return _fail(f"{args.target} is outside the project root {root} (run from the root)")
-    if args.max_iterations is not None and args.max_iterations < 1:
-        return _fail("--max-iterations must be at least 1")
+        return _fail(f"{name} is outside the project root {root} (run from the root)")
+    if problem := _budget_problem(args):
+        return _fail(problem)
     settings = load_settings(root)
     for problem in settings.problems:
         print(f"fixloop: {problem}", file=sys.stderr)
@@ -90,12 +105,21 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(error))
     budget = Budget(
         max_iterations=args.max_iterations or 5,
-        wall_clock_seconds=args.timeout or 300.0,
+        candidates_per_iteration=args.candidates or 0,
+        wall_clock_seconds=args.wall_clock or 300.0,
         parallel=settings.sandbox.parallel,
+        test_timeout=args.timeout,
     )
     memory = _session_memory(args, settings)
     relative = target.relative_to(root).as_posix()
-    original = target.read_text(encoding="utf-8")
+    try:
+        original = target.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return _fail(f"{relative} is not UTF-8 text")
+    if line is not None and not 1 <= line <= original.count("\n") + 1:
+        return _fail(f"{relative} has no line {line}")
+    session_id = new_session_id()
+    log = SessionLog(session_id)
     try:
         with SandboxPool(settings.sandbox) as pool:
             session = FixSession(
@@ -107,6 +131,9 @@ def run(args: argparse.Namespace) -> int:
                 budget=budget,
                 on_progress=_progress_printer(),
                 memory=memory,
+                on_event=log.event,
+                focus=Location(relative, line, 1.0) if line is not None else None,
+                session_id=session_id,
             )
             result = session.run()
     except CommandRefused as error:
@@ -120,14 +147,36 @@ def run(args: argparse.Namespace) -> int:
         print(result.diff, end="")
     print(
         f"fixloop: {result.message} · {result.candidates_tried} candidates, "
-        f"{result.iterations} iterations, {result.duration:.1f} s",
+        f"{result.iterations} iterations, {result.duration:.1f} s · "
+        f"session {result.session_id} (fixloop report {result.session_id})",
         file=sys.stderr,
     )
+    for note in result.notes:
+        print(f"fixloop: {note}", file=sys.stderr)
     if result.fixed and args.apply:
         return _apply(root, relative, original, result)
     if result.status.value == "environment-error":
         return 2
     return 0 if result.fixed or result.status.value == "already-passing" else 1
+
+
+def _split_target(root: Path, target: str) -> tuple[str, int | None]:
+    """`file.py:42` → ("file.py", 42); a file whose own name ends in `:digits` stays whole."""
+    name, _, number = target.rpartition(":")
+    if name and number.isdigit() and not (root / target).exists():
+        return name, int(number)
+    return target, None
+
+
+def _budget_problem(args: argparse.Namespace) -> str | None:
+    if args.max_iterations is not None and args.max_iterations < 1:
+        return "--max-iterations must be at least 1"
+    if args.candidates is not None and args.candidates < 1:
+        return "--candidates must be at least 1"
+    for option, value in (("--timeout", args.timeout), ("--wall-clock", args.wall_clock)):
+        if value is not None and value <= 0:
+            return f"{option} must be a positive number of seconds"
+    return None
 
 
 def _session_memory(args: argparse.Namespace, settings: Settings) -> SessionMemory | None:
@@ -161,21 +210,36 @@ def _apply(root: Path, relative: str, original: str, result: FixResult) -> int:
     return 0
 
 
+def _tests(result: CandidateResult | None) -> dict[str, int]:
+    from fixloop.sandbox.results import Outcome
+
+    if result is None:
+        return {"passed": 0, "failed": 0}
+    return {"passed": result.count(Outcome.PASSED), "failed": len(result.failures)}
+
+
 def _as_json(result: FixResult) -> dict[str, Any]:
     candidate = result.candidate
     return {
+        "verified": result.fixed,
         "status": result.status.value,
         "message": result.message,
-        "diff": result.diff,
+        "patch": result.diff,
         "files": sorted(result.changes),
+        "candidates_tried": result.candidates_tried,
+        "iterations": result.iterations,
+        "duration_s": round(result.duration, 3),
+        "engine": result.engine,
+        "session_id": result.session_id,
+        # The final run of the whole suite when verified, else the run as it was.
+        "tests": _tests(result.final or result.baseline),
+        "tests_before": _tests(result.baseline),
+        "tokens": result.tokens,
+        "cost": round(result.cost, 6),
         "generator": candidate.generator if candidate else None,
         "template": candidate.template if candidate else None,
         "description": candidate.description if candidate else None,
-        "iterations": result.iterations,
-        "candidates_tried": result.candidates_tried,
-        "duration_seconds": round(result.duration, 3),
-        "tests": result.final.summary() if result.final else None,
-        "baseline": result.baseline.summary() if result.baseline else None,
+        "notes": list(result.notes),
     }
 
 

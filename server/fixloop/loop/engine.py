@@ -9,16 +9,18 @@ with no regression is offered.
 
 from __future__ import annotations
 
+import secrets
 import shlex
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from fixloop.loop.audit import introduced_findings
 from fixloop.loop.localize import (
     SPECTRUM_ENV,
     SPECTRUM_PLUGIN_MODULE,
@@ -82,6 +84,45 @@ def _environmental_reason(failure: CaseResult, output: str) -> str | None:
     return None
 
 
+def _tests_data(result: CandidateResult | None) -> dict[str, int]:
+    if result is None:
+        return {"passed": 0, "failed": 0}
+    return {
+        "passed": result.count(Outcome.PASSED),
+        "failed": len(result.failures),
+    }
+
+
+def _result_data(result: CandidateResult) -> dict[str, Any]:
+    """A test run as the session log keeps it."""
+    return {
+        "passed": result.passed,
+        "summary": result.summary(),
+        "tests": _tests_data(result),
+        "failing": [c.test_id for c in result.failures][:20],
+        "duration": round(result.duration, 3),
+    }
+
+
+def _outcome_data(result: FixResult) -> dict[str, Any]:
+    return {
+        "status": result.status.value,
+        "message": result.message,
+        "verified": result.fixed,
+        "diff": result.diff,
+        "files": sorted(result.changes),
+        "template": result.candidate.template if result.candidate else None,
+        "iterations": result.iterations,
+        "candidates_tried": result.candidates_tried,
+        "duration": round(result.duration, 3),
+        "tests": _tests_data(result.final or result.baseline),
+        "usage": dict(result.usage),
+        "tokens": result.tokens,
+        "cost": result.cost,
+        "notes": list(result.notes),
+    }
+
+
 class Tester(Protocol):
     """What the session needs of the sandbox (`fixloop.sandbox.SandboxPool`)."""
 
@@ -111,6 +152,7 @@ class Phase(StrEnum):
     LOCALIZE = "localize"
     GENERATE = "generate"
     TEST = "test"
+    AUDIT = "audit"
     REGRESSION = "regression"
     REFLECT = "reflect"
     DONE = "done"
@@ -132,6 +174,20 @@ class Budget:
     parallel: int = 2
     # Template batches tested after the first passing candidate, for a better one.
     alternative_batches: int = 1
+    # Seconds per test run (None: the baseline's own time, scaled; see _candidate_timeout).
+    test_timeout: float | None = None
+    # What a model may spend (0: no limit); the session stops once it is spent.
+    max_tokens: int = 0
+    max_cost: float = 0.0
+
+
+# Receives the session's log: an event kind and its JSON-ready data (see fixloop.sessions).
+EventSink = Callable[[str, Mapping[str, Any]], None]
+
+
+def new_session_id() -> str:
+    """Sortable by start time, unique enough for one person's history: 20261121-181502-a3f9c1."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -174,6 +230,18 @@ class FixResult:
     usage: Mapping[str, object] = field(default_factory=dict)
     # The verified attempt's memory record: the user's verdict on the fix goes there.
     record_id: str | None = None
+    session_id: str = ""
+    engine: str = ""  # the generators that took part, e.g. "offline" or "llm:gpt-4o+offline"
+
+    @property
+    def tokens(self) -> int:
+        return sum(
+            int(u.get("total_tokens", 0)) for u in self.usage.values() if isinstance(u, dict)
+        )
+
+    @property
+    def cost(self) -> float:
+        return sum(float(u.get("cost", 0.0)) for u in self.usage.values() if isinstance(u, dict))
 
     @property
     def fixed(self) -> bool:
@@ -196,6 +264,9 @@ class FixSession:
         template_prior: Mapping[str, float] | None = None,
         use_localization: bool = True,
         memory: SessionMemory | None = None,
+        on_event: EventSink | None = None,
+        focus: Location | None = None,
+        session_id: str | None = None,
     ) -> None:
         self.project_root = project_root.resolve()
         self.test_command = test_command
@@ -221,6 +292,10 @@ class FixSession:
         self._tried = 0
         self._iteration = 0
         self._notes: list[str] = []
+        self.on_event = on_event
+        # The line the user pointed at (`fixloop fix file.py:42`): tried before the rest.
+        self.focus = focus
+        self.session_id = session_id or new_session_id()
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -228,12 +303,34 @@ class FixSession:
     # --- the loop ---------------------------------------------------------------------
 
     def run(self) -> FixResult:
+        try:
+            result = self._run()
+        except Exception as error:
+            self._log("end", status="error", message=f"{type(error).__name__}: {error}")
+            raise
+        self._log("end", **_outcome_data(result))
+        return result
+
+    def _run(self) -> FixResult:
         self._started = time.monotonic()
         parse_command(self.test_command)  # a dangerous command is refused before anything
+        self._log(
+            "start",
+            session_id=self.session_id,
+            root=str(self.project_root),
+            command=self.test_command,
+            targets=self.targets,
+            focus=asdict(self.focus) if self.focus else None,
+            engine=self._engine_name(),
+            budget=asdict(self.budget),
+        )
         self._emit(Phase.BASELINE, "running the tests as they are")
         # The baseline also records which lines each test runs, for spectrum localization.
         probe = _spectrum_probe() if self._is_pytest() else None
-        baseline = self.tester.run(self.project_root, {}, self.test_command, probe=probe)
+        baseline = self.tester.run(
+            self.project_root, {}, self.test_command, timeout=self.budget.test_timeout, probe=probe
+        )
+        self._log("baseline", **_result_data(baseline))
         early = self._verdict_on_baseline(baseline)
         if early is not None:
             return early
@@ -279,9 +376,11 @@ class FixSession:
                 seen[normalized(item.candidate.changes)] = item
                 if not item.result.passed:
                     self._remember(context, item, "failed")
-            passing = [t for t in tried if t.result.passed]
+            passing = self._audited([t for t in tried if t.result.passed], context)
             if passing:
-                passing += self._alternatives(streams, context, seen, narrowed, timeout)
+                passing += self._audited(
+                    self._alternatives(streams, context, seen, narrowed, timeout), context
+                )
                 self._emit(Phase.REGRESSION, "checking the whole suite", baseline)
                 best = self._best_without_regressions(passing, baseline, context, timeout)
                 if best is not None:
@@ -367,6 +466,8 @@ class FixSession:
         """Frames first; the spectrum (Ochiai) adds the lines a traceback cannot show, such
         as a wrong value computed in one function and asserted in a test."""
         frames = locations_from_frames(failures, sources)
+        if self.focus is not None and self.focus.path in sources:
+            frames = [replace(self.focus, score=float("inf")), *frames]
         if not self.use_localization:
             return _every_line(sources)
         spectrum: list[Location] = []
@@ -460,6 +561,7 @@ class FixSession:
                     candidate = running.pop(future)
                     tried.append(_Tried(candidate, future.result(), order=order[id(candidate)]))
                     self._tried += 1
+                    self._log_candidate(tried[-1])
         return tried
 
     def _alternatives(
@@ -516,6 +618,12 @@ class FixSession:
                 self._remember(context, item, "failed")
                 continue
             regressions = len(failing & passed_before)
+            self._log(
+                "regression",
+                description=item.candidate.description,
+                regressions=sorted(failing & passed_before),
+                **_result_data(full),
+            )
             self._remember(context, item, "regressions" if regressions else "verified", regressions)
             if not regressions:
                 verified.append(replace(item, result=full))
@@ -560,7 +668,30 @@ class FixSession:
                 f"({self.budget.wall_clock_seconds:.0f} s budget)",
                 baseline,
             )
+        spent = self._spent()
+        if self.budget.max_tokens and spent.tokens >= self.budget.max_tokens:
+            return self._finish(
+                Status.NOT_FOUND,
+                f"token budget spent ({spent.tokens} of {self.budget.max_tokens})",
+                baseline,
+            )
+        if self.budget.max_cost and spent.cost >= self.budget.max_cost:
+            return self._finish(
+                Status.NOT_FOUND,
+                f"cost budget spent ({spent.cost:.4f} of {self.budget.max_cost:.4f})",
+                baseline,
+            )
         return None
+
+    def _spent(self) -> FixResult:
+        """Tokens and cost so far (a FixResult for its `tokens`/`cost` sums)."""
+        return FixResult(Status.NOT_FOUND, "", usage=self._usage())
+
+    def _usage(self) -> dict[str, object]:
+        return {g.name: g.usage.as_dict() for g in self._all_generators if hasattr(g, "usage")}
+
+    def _engine_name(self) -> str:
+        return "+".join(g.name for g in self._all_generators)
 
     def _narrowed_command(self, baseline: CandidateResult) -> str:
         """The failing tests alone (pytest), so that each candidate costs little."""
@@ -571,6 +702,8 @@ class FixSession:
         return self.test_command
 
     def _candidate_timeout(self, baseline: CandidateResult) -> float:
+        if self.budget.test_timeout is not None:
+            return self.budget.test_timeout
         # A candidate that hangs costs its whole timeout: scale it to the suite's own time.
         return max(2.0, baseline.duration * 4 + 1.0)
 
@@ -601,7 +734,6 @@ class FixSession:
         if self.memory is not None and not self.memory.flush():
             self._notes.append("memory unavailable: this session's attempts wait in its spool")
         self._emit(Phase.DONE, message, baseline)
-        usage = {g.name: g.usage.as_dict() for g in self._all_generators if hasattr(g, "usage")}
         return FixResult(
             status=status,
             message=message,
@@ -610,11 +742,48 @@ class FixSession:
             duration=time.monotonic() - self._started,
             baseline=baseline,
             notes=tuple(self._notes),
-            usage=usage,
+            usage=self._usage(),
             record_id=self._record_id,
+            session_id=self.session_id,
+            engine=self._engine_name(),
         )
 
+    def _log(self, event: str, **data: Any) -> None:
+        if self.on_event is not None:
+            self.on_event(event, data)
+
+    def _log_candidate(self, item: _Tried) -> None:
+        candidate = item.candidate
+        self._log(
+            "candidate",
+            iteration=self._iteration,
+            generator=candidate.generator,
+            template=candidate.template,
+            description=candidate.description,
+            edit_size=candidate.edit_size,
+            files=sorted(candidate.changes),
+            **_result_data(item.result),
+        )
+
+    def _audited(self, passing: list[_Tried], context: RepairContext) -> list[_Tried]:
+        """The passing candidates that bring in no new safety or secret finding."""
+        if passing:
+            self._emit(Phase.AUDIT, "auditing the passing candidates")
+        kept = []
+        for item in passing:
+            introduced = introduced_findings(context.sources, item.candidate.changes)
+            if not introduced:
+                kept.append(item)
+                continue
+            note = f"not offered: {item.candidate.description} adds {', '.join(introduced)}"
+            self._log("audit", description=item.candidate.description, introduced=introduced)
+            if note not in self._notes:
+                self._notes.append(note)
+            self._remember(context, item, "failed")
+        return kept
+
     def _emit(self, phase: Phase, message: str, baseline: CandidateResult | None = None) -> None:
+        self._log("phase", phase=phase.value, iteration=self._iteration, message=message)
         failing = len(baseline.failures) if baseline else 0
         total = len(baseline.cases) if baseline else 0
         self.on_progress(
