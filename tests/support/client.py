@@ -16,6 +16,7 @@ class FixloopTestClient(LanguageClient):
         super().__init__(*args, **kwargs)
         self.versions: dict[str, int | None] = {}
         self.applied_edits: list[types.WorkspaceEdit] = []
+        self.shown_documents: list[types.ShowDocumentParams] = []
 
 
 def _publish_diagnostics(client: FixloopTestClient, params: types.PublishDiagnosticsParams) -> None:
@@ -28,6 +29,13 @@ def _apply_edit(
 ) -> types.ApplyWorkspaceEditResult:
     client.applied_edits.append(params.edit)
     return types.ApplyWorkspaceEditResult(applied=True)
+
+
+def _show_document(
+    client: FixloopTestClient, params: types.ShowDocumentParams
+) -> types.ShowDocumentResult:
+    client.shown_documents.append(params)
+    return types.ShowDocumentResult(success=True)
 
 
 def _converter() -> Any:
@@ -52,5 +60,6 @@ def make_client() -> FixloopTestClient:
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _publish_diagnostics
     features[types.WORKSPACE_APPLY_EDIT] = _apply_edit
+    features[types.WINDOW_SHOW_DOCUMENT] = _show_document
     register_lsp_features(client, features)
     return client

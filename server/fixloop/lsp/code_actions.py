@@ -10,6 +10,7 @@ from fixloop.analysis.findings import Finding
 from fixloop.analysis.source import Span
 from fixloop.lsp.convert import SOURCE, from_position, to_range
 from fixloop.lsp.fix_command import fix_action, project_root
+from fixloop.lsp.report_command import report_action
 
 if TYPE_CHECKING:
     from fixloop.lsp.documents import OpenDocument
@@ -94,4 +95,6 @@ def register(server: FixloopServer) -> None:
             actions.append(_quick_fix(ls, opened, finding, matching))
         if _can_run_tests(ls, opened):
             actions.append(fix_action(opened.uri))
+        if ls.last_session_id is not None:
+            actions.append(report_action())
         return actions

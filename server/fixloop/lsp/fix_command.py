@@ -65,9 +65,10 @@ def register(server: FixloopServer) -> None:
 
 
 async def _run_fix(ls: FixloopServer, uri: str) -> dict[str, Any]:
-    from fixloop.loop.engine import Budget, FixSession
+    from fixloop.loop.engine import Budget, FixSession, new_session_id
     from fixloop.loop.generators import GeneratorUnavailable, generators_for
     from fixloop.sandbox import SandboxError
+    from fixloop.sessions.log import SessionLog
 
     opened = ls.documents.get(uri)
     root = project_root(ls, uri)
@@ -92,6 +93,7 @@ async def _run_fix(ls: FixloopServer, uri: str) -> dict[str, Any]:
     version = opened.version
     relative = Path(path).resolve().relative_to(root.resolve()).as_posix()
     progress = await _Progress.start(ls)
+    session_id = new_session_id()
     session = FixSession(
         root,
         command,
@@ -100,7 +102,10 @@ async def _run_fix(ls: FixloopServer, uri: str) -> dict[str, Any]:
         targets=[relative],
         budget=Budget(parallel=settings.sandbox.parallel),
         on_progress=progress.threadsafe(),
+        on_event=SessionLog(session_id).event,
+        session_id=session_id,
     )
+    ls.last_session_id = session_id
     progress.on_cancel(session.cancel)
     try:
         result = await asyncio.to_thread(session.run)

@@ -14,7 +14,7 @@ from pygls.lsp.server import LanguageServer
 
 from fixloop import __version__
 from fixloop.analysis.source import Encoding
-from fixloop.lsp import code_actions, configuration, fix_command, text_sync
+from fixloop.lsp import code_actions, configuration, fix_command, report_command, text_sync
 from fixloop.lsp.capabilities import ClientFlags
 from fixloop.lsp.configuration import FolderSettings
 from fixloop.lsp.convert import encoding_of
@@ -42,6 +42,8 @@ class FixloopServer(LanguageServer):
         self.client_flags = ClientFlags()
         self.pushed_settings: Mapping[str, Any] | None = None
         self.shutdown_requested = False
+        # The last fix session this server ran: what "Show fix report" opens.
+        self.last_session_id: str | None = None
         self._pool: SandboxPool | None = None
         # The test command of each project root, detected once: codeAction asks on every
         # cursor move and must not read the disk each time. Emptied when settings reload.
@@ -115,4 +117,5 @@ def create_server() -> FixloopServer:
     text_sync.register(server)
     code_actions.register(server)
     fix_command.register(server)
+    report_command.register(server)
     return server
