@@ -53,6 +53,8 @@ class LlmSettings:
     price_per_1k_completion: float = 0.0
     replies_per_round: int = 3
     fuzzy_threshold: float = 0.85
+    # Ask the model to review each verified patch before it is offered (costs a request).
+    review: bool = False
 
 
 @dataclass(frozen=True)

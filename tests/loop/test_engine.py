@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from fixloop.config import LlmSettings
 from fixloop.loop.engine import Budget, FixSession, Progress, Status
+from fixloop.loop.llm import LlmGenerator, LlmOptions
 from fixloop.loop.model import Candidate, RepairContext
 from fixloop.sandbox import CommandRefused, SandboxPool
+from tests.support.scripted_openai import scripted_openai, unused_port
 
 pytestmark = pytest.mark.slow
 
@@ -361,3 +364,49 @@ def test_the_session_stops_when_the_token_budget_is_spent(
     assert result.status is Status.NOT_FOUND
     assert "token budget spent (800 of 700)" in result.message
     assert result.candidates_tried == 2 and result.tokens == 800
+
+
+def _reviewer(base_url: str | None) -> LlmGenerator:
+    settings = LlmSettings(base_url=base_url, model="reviewer", api_key_env="FIXLOOP_TEST_KEY")
+    return LlmGenerator(settings, LlmOptions(timeout=5.0, max_retries=0), environ={})
+
+
+def test_a_patch_the_reviewer_rejects_is_not_offered(tmp_path: Path, pool: SandboxPool) -> None:
+    # Passes every test by special-casing the one input the failing test uses.
+    special_case = BUGGY.replace(
+        "    if x > high:\n", "    if x == 11:\n        return 10\n    if x > high:\n"
+    )
+    replies = ["REJECT\nIt special-cases the test's input 11.", "APPROVE\nIt returns the bound."]
+    with scripted_openai(replies) as server:
+        session = FixSession(
+            _project(tmp_path),
+            COMMAND,
+            [Scripted([special_case, RIGHT])],
+            pool,
+            targets=["calc.py"],
+            budget=Budget(max_iterations=3, candidates_per_iteration=1, alternative_batches=0),
+            reviewer=_reviewer(server.base_url),
+        )
+        result = session.run()
+    assert result.status is Status.FIXED
+    assert result.changes == {"calc.py": RIGHT}
+    assert any("special-cases the test's input 11" in note for note in result.notes)
+    assert "+    if x == 11:" in server.prompts[0]  # the reviewer saw the patch
+    assert len(server.requests) == 2
+
+
+def test_a_reviewer_that_cannot_answer_does_not_cost_the_fix(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    session = FixSession(
+        _project(tmp_path),
+        COMMAND,
+        [Scripted([RIGHT])],
+        pool,
+        targets=["calc.py"],
+        budget=Budget(max_iterations=2, candidates_per_iteration=1),
+        reviewer=_reviewer(f"http://127.0.0.1:{unused_port()}/v1"),
+    )
+    result = session.run()
+    assert result.status is Status.FIXED
+    assert any(note.startswith("review skipped:") for note in result.notes)

@@ -82,7 +82,7 @@ def _fail(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from fixloop.config import load_settings
     from fixloop.loop.engine import Budget, FixSession, new_session_id
-    from fixloop.loop.generators import GeneratorUnavailable, generators_for
+    from fixloop.loop.generators import GeneratorUnavailable, generators_for, reviewer_for
     from fixloop.loop.model import Location
     from fixloop.sandbox import CommandRefused, SandboxError, SandboxPool
     from fixloop.sessions.log import SessionLog
@@ -134,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
                 on_event=log.event,
                 focus=Location(relative, line, 1.0) if line is not None else None,
                 session_id=session_id,
+                reviewer=reviewer_for(settings, generators),
             )
             result = session.run()
     except CommandRefused as error:

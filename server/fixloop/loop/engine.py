@@ -39,6 +39,8 @@ from fixloop.loop.model import (
     GeneratorUnavailable,
     Location,
     RepairContext,
+    Review,
+    Reviewer,
 )
 from fixloop.loop.patches import is_test_file, normalized, refusal, unified_diff
 from fixloop.loop.ranking import Tried as _Tried
@@ -153,6 +155,7 @@ class Phase(StrEnum):
     GENERATE = "generate"
     TEST = "test"
     AUDIT = "audit"
+    REVIEW = "review"
     REGRESSION = "regression"
     REFLECT = "reflect"
     DONE = "done"
@@ -266,6 +269,7 @@ class FixSession:
         memory: SessionMemory | None = None,
         on_event: EventSink | None = None,
         focus: Location | None = None,
+        reviewer: Reviewer | None = None,
         session_id: str | None = None,
     ) -> None:
         self.project_root = project_root.resolve()
@@ -296,6 +300,8 @@ class FixSession:
         # The line the user pointed at (`fixloop fix file.py:42`): tried before the rest.
         self.focus = focus
         self.session_id = session_id or new_session_id()
+        # Looks at the verified patch before it is offered (optional: a model, when set).
+        self.reviewer = reviewer
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -384,7 +390,10 @@ class FixSession:
                 self._emit(Phase.REGRESSION, "checking the whole suite", baseline)
                 best = self._best_without_regressions(passing, baseline, context, timeout)
                 if best is not None:
-                    return self._fixed(best, context, baseline)
+                    review = self._review(best, context)
+                    if review is None or review.approved:
+                        return self._fixed(best, context, baseline)
+                    context = self._rejected_in_review(context, best, review)
             self._emit(Phase.REFLECT, "learning from the failures", baseline)
             context = self._reflect(context, [t for t in tried if not t.result.passed])
         return self._finish(
@@ -632,6 +641,37 @@ class FixSession:
         best = min(verified, key=_rank)
         self._record_id = self._verified_records.get(id(best.candidate))
         return best
+
+    def _review(self, best: _Tried, context: RepairContext) -> Review | None:
+        """The reviewer's verdict on the patch about to be offered; None when there is no
+        reviewer or it cannot answer (the tests already vouch for the patch)."""
+        if self.reviewer is None or self._cancelled.is_set():
+            return None
+        self._emit(Phase.REVIEW, "reviewing the verified patch")
+        try:
+            review = self.reviewer.review(context, best.candidate)
+        except Exception as error:  # a reviewer that fails must not cost the fix
+            self._notes.append(f"review skipped: {error}")
+            return None
+        self._log(
+            "review",
+            description=best.candidate.description,
+            approved=review.approved,
+            reason=review.reason,
+        )
+        return review
+
+    def _rejected_in_review(
+        self, context: RepairContext, best: _Tried, review: Review
+    ) -> RepairContext:
+        self._notes.append(f"rejected in review: {best.candidate.description}: {review.reason}")
+        attempt = Attempt(
+            diff=unified_diff(context.sources, best.candidate.changes),
+            outcome=f"passed the tests but was rejected in review: {review.reason}",
+            output="",
+        )
+        attempts = (*context.attempts, attempt)[-_REFLECTION_DEPTH:]
+        return replace(context, attempts=attempts)
 
     def _remember(
         self, context: RepairContext, item: _Tried, outcome: str, regressions: int = 0

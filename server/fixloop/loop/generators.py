@@ -4,9 +4,9 @@ whether a model is configured."""
 from __future__ import annotations
 
 from fixloop.config import Settings
-from fixloop.loop.model import Generator, GeneratorUnavailable
+from fixloop.loop.model import Generator, GeneratorUnavailable, Reviewer
 
-__all__ = ["GeneratorUnavailable", "generators_for", "model_configured"]
+__all__ = ["GeneratorUnavailable", "generators_for", "model_configured", "reviewer_for"]
 
 
 def model_configured(settings: Settings) -> bool:
@@ -31,3 +31,11 @@ def generators_for(engine: str, settings: Settings) -> list[Generator]:
 
     model = LlmGenerator(settings.llm)
     return [model] if engine == "llm" else [model, OfflineGenerator()]
+
+
+def reviewer_for(settings: Settings, generators: list[Generator]) -> Reviewer | None:
+    """The model of the session as reviewer, when `llm.review` is on and a model takes
+    part (its requests and tokens then count in the same usage)."""
+    if not settings.llm.review:
+        return None
+    return next((g for g in generators if isinstance(g, Reviewer)), None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,23 @@ class Candidate:
     template: str | None = None  # the repair template (offline), for the learned prior
     # How big the edit is (characters changed); smaller, more natural edits rank first.
     edit_size: int = 0
+
+
+@dataclass(frozen=True)
+class Review:
+    """A reviewer's verdict on a verified patch (the optional review phase)."""
+
+    approved: bool
+    reason: str
+
+
+@runtime_checkable
+class Reviewer(Protocol):
+    """Looks at a patch that passed the tests before it is offered (a model, when set)."""
+
+    name: str
+
+    def review(self, context: RepairContext, candidate: Candidate) -> Review: ...
 
 
 class GeneratorUnavailable(Exception):

@@ -32,9 +32,10 @@ from fixloop.loop.llm.edits import (
     edit_size,
     parse_edits,
 )
-from fixloop.loop.llm.prompts import PromptLimits, build_messages, retry_message
+from fixloop.loop.llm.prompts import PromptLimits, build_messages, retry_message, review_messages
 from fixloop.loop.llm.redact import Redactor, contains_placeholder
-from fixloop.loop.model import Candidate, RepairContext
+from fixloop.loop.model import Candidate, RepairContext, Review
+from fixloop.loop.patches import unified_diff
 
 if TYPE_CHECKING:
     from fixloop.config import LlmSettings
@@ -139,6 +140,19 @@ class LlmGenerator:
                 continue
             yield candidate
             conversation = question  # asked again: another sample of the same question
+
+    def review(self, context: RepairContext, candidate: Candidate) -> Review:
+        """The model's opinion of a verified patch (the optional review phase). A reply
+        that neither approves nor rejects counts as approval: the tests already pass."""
+        redactor = self._redactor(context.sources)
+        diff = unified_diff(context.sources, candidate.changes)
+        completion = self.client.complete(
+            review_messages(context.failures, diff, redactor, self.options.limits)
+        )
+        text = completion.text.strip()
+        verdict, _, reason = text.partition("\n")
+        rejected = verdict.strip().strip("*#` ").upper().startswith("REJECT")
+        return Review(approved=not rejected, reason=(reason.strip() or verdict.strip())[:300])
 
     def _candidate(
         self, completion: Completion, context: RepairContext, redactor: Redactor

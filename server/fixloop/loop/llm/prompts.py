@@ -217,3 +217,31 @@ def _take(lines: Sequence[str], budget: int) -> list[str]:
         taken.append(line)
         budget -= len(line) + 1
     return taken
+
+
+REVIEW_PROMPT = """\
+You review a patch that makes failing tests pass, before a person sees it.
+
+Approve it when it fixes the cause of the failures in a way a careful maintainer would \
+write. Reject it when it special-cases the tests' inputs, hard-codes expected values, \
+silences an error instead of fixing it, or changes behaviour the tests do not ask for.
+
+Reply with APPROVE or REJECT on the first line, then one sentence saying why.
+"""
+
+
+def review_messages(
+    failures: Sequence[Failure], diff: str, redactor: Redactor, limits: PromptLimits | None = None
+) -> list[dict[str, str]]:
+    """The reviewer's question about one verified patch, secrets redacted."""
+    limits = limits or PromptLimits()
+    body = "\n\n".join(
+        [
+            _section("Failing tests (they pass with the patch)", _failures_section(failures)),
+            _section("Patch", _fenced(trim(diff, limits.diff_chars), "diff")),
+        ]
+    )
+    return [
+        {"role": "system", "content": REVIEW_PROMPT},
+        {"role": "user", "content": redactor.redact(body)},
+    ]
