@@ -1,0 +1,167 @@
+"""What the function does now, learned in the sandbox (the user's code is never run on
+this machine): a small pytest file calls it on each sample case and writes what came
+back — a plain value's repr, or the exception raised — where a `Probe` collects it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from fixloop.sandbox.results import Probe
+from fixloop.testgen.target import FunctionTarget
+
+OUTPUT_ENV = "FIXLOOP_TESTGEN_PROBE"
+CALL_SECONDS = 2.0  # per call: a loop that never ends costs one case, not the run
+
+_PROBE_TEMPLATE = '''\
+"""fixloop: records what {name} returns on sample inputs (written, run, thrown away)."""
+import ast, importlib, importlib.util, json, os, signal
+
+CASES = [
+{cases}
+]
+
+
+class _Slow(Exception):
+    pass
+
+
+def _alarm(*_):
+    raise _Slow()
+
+
+def _plain(value):
+    try:
+        text = repr(value)
+        back = ast.literal_eval(text)
+    except Exception:
+        return None
+    if type(back) is not type(value) or back != value or len(text) > 400:
+        return None
+    return text
+
+
+def _call(function, case):
+    args, kwargs = case()
+    try:
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, {seconds})
+    except ValueError:
+        pass  # not the main thread: the run's own timeout still holds
+    try:
+        return ("return", function(*args, **kwargs))
+    except _Slow:
+        return ("timeout", None)
+    except Exception as error:
+        return ("raise", error)
+    finally:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        except ValueError:
+            pass
+
+
+def _record(function, case):
+    kind, value = _call(function, case)
+    again, other = _call(function, case)
+    entry = {{"outcome": kind}}
+    if kind == "return":
+        entry["repr"] = _plain(value)
+        entry["type"] = type(value).__name__
+        entry["deterministic"] = again == "return" and repr(other) == repr(value)
+        args, kwargs = case()
+        if len(args) == 1 and not kwargs and type(value) is type(args[0]):
+            twice, result = _call(function, lambda: ((value,), {{}}))
+            entry["idempotent"] = twice == "return" and repr(result) == repr(value)
+    elif kind == "raise":
+        entry["type"] = type(value).__qualname__
+        entry["module"] = type(value).__module__
+        entry["message"] = str(value)[:200]
+        entry["deterministic"] = again == "raise" and type(other) is type(value)
+    return entry
+
+
+def test_fixloop_probe():
+    function = getattr(importlib.import_module({module!r}), {name!r})
+    found = {{
+        "cases": [_record(function, case) for case in CASES],
+        "hypothesis": importlib.util.find_spec("hypothesis") is not None,
+    }}
+    with open(os.environ[{env!r}], "w") as handle:
+        json.dump(found, handle)
+'''
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One sample case's outcome: `return` (with `repr` when a plain value), `raise`, or
+    `timeout`."""
+
+    args: tuple[str, ...]
+    outcome: str
+    repr: str | None = None
+    type: str = ""
+    module: str = ""
+    message: str = ""
+    deterministic: bool = False
+    idempotent: bool | None = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    cases: tuple[Observed, ...]
+    hypothesis: bool  # the sandbox can run property tests
+
+
+def probe_file(
+    target: FunctionTarget, cases: list[tuple[str, ...]], folder: str
+) -> tuple[str, str]:
+    """The probe test's path (in `folder`, so that it imports the module as the tests
+    will) and its text."""
+    lines = [
+        f"    lambda: ({_call_args(target, args)}),  # case {i}" for i, args in enumerate(cases)
+    ]
+    text = _PROBE_TEMPLATE.format(
+        name=target.name,
+        module=target.module,
+        cases="\n".join(lines),
+        seconds=CALL_SECONDS,
+        env=OUTPUT_ENV,
+    )
+    path = PurePosixPath(folder) / f"test_fixloop_probe_{uuid.uuid4().hex[:8]}.py"
+    return path.as_posix(), text
+
+
+def the_probe() -> Probe:
+    return Probe(files={}, pytest_plugins=(), output_env=OUTPUT_ENV)
+
+
+def _call_args(target: FunctionTarget, args: tuple[str, ...]) -> str:
+    positional = [v for p, v in zip(target.params, args, strict=True) if not p.keyword_only]
+    keywords = [
+        f"{p.name!r}: {v}" for p, v in zip(target.params, args, strict=True) if p.keyword_only
+    ]
+    tuple_text = f"({', '.join(positional)}{',' if len(positional) == 1 else ''})"
+    return f"{tuple_text}, {{{', '.join(keywords)}}}"
+
+
+def read_observation(data: str, cases: list[tuple[str, ...]]) -> Observation:
+    raw: dict[str, Any] = json.loads(data)
+    found = []
+    for args, entry in zip(cases, raw.get("cases", []), strict=False):
+        found.append(
+            Observed(
+                args=args,
+                outcome=str(entry.get("outcome", "")),
+                repr=entry.get("repr"),
+                type=str(entry.get("type", "")),
+                module=str(entry.get("module", "")),
+                message=str(entry.get("message", "")),
+                deterministic=bool(entry.get("deterministic")),
+                idempotent=entry.get("idempotent"),
+            )
+        )
+    return Observation(tuple(found), bool(raw.get("hypothesis")))
