@@ -7,7 +7,15 @@ import sys
 from collections.abc import Sequence
 
 from fixloop import __version__
-from fixloop.cli import check_cmd, fix_cmd, history_cmd, lsp_cmd, memory_cmd, sandbox_cmd
+from fixloop.cli import (
+    check_cmd,
+    fix_cmd,
+    history_cmd,
+    lsp_cmd,
+    memory_cmd,
+    sandbox_cmd,
+    tests_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox_cmd.add_parser(subparsers)
     memory_cmd.add_parser(subparsers)
     history_cmd.add_parsers(subparsers)
+    tests_cmd.add_parser(subparsers)
     return parser
 
 
