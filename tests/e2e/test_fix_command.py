@@ -1,10 +1,14 @@
-"""'Fix with fixloop (run tests)' end to end: the real server, the real sandbox, the offline
-engine, under VS Code's and Neovim 0.7's capabilities."""
+""" "Fix with fixloop (run tests)" end to end: the real server, the real sandbox, the offline
+engine, a real embedded memory in a temporary folder, under VS Code's and Neovim 0.7's
+capabilities. The client behaves like an editor: it applies the edits it receives to its
+own buffers and sends the resulting changes."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,31 +19,42 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.e2e.conftest import CLIENTS, SERVER
-from tests.support.client import FixloopTestClient, make_client
-from tests.support.editing import apply_text_edits, change_document, open_document, wait_until
+from tests.support.editing import wait_until
+from tests.support.editor import EditorClient, make_editor_client
 
 pytestmark = pytest.mark.slow
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
-NO_FIX = "def double(x):\n    return x * 2\n"
-NO_FIX_TESTS = (
-    "from calc import double\n\n\ndef test_impossible():\n    assert double(2) == 'four'\n"
+TITLE = "Fix with fixloop (run tests)"
+# A failure no template can fix, in a test slow enough to be cancelled while it runs.
+SLOW = "def double(x):\n    return x * 2\n"
+SLOW_TESTS = (
+    "import time\n\nfrom calc import double\n\n\n"
+    "def test_impossible():\n    time.sleep(60)\n    assert double(2) == 'four'\n"
 )
+
+
+def shop_copy(tmp_path: Path, name: str = "shop", memory: bool = True) -> Path:
+    """The example project, its memory in the test's folder, tests not run on open (the
+    containers a test counts are the fix's own)."""
+    root = tmp_path / name
+    shutil.copytree(EXAMPLE, root)
+    settings = (
+        '\n[tool.fixloop.tests]\nrun = "off"\n\n[tool.fixloop.memory]\n'
+        f'enabled = {str(memory).lower()}\npath = "{tmp_path / "memory"}"\n'
+    )
+    with (root / "pyproject.toml").open("a", encoding="utf-8") as pyproject:
+        pyproject.write(settings)
+    return root
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, root)
-    (root / "pyproject.toml").write_text(
-        (root / "pyproject.toml").read_text(encoding="utf-8")
-        + "\n[tool.fixloop.memory]\nenabled = false\n",
-        encoding="utf-8",
-    )
-    return root
+    return shop_copy(tmp_path)
 
 
 @pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=SERVER, client_factory=make_client), params=CLIENTS
+    config=ClientServerConfig(server_command=SERVER, client_factory=make_editor_client),
+    params=CLIENTS,
 )
 async def client(
     request: pytest.FixtureRequest, lsp_client: LanguageClient, shop: Path
@@ -55,107 +70,162 @@ async def client(
     await lsp_client.shutdown_session()
 
 
-async def _fix_action(client: LanguageClient, uri: str) -> types.CodeAction:
+def failing_test_diagnostic(
+    line: int, message: str = "AssertionError: assert 0.0 == 0.1"
+) -> types.Diagnostic:
+    """A failing test as the server publishes it (source `fixloop-tests`)."""
+    return types.Diagnostic(
+        range=types.Range(
+            start=types.Position(line=line, character=4),
+            end=types.Position(line=line, character=20),
+        ),
+        message=message,
+        severity=types.DiagnosticSeverity.Error,
+        source="fixloop-tests",
+    )
+
+
+async def code_actions(
+    client: LanguageClient,
+    uri: str,
+    line: int = 0,
+    diagnostics: list[types.Diagnostic] | None = None,
+    end_line: int | None = None,
+) -> list[types.CodeAction]:
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
             range=types.Range(
-                start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+                start=types.Position(line=line, character=0),
+                end=types.Position(line=line if end_line is None else end_line, character=0),
             ),
-            context=types.CodeActionContext(diagnostics=[]),
+            context=types.CodeActionContext(diagnostics=diagnostics or []),
         )
     )
-    [action] = [
-        a
-        for a in actions or []
-        if isinstance(a, types.CodeAction) and a.title == "Fix with fixloop (run tests)"
-    ]
-    return action
+    return [a for a in actions or [] if isinstance(a, types.CodeAction)]
 
 
-async def _execute(client: LanguageClient, action: types.CodeAction) -> Any:
-    assert action.command is not None
+async def execute(client: LanguageClient, command: types.Command | None) -> Any:
+    assert command is not None
     return await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(
-            command=action.command.command, arguments=action.command.arguments
-        )
+        types.ExecuteCommandParams(command=command.command, arguments=command.arguments)
     )
 
 
-async def test_the_fix_is_verified_and_applied_as_one_edit(
-    client: FixloopTestClient, shop: Path
+def supports_progress(client: LanguageClient) -> bool:
+    window = client.capabilities.window if client.capabilities else None
+    return bool(window and window.work_done_progress)
+
+
+def states(client: EditorClient) -> list[str]:
+    return [str(s.get("state")) for s in client.statuses]
+
+
+def containers_of(root: Path) -> list[str]:
+    found = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=fixloop.project={root.resolve()}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return found.stdout.split()
+
+
+async def test_the_quick_fix_on_a_failing_test_runs_the_loop_and_applies_one_versioned_edit(
+    client: EditorClient, shop: Path
 ) -> None:
     uri = (shop / "pricing.py").as_uri()
     text = (shop / "pricing.py").read_text(encoding="utf-8")
-    open_document(client, uri, text)
-    action = await _fix_action(client, uri)
-    assert not action.is_preferred
-    result = await _execute(client, action)
+    client.open(uri, text)
+    failing = failing_test_diagnostic(line=14)
+    actions = await code_actions(client, uri, line=14, diagnostics=[failing])
+    [fix] = [a for a in actions if a.title == TITLE]
+    assert fix.kind == types.CodeActionKind.QuickFix and not fix.is_preferred
+    assert (
+        list(fix.diagnostics or []) == [failing] and fix.edit is None
+    )  # a command, nothing computed
+    result = await execute(client, fix.command)
     assert result["status"] == "fixed", result
     [edit] = client.applied_edits
     if edit.document_changes:  # VS Code: versioned, so a stale edit would be refused
         [change] = edit.document_changes
         assert isinstance(change, types.TextDocumentEdit) and change.text_document.version == 1
-        edits = change.edits
-    else:
-        assert edit.changes is not None
-        edits = edit.changes[uri]
-    fixed = apply_text_edits(text, edits)  # type: ignore[arg-type]
-    assert "if quantity >= 10:" in fixed and fixed.count("\n") == text.count("\n")
-    assert any("fixed" in m.message and "passed" in m.message for m in client.messages)
-    if (
-        client.capabilities
-        and client.capabilities.window
-        and (client.capabilities.window.work_done_progress)
-    ):
+    version, fixed = client.buffers[uri]
+    assert version == 2 and "if quantity >= 10:" in fixed
+    assert fixed.replace(">= 10", "> 10") == text  # nothing else touched
+    [summary] = [m.message for m in client.messages if "fixed ·" in m.message]
+    assert "3 passed" in summary and "iterations" in summary and "offline" in summary
+    seen = client.statuses
+    assert any(s["state"] == "fixing" and s.get("maxIterations") == 5 for s in seen)
+    assert seen[-1]["state"] == "idle"
+    if supports_progress(client):
         [reports] = client.progress_reports.values()
         assert reports[0].cancellable is True  # type: ignore[union-attr]
         assert any("tests failing" in (r.message or "") for r in reports[1:-1])
 
 
-async def test_a_document_changed_during_the_run_gets_no_edit(
-    client: FixloopTestClient, shop: Path
+async def test_a_document_changed_during_the_run_gets_no_edit_and_an_offer_to_run_again(
+    client: EditorClient, shop: Path
 ) -> None:
     uri = (shop / "pricing.py").as_uri()
-    open_document(client, uri, (shop / "pricing.py").read_text(encoding="utf-8"))
-    action = await _fix_action(client, uri)
-    running = asyncio.ensure_future(_execute(client, action))
+    text = (shop / "pricing.py").read_text(encoding="utf-8")
+    client.open(uri, text)
+    [fix] = [a for a in await code_actions(client, uri) if a.title == TITLE]
+    client.answer = "Run again"
+    running = asyncio.ensure_future(execute(client, fix.command))
     await asyncio.sleep(0.3)
-    change_document(client, uri, 2, (0, 0), (0, 0), "# typing meanwhile\n")
+    typed = "# typing meanwhile\n" + text
+    client.edit(uri, typed)
+    (shop / "pricing.py").write_text(typed, encoding="utf-8")  # and saved
     result = await running
     assert result["status"] == "stale"
-    assert client.applied_edits == []
-    assert any("changed while the loop ran" in m.message for m in client.messages)
+    [offer] = client.message_requests
+    assert "changed while the loop ran" in offer.message
+    assert [a.title for a in offer.actions or []] == ["Run again"]
+    # "Run again" reran the fix on the text as it is now: one edit, on version 2.
+    await wait_until(client, lambda: len(client.applied_edits) == 1, timeout=120)
+    version, fixed = client.buffers[uri]
+    assert version == 3 and fixed.startswith("# typing meanwhile\n")
+    assert "if quantity >= 10:" in fixed
 
 
 async def test_an_unsaved_buffer_is_not_fixed_behind_the_users_back(
-    client: FixloopTestClient, shop: Path
+    client: EditorClient, shop: Path
 ) -> None:
     uri = (shop / "pricing.py").as_uri()
-    open_document(client, uri, "# not saved yet\n" + (shop / "pricing.py").read_text("utf-8"))
-    result = await _execute(client, await _fix_action(client, uri))
+    client.open(uri, "# not saved yet\n" + (shop / "pricing.py").read_text("utf-8"))
+    [fix] = [a for a in await code_actions(client, uri) if a.title == TITLE]
+    result = await execute(client, fix.command)
     assert result["status"] == "refused" and "save the file first" in result["message"]
 
 
-async def test_cancel_from_the_progress_bar_stops_the_session(
-    client: FixloopTestClient, shop: Path
+@pytest.mark.parametrize("how", ["progress", "command"])
+async def test_cancel_stops_the_session_and_its_containers_at_once(
+    client: EditorClient, shop: Path, how: str
 ) -> None:
-    if not (
-        client.capabilities
-        and client.capabilities.window
-        and client.capabilities.window.work_done_progress
-    ):
+    if how == "progress" and not supports_progress(client):
         pytest.fail("both editors under test show progress")  # guard against a silent pass
-    (shop / "calc.py").write_text(NO_FIX, encoding="utf-8")
-    (shop / "tests" / "test_calc.py").write_text(NO_FIX_TESTS, encoding="utf-8")
+    (shop / "calc.py").write_text(SLOW, encoding="utf-8")
+    (shop / "tests" / "test_calc.py").write_text(SLOW_TESTS, encoding="utf-8")
     uri = (shop / "calc.py").as_uri()
-    open_document(client, uri, NO_FIX)
-    running = asyncio.ensure_future(_execute(client, await _fix_action(client, uri)))
-    await wait_until(
-        client, lambda: any(len(r) >= 2 for r in client.progress_reports.values()), timeout=30
-    )
-    [token] = client.progress_reports
-    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    client.open(uri, SLOW)
+    [fix] = [a for a in await code_actions(client, uri, line=1) if a.title == TITLE]
+    running = asyncio.ensure_future(execute(client, fix.command))
+    await wait_until(client, lambda: "fixing" in states(client), timeout=30)
+    await wait_until(client, lambda: containers_of(shop) != [], timeout=30)
+    await asyncio.sleep(1.0)  # the baseline is in its 60-second test now
+    started = time.monotonic()
+    if how == "progress":
+        [token] = client.progress_reports
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    else:
+        cancelled = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="fixloop.cancelFix", arguments=[])
+        )
+        assert cancelled == {"status": "cancelled", "sessions": 1}
     result = await asyncio.wait_for(running, 30)
     assert result["status"] == "cancelled"
+    assert time.monotonic() - started < 15  # not the test's 60 seconds
     assert client.applied_edits == []
+    await wait_until(client, lambda: containers_of(shop) == [], timeout=10)
+    assert states(client)[-1] == "idle"

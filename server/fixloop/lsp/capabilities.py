@@ -13,15 +13,19 @@ class ClientFlags:
     apply_edit: bool = False
     document_changes: bool = False
     work_done_progress: bool = False
+    code_action_disabled: bool = False  # shows a disabled action with its reason
 
     @classmethod
     def from_capabilities(cls, capabilities: types.ClientCapabilities) -> ClientFlags:
         workspace = capabilities.workspace
         edit = workspace.workspace_edit if workspace else None
         window = capabilities.window
+        document = capabilities.text_document
+        code_action = document.code_action if document else None
         return cls(
             workspace_configuration=bool(workspace and workspace.configuration),
             apply_edit=bool(workspace and workspace.apply_edit),
             document_changes=bool(edit and edit.document_changes),
             work_done_progress=bool(window and window.work_done_progress),
+            code_action_disabled=bool(code_action and code_action.disabled_support),
         )

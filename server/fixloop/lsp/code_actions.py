@@ -1,20 +1,34 @@
-"""Quick fixes: the deterministic fixes that safety rules carry (e.g. `yaml.safe_load`)."""
+"""Code actions, in this order: the deterministic fixes that safety rules carry (e.g.
+`yaml.safe_load`, the only preferred ones); "Apply fix seen before (…)" when memory has a
+verified fix (found in the background, looked up here); "Fix with fixloop (run tests)" on
+any fixloop diagnostic and as a source action; "Show fix report".
+
+`codeAction` only looks things up: nothing here runs tests, opens memory or reads more than
+the project's test configuration (once per root).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from fixloop.analysis.findings import Finding
-from fixloop.analysis.source import Span
+from fixloop.analysis.source import Encoding, Span
 from fixloop.lsp.convert import SOURCE, from_position, to_range
+from fixloop.lsp.edits import workspace_edit
 from fixloop.lsp.fix_command import fix_action, project_root
 from fixloop.lsp.report_command import report_action
 
 if TYPE_CHECKING:
     from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
+
+TEST_SOURCE = "fixloop-tests"  # failing tests as diagnostics
+FIXLOOP_SOURCES = (SOURCE, TEST_SOURCE)
+# Nodes that are a function, per language: the source action fixes the one at the cursor.
+_FUNCTIONS = {"function_definition", "function_declaration", "method_definition", "arrow_function"}
 
 
 def _quick_fix(
@@ -29,20 +43,7 @@ def _quick_fix(
         types.TextEdit(range=to_range(opened.source, e.span, encoding), new_text=e.new_text)
         for e in finding.fix.edits
     ]
-    if server.client_flags.document_changes:
-        # Versioned: the client refuses the edit if the document changed since.
-        edit = types.WorkspaceEdit(
-            document_changes=[
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=opened.uri, version=opened.version
-                    ),
-                    edits=list(edits),
-                )
-            ]
-        )
-    else:
-        edit = types.WorkspaceEdit(changes={opened.uri: list(edits)})
+    edit = workspace_edit(server, opened.uri, opened.version, edits)
     return types.CodeAction(
         title=f"{finding.fix.title} ({finding.code})",
         kind=types.CodeActionKind.QuickFix,
@@ -61,6 +62,53 @@ def _can_run_tests(ls: FixloopServer, opened: OpenDocument) -> bool:
     return root is not None and ls.test_command(root, settings.tests.command) is not None
 
 
+def _wanted_kinds(params: types.CodeActionParams) -> Callable[[str], bool]:
+    """The kinds the client asked for (`only`): a kind matches itself and its sub-kinds."""
+    only = params.context.only
+    if not only:
+        return lambda kind: True
+    prefixes = [str(k) for k in only]
+    return lambda kind: any(kind == p or kind.startswith(p + ".") for p in prefixes)
+
+
+def _function_line(opened: OpenDocument, offset: int) -> int | None:
+    """The 0-based line of the cursor when it is inside a function, else None."""
+    if opened.document is None:
+        return None
+    node = opened.document.tree.root_node.descendant_for_byte_range(offset, offset)
+    while node is not None and node.type not in _FUNCTIONS:
+        node = node.parent
+    if node is None:
+        return None
+    return int(opened.source.position_at(offset, Encoding.UTF8).line)
+
+
+def _loop_actions(
+    ls: FixloopServer, opened: OpenDocument, params: types.CodeActionParams, offset: int
+) -> list[types.CodeAction]:
+    """The remembered fix and the loop, or one disabled action saying what is missing."""
+    if not _can_run_tests(ls, opened):
+        return []
+    ours = [d for d in params.context.diagnostics if d.source in FIXLOOP_SOURCES]
+    tests = [d for d in ours if d.source == TEST_SOURCE]
+    problem = ls.availability.problem(ls.folder_settings.for_uri(opened.uri))
+    if problem is not None:
+        if not ls.client_flags.code_action_disabled:
+            return []  # said once already, in a message and the status
+        return [fix_action(opened.uri, diagnostics=ours, disabled=problem)]
+    actions = []
+    remembered = ls.remembered.action(opened, tests)
+    if remembered is not None:
+        actions.append(remembered)
+    elif tests:
+        ls.remembered.wanted(opened.uri)  # looked for in the background, offered later
+    if ours:
+        actions.append(fix_action(opened.uri, line=ours[0].range.start.line, diagnostics=ours))
+    else:
+        actions.append(fix_action(opened.uri, line=_function_line(opened, offset)))
+    return actions
+
+
 def register(server: FixloopServer) -> None:
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -71,7 +119,7 @@ def register(server: FixloopServer) -> None:
     def code_action(
         ls: FixloopServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
-        """Deterministic quick fixes for the findings in the requested range."""
+        """Deterministic fixes first, then the remembered fix, the loop, the report."""
         opened = ls.documents.get(params.text_document.uri)
         if opened is None:
             return None
@@ -93,8 +141,8 @@ def register(server: FixloopServer) -> None:
                 if d.source == SOURCE and d.code == finding.code
             ]
             actions.append(_quick_fix(ls, opened, finding, matching))
-        if _can_run_tests(ls, opened):
-            actions.append(fix_action(opened.uri))
+        actions.extend(_loop_actions(ls, opened, params, wanted.start))
         if ls.last_session_id is not None:
             actions.append(report_action())
-        return actions
+        kind_wanted = _wanted_kinds(params)
+        return [a for a in actions if a.kind is None or kind_wanted(str(a.kind))]

@@ -1,12 +1,20 @@
-""" "Fix with fixloop (run tests)": the loop as a command, with a cancellable progress bar,
-ending in one versioned edit (refused if the document changed meanwhile) and a summary."""
+""" "Fix with fixloop (run tests)": the loop as a command, with a cancellable progress bar
+and `fixloop/status`, ending in one versioned edit (none if the document changed
+meanwhile: the server says so and offers to run again) and a one-line summary.
+
+Each session tests its candidates in a sandbox pool of its own, removed when the session
+ends: cancelling (`fixloop.cancelFix`, or the progress bar's cancel) removes its
+containers at once, which also ends the tests running in them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -15,24 +23,43 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from fixloop.lsp.configuration import workspace_folders
+from fixloop.lsp.edits import minimal_edit, workspace_edit
+from fixloop.lsp.status import send_status
 
 if TYPE_CHECKING:
-    from fixloop.loop.engine import FixResult, Progress
+    from fixloop.config import Settings
+    from fixloop.loop.engine import FixResult, FixSession, Progress
     from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
+    from fixloop.sandbox import SandboxPool
 
 logger = logging.getLogger(__name__)
 
 COMMAND_FIX = "fixloop.fix"
+COMMAND_CANCEL = "fixloop.cancelFix"
 TITLE = "Fix with fixloop (run tests)"
+RUN_AGAIN = "Run again"
 
 
-def fix_action(uri: str) -> types.CodeAction:
-    """The code action: a command only, so that answering `codeAction` costs nothing."""
+def fix_action(
+    uri: str,
+    *,
+    line: int | None = None,
+    diagnostics: list[types.Diagnostic] | None = None,
+    disabled: str | None = None,
+) -> types.CodeAction:
+    """The code action: a command only, so that answering `codeAction` costs nothing. A
+    quick fix on the diagnostics given, else a source action; `line` (0-based) is where
+    the loop looks first."""
+    arguments: list[Any] = [uri] if line is None else [uri, line]
     return types.CodeAction(
         title=TITLE,
-        kind=types.CodeActionKind.Source,
-        command=types.Command(title=TITLE, command=COMMAND_FIX, arguments=[uri]),
+        kind=types.CodeActionKind.QuickFix if diagnostics else types.CodeActionKind.Source,
+        diagnostics=diagnostics or None,
+        command=None
+        if disabled
+        else types.Command(title=TITLE, command=COMMAND_FIX, arguments=arguments),
+        disabled=types.CodeActionDisabled(reason=disabled) if disabled else None,
         is_preferred=False,  # never above a deterministic fix
     )
 
@@ -50,25 +77,78 @@ def _say(server: FixloopServer, message: str, kind: types.MessageType) -> None:
     server.window_show_message(types.ShowMessageParams(type=kind, message=f"fixloop: {message}"))
 
 
+@dataclass
+class _Run:
+    """A running session and the sandbox pool it alone uses."""
+
+    uri: str
+    session: FixSession
+    pool: SandboxPool
+    cancelled: bool = False
+
+    def cancel(self) -> None:
+        if self.cancelled:
+            return
+        self.cancelled = True
+        self.session.cancel()
+        # Removing the containers ends the tests running in them now, not at their timeout.
+        threading.Thread(target=self.pool.close, name="fixloop-cancel", daemon=True).start()
+
+
+@dataclass
+class FixRuns:
+    """The sessions running in this server."""
+
+    running: list[_Run] = field(default_factory=list)
+
+    def cancel_all(self) -> int:
+        runs = [run for run in self.running if not run.cancelled]
+        for run in runs:
+            run.cancel()
+        return len(runs)
+
+
 def register(server: FixloopServer) -> None:
     # pygls resolves a command handler's annotations at run time: they must be importable.
     @server.command(COMMAND_FIX)
-    async def fix(ls: LanguageServer, uri: str) -> dict[str, Any]:
-        """Run the loop on the document's file; apply the verified fix as one edit."""
+    async def fix(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        """Run the loop on the file `args[0]` (looking first at line `args[1]`, 0-based,
+        when given); apply the verified fix as one edit."""
         ls = cast("FixloopServer", ls)
-        try:
-            return await _run_fix(ls, uri)
-        except Exception as error:  # one clear message, never a crash of the server
-            logger.exception("fix failed")
-            _say(ls, f"the fix could not run: {error}", types.MessageType.Error)
-            return {"status": "error", "message": str(error)}
+        uri, line = _arguments(args)
+        if uri is None:
+            message = "fixloop.fix takes the document's URI (and optionally a line)"
+            _say(ls, message, types.MessageType.Error)
+            return {"status": "refused", "message": message}
+        return await run_fix(ls, uri, line)
+
+    @server.command(COMMAND_CANCEL)
+    async def cancel_fix(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        """Cancel the running fix sessions (as the progress bar's cancel does)."""
+        ls = cast("FixloopServer", ls)
+        count = ls.fix_runs.cancel_all()
+        return {"status": "cancelled" if count else "idle", "sessions": count}
 
 
-async def _run_fix(ls: FixloopServer, uri: str) -> dict[str, Any]:
-    from fixloop.loop.engine import Budget, FixSession, new_session_id
+def _arguments(args: tuple[Any, ...]) -> tuple[str | None, int | None]:
+    uri = args[0] if args and isinstance(args[0], str) else None
+    line = args[1] if len(args) > 1 and isinstance(args[1], int) and args[1] >= 0 else None
+    return uri, line
+
+
+async def run_fix(ls: FixloopServer, uri: str, line: int | None = None) -> dict[str, Any]:
+    try:
+        return await _run_fix(ls, uri, line)
+    except Exception as error:  # one clear message, never a crash of the server
+        logger.exception("fix failed")
+        _say(ls, f"the fix could not run: {error}", types.MessageType.Error)
+        send_status(ls, "idle", "the fix could not run")
+        return {"status": "error", "message": str(error)}
+
+
+async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, Any]:
     from fixloop.loop.generators import GeneratorUnavailable, generators_for
     from fixloop.sandbox import SandboxError
-    from fixloop.sessions.log import SessionLog
 
     opened = ls.documents.get(uri)
     root = project_root(ls, uri)
@@ -86,14 +166,54 @@ async def _run_fix(ls: FixloopServer, uri: str) -> dict[str, Any]:
         return {"status": "refused", "message": message}
     try:
         generators = generators_for(settings.engine, settings)
-        pool = ls.sandbox_pool(settings.sandbox)
-    except (GeneratorUnavailable, SandboxError) as error:
-        _say(ls, str(error), types.MessageType.Error)
-        return {"status": "environment-error", "message": str(error)}
-    version = opened.version
+    except GeneratorUnavailable as error:
+        return _unavailable(ls, None, str(error))
     relative = Path(path).resolve().relative_to(root.resolve()).as_posix()
-    progress = await _Progress.start(ls)
+    before = opened.source.data
+    version = opened.version
+    session, pool = _session(ls, root, command, generators, settings, relative)
+    run = _Run(uri, session, pool)
+    ls.last_session_id = session.session_id  # "Show fix report" opens it, even mid-run
+    progress = await _Progress.start(ls, session.budget.max_iterations)
+    session.on_progress = progress.threadsafe()
+    progress.on_cancel(run.cancel)
+    ls.fix_runs.running.append(run)
+    send_status(ls, "fixing", "running the tests", iteration=0, max_iterations=progress.maximum)
+    try:
+        result = await asyncio.to_thread(session.run)
+    except SandboxError as error:
+        if run.cancelled:
+            progress.end("cancelled")
+            send_status(ls, "idle", "fix cancelled")
+            return {"status": "cancelled", "message": "cancelled"}
+        progress.end(str(error))
+        return _unavailable(ls, settings, str(error))
+    finally:
+        ls.fix_runs.running.remove(run)
+        await asyncio.to_thread(pool.close)
+    progress.end(result.message)
+    send_status(ls, "idle", result.message)
+    if result.status.value != "environment-error":
+        ls.availability.found_available(settings.sandbox)
+    return await _conclude(ls, uri, line, relative, version, before, result, settings)
+
+
+def _session(
+    ls: FixloopServer,
+    root: Path,
+    command: str,
+    generators: list[Any],
+    settings: Settings,
+    relative: str,
+) -> tuple[FixSession, SandboxPool]:
+    from fixloop.loop.engine import Budget, FixSession, new_session_id
+    from fixloop.memory.session import SessionMemory
+    from fixloop.sandbox import SandboxPool
+    from fixloop.sessions.log import SessionLog
+
+    store = ls.memory.store_for(settings)
     session_id = new_session_id()
+    pool = SandboxPool(settings.sandbox)
     session = FixSession(
         root,
         command,
@@ -101,20 +221,21 @@ async def _run_fix(ls: FixloopServer, uri: str) -> dict[str, Any]:
         pool,
         targets=[relative],
         budget=Budget(parallel=settings.sandbox.parallel),
-        on_progress=progress.threadsafe(),
+        memory=SessionMemory(store) if store is not None else None,
         on_event=SessionLog(session_id).event,
+        # `line` is not passed on as the session's focus yet: a focus beside a coverage
+        # spectrum makes the engine's ranking NaN (inf/inf in merge_locations) and then it
+        # finds nothing (`fixloop fix pricing.py:15` on the example: not found).
+        focus=None,
         session_id=session_id,
     )
-    ls.last_session_id = session_id
-    progress.on_cancel(session.cancel)
-    try:
-        result = await asyncio.to_thread(session.run)
-    except SandboxError as error:
-        progress.end(str(error))
-        _say(ls, str(error), types.MessageType.Error)
-        return {"status": "environment-error", "message": str(error)}
-    progress.end(result.message)
-    return await _conclude(ls, uri, relative, version, result)
+    return session, pool
+
+
+def _unavailable(ls: FixloopServer, settings: Settings | None, message: str) -> dict[str, Any]:
+    _say(ls, message, types.MessageType.Error)
+    ls.availability.found_unavailable(settings.sandbox if settings else None, message)
+    return {"status": "environment-error", "message": message}
 
 
 def _cannot_start(opened: OpenDocument | None, root: Path | None, path: str | None) -> str | None:
@@ -132,16 +253,25 @@ def _cannot_start(opened: OpenDocument | None, root: Path | None, path: str | No
 
 
 async def _conclude(
-    ls: FixloopServer, uri: str, relative: str, version: int | None, result: FixResult
+    ls: FixloopServer,
+    uri: str,
+    line: int | None,
+    relative: str,
+    version: int | None,
+    before: bytes,
+    result: FixResult,
+    settings: Settings,
 ) -> dict[str, Any]:
     summary = _summary(result)
     if not result.fixed:
         _say(ls, summary, types.MessageType.Info)
-        return {"status": result.status.value, "message": result.message}
+        return {"status": result.status.value, "message": result.message, "summary": summary}
     opened = ls.documents.get(uri)
+    if opened is not None:
+        ls.flush(opened)
     if opened is None or opened.version != version:
-        message = "the document changed while the loop ran: the fix was not applied (run again)"
-        _say(ls, message, types.MessageType.Warning)
+        message = "the document changed while the loop ran: the fix was not applied"
+        offer_rerun(ls, uri, line, message)
         return {"status": "stale", "message": message}
     if not ls.client_flags.apply_edit:  # say so, with the patch, rather than send in vain
         _say(
@@ -150,43 +280,55 @@ async def _conclude(
             types.MessageType.Info,
         )
         return {"status": "not-applied", "message": summary, "diff": result.diff}
-    applied = await _apply(ls, opened, result.changes[relative], version)
-    if not applied:
-        _say(ls, "the editor did not apply the fix", types.MessageType.Warning)
-        return {"status": "not-applied", "message": summary, "diff": result.diff}
-    _say(ls, summary, types.MessageType.Info)
-    return {"status": "fixed", "message": summary, "diff": result.diff, "record": result.record_id}
-
-
-async def _apply(ls: FixloopServer, opened: OpenDocument, text: str, version: int | None) -> bool:
-    source = opened.source
-    end = source.position_at(len(source.data), ls.encoding)
-    whole = types.Range(
-        start=types.Position(line=0, character=0),
-        end=types.Position(line=end.line, character=end.column),
-    )
-    edits = [types.TextEdit(range=whole, new_text=text)]
-    if ls.client_flags.document_changes:
-        edit = types.WorkspaceEdit(
-            document_changes=[
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=opened.uri, version=version
-                    ),
-                    edits=list(edits),
-                )
-            ]
-        )
-    else:
-        edit = types.WorkspaceEdit(changes={opened.uri: list(edits)})
+    fixed = result.changes[relative]
+    edit = workspace_edit(ls, uri, version, [minimal_edit(opened.source, fixed, ls.encoding)])
     response = await ls.workspace_apply_edit_async(
         types.ApplyWorkspaceEditParams(edit=edit, label="fixloop: verified fix")
     )
-    return bool(response.applied)
+    if not response.applied:
+        reason = f" ({response.failure_reason})" if response.failure_reason else ""
+        offer_rerun(ls, uri, line, f"the editor did not apply the fix{reason}")
+        return {"status": "not-applied", "message": summary, "diff": result.diff}
+    store = ls.memory.store_for(settings)
+    if result.record_id is not None and store is not None:
+        ls.verdicts.watch(opened, result.record_id, store, before, fixed.encode("utf-8"))
+    _say(ls, summary, types.MessageType.Info)
+    return {
+        "status": "fixed",
+        "message": summary,
+        "diff": result.diff,
+        "record": result.record_id,
+        "sessionId": result.session_id,
+    }
+
+
+def offer_rerun(ls: FixloopServer, uri: str, line: int | None, message: str) -> None:
+    """Say why no edit came, with a "Run again" button that reruns the fix (in the
+    background: the command that ran answers now)."""
+
+    async def ask() -> None:
+        try:
+            choice = await ls.window_show_message_request_async(
+                types.ShowMessageRequestParams(
+                    type=types.MessageType.Warning,
+                    message=f"fixloop: {message}",
+                    actions=[types.MessageActionItem(title=RUN_AGAIN)],
+                )
+            )
+        except Exception as error:  # a client without the request: the message is enough
+            logger.info("showMessageRequest failed: %s", error)
+            return
+        if choice is not None and choice.title == RUN_AGAIN:
+            await run_fix(ls, uri, line)
+
+    task = asyncio.ensure_future(ask())
+    ls.background.add(task)
+    task.add_done_callback(ls.background.discard)
 
 
 def _summary(result: FixResult) -> str:
-    engine = result.candidate.generator if result.candidate else "no fix"
+    """One line: what happened, the tests, iterations, candidates, time, engine."""
+    engine = result.candidate.generator if result.candidate else result.engine or "no fix"
     tests = result.final.summary() if result.final else result.message
     head = "fixed" if result.fixed else result.message
     return (
@@ -196,30 +338,33 @@ def _summary(result: FixResult) -> str:
 
 
 class _Progress:
-    """`$/progress` for one session (nothing when the client has no progress support)."""
+    """`$/progress` for one session (none when the client has no progress support), and
+    `fixloop/status` (always)."""
 
-    def __init__(self, ls: FixloopServer, token: str | None) -> None:
+    def __init__(self, ls: FixloopServer, token: str | None, maximum: int) -> None:
         self._ls = ls
         self._token = token
+        self.maximum = maximum
         self._loop = asyncio.get_running_loop()
+        self._ended = False
 
     @classmethod
-    async def start(cls, ls: FixloopServer) -> _Progress:
+    async def start(cls, ls: FixloopServer, maximum: int) -> _Progress:
         if not ls.client_flags.work_done_progress:
-            return cls(ls, None)
+            return cls(ls, None, maximum)
         token = f"fixloop-{uuid.uuid4().hex}"
         try:
             await ls.work_done_progress.create_async(token)
         except Exception as error:  # a client that refuses: run without a progress bar
             logger.warning("progress refused: %s", error)
-            return cls(ls, None)
+            return cls(ls, None, maximum)
         ls.work_done_progress.begin(
             token,
             types.WorkDoneProgressBegin(
                 title="fixloop", message="running the tests", cancellable=True, percentage=0
             ),
         )
-        return cls(ls, token)
+        return cls(ls, token, maximum)
 
     def on_cancel(self, cancel: Callable[[], None]) -> None:
         if self._token is None:
@@ -235,6 +380,16 @@ class _Progress:
         return report
 
     def _report(self, progress: Progress) -> None:
+        if self._ended:  # a report that crossed the end on its way from the session
+            return
+        self.maximum = progress.max_iterations
+        send_status(
+            self._ls,
+            "fixing",
+            progress.line(),
+            iteration=progress.iteration,
+            max_iterations=progress.max_iterations,
+        )
         if self._token is None:
             return
         share = progress.iteration / max(1, progress.max_iterations)
@@ -246,6 +401,7 @@ class _Progress:
         )
 
     def end(self, message: str) -> None:
+        self._ended = True
         if self._token is not None:
             self._ls.work_done_progress.end(self._token, types.WorkDoneProgressEnd(message=message))
             self._ls.work_done_progress.tokens.pop(self._token, None)

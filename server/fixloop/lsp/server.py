@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -14,13 +15,25 @@ from pygls.lsp.server import LanguageServer
 
 from fixloop import __version__
 from fixloop.analysis.source import Encoding
-from fixloop.lsp import code_actions, configuration, fix_command, report_command, text_sync
+from fixloop.lsp import (
+    code_actions,
+    configuration,
+    fix_command,
+    remembered,
+    report_command,
+    text_sync,
+)
+from fixloop.lsp.availability import LoopAvailability
 from fixloop.lsp.capabilities import ClientFlags
 from fixloop.lsp.configuration import FolderSettings
 from fixloop.lsp.convert import encoding_of
 from fixloop.lsp.diagnostics import DiagnosticsPublisher
 from fixloop.lsp.documents import OpenDocument, OpenDocuments
+from fixloop.lsp.fix_command import FixRuns
+from fixloop.lsp.memory_access import MemoryAccess
 from fixloop.lsp.protocol import FixloopProtocol
+from fixloop.lsp.remembered import RememberedFixes
+from fixloop.lsp.verdicts import VerdictWatcher
 
 if TYPE_CHECKING:
     from fixloop.sandbox import SandboxConfig, SandboxPool
@@ -44,6 +57,13 @@ class FixloopServer(LanguageServer):
         self.shutdown_requested = False
         # The last fix session this server ran: what "Show fix report" opens.
         self.last_session_id: str | None = None
+        # The loop in the editor: running sessions, memory, remembered fixes, verdicts.
+        self.fix_runs = FixRuns()
+        self.memory = MemoryAccess(self)
+        self.remembered = RememberedFixes(self)
+        self.verdicts = VerdictWatcher(self)
+        self.availability = LoopAvailability(self)
+        self.background: set[asyncio.Future[None]] = set()  # tasks kept until done
         self._pool: SandboxPool | None = None
         # The test command of each project root, detected once: codeAction asks on every
         # cursor move and must not read the disk each time. Emptied when settings reload.
@@ -93,8 +113,11 @@ class FixloopServer(LanguageServer):
 
     def flush(self, opened: OpenDocument) -> None:
         """Apply an open document's queued changes."""
+        if not opened.pending:
+            return
         settings = self.folder_settings.for_uri(opened.uri)
         self.documents.flush(opened, self.encoding, settings.diagnostics.max_file_bytes)
+        self.verdicts.observe(opened)
 
 
 def _register_lifecycle(server: FixloopServer) -> None:
@@ -107,6 +130,8 @@ def _register_lifecycle(server: FixloopServer) -> None:
     def shutdown(ls: FixloopServer, params: None) -> None:
         """Remove the sandbox's containers; `exit` after this ends the process with 0."""
         ls.shutdown_requested = True
+        ls.fix_runs.cancel_all()
+        ls.verdicts.close_all()
         ls.close_sandbox()
 
 
@@ -117,5 +142,6 @@ def create_server() -> FixloopServer:
     text_sync.register(server)
     code_actions.register(server)
     fix_command.register(server)
+    remembered.register(server)
     report_command.register(server)
     return server

@@ -47,6 +47,14 @@ def register(server: FixloopServer) -> None:
     def did_close(ls: FixloopServer, params: types.DidCloseTextDocumentParams) -> None:
         """Forget the document and clear its diagnostics."""
         uri = params.text_document.uri
-        if ls.documents.get(uri) is not None:
+        if (opened := ls.documents.get(uri)) is not None:
+            ls.flush(opened)
+            ls.verdicts.closed(uri, None if opened.desynced else opened.source.data)
+            ls.remembered.forget(uri)
             ls.documents.close(uri)
             ls.diagnostics.clear(uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: FixloopServer, params: types.DidSaveTextDocumentParams) -> None:
+        """A save keeps an applied fix (learning from the editor)."""
+        ls.verdicts.saved(params.text_document.uri)

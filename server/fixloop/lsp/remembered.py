@@ -1,0 +1,239 @@
+""" "Apply fix seen before (…)": a fix memory remembers for a similar failure, re-applied
+to the current code and verified by the tests in the sandbox before it is offered.
+
+Nothing of this runs inside `codeAction`. When failures become known for a document (a
+test run found some, or a `fixloop-tests` diagnostic is in a code action request and
+nothing is known yet), a background job runs the loop's own session with no generator:
+baseline, memory's suggestion re-applied, the failing tests then the whole suite. A
+verified result is cached for that version of the document; `codeAction` only looks it
+up. Choosing it applies a versioned edit, then the client runs `fixloop.rememberedApplied`
+which writes the verified re-application to memory and starts watching the user's
+verdict. A suggestion never chosen writes nothing that counts for it (a re-application
+that failed the tests does count against the remembered fix: it did not work here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from fixloop.lsp.edits import minimal_edit, workspace_edit
+
+if TYPE_CHECKING:
+    from fixloop.config import Settings
+    from fixloop.loop.engine import FixResult
+    from fixloop.lsp.documents import OpenDocument
+    from fixloop.lsp.server import FixloopServer
+    from fixloop.memory.records import AttemptRecord
+    from fixloop.memory.session import SessionMemory
+    from fixloop.memory.store import MemoryStore, Suggestion
+    from fixloop.sandbox import SandboxPool
+
+logger = logging.getLogger(__name__)
+
+COMMAND_APPLIED = "fixloop.rememberedApplied"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A remembered fix verified on one version of a document."""
+
+    id: str
+    uri: str
+    version: int | None
+    base: bytes  # the document's text it applies to (the file as saved then)
+    fixed: str  # the document's text with the fix
+    title: str  # what memory says of it: uses and acceptance
+    tests: str  # the verifying run's summary
+    record: AttemptRecord  # the verified re-application: written to memory when chosen
+    store: MemoryStore
+
+
+class RememberedFixes:
+    def __init__(self, server: FixloopServer) -> None:
+        self._server = server
+        self._offers: dict[str, Offer] = {}
+        self._jobs: dict[str, asyncio.Task[None]] = {}
+        # (uri, version) already looked at: one background job per version of a document.
+        self._looked: dict[str, int | None] = {}
+
+    def offer_for(self, opened: OpenDocument) -> Offer | None:
+        """The verified offer for the document as it is now (instant: a lookup)."""
+        offer = self._offers.get(opened.uri)
+        if offer is None or offer.version != opened.version or offer.base != opened.source.data:
+            return None
+        return offer
+
+    def failures_known(self, uri: str) -> None:
+        """Tests of this document failed (a test run, a session): look in memory now."""
+        self._looked.pop(uri, None)
+        self.wanted(uri)
+
+    def wanted(self, uri: str) -> None:
+        """Look for a remembered fix in the background, once per document version."""
+        opened = self._server.documents.get(uri)
+        if opened is None or self._looked.get(uri, -1) == opened.version:
+            return
+        if opened.language.name != "python":
+            return
+        self._looked[uri] = opened.version
+        if (running := self._jobs.pop(uri, None)) is not None:
+            running.cancel()  # an older version's answer would be thrown away anyway
+        task = asyncio.get_running_loop().create_task(self._look(uri, opened.version))
+        self._jobs[uri] = task
+        task.add_done_callback(lambda done: self._jobs.pop(uri, None) if done is task else None)
+
+    def forget(self, uri: str) -> None:
+        self._offers.pop(uri, None)
+        self._looked.pop(uri, None)
+        if (running := self._jobs.pop(uri, None)) is not None:
+            running.cancel()
+
+    def taken(self, offer_id: str) -> Offer | None:
+        for uri, offer in list(self._offers.items()):
+            if offer.id == offer_id:
+                del self._offers[uri]
+                return offer
+        return None
+
+    async def _look(self, uri: str, version: int | None) -> None:
+        from fixloop.lsp.fix_command import project_root
+
+        ls = self._server
+        opened = ls.documents.get(uri)
+        root = project_root(ls, uri)
+        path = to_fs_path(uri)
+        if opened is None or root is None or path is None:
+            return
+        settings = ls.folder_settings.for_uri(uri)
+        command = ls.test_command(root, settings.tests.command)
+        store = ls.memory.store_for(settings)
+        if command is None or store is None or ls.availability.problem(settings) is not None:
+            return
+        base = opened.source.data
+        try:
+            if Path(path).read_bytes() != base:
+                return  # the tests would run on other text than the editor shows
+            relative = Path(path).resolve().relative_to(root.resolve()).as_posix()
+        except (OSError, ValueError):
+            return
+        pool = ls.sandbox_pool(settings.sandbox)
+        try:
+            found = await asyncio.to_thread(_verify, root, command, relative, settings, pool, store)
+        except Exception as error:  # a background look must never bother the user
+            logger.info("no remembered fix for %s: %s", uri, error)
+            return
+        current = ls.documents.get(uri)
+        if found is None or current is None or current.version != version:
+            return
+        result, suggestion, record = found
+        self._offers[uri] = Offer(
+            id=uuid.uuid4().hex,
+            uri=uri,
+            version=version,
+            base=base,
+            fixed=result.changes[relative],
+            title=suggestion.title,
+            tests=result.final.summary() if result.final else "",
+            record=record,
+            store=store,
+        )
+        logger.info("%s: %s verified (%s)", uri, suggestion.title, result.message)
+
+    def action(
+        self, opened: OpenDocument, diagnostics: list[types.Diagnostic]
+    ) -> types.CodeAction | None:
+        offer = self.offer_for(opened)
+        if offer is None:
+            return None
+        ls = self._server
+        edit = minimal_edit(opened.source, offer.fixed, ls.encoding)
+        return types.CodeAction(
+            title=offer.title,
+            kind=types.CodeActionKind.QuickFix,
+            diagnostics=diagnostics or None,
+            edit=workspace_edit(ls, opened.uri, opened.version, [edit]),
+            command=types.Command(
+                title=offer.title, command=COMMAND_APPLIED, arguments=[opened.uri, offer.id]
+            ),
+            is_preferred=False,
+        )
+
+
+def _memory_reading_only(store: MemoryStore) -> SessionMemory:
+    """A session's memory that keeps its verified attempt back (written only when the user
+    takes the fix) and remembers the suggestion it made."""
+    from fixloop.memory.records import Outcome
+    from fixloop.memory.session import SessionMemory
+
+    class Deferred(SessionMemory):
+        found: Suggestion | None = None
+
+        def suggestion(self, context: Any) -> Suggestion | None:
+            self.found = super().suggestion(context)
+            return self.found
+
+        def flush(self) -> bool:
+            failed = [r for r in self.pending if r.outcome is not Outcome.VERIFIED]
+            self.pending = [r for r in self.pending if r.outcome is Outcome.VERIFIED]
+            return self.store.record_attempts(failed) if failed else True
+
+    return Deferred(store)
+
+
+def _verify(
+    root: Path,
+    command: str,
+    relative: str,
+    settings: Settings,
+    pool: SandboxPool,
+    store: MemoryStore,
+) -> tuple[FixResult, Suggestion, AttemptRecord] | None:
+    """The loop with no generator: memory's suggestion is its only candidate (blocking)."""
+    from fixloop.loop.engine import Budget, FixSession
+
+    memory = _memory_reading_only(store)
+    session = FixSession(
+        root,
+        command,
+        [],
+        pool,
+        targets=[relative],
+        budget=Budget(max_iterations=1, alternative_batches=0, parallel=settings.sandbox.parallel),
+        memory=memory,
+    )
+    result = session.run()
+    found = getattr(memory, "found", None)
+    record = next((r for r in memory.pending if r.id == result.record_id), None)
+    if not result.fixed or found is None or record is None or relative not in result.changes:
+        return None
+    return result, found, record
+
+
+def register(server: FixloopServer) -> None:
+    @server.command(COMMAND_APPLIED)
+    async def remembered_applied(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+        """The editor applied a remembered fix: remember the use, watch the verdict."""
+        ls = cast("FixloopServer", ls)
+        uri = args[0] if args and isinstance(args[0], str) else ""
+        offer = ls.remembered.taken(str(args[1])) if len(args) > 1 else None
+        opened = ls.documents.get(uri)
+        if offer is None or opened is None:
+            return {"status": "unknown", "message": "no such offer (the document changed?)"}
+        await asyncio.to_thread(offer.store.record_attempt, offer.record)
+        ls.verdicts.watch(opened, offer.record.id, offer.store, offer.base, offer.fixed.encode())
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Info,
+                message=f"fixloop: applied a fix seen before · verified: {offer.tests}",
+            )
+        )
+        return {"status": "applied", "record": offer.record.id}
