@@ -4,6 +4,7 @@ once the function changes)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,16 @@ def parse_age(text: str) -> int:
     if age < 0:
         raise ValueError("negative age")
     return age
+
+
+class RatingError(Exception):
+    pass
+
+
+def stars(rating: int) -> str:
+    if rating > 5:
+        raise RatingError("at most 5 stars")
+    return "*" * rating
 """
 
 
@@ -122,6 +133,21 @@ def test_a_function_raising_on_bad_input_gets_pytest_raises(
     assert not run_with(pool, textutil, generated, "textutil.py", lenient)
 
 
+def test_the_modules_own_exception_is_imported_and_pinned(
+    pool: SandboxPool, textutil: Path
+) -> None:
+    generated = offline(pool, textutil, "textutil.py", "stars")
+    assert "from textutil import RatingError, stars" in generated.content
+    assert "with pytest.raises(RatingError):\n        stars(6)" in generated.content
+    assert "stars(5) == '*****'" in generated.content
+    assert "test_stars_raises_no_unexpected_error" in generated.tests
+
+
+def test_a_function_with_side_effects_is_refused_offline(pool: SandboxPool, shop: Path) -> None:
+    with pytest.raises(TestGenError, match=r"archive has side effects \(subprocess\)"):
+        offline(pool, shop, "pricing.py", "archive")
+
+
 def test_the_file_goes_next_to_the_existing_tests_under_a_free_name(
     pool: SandboxPool, textutil: Path
 ) -> None:
@@ -201,6 +227,23 @@ def test_the_model_writes_the_tests_and_the_failing_one_is_dropped(
     assert [d.test for d in generated.dropped] == ["test_wrong_guess"]
     assert "test_wrong_guess" not in generated.content
     assert "7 == 8" in generated.dropped[0].reason
+
+
+def test_a_secret_in_the_module_never_reaches_the_model(pool: SandboxPool, textutil: Path) -> None:
+    key = "AKIA" + "Z7QX3MPLE4KEYW2R"
+    source = textutil / "textutil.py"
+    source.write_text(f'KEY = "{key}"\n\n\n' + TEXTUTIL, encoding="utf-8")
+    with scripted_openai([GOOD_REPLY]) as server:
+        generate_tests(
+            textutil,
+            source,
+            pool,
+            function="parse_age",
+            settings=model_settings(server.base_url),
+            engine="llm",
+        )
+    assert key not in json.dumps(server.requests)
+    assert '"<redacted:FL301>"' in server.prompts[0]
 
 
 def test_model_tests_that_all_fail_are_not_offered(pool: SandboxPool, textutil: Path) -> None:

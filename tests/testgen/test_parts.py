@@ -11,6 +11,7 @@ from fixloop.testgen import TestGenError, find_function
 from fixloop.testgen.inputs import cases, param_samples
 from fixloop.testgen.model import test_file_of as file_of_reply
 from fixloop.testgen.placement import test_path as place
+from fixloop.testgen.target import side_effects
 from fixloop.testgen.verify import remove_tests
 from fixloop.testgen.verify import test_names as names_in
 
@@ -100,3 +101,41 @@ def test_a_model_reply_must_hold_a_python_block_with_tests() -> None:
         file_of_reply("```python\ndef test_x(:\n```")
     with pytest.raises(TestGenError, match="defines no test"):
         file_of_reply("```python\nx = 1\n```")
+
+
+EFFECTS = """\
+import os
+import subprocess
+
+
+def archive(folder):
+    subprocess.run("tar czf archive.tgz " + folder, shell=True)
+
+
+def save(path, text):
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+def tidy(path):
+    os.remove(path)
+
+
+def pure(items, text):
+    items.remove(1)
+    return text.replace("a", "b")
+"""
+
+
+def test_functions_with_side_effects_are_told_apart_from_pure_ones(tmp_path: Path) -> None:
+    (tmp_path / "effects.py").write_text(EFFECTS, encoding="utf-8")
+    found = {
+        name: side_effects(find_function(tmp_path, tmp_path / "effects.py", name=name).node)
+        for name in ("archive", "save", "tidy", "pure")
+    }
+    assert found == {
+        "archive": ["subprocess"],
+        "save": ["open(..., 'w')"],
+        "tidy": [".remove()"],
+        "pure": [],
+    }

@@ -151,8 +151,13 @@ def _cannot_start(ls: FixloopServer, uri: str) -> str | None:
 
 
 async def _create(ls: FixloopServer, generated: GeneratedTests) -> dict[str, Any]:
-    for note in generated.notes:
-        ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=note))
+    dropped = [
+        f"dropped {d.test} (fails on the current code): {d.reason}" for d in generated.dropped
+    ]
+    for note in [*generated.notes, *dropped]:
+        ls.window_log_message(
+            types.LogMessageParams(type=types.MessageType.Info, message=f"fixloop: {note}")
+        )
     if generated.path.exists():  # created meanwhile: never overwrite
         message = f"{generated.relative} appeared while the tests ran: run again"
         _say(ls, message, types.MessageType.Warning)

@@ -18,7 +18,7 @@ from fixloop.testgen.inputs import cases, param_samples
 from fixloop.testgen.model import model_tests
 from fixloop.testgen.placement import test_path
 from fixloop.testgen.render import Renderer
-from fixloop.testgen.target import FunctionTarget, find_function
+from fixloop.testgen.target import FunctionTarget, find_function, side_effects
 from fixloop.testgen.verify import Dropped, Tester, pytest_command, verify
 
 if TYPE_CHECKING:
@@ -138,6 +138,13 @@ def _with_model(target: FunctionTarget, context: _Context, path: Path) -> Genera
 
 
 def _offline(target: FunctionTarget, context: _Context, path: Path) -> GeneratedTests:
+    effects = side_effects(target.node)
+    if effects:
+        raise TestGenError(
+            f"{target.name} has side effects ({', '.join(effects)}): the offline engine pins "
+            "only what a function returns, and calling this one on made-up inputs, in the "
+            "tests too, would act on them. Use a model (engine llm) or write these by hand"
+        )
     samples = param_samples(target)
     chosen = cases(samples)
     context.step(f"calling {target.name} on {len(chosen)} sample inputs in the sandbox")

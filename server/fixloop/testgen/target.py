@@ -114,6 +114,43 @@ def _params(node: ast.FunctionDef) -> tuple[Param, ...]:
     return tuple(params)
 
 
+_EFFECT_MODULES = {"subprocess", "shutil", "socket", "requests", "urllib", "httpx", "smtplib"}
+_OS_EFFECTS = {"system", "remove", "unlink", "rmdir", "rename", "replace", "makedirs", "mkdir",
+               "kill", "popen", "chmod", "chown", "removedirs"}  # fmt: skip
+_FILE_EFFECTS = {"write_text", "write_bytes", "unlink", "rmtree", "mkdir", "touch", "rmdir"}
+
+
+def side_effects(node: ast.FunctionDef) -> list[str]:
+    """What the function does beyond returning a value (runs commands, writes or deletes
+    files, opens connections): calling it on sample inputs, here or in the user's test
+    run later, would do it too."""
+    found: list[str] = []
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name) and inner.id in _EFFECT_MODULES:
+            found.append(inner.id)
+        elif isinstance(inner, ast.Attribute) and _acts(inner):
+            found.append(f".{inner.attr}()")
+        elif isinstance(inner, ast.Call) and _opens_for_writing(inner):
+            found.append("open(..., 'w')")
+    return list(dict.fromkeys(found))
+
+
+def _acts(attribute: ast.Attribute) -> bool:
+    """`os.remove`, `path.write_text`…: but not `text.replace` or `items.remove`."""
+    on_os = isinstance(attribute.value, ast.Name) and attribute.value.id == "os"
+    return (on_os and attribute.attr in _OS_EFFECTS) or attribute.attr in _FILE_EFFECTS
+
+
+def _opens_for_writing(call: ast.Call) -> bool:
+    if not (isinstance(call.func, ast.Name) and call.func.id == "open"):
+        return False
+    modes = [*call.args[1:2], *(k.value for k in call.keywords if k.arg == "mode")]
+    return any(
+        isinstance(m, ast.Constant) and isinstance(m.value, str) and set(m.value) & set("wax+")
+        for m in modes
+    )
+
+
 def module_name(relative: str) -> str:
     """`pkg/mod.py` → `pkg.mod`; a `src/` layout's prefix is not part of the name."""
     parts = list(PurePosixPath(relative).with_suffix("").parts)
