@@ -1,7 +1,8 @@
 """Code actions, in this order: the deterministic fixes that safety rules carry (e.g.
 `yaml.safe_load`, the only preferred ones); "Apply fix seen before (…)" when memory has a
 verified fix (found in the background, looked up here); "Fix with fixloop (run tests)" on
-any fixloop diagnostic and as a source action; "Show fix report".
+any fixloop diagnostic and as a source action; "Generate tests for this function" on a
+Python function; "Show fix report".
 
 `codeAction` only looks things up: nothing here runs tests, opens memory or reads more than
 the project's test configuration (once per root).
@@ -19,6 +20,7 @@ from fixloop.analysis.source import Encoding, Span
 from fixloop.lsp.convert import SOURCE, from_position, to_range
 from fixloop.lsp.edits import workspace_edit
 from fixloop.lsp.fix_command import fix_action, project_root
+from fixloop.lsp.generate_tests import generate_tests_action
 from fixloop.lsp.report_command import report_action
 
 if TYPE_CHECKING:
@@ -142,6 +144,9 @@ def register(server: FixloopServer) -> None:
             ]
             actions.append(_quick_fix(ls, opened, finding, matching))
         actions.extend(_loop_actions(ls, opened, params, wanted.start))
+        tests_action = generate_tests_action(ls, opened, params.range.start.line)
+        if tests_action is not None:
+            actions.append(tests_action)
         if ls.last_session_id is not None:
             actions.append(report_action())
         kind_wanted = _wanted_kinds(params)

@@ -19,6 +19,7 @@ from fixloop.lsp import (
     code_actions,
     configuration,
     fix_command,
+    generate_tests,
     remembered,
     report_command,
     text_sync,
@@ -142,6 +143,7 @@ def create_server() -> FixloopServer:
     text_sync.register(server)
     code_actions.register(server)
     fix_command.register(server)
+    generate_tests.register(server)
     remembered.register(server)
     report_command.register(server)
     return server
