@@ -1,4 +1,5 @@
-"""Publishing diagnostics: a document's syntax and safety findings, with its version.
+"""Publishing diagnostics: a document's syntax and safety findings and its failing tests
+(test_diagnostics.py), together, with its version.
 
 A change is analysed and published on the next turn of the event loop, with no debounce
 delay: several changes waiting by then are applied in one batch.
@@ -59,6 +60,7 @@ class DiagnosticsPublisher:
             return
         self._server.flush(opened)
         diagnostics = self.analysis_diagnostics(opened)
+        diagnostics += self._server.test_diagnostics.diagnostics(opened)
         self._server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=opened.version)
         )

@@ -22,6 +22,7 @@ from fixloop.lsp import (
     generate_tests,
     remembered,
     report_command,
+    test_diagnostics,
     text_sync,
 )
 from fixloop.lsp.availability import LoopAvailability
@@ -34,6 +35,7 @@ from fixloop.lsp.fix_command import FixRuns
 from fixloop.lsp.memory_access import MemoryAccess
 from fixloop.lsp.protocol import FixloopProtocol
 from fixloop.lsp.remembered import RememberedFixes
+from fixloop.lsp.test_diagnostics import TestDiagnostics
 from fixloop.lsp.verdicts import VerdictWatcher
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ class FixloopServer(LanguageServer):
         self.documents = OpenDocuments()
         self.folder_settings = FolderSettings()
         self.diagnostics = DiagnosticsPublisher(self)
+        self.test_diagnostics = TestDiagnostics(self)  # failing tests, kept apart
         self.client_flags = ClientFlags()
         self.pushed_settings: Mapping[str, Any] | None = None
         self.shutdown_requested = False
@@ -133,6 +136,7 @@ def _register_lifecycle(server: FixloopServer) -> None:
         ls.shutdown_requested = True
         ls.fix_runs.cancel_all()
         ls.verdicts.close_all()
+        ls.test_diagnostics.stop_all()
         ls.close_sandbox()
 
 
@@ -146,4 +150,5 @@ def create_server() -> FixloopServer:
     generate_tests.register(server)
     remembered.register(server)
     report_command.register(server)
+    test_diagnostics.register(server)
     return server

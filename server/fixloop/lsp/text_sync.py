@@ -34,6 +34,7 @@ def register(server: FixloopServer) -> None:
         )
         if opened is not None:
             ls.diagnostics.publish(item.uri)
+            ls.test_diagnostics.opened(item.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: FixloopServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -56,5 +57,6 @@ def register(server: FixloopServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: FixloopServer, params: types.DidSaveTextDocumentParams) -> None:
-        """A save keeps an applied fix (learning from the editor)."""
+        """A save keeps an applied fix (learning from the editor) and runs the tests."""
         ls.verdicts.saved(params.text_document.uri)
+        ls.test_diagnostics.saved(params.text_document.uri)

@@ -1,0 +1,91 @@
+"""Running the tests related to some source files in the sandbox, and what they found."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from fixloop.failures.findings import Placement, TestFinding, findings_for
+from fixloop.failures.related import Selection, select_tests
+from fixloop.loop.localize import (
+    SPECTRUM_ENV,
+    SPECTRUM_PLUGIN_MODULE,
+    SPECTRUM_ROOT_ENV,
+    spectrum_plugin_source,
+)
+from fixloop.sandbox.commands import CommandKind, parse_command
+from fixloop.sandbox.results import CandidateResult, Probe
+
+
+class Sandbox(Protocol):
+    """What running tests needs of `SandboxPool`."""
+
+    def run(
+        self,
+        project_root: Path | str,
+        changes: Mapping[str, str],
+        command: str,
+        *,
+        timeout: float | None = None,
+        probe: Probe | None = None,
+    ) -> CandidateResult: ...
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """One run: what ran, its result, and the findings of each source file asked about."""
+
+    selection: Selection
+    result: CandidateResult
+    findings: Mapping[Path, tuple[TestFinding, ...]]
+
+    @property
+    def conclusive(self) -> bool:
+        """False when the sandbox itself failed: the tests said nothing either way."""
+        return self.result.infrastructure_error is None
+
+    def summary(self) -> str:
+        scope = "the whole suite" if self.selection.whole_suite else "related tests"
+        return f"{self.result.summary()} ({scope})"
+
+
+def run_tests(
+    sandbox: Sandbox,
+    root: Path,
+    sources: Iterable[Path],
+    command: str,
+    *,
+    timeout: float | None = None,
+    also: Iterable[Path] = (),
+) -> TestRun:
+    """Run the tests related to `sources` on the project as saved on disk (blocking).
+    Files in `also` get findings too when the run covered all their related tests.
+
+    Raises CommandRefused for a refused command and SandboxError when Docker or the
+    image is missing.
+    """
+    root = root.resolve()
+    sources = [source.resolve() for source in sources]
+    selection = select_tests(root, sources, command)
+    probe = spectrum_probe() if parse_command(command).kind is CommandKind.PYTEST else None
+    result = sandbox.run(root, {}, selection.command, timeout=timeout, probe=probe)
+    findings = {source: tuple(findings_for(result, root, source, selection)) for source in sources}
+    for other in also:
+        other = other.resolve()
+        if other not in findings and selection.speaks_for(root, other):
+            found = findings_for(result, root, other, selection)
+            findings[other] = tuple(f for f in found if f.placement is not Placement.RUN)
+    return TestRun(selection, result, findings)
+
+
+def spectrum_probe() -> Probe:
+    """Records which lines each pytest test executes: what places a failure whose
+    traceback never enters the file at fault."""
+    return Probe(
+        files={f"{SPECTRUM_PLUGIN_MODULE}.py": spectrum_plugin_source()},
+        pytest_plugins=(SPECTRUM_PLUGIN_MODULE,),
+        output_env=SPECTRUM_ENV,
+        root_env=SPECTRUM_ROOT_ENV,
+    )

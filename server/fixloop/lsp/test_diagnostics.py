@@ -1,0 +1,349 @@
+"""Failing tests as diagnostics: the tests related to a file run in the sandbox when it is
+first opened and on every save (setting `tests.run`), and each failure is shown on the
+line where it surfaced.
+
+Runs are per project: requests are debounced, merged while a run is queued or running,
+and a run that a newer request superseded has its result dropped; one project never has
+two runs in the sandbox at once. The sandbox work runs in a thread, so diagnostics of
+edits never wait for it. Test findings are kept apart from the syntax and safety ones;
+the diagnostics publisher shows both together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from fixloop.lsp.configuration import workspace_folders
+from fixloop.lsp.status import send_status
+
+if TYPE_CHECKING:
+    from fixloop.analysis.source import SourceText
+    from fixloop.failures import TestFinding, TestRun
+    from fixloop.lsp.documents import OpenDocument
+    from fixloop.lsp.server import FixloopServer
+    from fixloop.sandbox import SandboxConfig
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "fixloop-tests"
+CODE = "test-failure"
+COMMAND_RUN_TESTS = "fixloop.runTests"
+# Saves in quick succession (save all, format on save) make one run.
+DEBOUNCE_SECONDS = 0.5
+# While Docker or the image is missing, look again at most this often.
+RECHECK_SECONDS = 60.0
+
+Reason = Literal["open", "save", "command"]
+_ALLOWED: dict[str, frozenset[Reason]] = {
+    "onOpenAndSave": frozenset({"open", "save", "command"}),
+    "onSave": frozenset({"save", "command"}),
+    "off": frozenset({"command"}),
+}
+
+
+@dataclass
+class _Request:
+    path: Path
+    reason: Reason
+
+
+@dataclass
+class _ProjectRuns:
+    """The runs of one project. `generation` counts requests: a run that ends with a
+    different generation was superseded, and its result is dropped."""
+
+    root: Path
+    pending: dict[str, _Request] = field(default_factory=dict)
+    generation: int = 0
+    timer: asyncio.TimerHandle | None = None
+    task: asyncio.Task[None] | None = None
+    waiters: list[asyncio.Future[TestRun | None]] = field(default_factory=list)
+
+    def settle(self, run: TestRun | None) -> None:
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(run)
+        self.waiters.clear()
+
+    def stop(self) -> None:
+        """Forget what is queued; a run in progress finishes but its result is dropped."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.pending.clear()
+        self.generation += 1
+        self.settle(None)
+
+
+class TestDiagnostics:
+    """Test findings per document, and the runs that produce them."""
+
+    def __init__(self, server: FixloopServer) -> None:
+        self._server = server
+        self._findings: dict[str, tuple[TestFinding, ...]] = {}
+        self._opened: set[str] = set()  # the first open of a file runs its tests, once
+        self._projects: dict[Path, _ProjectRuns] = {}
+        self._unavailable: dict[SandboxConfig, tuple[str, float]] = {}
+        self._said: set[str] = set()  # problems shown once per session
+
+    # --- what the document events ask for ---------------------------------------------
+
+    def opened(self, uri: str) -> None:
+        if uri not in self._opened:
+            self._opened.add(uri)
+            self.request(uri, "open")
+
+    def saved(self, uri: str) -> None:
+        self.request(uri, "save")
+
+    def request(
+        self, uri: str, reason: Reason, delay: float = DEBOUNCE_SECONDS
+    ) -> _ProjectRuns | None:
+        """Queue a run of the file's tests; None when the file has none to run."""
+        target = self._target(uri)
+        if target is None:
+            return None
+        root, path = target
+        runs = self._projects.setdefault(root, _ProjectRuns(root))
+        runs.pending[uri] = _Request(path, reason)
+        runs.generation += 1
+        if runs.timer is not None:
+            runs.timer.cancel()
+        runs.timer = asyncio.get_running_loop().call_later(delay, self._start, runs)
+        return runs
+
+    def settings_changed(self) -> None:
+        """Settings reloaded: queued runs follow the new `tests.run`; a project whose tests
+        are now off stops, and its test diagnostics go."""
+        self._unavailable.clear()  # perhaps a new image or Docker host
+        for root, runs in self._projects.items():
+            if self._server.folder_settings.for_uri(root.as_uri()).tests.run == "off":
+                runs.stop()
+        for uri in list(self._findings):
+            if self._server.folder_settings.for_uri(uri).tests.run == "off":
+                del self._findings[uri]
+
+    def stop_all(self) -> None:
+        for runs in self._projects.values():
+            runs.stop()
+
+    # --- what the publisher shows -----------------------------------------------------
+
+    def diagnostics(self, opened: OpenDocument) -> list[types.Diagnostic]:
+        findings = self._findings.get(opened.uri, ())
+        return [self._diagnostic(opened.source, finding) for finding in findings]
+
+    def _diagnostic(self, source: SourceText, finding: TestFinding) -> types.Diagnostic:
+        related = None
+        if finding.test_location is not None and finding.test_location[0] != finding.path:
+            test_path, test_line = finding.test_location
+            line = types.Position(line=test_line - 1, character=0)
+            related = [
+                types.DiagnosticRelatedInformation(
+                    location=types.Location(
+                        uri=from_fs_path(str(test_path)) or test_path.as_uri(),
+                        range=types.Range(start=line, end=line),
+                    ),
+                    message=f"{finding.test_id} failed here",
+                )
+            ]
+        return types.Diagnostic(
+            range=self._line_range(source, finding.line),
+            message=finding.message,
+            severity=types.DiagnosticSeverity.Error,
+            code=CODE,
+            source=SOURCE,
+            related_information=related,
+            data={"testId": finding.test_id, "placement": finding.placement.value},
+        )
+
+    def _line_range(self, source: SourceText, line: int) -> types.Range:
+        """The text of a 1-based line, without its indentation (the last line if the file
+        has become shorter since the run)."""
+        index = max(0, min(line - 1, len(source.line_starts) - 1))
+        text = source.line_bytes(index)
+        start = source.line_starts[index] + len(text) - len(text.lstrip())
+        end = source.line_starts[index] + len(text)
+        encoding = self._server.encoding
+        first, last = source.position_at(start, encoding), source.position_at(end, encoding)
+        return types.Range(
+            start=types.Position(line=first.line, character=first.column),
+            end=types.Position(line=last.line, character=last.column),
+        )
+
+    # --- running ----------------------------------------------------------------------
+
+    def _target(self, uri: str) -> tuple[Path, Path] | None:
+        """The project root and file of a document whose tests can run."""
+        from fixloop.failures.related import runs_for
+        from fixloop.sandbox.errors import CommandRefused
+
+        path = to_fs_path(uri)
+        folders = [
+            f for f in workspace_folders(self._server) if uri.startswith(f.rstrip("/") + "/")
+        ]
+        root = to_fs_path(max(folders, key=len)) if folders else None
+        if path is None or root is None:
+            return None
+        command = self._command(Path(root), uri)
+        if command is None:
+            return None
+        try:
+            return (Path(root), Path(path)) if runs_for(Path(path), command) else None
+        except CommandRefused as error:
+            self._say_once(str(error))
+            return None
+
+    def _command(self, root: Path, uri: str) -> str | None:
+        settings = self._server.folder_settings.for_uri(uri)
+        return self._server.test_command(root, settings.tests.command)
+
+    def _start(self, runs: _ProjectRuns) -> None:
+        runs.timer = None
+        if runs.task is None:
+            runs.task = asyncio.get_running_loop().create_task(self._drain(runs))
+
+    async def _drain(self, runs: _ProjectRuns) -> None:
+        """Run until nothing is queued; a new request waits for the run in progress, and
+        that run's result is dropped."""
+        try:
+            while runs.pending and runs.timer is None:
+                batch = self._allowed(runs.pending)
+                runs.pending = {}
+                if not batch:
+                    continue
+                generation = runs.generation
+                run = await self._run(runs.root, batch)
+                if runs.generation != generation:
+                    if runs.pending:  # superseded: the newer run covers these files too
+                        runs.pending = {**batch, **runs.pending}
+                    continue
+                self._conclude(runs.root, batch, run)
+                runs.settle(run)
+        except Exception:
+            logger.exception("test run failed")
+            send_status(self._server, "idle", "the tests could not run")
+            runs.settle(None)
+        finally:
+            runs.task = None
+
+    def _allowed(self, pending: dict[str, _Request]) -> dict[str, _Request]:
+        """The requests the settings allow now (settings may have loaded since)."""
+        allowed = {}
+        for uri, request in pending.items():
+            trigger = self._server.folder_settings.for_uri(uri).tests.run
+            if request.reason in _ALLOWED.get(trigger, _ALLOWED["onOpenAndSave"]):
+                allowed[uri] = request
+        return allowed
+
+    async def _run(self, root: Path, batch: dict[str, _Request]) -> TestRun | None:
+        from fixloop.failures import run_tests
+        from fixloop.sandbox.errors import CommandRefused, SandboxError
+
+        first = next(iter(batch))
+        settings = self._server.folder_settings.for_uri(first)
+        config = settings.sandbox
+        command = self._command(root, first)
+        if command is None or self._known_unavailable(config):
+            return None
+        names = ", ".join(sorted(request.path.name for request in batch.values()))
+        send_status(self._server, "testing", f"running the tests of {names}")
+        sources = [request.path for request in batch.values()]
+        others = list(self._other_open_files(root, batch).values())
+        try:
+            pool = self._server.sandbox_pool(config)
+            run = await asyncio.to_thread(run_tests, pool, root, sources, command, also=others)
+        except CommandRefused as error:
+            self._say_once(str(error))
+            send_status(self._server, "idle", str(error))
+            return None
+        except SandboxError as error:
+            self._unavailable[config] = (str(error), time.monotonic() + RECHECK_SECONDS)
+            self._say_once(f"failing tests cannot be shown: {error}")
+            send_status(self._server, "unavailable", str(error))
+            return None
+        send_status(self._server, "idle", f"tests: {run.summary()}")
+        return run
+
+    def _known_unavailable(self, config: SandboxConfig) -> bool:
+        known = self._unavailable.get(config)
+        if known is None:
+            return False
+        if time.monotonic() > known[1]:
+            del self._unavailable[config]
+            return False
+        return True
+
+    def _other_open_files(self, root: Path, batch: dict[str, _Request]) -> dict[str, Path]:
+        """Open files of the project that the run may also speak for."""
+        prefix = root.as_uri().rstrip("/") + "/"
+        others = {}
+        for opened in self._server.documents:
+            path = to_fs_path(opened.uri)
+            if opened.uri.startswith(prefix) and opened.uri not in batch and path is not None:
+                others[opened.uri] = Path(path)
+        return others
+
+    def _conclude(self, root: Path, batch: dict[str, _Request], run: TestRun | None) -> None:
+        if run is None or not run.conclusive:
+            return  # the tests said nothing: the findings shown stay
+        paths = {uri: request.path for uri, request in batch.items()}
+        paths.update(self._other_open_files(root, batch))
+        for uri, path in paths.items():
+            findings = run.findings.get(path.resolve())
+            if findings is None:
+                continue  # the run did not cover this file's tests
+            if findings or uri in self._findings:
+                self._findings[uri] = findings
+                if self._server.documents.get(uri) is not None:
+                    self._server.diagnostics.publish(uri)
+
+    def _say_once(self, message: str) -> None:
+        if message in self._said:
+            return
+        self._said.add(message)
+        self._server.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=f"fixloop: {message}")
+        )
+
+    # --- the command ------------------------------------------------------------------
+
+    async def run_now(self, uris: Iterable[str]) -> dict[str, Any]:
+        """Run the tests of these documents at once; the summary of each project's run."""
+        waiting: list[asyncio.Future[TestRun | None]] = []
+        for uri in uris:
+            project = self.request(uri, "command", delay=0.0)
+            if project is not None:
+                waiter = asyncio.get_running_loop().create_future()
+                project.waiters.append(waiter)
+                waiting.append(waiter)
+        if not waiting:
+            return {"status": "no-tests", "message": "no test command for these files"}
+        runs = [run for run in await asyncio.gather(*waiting) if run is not None]
+        if not runs:
+            return {"status": "not-run", "message": "the tests did not run"}
+        passed = all(run.result.passed for run in runs)
+        return {
+            "status": "passed" if passed else "failed",
+            "message": "; ".join(run.summary() for run in runs),
+        }
+
+
+def register(server: FixloopServer) -> None:
+    # pygls resolves a command handler's annotations at run time: they must be importable.
+    @server.command(COMMAND_RUN_TESTS)
+    async def run_tests_command(ls: LanguageServer, uri: str | None = None) -> dict[str, Any]:
+        """Run the tests of one document (or of every open one) now."""
+        ls = cast("FixloopServer", ls)
+        uris = [uri] if uri else [opened.uri for opened in ls.documents]
+        return await ls.test_diagnostics.run_now(uris)
