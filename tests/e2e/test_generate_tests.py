@@ -125,10 +125,21 @@ async def test_the_action_creates_a_test_file_whose_tests_pass(
     assert f"{len(result['tests'])} passed" in run.stdout
 
 
-async def test_no_action_outside_a_function(client: FixloopTestClient, shop: Path) -> None:
+async def test_the_action_names_the_function_or_method_and_is_absent_elsewhere(
+    client: FixloopTestClient, shop: Path
+) -> None:
     uri = open_pricing(client, shop)
-    actions = await actions_at(client, uri, 1)  # the module's docstring
-    assert not [a for a in actions if a.title.startswith(TITLE)]
+    assert not [a for a in await actions_at(client, uri, 1) if a.title.startswith(TITLE)]
+    cart = shop / "cart.py"
+    text = (
+        "class Cart:\n    def add(self, item):\n        return [item]\n\n"
+        "    def __len__(self):\n        return 0\n"
+    )
+    cart.write_text(text, encoding="utf-8")
+    open_document(client, cart.as_uri(), text)
+    [action] = [a for a in await actions_at(client, cart.as_uri(), 2) if a.title.startswith(TITLE)]
+    assert action.title == f"{TITLE} (Cart.add)"
+    assert not [a for a in await actions_at(client, cart.as_uri(), 5) if a.title.startswith(TITLE)]
 
 
 async def test_a_function_that_cannot_be_called_gets_a_clear_message(

@@ -43,4 +43,4 @@ def test_a_bad_target_is_a_usage_error(tmp_path: Path) -> None:
     assert fixloop(tmp_path, "m.py").returncode == 2
     assert fixloop(tmp_path, "missing.py:1").returncode == 2
     outside = fixloop(tmp_path, "m.py:1")
-    assert outside.returncode == 1 and "no module-level function at line 1" in outside.stderr
+    assert outside.returncode == 1 and "no function at line 1 in m.py" in outside.stderr

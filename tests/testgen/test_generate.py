@@ -47,6 +47,17 @@ def stars(rating: int) -> str:
     if rating > 5:
         raise RatingError("at most 5 stars")
     return "*" * rating
+
+
+class Counter:
+    def __init__(self, start: int = 0) -> None:
+        self.count = start
+
+    def bump(self, by: int) -> int:
+        if by > 3:
+            raise ValueError("too fast")
+        self.count += by
+        return self.count
 """
 
 
@@ -141,6 +152,16 @@ def test_the_modules_own_exception_is_imported_and_pinned(
     assert "with pytest.raises(RatingError):\n        stars(6)" in generated.content
     assert "stars(5) == '*****'" in generated.content
     assert "test_stars_raises_no_unexpected_error" in generated.tests
+
+
+def test_a_method_is_tested_on_a_fresh_instance(pool: SandboxPool, textutil: Path) -> None:
+    generated = offline(pool, textutil, "textutil.py", "Counter.bump")
+    assert generated.relative == "tests/test_textutil_counter_bump.py"
+    assert "from textutil import Counter" in generated.content
+    assert "assert Counter().bump(3) == 3" in generated.content  # not 3 more each call
+    assert "Counter().bump(4)" in generated.content  # the boundary raises
+    changed = TEXTUTIL.replace("if by > 3:", "if by > 4:")
+    assert not run_with(pool, textutil, generated, "textutil.py", changed)
 
 
 def test_a_function_with_side_effects_is_refused_offline(pool: SandboxPool, shop: Path) -> None:

@@ -53,11 +53,31 @@ def test_the_function_is_found_by_any_line_of_it(project: Path) -> None:
     assert decorated.name == "greet"
 
 
-def test_a_method_or_a_blank_line_is_a_clear_error(project: Path) -> None:
-    with pytest.raises(TestGenError, match="methods and nested functions are not supported"):
-        find_function(project, project / "pkg" / "shop.py", line=15)
-    with pytest.raises(TestGenError, match="no module-level function at line 2"):
-        find_function(project, project / "pkg" / "shop.py", line=2)
+def test_a_method_is_called_on_a_fresh_instance(project: Path) -> None:
+    method = find_function(project, project / "pkg" / "shop.py", line=15)
+    assert (method.qualname, method.callee, method.imported) == ("Cart.add", "Cart().add", "Cart")
+    assert [p.name for p in method.params] == ["item"]  # not self
+    assert method.slug == "cart_add"
+
+
+def test_what_cannot_be_tested_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "till.py").write_text(
+        "class Till:\n    def __init__(self, cash):\n        self.cash = cash\n\n"
+        "    def pay(self, amount):\n        return self.cash - amount\n\n\n"
+        "def outer():\n    def inner(x):\n        return x\n    return inner\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(TestGenError, match=r"Till\(\) needs arguments \(cash\)"):
+        find_function(tmp_path, tmp_path / "till.py", name="Till.pay")
+    with pytest.raises(TestGenError, match="special method"):
+        find_function(tmp_path, tmp_path / "till.py", line=2)
+    with pytest.raises(
+        TestGenError,
+        match=r"no function called inner in till\.py \(nested functions are not supported\)",
+    ):
+        find_function(tmp_path, tmp_path / "till.py", name="inner")
+    with pytest.raises(TestGenError, match=r"no function at line 7 in till\.py$"):
+        find_function(tmp_path, tmp_path / "till.py", line=7)
 
 
 def test_inputs_come_from_comparisons_defaults_and_hints(project: Path) -> None:

@@ -38,7 +38,7 @@ def generate_tests_action(
     if opened.language.name != "python" or opened.document is None:
         return None
     name = _function_at(opened.document.tree.root_node, line)
-    if name is None or name.startswith("test_") or project_root(ls, opened.uri) is None:
+    if name is None or _is_test_or_special(name) or project_root(ls, opened.uri) is None:
         return None
     title = f"{TITLE} ({name})"
     return types.CodeAction(
@@ -51,17 +51,27 @@ def generate_tests_action(
     )
 
 
-def _function_at(root: Node, line: int) -> str | None:
+def _function_at(root: Node, line: int, owner: str | None = None) -> str | None:
+    """The name (`f`, `Class.f`) of the module-level function or method at `line`."""
     for node in root.children:
         definition = node
         if node.type == "decorated_definition":
             definition = node.child_by_field_name("definition") or node
-        if definition.type != "function_definition":
+        if not node.start_point[0] <= line <= node.end_point[0]:
             continue
-        if node.start_point[0] <= line <= node.end_point[0]:
-            name = definition.child_by_field_name("name")
-            return name.text.decode("utf-8", "replace") if name and name.text else None
+        name = definition.child_by_field_name("name")
+        text = name.text.decode("utf-8", "replace") if name and name.text else None
+        if definition.type == "function_definition" and text:
+            return f"{owner}.{text}" if owner else text
+        body = definition.child_by_field_name("body")
+        if definition.type == "class_definition" and owner is None and body and text:
+            return _function_at(body, line, text)
     return None
+
+
+def _is_test_or_special(name: str) -> bool:
+    last = name.rpartition(".")[2]
+    return last.startswith("test_") or (last.startswith("__") and "." in name)
 
 
 def can_create_files(ls: FixloopServer) -> bool:

@@ -84,7 +84,7 @@ def generate_tests(
     engine = engine or settings.engine
     step = on_step or (lambda _message: None)
     target = find_function(root, file, line=line, name=function)
-    path = test_path(root, target.module, target.name)
+    path = test_path(root, target.module, target.slug)
     relative = path.relative_to(root).as_posix()
     context = _Context(root, tester, relative, settings, step)
     notes: list[str] = []
@@ -131,7 +131,7 @@ def _is_model_error(error: Exception) -> bool:
 
 
 def _with_model(target: FunctionTarget, context: _Context, path: Path) -> GeneratedTests:
-    context.step(f"asking the model for tests of {target.name}")
+    context.step(f"asking the model for tests of {target.qualname}")
     content, model = model_tests(target, context.settings.llm)
     context.step("running the model's tests in the sandbox")
     return _verified(target, context, path, content, f"llm:{model}")
@@ -141,13 +141,13 @@ def _offline(target: FunctionTarget, context: _Context, path: Path) -> Generated
     effects = side_effects(target.node)
     if effects:
         raise TestGenError(
-            f"{target.name} has side effects ({', '.join(effects)}): the offline engine pins "
+            f"{target.qualname} has side effects ({', '.join(effects)}): the offline engine pins "
             "only what a function returns, and calling this one on made-up inputs, in the "
             "tests too, would act on them. Use a model (engine llm) or write these by hand"
         )
     samples = param_samples(target)
     chosen = cases(samples)
-    context.step(f"calling {target.name} on {len(chosen)} sample inputs in the sandbox")
+    context.step(f"calling {target.qualname} on {len(chosen)} sample inputs in the sandbox")
     probe_path, probe_text = probing.probe_file(target, chosen, context.folder)
     result = context.tester.run(
         context.root,
@@ -158,18 +158,18 @@ def _offline(target: FunctionTarget, context: _Context, path: Path) -> Generated
     )
     if result.infrastructure_error:
         raise TestGenError(
-            f"the sandbox could not run {target.name}: {result.infrastructure_error}"
+            f"the sandbox could not run {target.qualname}: {result.infrastructure_error}"
         )
     if not result.probe_data:
         raise TestGenError(
-            f"{target.name} could not be called in the sandbox (does {target.module} import "
+            f"{target.qualname} could not be called in the sandbox (does {target.module} import "
             f"there?): {trim_text(result.output.text, 1_500)}"
         )
     observation = probing.read_observation(result.probe_data, chosen)
     content = Renderer(target, samples, observation).render()
     if "def test_" not in content:
         raise TestGenError(
-            f"no sample input gave {target.name} a result that can be pinned (plain values "
+            f"no sample input gave {target.qualname} a result that can be pinned (plain values "
             "or exceptions): try the model engine"
         )
     context.step("running the generated tests in the sandbox")
@@ -191,7 +191,7 @@ def _verified(
         path=path,
         relative=context.relative,
         content=checked.content,
-        function=target.name,
+        function=target.qualname,
         tests=checked.passed,
         dropped=checked.dropped,
         engine=engine,

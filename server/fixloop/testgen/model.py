@@ -51,7 +51,10 @@ def model_tests(target: FunctionTarget, settings: LlmSettings) -> tuple[str, str
         completion = client.complete(messages)
     except ModelRequestRejected as error:
         raise TestGenError(f"the model refused the request: {error}") from None
-    return test_file_of(completion.text), completion.model
+    code = test_file_of(completion.text)
+    if target.name not in code:
+        raise TestGenError(f"the model's tests never call {target.qualname}")
+    return code, completion.model
 
 
 def _redactor(target: FunctionTarget, client: ChatClient) -> Redactor:
@@ -68,8 +71,10 @@ def user_prompt(target: FunctionTarget) -> str:
         lines = lines[start : start + _MODULE_LINES]
     module = "\n".join(lines)
     return (
-        f"Write pytest tests for the function `{target.name}` of `{target.relative_path}`.\n"
-        f"Import it with: from {target.module} import {target.name}\n\n"
+        f"Write pytest tests for `{target.qualname}` of `{target.relative_path}`.\n"
+        f"Import it with: from {target.module} import {target.imported}\n"
+        + (f"Call it on a fresh instance: {target.callee}(...)\n" if target.bound else "")
+        + "\n"
         f"The function:\n```python\n{target.source}\n```\n\n"
         f"Its module, for context:\n```python\n{module}\n```\n"
     )

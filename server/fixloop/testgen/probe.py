@@ -44,7 +44,12 @@ def _plain(value):
     return text
 
 
-def _call(function, case):
+def _callee():
+    """A fresh one each call: a method is called on a new instance."""
+    return eval({callee!r}, vars(importlib.import_module({module!r})))
+
+
+def _call(case):
     args, kwargs = case()
     try:
         signal.signal(signal.SIGALRM, _alarm)
@@ -52,7 +57,7 @@ def _call(function, case):
     except ValueError:
         pass  # not the main thread: the run's own timeout still holds
     try:
-        return ("return", function(*args, **kwargs))
+        return ("return", _callee()(*args, **kwargs))
     except _Slow:
         return ("timeout", None)
     except Exception as error:
@@ -64,9 +69,9 @@ def _call(function, case):
             pass
 
 
-def _record(function, case):
-    kind, value = _call(function, case)
-    again, other = _call(function, case)
+def _record(case):
+    kind, value = _call(case)
+    again, other = _call(case)
     entry = {{"outcome": kind}}
     if kind == "return":
         entry["repr"] = _plain(value)
@@ -74,7 +79,7 @@ def _record(function, case):
         entry["deterministic"] = again == "return" and repr(other) == repr(value)
         args, kwargs = case()
         if len(args) == 1 and not kwargs and type(value) is type(args[0]):
-            twice, result = _call(function, lambda: ((value,), {{}}))
+            twice, result = _call(lambda: ((value,), {{}}))
             entry["idempotent"] = twice == "return" and repr(result) == repr(value)
     elif kind == "raise":
         entry["type"] = type(value).__qualname__
@@ -85,9 +90,9 @@ def _record(function, case):
 
 
 def test_fixloop_probe():
-    function = getattr(importlib.import_module({module!r}), {name!r})
+    _callee()  # an import error fails here, once
     found = {{
-        "cases": [_record(function, case) for case in CASES],
+        "cases": [_record(case) for case in CASES],
         "hypothesis": importlib.util.find_spec("hypothesis") is not None,
     }}
     with open(os.environ[{env!r}], "w") as handle:
@@ -125,8 +130,9 @@ def probe_file(
         f"    lambda: ({_call_args(target, args)}),  # case {i}" for i, args in enumerate(cases)
     ]
     text = _PROBE_TEMPLATE.format(
-        name=target.name,
+        name=target.qualname,
         module=target.module,
+        callee=target.callee,
         cases="\n".join(lines),
         seconds=CALL_SECONDS,
         env=OUTPUT_ENV,

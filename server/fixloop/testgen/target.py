@@ -25,24 +25,44 @@ class FunctionTarget:
     module: str  # dotted, as the tests import it ("pricing", "shop.pricing")
     name: str
     node: ast.FunctionDef
-    params: tuple[Param, ...]
+    params: tuple[Param, ...]  # those the tests pass (not `self` or `cls`)
     source: str  # the function's own text
     module_source: str
     relative_path: str  # of the source file, from the project root
+    owner: str | None = None  # the class of a method
+    bound: bool = False  # an instance method: called on a fresh `Owner()`
 
     @property
     def line(self) -> int:
         return self.node.lineno
 
     @property
-    def short_module(self) -> str:
-        return self.module.rpartition(".")[2]
+    def qualname(self) -> str:
+        return f"{self.owner}.{self.name}" if self.owner else self.name
+
+    @property
+    def imported(self) -> str:
+        """The name the tests import from the module."""
+        return self.owner or self.name
+
+    @property
+    def callee(self) -> str:
+        """What the tests call: `f`, `Owner.f`, or `Owner().f` (a fresh instance each call)."""
+        if self.owner is None:
+            return self.name
+        return f"{self.owner}{'()' if self.bound else ''}.{self.name}"
+
+    @property
+    def slug(self) -> str:
+        """For test and file names: `f`, `owner_f`."""
+        return self.qualname.replace(".", "_").lower() if self.owner else self.name
 
 
 def find_function(
     root: Path, file: Path, *, line: int | None = None, name: str | None = None
 ) -> FunctionTarget:
-    """The module-level function at `line` (1-based, anywhere in its text) or called `name`."""
+    """The function at `line` (1-based, anywhere in its text) or called `name` (`f` or
+    `Class.f`): module-level, or a method of a module-level class."""
     root, path = root.resolve(), file.resolve()
     try:
         relative = path.relative_to(root).as_posix()
@@ -60,43 +80,113 @@ def find_function(
         raise TestGenError(
             f"{relative} does not parse (line {error.lineno}): {error.msg}"
         ) from None
-    node = _pick(tree, relative, line, name)
+    owner, node = _pick(tree, relative, line, name)
+    params = _params(node)
+    bound = False
+    if owner is not None:
+        kind = _method_kind(node)
+        bound = kind == "instance"
+        if kind != "static":
+            params = params[1:]  # self or cls
+        if bound:
+            _check_constructible(owner)
     return FunctionTarget(
         module=module_name(relative),
         name=node.name,
         node=node,
-        params=_params(node),
+        params=params,
         source=ast.get_source_segment(text, node) or "",
         module_source=text,
         relative_path=relative,
+        owner=owner.name if owner else None,
+        bound=bound,
     )
 
 
-def _pick(tree: ast.Module, relative: str, line: int | None, name: str | None) -> ast.FunctionDef:
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+_Definition = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _pick(
+    tree: ast.Module, relative: str, line: int | None, name: str | None
+) -> tuple[ast.ClassDef | None, ast.FunctionDef]:
+    for owner, node in _definitions(tree):
+        qualname = f"{owner.name}.{node.name}" if owner else node.name
+        if name is not None and name != qualname:
             continue
-        start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        end = node.end_lineno or node.lineno
-        if (name is not None and node.name == name) or (line is not None and start <= line <= end):
-            if isinstance(node, ast.AsyncFunctionDef):
-                raise TestGenError(f"{node.name} is async: only plain functions for now")
-            if node.name.startswith("test_"):
-                raise TestGenError(f"{node.name} is a test itself")
-            return node
+        if line is not None and not _spans(node, line):
+            continue
+        if isinstance(node, ast.AsyncFunctionDef):
+            raise TestGenError(f"{qualname} is async: only plain functions for now")
+        if node.name.startswith("test_"):
+            raise TestGenError(f"{qualname} is a test itself")
+        if owner is not None and node.name.startswith("__"):
+            raise TestGenError(f"{qualname} is a special method: test the class through others")
+        return owner, node
     where = f"called {name}" if name is not None else f"at line {line}"
-    nested = _nested_hint(tree, line, name)
-    raise TestGenError(f"no module-level function {where} in {relative}{nested}")
+    raise TestGenError(f"no function {where} in {relative}{_nested_hint(tree, line, name)}")
 
 
 def _nested_hint(tree: ast.Module, line: int | None, name: str | None) -> str:
-    """Say why when the place is a method or a nested function (not supported yet)."""
+    """Say why when the place is a nested function (not supported)."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            end = node.end_lineno or node.lineno
-            if node.name == name or (line is not None and node.lineno <= line <= end):
-                return " (methods and nested functions are not supported yet)"
+        if isinstance(node, _Definition) and (
+            node.name == name or (line is not None and _spans(node, line))
+        ):
+            return " (nested functions are not supported)"
     return ""
+
+
+def _definitions(tree: ast.Module) -> list[tuple[ast.ClassDef | None, _Definition]]:
+    """Module-level functions, then the methods of module-level classes."""
+    found: list[tuple[ast.ClassDef | None, _Definition]] = []
+    for node in tree.body:
+        if isinstance(node, _Definition):
+            found.append((None, node))
+        elif isinstance(node, ast.ClassDef):
+            found.extend((node, item) for item in node.body if isinstance(item, _Definition))
+    return found
+
+
+def _spans(node: _Definition, line: int) -> bool:
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    return start <= line <= (node.end_lineno or node.lineno)
+
+
+def _method_kind(node: ast.FunctionDef) -> str:
+    names = {d.id for d in node.decorator_list if isinstance(d, ast.Name)}
+    if "staticmethod" in names:
+        return "static"
+    return "class" if "classmethod" in names else "instance"
+
+
+def _check_constructible(owner: ast.ClassDef) -> None:
+    """An instance method's tests call it on `Owner()`: the constructor must need nothing."""
+    for item in owner.body:
+        if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+            required = [p for p in _params(item)[1:] if p.default is None]
+            if required:
+                names = ", ".join(p.name for p in required)
+                raise TestGenError(
+                    f"{owner.name}() needs arguments ({names}): methods are tested on an "
+                    "instance made without arguments"
+                )
+    dataclass_like = any(
+        (isinstance(d, ast.Name) and d.id == "dataclass")
+        or (isinstance(d, ast.Call) and getattr(d.func, "id", "") == "dataclass")
+        for d in owner.decorator_list
+    )
+    fields = [
+        item.target.id
+        for item in owner.body
+        if isinstance(item, ast.AnnAssign)
+        and item.value is None
+        and isinstance(item.target, ast.Name)
+    ]
+    if dataclass_like and fields:
+        raise TestGenError(
+            f"{owner.name}() needs arguments ({', '.join(fields)}): methods are tested on an "
+            "instance made without arguments"
+        )
 
 
 def _params(node: ast.FunctionDef) -> tuple[Param, ...]:
