@@ -49,6 +49,12 @@ def stars(rating: int) -> str:
     return "*" * rating
 
 
+def countdown(n: int) -> int:
+    while n != 0:
+        n -= 1
+    return n
+
+
 class Counter:
     def __init__(self, start: int = 0) -> None:
         self.count = start
@@ -162,6 +168,15 @@ def test_a_method_is_tested_on_a_fresh_instance(pool: SandboxPool, textutil: Pat
     assert "Counter().bump(4)" in generated.content  # the boundary raises
     changed = TEXTUTIL.replace("if by > 3:", "if by > 4:")
     assert not run_with(pool, textutil, generated, "textutil.py", changed)
+
+
+def test_inputs_that_never_return_are_left_out_and_no_property_is_drawn(
+    pool: SandboxPool, textutil: Path
+) -> None:
+    generated = offline(pool, textutil, "textutil.py", "countdown")
+    assert "countdown(7) == 0" in generated.content
+    assert "countdown(-1)" not in generated.content  # never returns: not pinned
+    assert "hypothesis" not in generated.content
 
 
 def test_a_function_with_side_effects_is_refused_offline(pool: SandboxPool, shop: Path) -> None:

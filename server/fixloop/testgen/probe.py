@@ -14,7 +14,7 @@ from fixloop.sandbox.results import Probe
 from fixloop.testgen.target import FunctionTarget
 
 OUTPUT_ENV = "FIXLOOP_TESTGEN_PROBE"
-CALL_SECONDS = 2.0  # per call: a loop that never ends costs one case, not the run
+CALL_SECONDS = 1.0  # per call: a loop that never ends costs one case, not the run
 
 _PROBE_TEMPLATE = '''\
 """fixloop: records what {name} returns on sample inputs (written, run, thrown away)."""
@@ -71,6 +71,8 @@ def _call(case):
 
 def _record(case):
     kind, value = _call(case)
+    if kind == "timeout":  # once is enough to know
+        return {{"outcome": kind}}
     again, other = _call(case)
     entry = {{"outcome": kind}}
     if kind == "return":
