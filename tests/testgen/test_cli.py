@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from fixloop.cli.tests_cmd import parse_target
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
 
@@ -36,6 +38,14 @@ def test_generate_prints_then_writes_under_a_free_name(tmp_path: Path) -> None:
         assert written.returncode == 0, written.stderr
         assert f"in tests/{name}" in written.stdout
         assert "def test_total_case_1" in (root / "tests" / name).read_text(encoding="utf-8")
+
+
+def test_targets_are_a_line_or_a_function_or_method_name() -> None:
+    assert parse_target("a/b.py:12") == (Path("a/b.py"), 12, None)
+    assert parse_target("b.py::Cart.add") == (Path("b.py"), None, "Cart.add")
+    for bad in ("b.py", "b.py:0", "b.py::1x", "b.py::"):
+        with pytest.raises(ValueError):
+            parse_target(bad)
 
 
 def test_a_bad_target_is_a_usage_error(tmp_path: Path) -> None:

@@ -34,10 +34,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def parse_target(text: str) -> tuple[Path, int | None, str | None]:
-    """`a.py:12` → (a.py, 12, None); `a.py::f` → (a.py, None, "f")."""
+    """`a.py:12` → (a.py, 12, None); `a.py::f` → (a.py, None, "f"); `a.py::C.f` too."""
     if "::" in text:
         file, _, name = text.partition("::")
-        if not name.isidentifier():
+        if not all(part.isidentifier() for part in name.split(".")):  # f or Class.f
             raise ValueError(f"{name!r} is not a function name")
         return Path(file), None, name
     file, _, line = text.rpartition(":")
