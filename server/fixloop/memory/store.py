@@ -43,6 +43,7 @@ from fixloop.memory.records import (
     context_signature,
     signature_sections,
 )
+from fixloop.memory.shapes import edit_shape
 from fixloop.memory.signature import FailureSignature
 
 if TYPE_CHECKING:
@@ -58,6 +59,15 @@ _FIX_NEIGHBOURS = 20
 _PRIOR_FIX_NEIGHBOURS = 50
 _PRIOR_TRY_NEIGHBOURS = 100
 _PRIOR_MIN_SIMILARITY = 0.3
+# How many candidates' worth of evidence the engine's own rate counts for: one verified
+# neighbour at similarity 0.7 (weight 0.49) moves a rate about a tenth of the way to it.
+_PRIOR_PSEUDO_COUNT = 4.0
+# A remembered fix's shape is looked for among the engine's first candidates here.
+_TRANSFER_MIN_SIMILARITY = 0.4
+_TRANSFER_WITHIN = 60
+# A remembered fix whose track record (success rate x acceptance) is below this — rejected,
+# reverted, or failing when re-applied — is not transferred to other code.
+_TRANSFER_MIN_RECORD = 0.3
 _NO_RECORD = "fixloop-no-record"  # deleted to make Chroma catch up; never stored
 _REVERT_WEIGHT = 2.0  # a fix applied and then undone says more than one dismissed
 
@@ -362,11 +372,16 @@ class MemoryStore:
         return _group_fixes([h for h in hits if h.similarity >= min_similarity], self._key(), k)
 
     def template_prior(
-        self, signature: FailureSignature, language: str, code_context: str = ""
+        self,
+        signature: FailureSignature,
+        language: str,
+        code_context: str = "",
+        base: Mapping[str, float] | None = None,
     ) -> dict[str, float]:
         """Successes per candidate generated, per repair template, among similar failures
-        (closer ones weigh more), smoothed toward the neighbourhood's overall rate.
-        Templates never tried near this failure are absent: use the engine's default."""
+        (closer ones weigh more), shrunk toward `base` (the engine's own rates; for a
+        template without one, the neighbourhood's overall rate). Templates never tried
+        near this failure are absent: use the engine's default."""
         tried: dict[str, float] = defaultdict(float)
         verified: dict[str, float] = defaultdict(float)
         for role, k in (("fixes", _PRIOR_FIX_NEIGHBOURS), ("tries", _PRIOR_TRY_NEIGHBOURS)):
@@ -382,7 +397,14 @@ class MemoryStore:
                     verified[template] += weight
         total = sum(tried.values())
         overall = sum(verified.values()) / total if total else 0.0
-        return {t: (verified[t] + overall) / (n + 1.0) for t, n in tried.items()}
+        base = base or {}
+        # Shrunk toward the engine's own rate: weak evidence (few, distant neighbours)
+        # must not override it, or an unrelated memory would make things worse.
+        return {
+            t: (verified[t] + _PRIOR_PSEUDO_COUNT * base.get(t, overall))
+            / (n + _PRIOR_PSEUDO_COUNT)
+            for t, n in tried.items()
+        }
 
     def search(
         self, query: str, language: str | None = None, k: int = 10
@@ -419,21 +441,31 @@ class MemoryStore:
         )
         return tuple(fix.past_fix() for fix in fixes)
 
-    def prior_for(self, context: RepairContext) -> dict[str, float]:
-        """For `RepairContext.template_prior` / `FixSession(template_prior=…)`."""
+    def prior_for(
+        self, context: RepairContext, base: Mapping[str, float] | None = None
+    ) -> dict[str, float]:
+        """For `RepairContext.template_prior` / `FixSession(template_prior=…)`; `base`:
+        the rates it refines (default: the offline engine's, with the context's own)."""
+        if base is None:
+            base = {**_engine_prior(context.language), **context.template_prior}
         return self.template_prior(
-            context_signature(context), context.language, context_code(context)
+            context_signature(context), context.language, context_code(context), base
         )
 
     def suggestion(self, context: RepairContext, min_similarity: float = 0.8) -> Suggestion | None:
-        """The best remembered fix that re-applies to the current code, if any."""
-        return self.suggestion_for(
-            context_signature(context),
-            context_code(context),
+        """The best remembered fix that re-applies to the current code; else the engine's
+        likeliest candidate making an edit of the same shape as a remembered fix of a
+        similar failure (the same kind of bug in other code, see shapes.py); else None."""
+        signature, code = context_signature(context), context_code(context)
+        fixes = self.similar_fixes(
+            signature,
+            code,
             context.language,
-            context.sources,
-            min_similarity,
+            5,
+            min_similarity=min(min_similarity, _TRANSFER_MIN_SIMILARITY),
         )
+        close = [fix for fix in fixes if fix.similarity >= min_similarity]
+        return _reapplied(close, context.sources) or _transferred(fixes, context)
 
     def suggestion_for(
         self,
@@ -443,24 +475,10 @@ class MemoryStore:
         sources: Mapping[str, str],
         min_similarity: float = 0.8,
     ) -> Suggestion | None:
-        from fixloop.loop.model import Candidate
-
-        for fix in self.similar_fixes(
+        fixes = self.similar_fixes(
             signature, code_context, language, 5, min_similarity=min_similarity
-        ):
-            changes = reapply(fix.record, sources)
-            if changes is None:
-                continue
-            size = sum(abs(len(text) - len(sources.get(p, ""))) for p, text in changes.items())
-            candidate = Candidate(
-                changes=changes,
-                description=fix.title(),
-                generator="memory",
-                template=fix.record.template,
-                edit_size=max(size, 1),
-            )
-            return Suggestion(candidate, fix)
-        return None
+        )
+        return _reapplied(fixes, sources)
 
     def _neighbours(
         self,
@@ -805,6 +823,57 @@ _UNDECODED = AttemptRecord(
 )
 
 
+def _reapplied(fixes: Sequence[RememberedFix], sources: Mapping[str, str]) -> Suggestion | None:
+    """The best of `fixes` whose changed lines are found in today's code, re-applied."""
+    from fixloop.loop.model import Candidate
+
+    for fix in fixes:
+        changes = reapply(fix.record, sources)
+        if changes is None:
+            continue
+        size = sum(abs(len(text) - len(sources.get(p, ""))) for p, text in changes.items())
+        candidate = Candidate(
+            changes=changes,
+            description=fix.title(),
+            generator="memory",
+            template=fix.record.template,
+            edit_size=max(size, 1),
+        )
+        return Suggestion(candidate, fix)
+    return None
+
+
+def _transferred(fixes: Sequence[RememberedFix], context: RepairContext) -> Suggestion | None:
+    """The first of the offline engine's candidates (in its order: most suspicious line,
+    likeliest template) that makes an edit of a remembered fix's shape. Fixes with a poor
+    track record (rejected, reverted, failing when re-applied) are not transferred."""
+    shapes: dict[str, RememberedFix] = {}
+    for fix in fixes:
+        if fix.success_rate * fix.acceptance < _TRANSFER_MIN_RECORD:
+            continue
+        shape = edit_shape(fix.record.context_before, fix.record.context_after)
+        if shape is not None:
+            shapes.setdefault(shape, fix)
+    if not shapes or context.language != "python":
+        return None
+    from fixloop.loop.offline import OfflineGenerator
+
+    generator = OfflineGenerator(max_candidates=_TRANSFER_WITHIN, max_pairs=0)
+    for candidate in generator.candidates(context):
+        path = next(iter(candidate.changes))
+        remembered = shapes.get(
+            edit_shape(context.sources.get(path, ""), candidate.changes[path]) or ""
+        )
+        if remembered is not None:
+            transferred = replace(
+                candidate,
+                generator="memory",
+                description=f"{candidate.description} (as in a fix seen before)",
+            )
+            return Suggestion(transferred, remembered)
+    return None
+
+
 def _role(record: AttemptRecord) -> str:
     return "fixes" if record.outcome is Outcome.VERIFIED else "tries"
 
@@ -918,6 +987,15 @@ def _file_lock(path: Path, timeout: float = 10.0) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _engine_prior(language: str) -> Mapping[str, float]:
+    """The offline engine's own template rates (what a learned prior refines)."""
+    if language != "python":
+        return {}
+    from fixloop.loop.offline.generator import DEFAULT_PRIOR
+
+    return DEFAULT_PRIOR
 
 
 def _disk_bytes(path: Path) -> int:
