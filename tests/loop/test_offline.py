@@ -128,11 +128,12 @@ def test_parentheses_added_where_precedence_needs_them() -> None:
 
 
 def test_pairs_follow_single_edits() -> None:
-    source = "def get(m, i, j):\n    return m[j][i]\n"
-    right = "def get(m, i, j):\n    return m[i][j]\n"
-    candidates = list(OfflineGenerator().candidates(context({"m.py": source}, ("m.py", 2))))
+    source = "def f(a, b):\n    x = a - 1\n    return x < b\n"
+    right = "def f(a, b):\n    x = a + 1\n    return x <= b\n"
+    ctx = context({"m.py": source}, ("m.py", 2), ("m.py", 3))
+    candidates = list(OfflineGenerator().candidates(ctx))
     fix = next(c for c in candidates if c.changes["m.py"] == right)
-    assert fix.template == "wrong_var+wrong_var"
+    assert fix.template == "arith_op+compare_op"
     singles = [c for c in candidates if "+" not in (c.template or "")]
     assert candidates.index(fix) > candidates.index(singles[-1])
 

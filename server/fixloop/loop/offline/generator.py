@@ -53,6 +53,12 @@ DEFAULT_PRIOR: dict[str, float] = {
     "insert_stmt": 0.002,
     "copy_stmt": 0.002,
     "guard": 0.002,
+    "parenthesize": 0.004,
+    "wrong_literal": 0.003,
+    "add_arg": 0.002,
+    "raise_guard": 0.002,
+    "swap_names": 0.003,
+    "use_var": 0.003,
     "reuse_expr": 0.0005,
 }
 # Each further alternative at one site is this much less likely.

@@ -231,6 +231,42 @@ class Source:
                 names[node.attr] = names.get(node.attr, 0) + 1
         return sorted(names, key=lambda name: -names[name])
 
+    @cached_property
+    def short_strings(self) -> list[str]:
+        """The file's string literals of one or two characters, most frequent first."""
+        counts: dict[str, int] = {}
+        for node in ast.walk(self.tree):
+            value = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(value, str) and 0 < len(value) <= 2:
+                counts[value] = counts.get(value, 0) + 1
+        return sorted(counts, key=lambda value: -counts[value])
+
+    @cached_property
+    def exception_names(self) -> list[str]:
+        """Exception classes the module defines (those it never raises first), then the
+        ones it raises."""
+        raised: list[str] = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                if isinstance(exc, ast.Name) and exc.id not in raised:
+                    raised.append(exc.id)
+        defined = [
+            node.name
+            for node in self.tree.body
+            if isinstance(node, ast.ClassDef)
+            and any(
+                isinstance(base, ast.Name) and base.id.endswith(("Error", "Exception"))
+                for base in node.bases
+            )
+        ]
+        unused = [name for name in defined if name not in raised]
+        return (
+            unused
+            + [name for name in defined if name in raised]
+            + [name for name in raised if name not in defined]
+        )
+
     def loop_targets(self, line: int) -> list[str]:
         """Names bound by the for-loops enclosing the line."""
         cached = self._loop_targets.get(line)

@@ -408,23 +408,45 @@ def extend_cond(src: Source, line: int) -> Iterator[Edit]:
         inner = f"({text})" if isinstance(test, ast.IfExp | ast.Lambda) else text
         names = _names_in(test)
         names += [n for n in src.loop_targets(line) if n not in names]
+        function = src.function_of(line)
+        nones = src.memo(("none_names", function), _none_names) if function else set()
         for i, name in enumerate(names[:_MAX_NAMES]):
-            for rank, new in enumerate(
-                (
-                    f"{inner} or not {name}",
-                    f"{name} is None or {inner}",
-                    f"{inner} and {name}",
-                    f"not {name} or {inner}",
-                    f"{inner} or {name}",
-                    f"{inner} and not {name}",
-                    f"{name} is not None and {inner}",
-                )
-            ):
+            options = [
+                f"{inner} or not {name}",
+                f"{name} is None or {inner}",
+                f"{inner} and {name}",
+                f"not {name} or {inner}",
+                f"{inner} or {name}",
+                f"{inner} and not {name}",
+                f"{name} is not None and {inner}",
+            ]
+            if name in nones:  # a variable that may hold None is tested with `is None`
+                options = [options[1], options[6], *options[:1], *options[2:6]]
+            for rank, new in enumerate(options):
                 yield _replace(src, test, new, "extend_cond", i * 7 + rank)
         if isinstance(test, ast.Name | ast.Attribute):
             alternatives = (f"{text} is not None", f"{text} is None", f"{text} > 0", f"{text} == 0")
             for rank, new in enumerate(alternatives):
                 yield _replace(src, test, new, "extend_cond", rank)
+
+
+def _none_names(src: Source, function: ast.AST) -> set[str]:
+    """Variables of the function that are assigned None (or default to it)."""
+    names: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and _is_none(node.value):
+            names.update(n.id for n in node.targets if isinstance(n, ast.Name))
+    if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+        args = function.args
+        positional = [*args.posonlyargs, *args.args]
+        for arg, default in zip(positional[::-1], args.defaults[::-1], strict=False):
+            if _is_none(default):
+                names.add(arg.arg)
+    return names
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _names_in(node: ast.AST) -> list[str]:
@@ -449,7 +471,8 @@ def wrong_var(src: Source, line: int) -> Iterator[Edit]:
             continue  # a builtin, an import or a function: not a variable
         taken = _names_bound_with(src, node)
         others = [name for name in scope if name != node.id and name not in taken]
-        for rank, name in enumerate(others[: _MAX_NAMES * 2]):
+        later = _copied_later(src, node, line) if isinstance(node.ctx, ast.Load) else 0
+        for rank, name in enumerate(others[: _MAX_NAMES * 2], start=later):
             yield _replace(src, node, name, "wrong_var", rank)
 
 
@@ -473,6 +496,8 @@ def swap_args(src: Source, line: int) -> Iterator[Edit]:
             yield _swap(src, node.left, node.right, "swap_args", 1)
         elif isinstance(node, ast.Compare) and len(node.ops) == 1:
             yield _swap(src, node.left, node.comparators[0], "swap_args", 2)
+        elif isinstance(node, ast.DictComp):
+            yield _swap(src, node.key, node.value, "swap_args", 0)
 
 
 def _swap(src: Source, first: ast.AST, second: ast.AST, template: str, rank: int) -> Edit:
@@ -503,7 +528,11 @@ def return_value(src: Source, line: int) -> Iterator[Edit]:
         if not isinstance(stmt, ast.Return):
             continue
         old = src.segment(stmt.value) if stmt.value is not None else ""
-        options = [n for n in src.local_names(line)[:_MAX_NAMES] if n != old]
+        names = src.local_names(line)[:_MAX_NAMES]
+        options = [n for n in names if n != old]
+        truth = isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, bool)
+        if truth:  # a truth value: whether a collection or flag is empty
+            options = [f"not {n}" for n in names] + options
         options += ["None", "0", "-1", "[]", '""', "True", "False"]
         for rank, new in enumerate(o for o in options if o != old):
             if stmt.value is None:
@@ -560,9 +589,31 @@ def swap_builtin(src: Source, line: int) -> Iterator[Edit]:
         else:
             continue
         for rank, new in enumerate(_ALTERNATIVES.get(name, ())):
+            if new == "float" and _is_division(node):
+                continue  # `float(a / b)`: a no-op a careful person does not write
             yield Edit(
                 start, end, new, "swap_builtin", node.lineno, f"`{new}` instead of `{name}`", rank
             )
+
+
+def _is_division(call: ast.Call) -> bool:
+    return (
+        len(call.args) == 1
+        and isinstance(call.args[0], ast.BinOp)
+        and isinstance(call.args[0].op, ast.Div)
+    )
+
+
+def _copied_later(src: Source, node: ast.AST, line: int) -> int:
+    """1 when the same text comes again later on the line (`w.x * w.x`): of two copies,
+    the later one is more likely the slip of a copied expression."""
+    text = src.segment(node)
+    start = src.span(node)[0]
+    for other in src.expressions_at(line):
+        later = type(other) is type(node) and src.span(other)[0] > start
+        if later and src.segment(other) == text:
+            return 1
+    return 0
 
 
 def rename_attr(src: Source, line: int) -> Iterator[Edit]:
@@ -573,7 +624,8 @@ def rename_attr(src: Source, line: int) -> Iterator[Edit]:
         if src.text[start:end] != node.attr:
             continue
         others = [a for a in src.attribute_names if a != node.attr]
-        for rank, new in enumerate(others[: _MAX_NAMES * 2]):
+        later = _copied_later(src, node, line)
+        for rank, new in enumerate(others[: _MAX_NAMES * 2], start=later):
             yield Edit(
                 start,
                 end,
@@ -607,11 +659,22 @@ def add_term(src: Source, line: int) -> Iterator[Edit]:
             else f"({text})"
         )
         options = [f"{low} + 1", f"{low} - 1", f"{high} ** 2", f"{high} * 2", f"{high} // 2"]
+        if _ends_in_unit(node):
+            options = options[2:]  # `x - 1 + 1`: bound changes `x - 1` into `x`
         for name in names:
             if name not in _names_in(node):
                 options += [f"{low} + {name}", f"{low} - {name}", f"{high} * {name}"]
         for rank, new in enumerate(options):
             yield _replace(src, node, new, "add_term", rank)
+
+
+def _ends_in_unit(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.BinOp)
+        and isinstance(node.op, ast.Add | ast.Sub)
+        and isinstance(node.right, ast.Constant)
+        and node.right.value == 1
+    )
 
 
 def remove_term(src: Source, line: int) -> Iterator[Edit]:
@@ -674,9 +737,9 @@ def insert_slice(src: Source, line: int) -> Iterator[Edit]:
             continue
         text = src.segment(node)
         options = [f"{text}[1:]", f"{text}[:-1]", f"{text}[::-1]"]
-        options += [f"{text}[{k}:]" for k in ints if k != text] + [
-            f"{text}[:{k}]" for k in ints if k != text
-        ]
+        others = [k for k in ints if k != text]
+        options += [f"{text}[{k}:]" for k in others] + [f"{text}[:{k}]" for k in others]
+        options += [f"{text}[len({k}):]" for k in others] + [f"{text}[:-len({k})]" for k in others]
         for rank, new in enumerate(options):
             yield _replace(src, node, new, "insert_slice", rank)
 
@@ -985,6 +1048,245 @@ def _is_docstring(stmt: ast.stmt) -> bool:
     )
 
 
+# -- broader templates -------------------------------------------------------------------
+
+
+def _chain(node: ast.AST, kind: type[ast.AST]) -> list[ast.AST] | None:
+    """The operands of a chain of binary (or boolean) operations, left to right; None when
+    the chain already holds parentheses (regrouping them is another edit)."""
+    leaves: list[ast.AST] = []
+
+    def walk(part: ast.AST) -> None:
+        if isinstance(part, ast.BinOp) and kind is ast.BinOp:
+            walk(part.left)
+            walk(part.right)
+        elif isinstance(part, ast.BoolOp) and kind is ast.BoolOp:
+            for value in part.values:
+                walk(value)
+        else:
+            leaves.append(part)
+
+    walk(node)
+    return leaves
+
+
+def parenthesize(src: Source, line: int) -> Iterator[Edit]:
+    """Operator precedence: `a - b * c` meant `(a - b) * c`; `a and b or c` meant
+    `a and (b or c)`. Parentheses around each run of operands of a chain."""
+    for node in src.expressions_at(line):
+        kind: type[ast.AST] = ast.BinOp if isinstance(node, ast.BinOp) else ast.BoolOp
+        if not isinstance(node, ast.BinOp | ast.BoolOp) or isinstance(src.parent(node), kind):
+            continue
+        leaves = _chain(node, kind)
+        if leaves is None or len(leaves) < 3 or len(leaves) > 6:
+            continue
+        start, end = src.span(node)
+        spans = [src.span(leaf) for leaf in leaves]
+        gaps = [src.text[a[1] : b[0]] for a, b in itertools.pairwise(spans)]
+        if any("(" in gap or ")" in gap or "\n" in gap for gap in gaps):
+            continue  # parentheses or line breaks in the chain: leave it alone
+        original = ast.dump(node)
+        texts = [src.text[a:b] for a, b in spans]
+        rank = 0
+        for width in range(2, len(leaves)):
+            for first in range(len(leaves) - width + 1):
+                last = first + width - 1
+                pieces = []
+                for index, text in enumerate(texts):
+                    pieces.append(("(" if index == first else "") + text)
+                    if index == last:
+                        pieces[-1] += ")"
+                    if index < len(gaps):
+                        pieces.append(gaps[index])
+                new = "".join(pieces)
+                try:
+                    changed = ast.dump(ast.parse(new, mode="eval").body) != original
+                except SyntaxError:
+                    continue
+                if changed:
+                    yield Edit(start, end, new, "parenthesize", node.lineno, "", rank)
+                    rank += 1
+
+
+# Separators and other short literals a string is most often confused with.
+_SHORT_STRINGS = (",", ";", ":", "=", " ", "-", "_", ".", "/", "|", "\t", "\n", "")
+
+
+def wrong_literal(src: Source, line: int) -> Iterator[Edit]:
+    """A short string literal that should be another: the file's own short literals
+    first, then the common separators."""
+    for node in _nodes(src, line, ast.Constant):
+        assert isinstance(node, ast.Constant)
+        value = node.value
+        if not isinstance(value, str) or len(value) > 2 or value == "":
+            continue
+        if isinstance(src.parent(node), ast.JoinedStr):
+            continue
+        text = src.segment(node)
+        quote = text[:1]
+        if quote not in ("'", '"') or text[1:2] == quote * 2:
+            continue
+        others = [s for s in src.short_strings if s != value]
+        others += [s for s in _SHORT_STRINGS if s != value and s not in others]
+        for rank, new in enumerate(others):
+            if quote in new or "\\" in new:
+                continue
+            literal = quote + new.replace("\t", "\\t").replace("\n", "\\n") + quote
+            yield _replace(src, node, literal, "wrong_literal", rank)
+
+
+def add_arg(src: Source, line: int) -> Iterator[Edit]:
+    """A missing argument: `xs.pop()` meant `xs.pop(0)`, `f(x)` meant `f(x, n)`."""
+    names = src.local_names(line)[: _MAX_NAMES // 2]
+    for node in _nodes(src, line, ast.Call):
+        assert isinstance(node, ast.Call)
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            continue
+        if not isinstance(node.func, ast.Attribute | ast.Name):
+            continue
+        rounding = isinstance(node.func, ast.Name) and node.func.id == "round"
+        if len(node.args) != (1 if rounding else 0):
+            continue  # a call that has arguments is missing one only in a few known cases
+        start, end = src.span(node)
+        if src.text[end - 1 : end] != ")":
+            continue
+        before = src.text[start : end - 1].rstrip()
+        separator = ", " if node.args and not before.endswith(",") else ""
+        options = ["0", "-1", "1"] + [n for n in names if n not in _names_in(node)]
+        if rounding:
+            options = ["2", "1"]
+        for rank, arg in enumerate(options):
+            yield Edit(start, end, f"{before}{separator}{arg})", "add_arg", node.lineno, "", rank)
+
+
+def raise_guard(src: Source, line: int) -> Iterator[Edit]:
+    """A missing check before the statement: `if x > self.limit: raise SomeError(x)`.
+    Exceptions the module defines but never raises come first."""
+    function = src.function_of(line)
+    statements = [s for s in src.statements_at(line) if s.lineno == line]
+    if function is None or not statements or not src.exception_names:
+        return
+    stmt = statements[0]
+    if _own_lines(src, stmt) is None or _siblings(src, stmt) is None:
+        return
+    params = [a.arg for a in function.args.args if a.arg not in ("self", "cls")]
+    operands = _operands(src, stmt)
+    conditions: list[tuple[str, str]] = []  # (condition, the value it is about)
+    for param in params:
+        others = [o for o in operands if o != param]
+        for other in others:
+            for op in (">", "<", ">=", "<="):
+                conditions.append((f"{param} {op} {other}", param))
+        for condition in (f"{param} < 0", f"{param} <= 0", f"{param} is None", f"not {param}"):
+            conditions.append((condition, param))
+    indent = src.indent_of(line)
+    step = indent[len(src.indent_of(function.lineno)) :] or "    "
+    newline = src.newline()
+    offset = src.line_start(line)
+    rank = 0
+    for exception in src.exception_names:
+        for condition, value in conditions:
+            text = (
+                f"{indent}if {condition}:{newline}{indent}{step}raise {exception}({value}){newline}"
+            )
+            what = f"insert `if {condition}: raise {exception}({value})`"
+            yield Edit(offset, offset, text, "raise_guard", line, what, rank)
+            rank += 1
+
+
+def _operands(src: Source, stmt: ast.stmt) -> list[str]:
+    """Names and attributes (`self.balance`) a statement works on."""
+    found: list[str] = []
+    for node in src.own_expressions(stmt):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            text = src.segment(node)
+        elif isinstance(node, ast.Name) and not is_builtin(node.id):
+            if isinstance(src.parent(node), ast.Attribute | ast.Call):
+                continue
+            text = node.id
+        else:
+            continue
+        if text not in found:
+            found.append(text)
+    return found
+
+
+def swap_names(src: Source, line: int) -> Iterator[Edit]:
+    """Two variables swapped inside one expression: `m[j][i]` meant `m[i][j]`."""
+    for node in src.expressions_at(line):
+        if not isinstance(node, ast.Subscript | ast.Call | ast.BinOp | ast.Compare):
+            continue
+        if isinstance(node, ast.Subscript) and isinstance(src.parent(node), ast.Subscript):
+            continue  # the outermost subscript of a chain holds all its indices
+        names = [
+            n
+            for n in ast.walk(node)
+            if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)
+            and not is_builtin(n.id)
+            and not _is_container(src, n)
+        ]
+        ids = list(dict.fromkeys(n.id for n in names))
+        if len(ids) < 2 or len(ids) > 6:
+            continue
+        start, end = src.span(node)
+        for rank, (a, b) in enumerate(itertools.combinations(ids, 2)):
+            pieces = []
+            at = start
+            for name in sorted(names, key=lambda n: src.span(n)[0]):
+                if name.id not in (a, b):
+                    continue
+                name_start, name_end = src.span(name)
+                pieces.append(src.text[at:name_start])
+                pieces.append(b if name.id == a else a)
+                at = name_end
+            pieces.append(src.text[at:end])
+            yield Edit(
+                start,
+                end,
+                "".join(pieces),
+                "swap_names",
+                node.lineno,
+                f"swap `{a}` and `{b}`",
+                rank,
+            )
+
+
+def _is_container(src: Source, name: ast.Name) -> bool:
+    """A name used as a thing to index, call or look into, not as a plain value."""
+    parent = src.parent(name)
+    if isinstance(parent, ast.Subscript | ast.Attribute):
+        return parent.value is name
+    return isinstance(parent, ast.Call) and parent.func is name
+
+
+def use_var(src: Source, line: int) -> Iterator[Edit]:
+    """An expression recomputed where a variable computed earlier was meant:
+    `"/".join(path.split("/"))` meant `"/".join(parts)`."""
+    function = src.function_of(line)
+    if function is None:
+        return
+    assigned = src.memo(("assigned_before", function), _assigned_lines)
+    names = [n for n in src.local_names(line) if assigned.get(n, line) < line]
+    for node in src.expressions_at(line):
+        if not _is_value(src, node) or isinstance(node, ast.Name | ast.Constant):
+            continue
+        if isinstance(src.parent(node), ast.Subscript | ast.Attribute):
+            continue
+        inside = _names_in(node)
+        for rank, name in enumerate(n for n in names if n not in inside):
+            yield _replace(src, node, name, "use_var", rank)
+
+
+def _assigned_lines(src: Source, function: ast.AST) -> dict[str, int]:
+    """The first line each local variable (not a parameter) is assigned on."""
+    first: dict[str, int] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            first[node.id] = min(first.get(node.id, node.lineno), node.lineno)
+    return first
+
+
 # Cheapest and most natural first; the order breaks ties between equal prior rates.
 TEMPLATES: dict[str, Template] = {
     "compare_op": compare_op,
@@ -1012,5 +1314,11 @@ TEMPLATES: dict[str, Template] = {
     "insert_stmt": insert_stmt,
     "copy_stmt": copy_stmt,
     "guard": guard,
+    "parenthesize": parenthesize,
+    "wrong_literal": wrong_literal,
+    "add_arg": add_arg,
+    "raise_guard": raise_guard,
+    "swap_names": swap_names,
+    "use_var": use_var,
     "reuse_expr": reuse_expr,
 }
