@@ -62,6 +62,8 @@ _ENVIRONMENTAL = (  # most telling first: the reason shown is the first one foun
 )
 # Reflection keeps the last few failed attempts: older ones cost tokens and say little.
 _REFLECTION_DEPTH = 3
+# Groups of passing candidates (`parallel` each) run against the whole suite at most.
+_REGRESSION_GROUPS = 3
 
 
 def _every_line(sources: Mapping[str, str]) -> list[Location]:
@@ -615,8 +617,11 @@ class FixSession:
         passed_before = {c.test_id for c in baseline.cases if c.outcome is Outcome.PASSED}
         targets = {c.test_id for c in baseline.failures}
         verified: list[_Tried] = []
-        for item in ranked[: max(1, self.budget.parallel)]:
-            if self._cancelled.is_set():
+        group = max(1, self.budget.parallel)
+        # The best few first; when all of them break a test, the next few (a weak failing
+        # test lets several wrong edits rank above the right one, never to be tried again).
+        for index, item in enumerate(ranked[: group * _REGRESSION_GROUPS]):
+            if self._cancelled.is_set() or (verified and index % group == 0):
                 break
             full = self.tester.run(
                 self.project_root, item.candidate.changes, self.test_command, timeout=timeout * 3
