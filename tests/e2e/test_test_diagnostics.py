@@ -229,3 +229,59 @@ async def test_an_invalid_setting_says_so_and_runs_as_by_default(
     open_document(client, uri, (shop / "pricing.py").read_text(encoding="utf-8"))
     await wait_until(client, lambda: bool(_test_diagnostics(client, uri)), 60.0)
     assert any("sometimes" in m.message for m in client.messages)
+
+
+SLOW_TEST = (
+    "import time\n\nimport pricing\n\n\ndef test_slowly():\n    time.sleep(3)\n"
+    "    assert pricing.bulk_discount(1) == 0.0\n"
+)
+
+
+async def test_a_save_during_a_run_supersedes_it(client: FixloopTestClient, shop: Path) -> None:
+    (shop / "tests" / "test_slow.py").write_text(SLOW_TEST, encoding="utf-8")
+    source = shop / "pricing.py"
+    uri = source.as_uri()
+    text = source.read_text(encoding="utf-8")
+    open_document(client, uri, text)
+    await wait_until(client, lambda: any(s["state"] == "testing" for s in _statuses(client)), 30)
+    fixed = text.replace("quantity > 10", "quantity >= 10")
+    source.write_text(fixed, encoding="utf-8")
+    replace_document(client, uri, 2, fixed)
+    _save(client, uri)
+    seen_failures = False
+
+    def second_run_done() -> bool:
+        nonlocal seen_failures
+        seen_failures = seen_failures or bool(_test_diagnostics(client, uri))
+        states = [s["state"] for s in _statuses(client)]
+        return states.count("testing") == 2 and states[-1] == "idle"
+
+    await wait_until(client, second_run_done, 60.0)
+    # The first run (on the buggy file) was dropped: its failures were never shown.
+    assert not seen_failures and not _test_diagnostics(client, uri)
+    states = [s["state"] for s in _statuses(client)]
+    assert states == ["testing", "idle", "testing", "idle"]  # one run at a time
+
+
+@pytest.fixture
+def missing_image(shop: Path) -> None:
+    pyproject = shop / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text + '\n[tool.fixloop.sandbox]\nimage = "fixloop-absent"\n', "utf-8")
+
+
+@pytest.mark.usefixtures("missing_image")
+async def test_a_missing_image_is_one_message_not_one_per_save(
+    client: FixloopTestClient, shop: Path
+) -> None:
+    uri = (shop / "pricing.py").as_uri()
+    open_document(client, uri, (shop / "pricing.py").read_text(encoding="utf-8"))
+    await wait_until(client, lambda: any(s["state"] == "unavailable" for s in _statuses(client)))
+    for _ in range(2):
+        _save(client, uri)
+        await asyncio.sleep(1.0)
+    [message] = [m for m in client.messages if "fixloop-absent" in m.message]
+    assert message.type == types.MessageType.Warning
+    assert "fixloop sandbox build" in message.message
+    assert not _test_diagnostics(client, uri)
+    assert any(d.source == "fixloop" for d in client.diagnostics[uri])  # the rest still works

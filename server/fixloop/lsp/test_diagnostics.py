@@ -40,6 +40,8 @@ CODE = "test-failure"
 COMMAND_RUN_TESTS = "fixloop.runTests"
 # Saves in quick succession (save all, format on save) make one run.
 DEBOUNCE_SECONDS = 0.5
+# The tabs an editor restores at start-up open within milliseconds of each other.
+OPEN_DEBOUNCE_SECONDS = 0.2
 # While Docker or the image is missing, look again at most this often.
 RECHECK_SECONDS = 60.0
 
@@ -101,7 +103,7 @@ class TestDiagnostics:
     def opened(self, uri: str) -> None:
         if uri not in self._opened:
             self._opened.add(uri)
-            self.request(uri, "open")
+            self.request(uri, "open", OPEN_DEBOUNCE_SECONDS)
 
     def saved(self, uri: str) -> None:
         self.request(uri, "save")
@@ -270,8 +272,10 @@ class TestDiagnostics:
         except SandboxError as error:
             self._unavailable[config] = (str(error), time.monotonic() + RECHECK_SECONDS)
             self._say_once(f"failing tests cannot be shown: {error}")
-            send_status(self._server, "unavailable", str(error))
+            # The loop's actions learn it too (and send the `unavailable` status).
+            self._server.availability.found_unavailable(config, str(error))
             return None
+        self._server.availability.found_available(config)
         send_status(self._server, "idle", f"tests: {run.summary()}")
         return run
 
