@@ -17,7 +17,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.e2e.conftest import CLIENTS, SERVER
 from tests.support.client import FixloopTestClient, make_client
-from tests.support.editing import open_document, replace_document, wait_until
+from tests.support.editing import open_document, push_settings, replace_document, wait_until
 
 pytestmark = pytest.mark.slow
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
@@ -285,3 +285,19 @@ async def test_a_missing_image_is_one_message_not_one_per_save(
     assert "fixloop sandbox build" in message.message
     assert not _test_diagnostics(client, uri)
     assert any(d.source == "fixloop" for d in client.diagnostics[uri])  # the rest still works
+
+
+async def test_turning_the_runs_off_clears_them_and_stops_the_next_ones(
+    client: FixloopTestClient, shop: Path
+) -> None:
+    uri = (shop / "pricing.py").as_uri()
+    open_document(client, uri, (shop / "pricing.py").read_text(encoding="utf-8"))
+    await wait_until(client, lambda: bool(_test_diagnostics(client, uri)), 60.0)
+    await _idle_after_testing(client)
+    push_settings(client, {"tests": {"run": "off"}})
+    await wait_until(client, lambda: not _test_diagnostics(client, uri), 10.0)
+    assert any(d.source == "fixloop" for d in client.diagnostics[uri])
+    runs_before = len(_statuses(client))
+    _save(client, uri)
+    await asyncio.sleep(QUIET_SECONDS)
+    assert len(_statuses(client)) == runs_before and not _test_diagnostics(client, uri)
