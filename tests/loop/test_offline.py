@@ -179,3 +179,143 @@ def test_fast_on_a_200_line_file() -> None:
     elapsed = time.perf_counter() - start
     assert len(first) == 300
     assert elapsed < 0.25, f"{elapsed * 1000:.0f} ms for 300 candidates"
+
+
+def _rank_of(source: str, right: str, line: int, limit: int = 300) -> int | None:
+    """1-based position of `right` among the candidates for a failure at `line`."""
+    ctx = context({"m.py": source}, ("m.py", line))
+    for position, text in enumerate(texts(ctx, limit), start=1):
+        if text == right:
+            return position
+    return None
+
+
+def _early(source: str, old: str, new: str, line: int, within: int = 120) -> None:
+    right = source.replace(old, new, 1)
+    assert right != source
+    rank = _rank_of(source, right, line, within)
+    assert rank is not None, f"`{new}` not among the first {within} candidates"
+
+
+def test_operator_precedence_regrouped() -> None:
+    source = "def to_celsius(f):\n    return f - 32 * 5 / 9\n"
+    _early(source, "f - 32 * 5 / 9", "(f - 32) * 5 / 9", 2)
+    boolean = "def ok(a, b, c):\n    return a and b or c\n"
+    _early(boolean, "a and b or c", "a and (b or c)", 2)
+
+
+def test_wrong_separator_literal() -> None:
+    source = (
+        "def pairs(text):\n    out = {}\n    for item in text.split(';'):\n"
+        "        key, _, value = item.partition(':')\n        out[key] = value\n    return out\n"
+    )
+    _early(source, "partition(':')", "partition('=')", 4)
+
+
+def test_missing_argument() -> None:
+    source = "def take(items):\n    return items.pop()\n"
+    _early(source, "items.pop()", "items.pop(0)", 2, within=40)
+
+
+def test_missing_raise_of_an_exception_the_module_defines() -> None:
+    source = (
+        "class Overdrawn(Exception):\n    pass\n\n\n"
+        "class Account:\n    def __init__(self):\n        self.balance = 0\n\n"
+        "    def withdraw(self, amount):\n        self.balance -= amount\n"
+        "        return self.balance\n"
+    )
+    guard = (
+        "        if amount > self.balance:\n            raise Overdrawn(amount)\n"
+        "        self.balance -= amount\n"
+    )
+    _early(source, "        self.balance -= amount\n", guard, 10)
+
+
+def test_swapped_variables_inside_one_expression() -> None:
+    source = "def get(m, i, j):\n    return m[j][i]\n"
+    _early(source, "m[j][i]", "m[i][j]", 2, within=60)
+    comprehension = "def invert(d):\n    return {k: v for k, v in d.items()}\n"
+    _early(comprehension, "{k: v", "{v: k", 2, within=20)
+
+
+def test_expression_replaced_by_the_variable_computed_for_it() -> None:
+    source = (
+        "def norm(path):\n    parts = []\n    for part in path.split('/'):\n"
+        "        if part:\n            parts.append(part)\n"
+        "    return '/'.join(path.split('/'))\n"
+    )
+    _early(source, "'/'.join(path.split('/'))", "'/'.join(parts)", 6)
+
+
+def test_truth_value_returned_from_a_collection() -> None:
+    source = (
+        "def balanced(text):\n    stack = []\n    for ch in text:\n"
+        "        if ch == '(':\n            stack.append(ch)\n"
+        "        elif ch == ')' and stack:\n            stack.pop()\n    return True\n"
+    )
+    _early(source, "return True", "return not stack", 8, within=40)
+
+
+def test_slice_by_the_length_of_another_string() -> None:
+    source = (
+        "def strip_prefix(text, prefix):\n    if text.startswith(prefix):\n"
+        "        return text\n    return text\n"
+    )
+    _early(source, "        return text\n", "        return text[len(prefix):]\n", 3, within=40)
+
+
+def test_a_variable_that_holds_none_is_tested_with_is_none() -> None:
+    source = (
+        "def longest(words):\n    best = None\n    for w in words:\n"
+        "        if len(w) > len(best):\n            best = w\n    return best\n"
+    )
+    candidates = texts(context({"m.py": source}, ("m.py", 4)))
+    is_none = source.replace("if len(w)", "if best is None or len(w)")
+    falsy = source.replace("if len(w)", "if not best or len(w)")
+    assert candidates.index(is_none) < candidates.index(falsy)
+
+
+def test_the_later_of_two_copies_is_renamed_first() -> None:
+    source = (
+        "class R:\n    def __init__(self, w, h):\n        self.w = w\n        self.h = h\n\n"
+        "    def area(self):\n        return self.w * self.w\n"
+    )
+    candidates = texts(context({"m.py": source}, ("m.py", 7)))
+    later = source.replace("self.w * self.w", "self.w * self.h")
+    earlier = source.replace("self.w * self.w", "self.h * self.w")
+    assert candidates.index(later) < candidates.index(earlier)
+
+
+def test_no_redundant_or_cancelling_edits() -> None:
+    mean = "def mean(xs):\n    return int(sum(xs) / len(xs))\n"
+    found = texts(context({"m.py": mean}, ("m.py", 2)))
+    assert mean.replace("int(", "float(") not in found
+    assert mean.replace("int(sum(xs) / len(xs))", "sum(xs) / len(xs)") in found
+    bound = "def last(xs):\n    return xs[len(xs) - 1]\n"
+    singles = [
+        c.changes["m.py"]
+        for c in OfflineGenerator().candidates(context({"m.py": bound}, ("m.py", 2)))
+        if "+" not in (c.template or "")
+    ]
+    assert bound.replace("len(xs) - 1", "len(xs) - 1 + 1") not in singles
+    assert bound.replace("len(xs) - 1", "len(xs) - -1") not in singles
+
+
+def test_missing_update_of_a_variable_the_loop_reads() -> None:
+    source = (
+        "def fib(n):\n    out = []\n    a, b = 0, 1\n    for _ in range(n):\n"
+        "        out.append(a)\n        c = a + b\n        b = c\n    return out\n"
+    )
+    _early(source, "        b = c\n", "        a = b\n        b = c\n", 7, within=60)
+
+
+def test_statement_missing_at_the_end_of_a_block() -> None:
+    source = (
+        "def unique(items):\n    seen = set()\n    out = []\n    for x in items:\n"
+        "        if x not in seen:\n            seen.add(x)\n    return out\n"
+    )
+    candidates = texts(context({"m.py": source}, ("m.py", 5)), 60)
+    after = source.replace("seen.add(x)\n", "seen.add(x)\n            out.append(x)\n")
+    before = source.replace("seen.add(x)\n", "out.append(x)\n            seen.add(x)\n")
+    assert after in candidates
+    assert before not in candidates

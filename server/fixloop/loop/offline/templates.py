@@ -389,7 +389,7 @@ def negate(src: Source, line: int) -> Iterator[Edit]:
             parent = src.parent(node)
             if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub):
                 yield _replace(src, parent, src.segment(node), "negate", 1, "drop the minus sign")
-            else:
+            elif not _is_term(src, node):  # `x - -1`: arith_op writes `x + 1`
                 yield _replace(src, node, f"-{src.segment(node)}", "negate", 1, "negate the value")
     for node in _nodes(src, line, ast.BoolOp):
         assert isinstance(node, ast.BoolOp)
@@ -398,6 +398,16 @@ def negate(src: Source, line: int) -> Iterator[Edit]:
                 yield _replace(src, value, src.segment(value.operand), "negate", 1 + rank)
             elif not _needs_parens(value):
                 yield _replace(src, value, f"not {src.segment(value)}", "negate", 1 + rank)
+
+
+def _is_term(src: Source, node: ast.AST) -> bool:
+    """The right operand of `+` or `-`."""
+    parent = src.parent(node)
+    return (
+        isinstance(parent, ast.BinOp)
+        and isinstance(parent.op, ast.Add | ast.Sub)
+        and parent.right is node
+    )
 
 
 def extend_cond(src: Source, line: int) -> Iterator[Edit]:
@@ -661,8 +671,9 @@ def add_term(src: Source, line: int) -> Iterator[Edit]:
         options = [f"{low} + 1", f"{low} - 1", f"{high} ** 2", f"{high} * 2", f"{high} // 2"]
         if _ends_in_unit(node):
             options = options[2:]  # `x - 1 + 1`: bound changes `x - 1` into `x`
+        inside = _names_in(node)
         for name in names:
-            if name not in _names_in(node):
+            if name not in inside:
                 options += [f"{low} + {name}", f"{low} - {name}", f"{high} * {name}"]
         for rank, new in enumerate(options):
             yield _replace(src, node, new, "add_term", rank)
@@ -892,7 +903,8 @@ def _dedent_last(
 
 
 def _insertion_points(src: Source, line: int) -> list[tuple[int, str]]:
-    """(offset, indentation) before and after the statement on the line."""
+    """(offset, indentation) before and after the statement on the line, and at the end
+    of its block when it has one."""
     points: list[tuple[int, str]] = []
     for stmt in src.statements_at(line):
         lines = _own_lines(src, stmt)
@@ -907,7 +919,9 @@ def _insertion_points(src: Source, line: int) -> list[tuple[int, str]]:
             and body
             and isinstance(stmt, ast.For | ast.While | ast.If | ast.With)
         ):
-            points.append((src.line_start(body[0].lineno), src.indent_of(body[0].lineno)))
+            # The end of the block: where a forgotten last step (an append, an update) goes.
+            end = src.line_start((body[-1].end_lineno or body[-1].lineno) + 1)
+            points.append((end, src.indent_of(body[0].lineno)))
         break
     return points
 
@@ -917,13 +931,18 @@ def insert_stmt(src: Source, line: int) -> Iterator[Edit]:
     function = src.function_of(line)
     if function is None:
         return
-    names = src.local_names(line)[:_MAX_NAMES]
+    names = [n for n in src.local_names(line)[:_MAX_NAMES] if n != "_"]
     lists, sets, counters = src.memo(("containers", function), _containers)
-    values = src.loop_targets(line) + [n for n in names if n not in src.loop_targets(line)]
+    targets = [n for n in src.loop_targets(line) if n != "_"]
+    values = targets + [n for n in names if n not in targets]
+    # A variable the loop reads but never updates is the likeliest one a missing
+    # assignment is for (`a, b = b, a + b` written as `b = a + b`).
+    stale = [n for n in _stale_in_loop(src, line) if n in names]
     statements = [f"{c}.append({v})" for c in lists for v in values if v != c]
     statements += [f"{c}.add({v})" for c in sets for v in values if v != c]
     statements += [f"{n} += 1" for n in counters]
-    statements += [f"{a} = {b}" for a in names for b in names if a != b]
+    assigned = stale + [n for n in names if n not in stale]
+    statements += [f"{a} = {b}" for a in assigned for b in names if a != b]
     newline = src.newline()
     for offset, indent in _insertion_points(src, line):
         for rank, statement in enumerate(statements):
@@ -936,6 +955,31 @@ def insert_stmt(src: Source, line: int) -> Iterator[Edit]:
                 f"insert `{statement}`",
                 rank,
             )
+
+
+def _stale_in_loop(src: Source, line: int) -> list[str]:
+    """Names the innermost loop around the line reads but never assigns."""
+    loops = [
+        node
+        for node in ast.walk(src.function_of(line) or src.tree)
+        if isinstance(node, ast.For | ast.While)
+        and node.lineno <= line <= (node.end_lineno or node.lineno)
+    ]
+    if not loops:
+        return []
+    loop = max(loops, key=lambda node: node.lineno)
+    read: list[str] = []
+    written: set[str] = set()
+    for stmt in loop.body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Store):
+                    written.add(node.id)
+                elif node.id not in read:
+                    read.append(node.id)
+    if isinstance(loop, ast.For):
+        written.update(n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name))
+    return [name for name in read if name not in written]
 
 
 def copy_stmt(src: Source, line: int) -> Iterator[Edit]:
@@ -1010,11 +1054,14 @@ def guard(src: Source, line: int) -> Iterator[Edit]:
                 rank,
             )
             rank += 1
+    enclosing = [
+        stmt
+        for stmt in ast.walk(function)
+        if isinstance(stmt, ast.For) and stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno)
+    ]
     for loop_var in src.loop_targets(line):
-        for stmt in src.statements:
-            if isinstance(stmt, ast.For) and loop_var in [
-                n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)
-            ]:
+        for stmt in enclosing:
+            if loop_var in [n.id for n in ast.walk(stmt.target) if isinstance(n, ast.Name)]:
                 inner = stmt.body[0]
                 at = src.line_start(inner.lineno)
                 ind = src.indent_of(inner.lineno)
@@ -1051,12 +1098,14 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 # -- broader templates -------------------------------------------------------------------
 
 
-def _chain(node: ast.AST, kind: type[ast.AST]) -> list[ast.AST] | None:
-    """The operands of a chain of binary (or boolean) operations, left to right; None when
-    the chain already holds parentheses (regrouping them is another edit)."""
+def _chain(node: ast.AST, kind: type[ast.AST]) -> tuple[list[ast.AST], set[tuple[int, int]]]:
+    """The operands of a chain of binary (or boolean) operations, left to right, and the
+    runs of operands (first, last) that the chain already groups."""
     leaves: list[ast.AST] = []
+    groups: set[tuple[int, int]] = set()
 
     def walk(part: ast.AST) -> None:
+        first = len(leaves)
         if isinstance(part, ast.BinOp) and kind is ast.BinOp:
             walk(part.left)
             walk(part.right)
@@ -1065,32 +1114,40 @@ def _chain(node: ast.AST, kind: type[ast.AST]) -> list[ast.AST] | None:
                 walk(value)
         else:
             leaves.append(part)
+            return
+        groups.add((first, len(leaves) - 1))
 
     walk(node)
-    return leaves
+    return leaves, groups
+
+
+_ASSOCIATIVE = frozenset({"+", "*", "and", "or", "&", "|", "^"})
 
 
 def parenthesize(src: Source, line: int) -> Iterator[Edit]:
     """Operator precedence: `a - b * c` meant `(a - b) * c`; `a and b or c` meant
-    `a and (b or c)`. Parentheses around each run of operands of a chain."""
+    `a and (b or c)`. Parentheses around each run of operands of a chain that the chain
+    does not already group."""
     for node in src.expressions_at(line):
         kind: type[ast.AST] = ast.BinOp if isinstance(node, ast.BinOp) else ast.BoolOp
         if not isinstance(node, ast.BinOp | ast.BoolOp) or isinstance(src.parent(node), kind):
             continue
-        leaves = _chain(node, kind)
-        if leaves is None or len(leaves) < 3 or len(leaves) > 6:
+        leaves, groups = _chain(node, kind)
+        if len(leaves) < 3 or len(leaves) > 6:
             continue
         start, end = src.span(node)
         spans = [src.span(leaf) for leaf in leaves]
         gaps = [src.text[a[1] : b[0]] for a, b in itertools.pairwise(spans)]
         if any("(" in gap or ")" in gap or "\n" in gap for gap in gaps):
             continue  # parentheses or line breaks in the chain: leave it alone
-        original = ast.dump(node)
         texts = [src.text[a:b] for a, b in spans]
         rank = 0
         for width in range(2, len(leaves)):
             for first in range(len(leaves) - width + 1):
                 last = first + width - 1
+                around = {gap.strip() for gap in gaps[max(0, first - 1) : last + 1]}
+                if (first, last) in groups or (len(around) == 1 and around <= _ASSOCIATIVE):
+                    continue  # the same grouping, or one that changes nothing
                 pieces = []
                 for index, text in enumerate(texts):
                     pieces.append(("(" if index == first else "") + text)
@@ -1098,14 +1155,8 @@ def parenthesize(src: Source, line: int) -> Iterator[Edit]:
                         pieces[-1] += ")"
                     if index < len(gaps):
                         pieces.append(gaps[index])
-                new = "".join(pieces)
-                try:
-                    changed = ast.dump(ast.parse(new, mode="eval").body) != original
-                except SyntaxError:
-                    continue
-                if changed:
-                    yield Edit(start, end, new, "parenthesize", node.lineno, "", rank)
-                    rank += 1
+                yield Edit(start, end, "".join(pieces), "parenthesize", node.lineno, "", rank)
+                rank += 1
 
 
 # Separators and other short literals a string is most often confused with.
