@@ -1,0 +1,1 @@
+"""The VS Code extension in real VS Code (code-server) and headless Chromium."""

@@ -1,0 +1,273 @@
+"""Real VS Code for tests and benchmarks: code-server (installed by scripts/setup-vscode.sh)
+with our packaged extension, opened in Debian's headless Chromium through playwright.
+
+The extension writes what it sees (diagnostics, code actions, commands, edits) as JSON lines
+to the file named by FIXLOOP_VSCODE_TEST_LOG; `ExtensionLog` reads and waits on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, sync_playwright
+
+REPO = Path(__file__).resolve().parents[2]
+CLIENT_DIR = REPO / "vscode-client"
+SETUP_SCRIPT = REPO / "scripts" / "setup-vscode.sh"
+# The interpreter running the tests (the project's .venv) is the `python3` the extension
+# finds first on PATH: its default lookup, with fixloop importable.
+VENV_BIN = Path(sys.executable).parent
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Quiet VS Code: nothing opened at start, no network, no prompts that steal the focus.
+USER_SETTINGS: dict[str, Any] = {
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": False,
+    "workbench.enableExperiments": False,
+    "telemetry.telemetryLevel": "off",
+    "update.mode": "none",
+    "extensions.autoCheckUpdates": False,
+    "extensions.autoUpdate": False,
+    "extensions.ignoreRecommendations": True,
+    "security.workspace.trust.enabled": False,
+    "chat.disableAIFeatures": True,
+    "editor.lightbulb.enabled": "off",
+}
+
+
+@dataclass(frozen=True)
+class Tools:
+    node_bin: Path
+    code_server: Path
+    chromium: Path
+
+
+def find_tools() -> Tools:
+    """Where setup-vscode.sh puts things; a clear error when they are not there."""
+    printed = subprocess.run(
+        ["bash", str(SETUP_SCRIPT), "--paths"], capture_output=True, text=True, check=True
+    ).stdout
+    paths = dict(line.split("=", 1) for line in printed.splitlines() if "=" in line)
+    tools = Tools(
+        node_bin=Path(paths["NODE_BIN"]),
+        code_server=Path(paths["CODE_SERVER"]),
+        chromium=Path(shutil.which("chromium") or "/usr/bin/chromium"),
+    )
+    for what, path in vars(tools).items():
+        if not path.exists():
+            raise RuntimeError(f"{what} not found at {path}: run scripts/setup-vscode.sh")
+    return tools
+
+
+def build_vsix(tools: Tools) -> Path:
+    """`npm run package` in vscode-client, so the test runs the extension as it is now."""
+    if not (CLIENT_DIR / "node_modules").is_dir():
+        raise RuntimeError("vscode-client/node_modules is missing: run scripts/setup-vscode.sh")
+    subprocess.run(
+        ["npm", "run", "-s", "package"],
+        cwd=CLIENT_DIR,
+        env=_with_path(os.environ, tools.node_bin),
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return CLIENT_DIR / "fixloop.vsix"
+
+
+def _with_path(environ: Any, *first: Path) -> dict[str, str]:
+    env = dict(environ)
+    env["PATH"] = os.pathsep.join([*map(str, first), env.get("PATH", "")])
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class CodeServer:
+    url: str
+    log: ExtensionLog
+    output: Path
+
+
+@contextlib.contextmanager
+def code_server(
+    tools: Tools, vsix: Path, workdir: Path, settings: dict[str, Any]
+) -> Iterator[CodeServer]:
+    """code-server on a free port of 127.0.0.1 with the extension installed; always stopped."""
+    user_data, extensions = workdir / "user-data", workdir / "extensions"
+    # User settings, and the same as the remote's: code-server's extension host is a
+    # "remote" one, which takes machine-scoped settings (the interpreter) only from there.
+    for scope in ("User", "Machine"):
+        (user_data / scope).mkdir(parents=True)
+        (user_data / scope / "settings.json").write_text(json.dumps({**USER_SETTINGS, **settings}))
+    env = _with_path(os.environ, VENV_BIN, tools.node_bin)
+    log_path = workdir / "extension-log.jsonl"
+    env["FIXLOOP_VSCODE_TEST_LOG"] = str(log_path)
+    common = [
+        str(tools.code_server),
+        "--config",
+        str(workdir / "config.yaml"),
+        "--user-data-dir",
+        str(user_data),
+        "--extensions-dir",
+        str(extensions),
+    ]
+    subprocess.run(
+        [*common, "--install-extension", str(vsix)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    port = _free_port()
+    output = workdir / "code-server.log"
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                *common,
+                "--auth",
+                "none",
+                "--disable-workspace-trust",
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-getting-started-override",
+                "--bind-addr",
+                f"127.0.0.1:{port}",
+            ],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped with everything it started
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, process, output)
+        yield CodeServer(url=url, log=ExtensionLog(log_path), output=output)
+    finally:
+        _stop_group(process)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], output: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"code-server exited: {output.read_text(errors='replace')[-2000:]}")
+        with contextlib.suppress(OSError):
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        time.sleep(0.2)
+    raise RuntimeError(f"code-server did not answer in 60 s: {output.read_text()[-2000:]}")
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    # The extension host's children (the fixloop server) share the group; make sure.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def browser_page(tools: Tools) -> Iterator[Page]:
+    """A page in Debian's Chromium, headless; closed at the end."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(tools.chromium), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            yield page
+        finally:
+            browser.close()
+
+
+class ExtensionLog:
+    """The JSON lines the extension wrote (FIXLOOP_VSCODE_TEST_LOG)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text().splitlines()
+        events = [json.loads(line) for line in lines if line.strip()]
+        return [e for e in events if kind is None or e["event"] == kind]
+
+    def wait_for(
+        self, kind: str, matches: Callable[[dict[str, Any]], bool], timeout: float
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in self.events(kind):
+                if matches(event):
+                    return event
+            time.sleep(0.1)
+        seen = json.dumps(self.events()[-20:], indent=1)
+        raise AssertionError(f"no `{kind}` event as expected within {timeout} s; last seen:\n{seen}")
+
+
+def open_workspace(page: Page, server: CodeServer, folder: Path) -> None:
+    page.goto(f"{server.url}/?folder={folder}", wait_until="domcontentloaded")
+    page.wait_for_selector(".monaco-workbench", timeout=60_000)
+    # The explorer shows the folder once the workbench has restored.
+    page.wait_for_selector(".explorer-folders-view .monaco-list-row", timeout=60_000)
+
+
+def open_file(page: Page, name: str) -> None:
+    """Quick Open (Ctrl+P), the file's name, Enter: the editor tab appears."""
+    page.locator(".monaco-workbench").click(position={"x": 700, "y": 300})
+    page.keyboard.press("Control+P")
+    page.wait_for_selector(".quick-input-widget input", timeout=10_000)
+    page.keyboard.type(name)
+    page.wait_for_selector(f".quick-input-list .monaco-list-row[aria-label*='{name}']", timeout=10_000)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f".tabs-container .tab[aria-label*='{name}']", timeout=10_000)
+    page.locator(".monaco-editor .view-lines").first.click()
+
+
+def go_to(page: Page, line: int, column: int) -> None:
+    """Go to Line (Ctrl+G) `line:column`, both 1-based."""
+    page.keyboard.press("Control+G")
+    page.wait_for_selector(".quick-input-widget input", timeout=10_000)
+    page.keyboard.type(f"{line}:{column}")
+    page.keyboard.press("Enter")
+
+
+def apply_quick_fix(page: Page, title: str) -> None:
+    """Quick Fix (Ctrl+.) at the cursor, then the action of that title."""
+    page.keyboard.press("Control+.")
+    row = page.locator(".action-widget .monaco-list-row", has_text=title).first
+    row.wait_for(timeout=15_000)
+    row.click()

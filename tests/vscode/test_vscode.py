@@ -1,0 +1,125 @@
+"""The packaged extension in real VS Code (code-server) driven through headless Chromium:
+installed from the .vsix, it finds the interpreter, starts the server, shows its diagnostics,
+and a quick fix edits the file as the user would see it.
+
+Needs what scripts/setup-vscode.sh installs (CI runs it through `scripts/setup.sh --all`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.vscode.codeserver import (
+    REPO,
+    Tools,
+    apply_quick_fix,
+    browser_page,
+    build_vsix,
+    code_server,
+    find_tools,
+    go_to,
+    open_file,
+    open_workspace,
+)
+
+pytestmark = pytest.mark.slow
+
+LOADER = """import yaml
+
+
+def load_config(text):
+    return yaml.load(text)
+"""
+
+
+@pytest.fixture(scope="module")
+def tools() -> Tools:
+    return find_tools()
+
+
+@pytest.fixture(scope="module")
+def vsix(tools: Tools) -> Path:
+    return build_vsix(tools)
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Path]:
+    """A copy of examples/shop with a file holding a risky `yaml.load`."""
+    root = tmp_path / "shop"
+    shutil.copytree(REPO / "examples" / "shop", root)
+    (root / "loader.py").write_text(LOADER)
+    yield root
+
+
+def test_vsix_is_small_and_self_contained(vsix: Path) -> None:
+    """The bundled extension needs no node_modules: one script, the manifest, the readme."""
+    import zipfile
+
+    names = zipfile.ZipFile(vsix).namelist()
+    assert "extension/out/extension.js" in names
+    assert not [n for n in names if "node_modules" in n]
+    assert vsix.stat().st_size < 1_000_000
+
+
+def test_diagnostic_appears_and_quick_fix_applies(
+    tools: Tools, vsix: Path, shop: Path, tmp_path: Path
+) -> None:
+    # The interpreter running the tests has fixloop; tests off: this is about the editor.
+    settings = {"fixloop.server.python": sys.executable, "fixloop.tests.run": "off"}
+    with code_server(tools, vsix, tmp_path / "vscode", settings) as server:
+        with browser_page(tools) as page:
+            open_workspace(page, server, shop)
+            open_file(page, "loader.py")
+            loader_uri = (shop / "loader.py").as_uri()
+
+            check = server.log.wait_for("importCheck", lambda e: True, timeout=60)
+            assert check["ok"], check
+            found = server.log.wait_for(
+                "diagnostics",
+                lambda e: e["uri"] == loader_uri and any(d["code"] == "FL106" for d in e["items"]),
+                timeout=60,
+            )
+            warning = next(d for d in found["items"] if d["code"] == "FL106")
+            assert warning["line"] == 4 and warning["source"] == "fixloop"
+            assert "yaml.load" in warning["message"]
+
+            go_to(page, warning["line"] + 1, warning["character"] + 1)
+            apply_quick_fix(page, "yaml.safe_load")
+            edit = server.log.wait_for("edit", lambda e: e["uri"] == loader_uri, timeout=30)
+            assert [c["line"] for c in edit["changes"]] == [4]
+            offered = server.log.events("codeActions")
+            assert any("yaml.safe_load" in t for e in offered for t in e["titles"])
+            server.log.wait_for(
+                "diagnostics",
+                lambda e: e["uri"] == loader_uri and not any(d["code"] == "FL106" for d in e["items"]),
+                timeout=30,
+            )
+            page.keyboard.press("Control+S")
+            server.log.wait_for("saved", lambda e: e["uri"] == loader_uri, timeout=30)
+    assert "yaml.safe_load(text)" in (shop / "loader.py").read_text()
+
+
+def test_missing_fixloop_is_offered_for_install(
+    tools: Tools, vsix: Path, shop: Path, tmp_path: Path
+) -> None:
+    """An interpreter without fixloop: a notification offers to install it, the status bar
+    says so, and no server is started."""
+    python = "/usr/bin/python3"  # Debian's, not the project's venv
+    settings = {"fixloop.server.python": python}
+    with code_server(tools, vsix, tmp_path / "vscode", settings) as server:
+        with browser_page(tools) as page:
+            open_workspace(page, server, shop)
+            open_file(page, "loader.py")
+            check = server.log.wait_for("importCheck", lambda e: True, timeout=60)
+            assert not check["ok"] and "fixloop" in check["detail"]
+            toast = page.locator(".notifications-toasts .notification-toast", has_text="not importable")
+            toast.wait_for(timeout=15_000)
+            assert toast.get_by_role("button", name="Install fixloop").is_visible()
+            status = page.locator(".statusbar-item", has_text="fixloop: not installed")
+            status.wait_for(timeout=10_000)
+            assert not server.log.events("started")

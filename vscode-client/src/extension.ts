@@ -1,0 +1,335 @@
+// The fixloop extension: starts `python -m fixloop lsp`, maps the settings, adds the
+// commands and a status-bar item driven by the server's `fixloop/status` notification.
+
+import * as vscode from "vscode";
+import {
+  DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+
+import { chooseServerCommand, checkFixloopImportable, installArgs, type ServerCommand } from "./interpreter";
+import { contributedKeys, explicitValue, needsRestart, serverSection } from "./settings";
+import { statusView, type StatusParams } from "./status";
+import { TestLog } from "./testlog";
+
+const SECTION = "fixloop";
+const STATUS_NOTIFICATION = "fixloop/status";
+const PYTHON_EXTENSION = "ms-python.python";
+const LANGUAGES = ["python", "javascript", "typescript", "typescriptreact"];
+
+let controller: Controller | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  controller = new Controller(context);
+  await controller.activate();
+}
+
+export async function deactivate(): Promise<void> {
+  await controller?.stop();
+  controller = undefined;
+}
+
+class Controller {
+  private client: LanguageClient | undefined;
+  private readonly output = vscode.window.createOutputChannel("fixloop", { log: true });
+  private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 0);
+  private readonly log = new TestLog(process.env.FIXLOOP_VSCODE_TEST_LOG);
+  private readonly keys: string[];
+  private restarting: Promise<void> = Promise.resolve();
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.keys = contributedKeys(context.extension.packageJSON);
+  }
+
+  async activate(): Promise<void> {
+    this.log.write("activated", { path: process.env.PATH });
+    this.context.subscriptions.push(this.output, this.status);
+    this.status.name = "fixloop";
+    this.status.command = "fixloop.showLastReport";
+    this.showStatus({ state: "idle", message: "fixloop: starting" });
+    this.status.show();
+    this.registerCommands();
+    this.context.subscriptions.push(
+      vscode.workspace.onDidChangeConfiguration((event) => this.settingsChanged(event)),
+    );
+    if (this.log.enabled) {
+      this.context.subscriptions.push(
+        vscode.workspace.onDidChangeTextDocument((event) => this.logEdit(event)),
+        vscode.workspace.onDidSaveTextDocument((document) => this.log.write("saved", { uri: document.uri.toString() })),
+      );
+    }
+    await this.watchPythonInterpreter();
+    await this.restart();
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop();
+      } catch (error) {
+        this.output.appendLine(`stopping the server: ${String(error)}`);
+      }
+    }
+  }
+
+  /** Stop the server (if any) and start it again with the current interpreter and settings. */
+  restart(): Promise<void> {
+    this.restarting = this.restarting.then(async () => {
+      await this.stop();
+      await this.start();
+    });
+    return this.restarting;
+  }
+
+  private async start(): Promise<void> {
+    const configuration = vscode.workspace.getConfiguration(SECTION);
+    const configuredCommand = configuration.get<string[]>("server.command", []);
+    const configuredPython = configuration.get<string>("server.python", "");
+    const fromExtension =
+      configuredCommand.length === 0 && !configuredPython ? await this.pythonFromExtension() : undefined;
+    const command = chooseServerCommand(configuredCommand, configuredPython, fromExtension);
+    this.output.appendLine(`server: ${[command.command, ...command.args].join(" ")} (from ${command.source})`);
+    if (command.python && !(await this.ensureInstalled(command))) {
+      return;
+    }
+    const serverOptions: ServerOptions = { command: command.command, args: command.args };
+    const client = new LanguageClient(SECTION, "fixloop", serverOptions, this.clientOptions());
+    client.onNotification(STATUS_NOTIFICATION, (params: StatusParams) => {
+      this.log.write("status", { params });
+      this.showStatus(params);
+    });
+    this.client = client;
+    try {
+      await client.start();
+      this.log.write("started", { command: [command.command, ...command.args] });
+    } catch (error) {
+      this.client = undefined;
+      this.showStatus({ state: "unavailable", message: `the fixloop server did not start: ${String(error)}` });
+      this.log.write("startFailed", { error: String(error) });
+    }
+  }
+
+  private clientOptions(): LanguageClientOptions {
+    return {
+      documentSelector: LANGUAGES.map((language) => ({ scheme: "file", language })),
+      outputChannel: this.output,
+      middleware: {
+        workspace: {
+          configuration: async (params, token, next) => {
+            const answers = await next(params, token);
+            if (!Array.isArray(answers)) {
+              return answers;
+            }
+            return params.items.map((item, index) =>
+              item.section === SECTION ? this.sectionFor(item.scopeUri) : answers[index],
+            );
+          },
+        },
+        handleDiagnostics: (uri, diagnostics, next) => {
+          this.log.write("diagnostics", {
+            uri: uri.toString(),
+            items: diagnostics.map((d) => ({
+              code: typeof d.code === "object" ? d.code.value : d.code,
+              message: d.message,
+              line: d.range.start.line,
+              character: d.range.start.character,
+              source: d.source,
+            })),
+          });
+          next(uri, diagnostics);
+        },
+        provideCodeActions: async (document, range, context, token, next) => {
+          const actions = await next(document, range, context, token);
+          this.log.write("codeActions", {
+            uri: document.uri.toString(),
+            line: range.start.line,
+            titles: (actions ?? []).map((action) => action.title),
+          });
+          return actions;
+        },
+        executeCommand: async (command, args, next) => {
+          this.log.write("command", { command, args });
+          return next(command, args);
+        },
+      },
+    };
+  }
+
+  /** The server's `fixloop` section for a folder: only what the user set (see settings.ts). */
+  private sectionFor(scopeUri: string | undefined): Record<string, unknown> {
+    const scope = scopeUri ? vscode.Uri.parse(scopeUri) : undefined;
+    const configuration = vscode.workspace.getConfiguration(SECTION, scope);
+    return serverSection(this.keys.map((key) => [key, explicitValue(configuration.inspect(key))] as const));
+  }
+
+  private settingsChanged(event: vscode.ConfigurationChangeEvent): void {
+    if (!event.affectsConfiguration(SECTION)) {
+      return;
+    }
+    if (needsRestart((section) => event.affectsConfiguration(section))) {
+      void this.restart();
+    } else if (this.client?.isRunning()) {
+      // `settings: null`: the server pulls the section again (workspace/configuration).
+      void this.client.sendNotification(DidChangeConfigurationNotification.type, { settings: null });
+    }
+  }
+
+  /** The Python extension's active interpreter, when that extension is installed. */
+  private async pythonFromExtension(): Promise<string | undefined> {
+    const api = await this.pythonApi();
+    if (!api) {
+      return undefined;
+    }
+    try {
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const active = api.environments.getActiveEnvironmentPath(folder);
+      const environment = await api.environments.resolveEnvironment(active);
+      return environment?.executable.uri?.fsPath ?? active.path;
+    } catch (error) {
+      this.output.appendLine(`the Python extension gave no interpreter: ${String(error)}`);
+      return undefined;
+    }
+  }
+
+  private async pythonApi(): Promise<import("@vscode/python-extension").PythonExtension | undefined> {
+    if (!vscode.extensions.getExtension(PYTHON_EXTENSION)) {
+      return undefined;
+    }
+    try {
+      const { PythonExtension } = await import("@vscode/python-extension");
+      return await PythonExtension.api();
+    } catch (error) {
+      this.output.appendLine(`the Python extension's API is not available: ${String(error)}`);
+      return undefined;
+    }
+  }
+
+  private async watchPythonInterpreter(): Promise<void> {
+    const api = await this.pythonApi();
+    if (api) {
+      this.context.subscriptions.push(
+        api.environments.onDidChangeActiveEnvironmentPath(() => {
+          const configuration = vscode.workspace.getConfiguration(SECTION);
+          if (configuration.get<string[]>("server.command", []).length === 0 && !configuration.get<string>("server.python")) {
+            void this.restart();
+          }
+        }),
+      );
+    }
+  }
+
+  /** fixloop importable by `command.python`, else an offer to pip-install it there. */
+  private async ensureInstalled(command: ServerCommand): Promise<boolean> {
+    const python = command.python as string;
+    const check = await checkFixloopImportable(python);
+    this.log.write("importCheck", { python, ok: check.ok, detail: check.detail });
+    if (check.ok) {
+      return true;
+    }
+    const message = `fixloop is not importable by ${python} (${check.detail}).`;
+    this.showStatus({ state: "unavailable", message });
+    const install = "Install fixloop";
+    const settings = "Open settings";
+    const choice = await vscode.window.showWarningMessage(message, install, settings);
+    if (choice === settings) {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "fixloop.server");
+    } else if (choice === install) {
+      await this.install(python);
+    }
+    return false;
+  }
+
+  private async install(python: string): Promise<void> {
+    const target = vscode.workspace.getConfiguration(SECTION).get<string>("server.installTarget", "fixloop");
+    const task = new vscode.Task(
+      { type: "process" },
+      vscode.TaskScope.Workspace,
+      "install fixloop",
+      "fixloop",
+      new vscode.ProcessExecution(python, installArgs(target)),
+    );
+    const ended = new Promise<number | undefined>((resolve) => {
+      const listener = vscode.tasks.onDidEndTaskProcess((event) => {
+        if (event.execution.task === task) {
+          listener.dispose();
+          resolve(event.exitCode);
+        }
+      });
+    });
+    await vscode.tasks.executeTask(task);
+    const exitCode = await ended;
+    if (exitCode === 0) {
+      await this.restart();
+    } else {
+      void vscode.window.showErrorMessage(`Installing fixloop into ${python} failed (exit code ${exitCode}).`);
+    }
+  }
+
+  private registerCommands(): void {
+    const register = (name: string, run: () => Promise<unknown>): void => {
+      this.context.subscriptions.push(vscode.commands.registerCommand(name, run));
+    };
+    register("fixloop.restart", () => this.restart());
+    register("fixloop.fixAtCursor", () => this.atCursor("fixloop.fix"));
+    register("fixloop.generateTestsAtCursor", () => this.atCursor("fixloop.generateTests"));
+    register("fixloop.showLastReport", () => this.serverCommand("fixloop.showReport", []));
+    register("fixloop.cancelRunningFix", () => this.serverCommand("fixloop.cancelFix", []));
+    register("fixloop.runTestsNow", async () => {
+      const uri = vscode.window.activeTextEditor?.document.uri.toString();
+      const result = await this.serverCommand("fixloop.runTests", uri ? [uri] : []);
+      const answer = result as { status?: string; message?: string } | undefined;
+      if (answer?.message) {
+        const show = answer.status === "failed" ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+        void show(`fixloop: ${answer.message}`);
+      }
+    });
+  }
+
+  /** A server command on the active document and the cursor's line (0-based). */
+  private async atCursor(command: string): Promise<unknown> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      void vscode.window.showInformationMessage("fixloop: open a file first.");
+      return undefined;
+    }
+    return this.serverCommand(command, [editor.document.uri.toString(), editor.selection.active.line]);
+  }
+
+  private async serverCommand(command: string, args: unknown[]): Promise<unknown> {
+    const client = this.client;
+    if (!client?.isRunning()) {
+      void vscode.window.showWarningMessage("fixloop: the server is not running (see the fixloop output).");
+      return undefined;
+    }
+    this.log.write("command", { command, args });
+    try {
+      return await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+    } catch (error) {
+      void vscode.window.showErrorMessage(`fixloop: ${command} failed: ${String(error)}`);
+      return undefined;
+    }
+  }
+
+  private showStatus(params: StatusParams): void {
+    const view = statusView(params);
+    this.status.text = view.text;
+    this.status.tooltip = view.tooltip;
+    this.status.backgroundColor = view.warning ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
+  }
+
+  private logEdit(event: vscode.TextDocumentChangeEvent): void {
+    if (event.contentChanges.length === 0 || event.document.uri.scheme !== "file") {
+      return;
+    }
+    this.log.write("edit", {
+      uri: event.document.uri.toString(),
+      version: event.document.version,
+      changes: event.contentChanges.map((change) => ({ line: change.range.start.line, text: change.text })),
+    });
+  }
+}
