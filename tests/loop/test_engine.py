@@ -175,6 +175,11 @@ def test_progress_reads_like_a_progress_bar(tmp_path: Path, pool: SandboxPool) -
         on_progress=lambda p: lines.append(p.line()),
     ).run()
     assert "iteration 1/3 · 1 of 3 tests failing · testing 2 candidates" in lines
+    # The closest candidate so far shows as soon as its tests are back.
+    assert any(
+        line.endswith("best so far: candidate 1 (0 of 1 failing tests still fail)")
+        for line in lines
+    )
 
 
 def test_cancel_stops_the_session(tmp_path: Path, pool: SandboxPool) -> None:

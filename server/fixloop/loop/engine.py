@@ -206,6 +206,8 @@ class Progress:
     total: int
     candidates_tried: int
     message: str
+    # The candidate that got closest so far: "use `>=` … (1 of 2 failing tests still fail)".
+    best: str = ""
 
     def line(self) -> str:
         tests = f"{self.failing} of {self.total} tests failing" if self.total else ""
@@ -213,6 +215,7 @@ class Progress:
             f"iteration {self.iteration}/{self.max_iterations}" if self.iteration else "",
             tests,
             self.message,
+            f"best so far: {self.best}" if self.best else "",
         ]
         return " · ".join(p for p in parts if p)
 
@@ -304,6 +307,10 @@ class FixSession:
         self.session_id = session_id or new_session_id()
         # Looks at the verified patch before it is offered (optional: a model, when set).
         self.reviewer = reviewer
+        self._best_so_far = ""
+        self._best_failing: int | None = None
+        self._baseline_failing = 0
+        self._baseline: CandidateResult | None = None
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -339,6 +346,8 @@ class FixSession:
             self.project_root, {}, self.test_command, timeout=self.budget.test_timeout, probe=probe
         )
         self._log("baseline", **_result_data(baseline))
+        self._baseline_failing = len(baseline.failures)
+        self._baseline = baseline
         early = self._verdict_on_baseline(baseline)
         if early is not None:
             return early
@@ -573,6 +582,7 @@ class FixSession:
                     tried.append(_Tried(candidate, future.result(), order=order[id(candidate)]))
                     self._tried += 1
                     self._log_candidate(tried[-1])
+                    self._note_best(tried[-1], len(pending) + len(running))
         return tried
 
     def _alternatives(
@@ -793,6 +803,21 @@ class FixSession:
             engine=self._engine_name(),
         )
 
+    def _note_best(self, item: _Tried, waiting: int) -> None:
+        """Keep the candidate that leaves the fewest failing tests, for the progress line."""
+        result = item.result
+        if result.infrastructure_error or result.timed_out or not result.cases:
+            return
+        failing = len(result.failures)
+        if self._best_failing is not None and failing >= self._best_failing:
+            return
+        self._best_failing = failing
+        targets = self._baseline_failing or failing
+        self._best_so_far = (
+            f"{item.candidate.description} ({failing} of {targets} failing tests still fail)"
+        )
+        self._emit(Phase.TEST, f"testing candidates, {waiting} waiting")
+
     def _log(self, event: str, **data: Any) -> None:
         if self.on_event is not None:
             self.on_event(event, data)
@@ -829,6 +854,7 @@ class FixSession:
 
     def _emit(self, phase: Phase, message: str, baseline: CandidateResult | None = None) -> None:
         self._log("phase", phase=phase.value, iteration=self._iteration, message=message)
+        baseline = baseline or self._baseline
         failing = len(baseline.failures) if baseline else 0
         total = len(baseline.cases) if baseline else 0
         self.on_progress(
@@ -840,5 +866,6 @@ class FixSession:
                 total,
                 self._tried,
                 message,
+                self._best_so_far,
             )
         )
