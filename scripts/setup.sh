@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set fixloop up on a fresh Debian machine, as root. Idempotent.
 #   scripts/setup.sh         the Python environment (.venv) with fixloop installed
+#   scripts/setup.sh --sandbox  that, plus a Docker engine (started if none answers) and the
+#                            sandbox image: what `fixloop fix` needs
 #   scripts/setup.sh --all   that, plus what the test suite drives for real: Neovim, a Docker
 #                            engine (started if none answers) and the sandbox image
 set -euo pipefail
@@ -31,6 +33,8 @@ say "installing fixloop and its pinned dependencies into .venv"
 if [[ "${1:-}" == "--all" ]]; then
     command -v nvim >/dev/null || { say "installing neovim"; apt_install neovim; }
     command -v node >/dev/null || { say "installing nodejs"; apt_install nodejs npm; }
+    bash scripts/ensure-docker.sh
+elif [[ "${1:-}" == "--sandbox" ]]; then
     bash scripts/ensure-docker.sh
 fi
 say "ready"
