@@ -71,7 +71,13 @@ def _lua_table(value: Any) -> str:
     return f"vim.fn.json_decode({_lua_string(json.dumps(value))})"
 
 
-def run_nvim(tmp_path: Path, file: Path, scenario: str, settings: Any = None) -> dict[str, Any]:
+def run_nvim(
+    tmp_path: Path,
+    file: Path,
+    scenario: str,
+    settings: Any = None,
+    timeout_s: float = NVIM_TIMEOUT_S,
+) -> dict[str, Any]:
     """Open `file` in a headless Neovim with fixloop set up, run `scenario`, return its report."""
     nvim = shutil.which("nvim")
     assert nvim, "nvim is not installed (CI installs Debian's `neovim`): this test needs it"
@@ -117,7 +123,7 @@ def run_nvim(tmp_path: Path, file: Path, scenario: str, settings: Any = None) ->
         start_new_session=True,
     )
     try:
-        stdout, stderr = process.communicate(timeout=NVIM_TIMEOUT_S)
+        stdout, stderr = process.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         stdout, stderr = process.communicate()
