@@ -97,6 +97,9 @@ class TestDiagnostics:
         self._projects: dict[Path, _ProjectRuns] = {}
         self._unavailable: dict[SandboxConfig, tuple[str, float]] = {}
         self._said: set[str] = set()  # problems shown once per session
+        # No run starts before the settings have loaded: files opened at start-up arrive
+        # before them, and the settings may say `off`.
+        self._settings_loaded = False
 
     # --- what the document events ask for ---------------------------------------------
 
@@ -116,6 +119,8 @@ class TestDiagnostics:
         if target is None:
             return None
         root, path = target
+        if not self._allows(uri, reason):
+            return None  # checked again when the run starts: settings may load meanwhile
         runs = self._projects.setdefault(root, _ProjectRuns(root))
         runs.pending[uri] = _Request(path, reason)
         runs.generation += 1
@@ -128,9 +133,13 @@ class TestDiagnostics:
         """Settings reloaded: queued runs follow the new `tests.run`; a project whose tests
         are now off stops, and its test diagnostics go."""
         self._unavailable.clear()  # perhaps a new image or Docker host
+        self._settings_loaded = True
         for root, runs in self._projects.items():
-            if self._server.folder_settings.for_uri(root.as_uri()).tests.run == "off":
+            inside = root.as_uri().rstrip("/") + "/"  # a URI inside the folder: its settings
+            if self._server.folder_settings.for_uri(inside).tests.run == "off":
                 runs.stop()
+            elif runs.pending and runs.timer is None:
+                self._start(runs)  # held until now
         for uri in list(self._findings):
             if self._server.folder_settings.for_uri(uri).tests.run == "off":
                 del self._findings[uri]
@@ -212,7 +221,7 @@ class TestDiagnostics:
 
     def _start(self, runs: _ProjectRuns) -> None:
         runs.timer = None
-        if runs.task is None:
+        if runs.task is None and self._settings_loaded:
             runs.task = asyncio.get_running_loop().create_task(self._drain(runs))
 
     async def _drain(self, runs: _ProjectRuns) -> None:
@@ -241,12 +250,11 @@ class TestDiagnostics:
 
     def _allowed(self, pending: dict[str, _Request]) -> dict[str, _Request]:
         """The requests the settings allow now (settings may have loaded since)."""
-        allowed = {}
-        for uri, request in pending.items():
-            trigger = self._server.folder_settings.for_uri(uri).tests.run
-            if request.reason in _ALLOWED.get(trigger, _ALLOWED["onOpenAndSave"]):
-                allowed[uri] = request
-        return allowed
+        return {uri: r for uri, r in pending.items() if self._allows(uri, r.reason)}
+
+    def _allows(self, uri: str, reason: Reason) -> bool:
+        trigger = self._server.folder_settings.for_uri(uri).tests.run
+        return reason in _ALLOWED.get(trigger, _ALLOWED["onOpenAndSave"])
 
     async def _run(self, root: Path, batch: dict[str, _Request]) -> TestRun | None:
         from fixloop.failures import run_tests
@@ -290,11 +298,10 @@ class TestDiagnostics:
 
     def _other_open_files(self, root: Path, batch: dict[str, _Request]) -> dict[str, Path]:
         """Open files of the project that the run may also speak for."""
-        prefix = root.as_uri().rstrip("/") + "/"
         others = {}
         for opened in self._server.documents:
             path = to_fs_path(opened.uri)
-            if opened.uri.startswith(prefix) and opened.uri not in batch and path is not None:
+            if path is not None and opened.uri not in batch and Path(path).is_relative_to(root):
                 others[opened.uri] = Path(path)
         return others
 
