@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -39,6 +40,8 @@ class Outcome:
     identical: bool
     seconds: float
     tried: int
+    # Why not fixed (the session's message), or the fix offered when not the known one.
+    note: str = ""
 
 
 def _squash(line: str) -> str:
@@ -64,6 +67,7 @@ def repair(pool: SandboxPool, program: Path, localize: bool) -> Outcome:
         result = session.run()
         seconds = time.monotonic() - started
     identical = False
+    note = result.message
     if result.status is Status.FIXED:
         # bug.json: `fixed_line` may hold several lines (an inserted statement), or be
         # null (the fix deletes the line).
@@ -72,6 +76,7 @@ def repair(pool: SandboxPool, program: Path, localize: bool) -> Outcome:
         lines[bug["line"] - 1 : bug["line"]] = [] if fixed_line is None else [fixed_line]
         expected = "\n".join(lines)
         identical = _squash(result.changes[bug["file"]]) == _squash(expected)
+        note = "" if identical or result.candidate is None else result.candidate.description
     return Outcome(
         program.name,
         bug["kind"],
@@ -79,6 +84,7 @@ def repair(pool: SandboxPool, program: Path, localize: bool) -> Outcome:
         identical,
         seconds,
         result.candidates_tried,
+        note,
     )
 
 
@@ -119,6 +125,7 @@ def main() -> int:
     if args.only:
         programs = [p for p in programs if p.name in args.only]
     print(f"command: {' '.join(sys.argv)}")
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"corpus: {len(programs)} programs; budget per bug: {BUDGET.max_iterations} iterations,"
         f" {BUDGET.wall_clock_seconds:.0f} s; parallel {BUDGET.parallel}"
@@ -137,12 +144,18 @@ def main() -> int:
                 tag = "FL" if localize else "no FL"
                 print(
                     f"  [{tag}] {outcome.name:24} {outcome.kind:22} {mark:9} "
-                    f"{outcome.seconds:6.2f} s {outcome.tried:5} tried",
+                    f"{outcome.seconds:6.2f} s {outcome.tried:5} tried"
+                    + (f"  ({outcome.note})" if outcome.note else ""),
                     flush=True,
                 )
     print()
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for label, outcomes in results.items():
         summarize(label, outcomes)
+        for outcome in outcomes:
+            if not outcome.identical:
+                what = "offered" if outcome.fixed else "not fixed"
+                print(f"    {outcome.name}: {what}: {outcome.note}")
     if len(results) == 2:
         with_fl, without = results["with localization"], results["without localization"]
         both = [(a, b) for a, b in zip(with_fl, without, strict=True) if a.fixed and b.fixed]

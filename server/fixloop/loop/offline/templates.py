@@ -716,12 +716,67 @@ _WRAPPERS = (
 )
 
 
+_NUMERIC_CALLS = frozenset({"len", "int", "float", "abs", "round", "ord", "sum", "pow"})
+
+
+def _numeric_names(src: Source, function: ast.AST) -> set[str]:
+    """Variables of the function that plainly hold numbers: counters, lengths, results of
+    arithmetic, `range` loop variables and `enumerate` indices."""
+    numbers: set[str] = set()
+    for _ in range(2):  # a second pass sees names defined from the first pass's
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if node.value is not None and _numeric_expr(node.value, numbers):
+                    numbers.update(t.id for t in targets if isinstance(t, ast.Name))
+            elif isinstance(node, ast.For | ast.comprehension):
+                loop = node.iter
+                if isinstance(loop, ast.Call) and isinstance(loop.func, ast.Name):
+                    if loop.func.id == "range" and isinstance(node.target, ast.Name):
+                        numbers.add(node.target.id)
+                    elif loop.func.id == "enumerate" and isinstance(node.target, ast.Tuple):
+                        first = node.target.elts[0]
+                        if isinstance(first, ast.Name):
+                            numbers.add(first.id)
+    return numbers
+
+
+def _numeric_expr(node: ast.AST, numbers: set[str]) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, int | float) and not isinstance(node.value, bool)
+    if isinstance(node, ast.Name):
+        return node.id in numbers
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return node.func.id in _NUMERIC_CALLS
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        return _numeric_expr(node.operand, numbers)
+    if isinstance(node, ast.BinOp):
+        left, right = _numeric_expr(node.left, numbers), _numeric_expr(node.right, numbers)
+        if isinstance(node.op, ast.Sub | ast.Div | ast.FloorDiv | ast.Pow):
+            return left or right
+        return left and right
+    return False
+
+
+def _is_numeric(src: Source, node: ast.AST, line: int) -> bool:
+    function = src.function_of(line)
+    numbers = src.memo(("numeric", function), _numeric_names) if function else set()
+    return _numeric_expr(node, numbers)
+
+
+# Wrappers that need a sequence or a string: not for a number.
+_SEQUENCE_WRAPPERS = frozenset({"len({})", "sorted({})", "list({})", "set({})"})
+
+
 def wrap_call(src: Source, line: int) -> Iterator[Edit]:
     for node in src.expressions_at(line):
         if not _is_value(src, node) or isinstance(node, ast.Constant):
             continue
         text = src.segment(node)
+        numeric = _is_numeric(src, node, line)
         for rank, wrapper in enumerate(_WRAPPERS):
+            if numeric and (wrapper in _SEQUENCE_WRAPPERS or wrapper.startswith("{}.")):
+                continue
             inner = text
             if wrapper.startswith("{}.") and not isinstance(
                 node, ast.Name | ast.Attribute | ast.Call | ast.Subscript
@@ -740,17 +795,20 @@ def unwrap(src: Source, line: int) -> Iterator[Edit]:
 
 
 def insert_slice(src: Source, line: int) -> Iterator[Edit]:
-    ints = src.local_names(line)[:_MAX_NAMES]
+    names = src.local_names(line)[:_MAX_NAMES]
+    function = src.function_of(line)
+    numbers = src.memo(("numeric", function), _numeric_names) if function else set()
     for node in src.expressions_at(line):
         if not isinstance(node, ast.Name | ast.Attribute | ast.Call | ast.Subscript):
             continue
-        if not _is_value(src, node):
-            continue
+        if not _is_value(src, node) or _is_numeric(src, node, line):
+            continue  # a number has no slices
         text = src.segment(node)
         options = [f"{text}[1:]", f"{text}[:-1]", f"{text}[::-1]"]
-        others = [k for k in ints if k != text]
+        others = [k for k in names if k != text]
         options += [f"{text}[{k}:]" for k in others] + [f"{text}[:{k}]" for k in others]
-        options += [f"{text}[len({k}):]" for k in others] + [f"{text}[:-len({k})]" for k in others]
+        sized = [k for k in others if k not in numbers]
+        options += [f"{text}[len({k}):]" for k in sized] + [f"{text}[:-len({k})]" for k in sized]
         for rank, new in enumerate(options):
             yield _replace(src, node, new, "insert_slice", rank)
 
