@@ -176,10 +176,12 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], output: Path) -> N
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"code-server exited: {output.read_text(errors='replace')[-2000:]}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"{url}/healthz", timeout=2) as answer,
+        ):
+            if answer.status == 200:
+                return
         time.sleep(0.2)
     raise RuntimeError(f"code-server did not answer in 60 s: {output.read_text()[-2000:]}")
 
@@ -235,7 +237,17 @@ class ExtensionLog:
                     return event
             time.sleep(0.1)
         seen = json.dumps(self.events()[-20:], indent=1)
-        raise AssertionError(f"no `{kind}` event as expected within {timeout} s; last seen:\n{seen}")
+        raise AssertionError(f"no `{kind}` event as expected in {timeout} s; last seen:\n{seen}")
+
+
+@contextlib.contextmanager
+def vscode_session(
+    tools: Tools, vsix: Path, workdir: Path, settings: dict[str, Any], folder: Path
+) -> Iterator[tuple[CodeServer, Page]]:
+    """code-server with the extension, a browser page on it, `folder` open in the workbench."""
+    with code_server(tools, vsix, workdir, settings) as server, browser_page(tools) as page:
+        open_workspace(page, server, folder)
+        yield server, page
 
 
 def open_workspace(page: Page, server: CodeServer, folder: Path) -> None:
@@ -251,7 +263,8 @@ def open_file(page: Page, name: str) -> None:
     page.keyboard.press("Control+P")
     page.wait_for_selector(".quick-input-widget input", timeout=10_000)
     page.keyboard.type(name)
-    page.wait_for_selector(f".quick-input-list .monaco-list-row[aria-label*='{name}']", timeout=10_000)
+    row = f".quick-input-list .monaco-list-row[aria-label*='{name}']"
+    page.wait_for_selector(row, timeout=10_000)
     page.keyboard.press("Enter")
     page.wait_for_selector(f".tabs-container .tab[aria-label*='{name}']", timeout=10_000)
     page.locator(".monaco-editor .view-lines").first.click()
@@ -271,3 +284,13 @@ def apply_quick_fix(page: Page, title: str) -> None:
     row = page.locator(".action-widget .monaco-list-row", has_text=title).first
     row.wait_for(timeout=15_000)
     row.click()
+
+
+def run_command(page: Page, title: str) -> None:
+    """The command palette (F1), the command's title, Enter."""
+    page.keyboard.press("F1")
+    page.wait_for_selector(".quick-input-widget input", timeout=10_000)
+    page.keyboard.type(title)
+    row = page.locator(".quick-input-list .monaco-list-row", has_text=title).first
+    row.wait_for(timeout=10_000)
+    page.keyboard.press("Enter")

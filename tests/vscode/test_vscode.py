@@ -18,13 +18,12 @@ from tests.vscode.codeserver import (
     REPO,
     Tools,
     apply_quick_fix,
-    browser_page,
     build_vsix,
-    code_server,
     find_tools,
     go_to,
     open_file,
-    open_workspace,
+    run_command,
+    vscode_session,
 )
 
 pytestmark = pytest.mark.slow
@@ -71,36 +70,34 @@ def test_diagnostic_appears_and_quick_fix_applies(
 ) -> None:
     # The interpreter running the tests has fixloop; tests off: this is about the editor.
     settings = {"fixloop.server.python": sys.executable, "fixloop.tests.run": "off"}
-    with code_server(tools, vsix, tmp_path / "vscode", settings) as server:
-        with browser_page(tools) as page:
-            open_workspace(page, server, shop)
-            open_file(page, "loader.py")
-            loader_uri = (shop / "loader.py").as_uri()
+    with vscode_session(tools, vsix, tmp_path / "vscode", settings, shop) as (server, page):
+        open_file(page, "loader.py")
+        loader_uri = (shop / "loader.py").as_uri()
 
-            check = server.log.wait_for("importCheck", lambda e: True, timeout=60)
-            assert check["ok"], check
-            found = server.log.wait_for(
-                "diagnostics",
-                lambda e: e["uri"] == loader_uri and any(d["code"] == "FL106" for d in e["items"]),
-                timeout=60,
-            )
-            warning = next(d for d in found["items"] if d["code"] == "FL106")
-            assert warning["line"] == 4 and warning["source"] == "fixloop"
-            assert "yaml.load" in warning["message"]
+        check = server.log.wait_for("importCheck", lambda e: True, timeout=60)
+        assert check["ok"], check
+        found = server.log.wait_for(
+            "diagnostics",
+            lambda e: e["uri"] == loader_uri and any(d["code"] == "FL106" for d in e["items"]),
+            timeout=60,
+        )
+        warning = next(d for d in found["items"] if d["code"] == "FL106")
+        assert warning["line"] == 4 and warning["source"] == "fixloop"
+        assert "yaml.load" in warning["message"]
 
-            go_to(page, warning["line"] + 1, warning["character"] + 1)
-            apply_quick_fix(page, "yaml.safe_load")
-            edit = server.log.wait_for("edit", lambda e: e["uri"] == loader_uri, timeout=30)
-            assert [c["line"] for c in edit["changes"]] == [4]
-            offered = server.log.events("codeActions")
-            assert any("yaml.safe_load" in t for e in offered for t in e["titles"])
-            server.log.wait_for(
-                "diagnostics",
-                lambda e: e["uri"] == loader_uri and not any(d["code"] == "FL106" for d in e["items"]),
-                timeout=30,
-            )
-            page.keyboard.press("Control+S")
-            server.log.wait_for("saved", lambda e: e["uri"] == loader_uri, timeout=30)
+        go_to(page, warning["line"] + 1, warning["character"] + 1)
+        apply_quick_fix(page, "yaml.safe_load")
+        edit = server.log.wait_for("edit", lambda e: e["uri"] == loader_uri, timeout=30)
+        assert [c["line"] for c in edit["changes"]] == [4]
+        offered = server.log.events("codeActions")
+        assert any("yaml.safe_load" in t for e in offered for t in e["titles"])
+        server.log.wait_for(
+            "diagnostics",
+            lambda e: e["uri"] == loader_uri and not any(d["code"] == "FL106" for d in e["items"]),
+            timeout=30,
+        )
+        page.keyboard.press("Control+S")
+        server.log.wait_for("saved", lambda e: e["uri"] == loader_uri, timeout=30)
     assert "yaml.safe_load(text)" in (shop / "loader.py").read_text()
 
 
@@ -111,15 +108,43 @@ def test_missing_fixloop_is_offered_for_install(
     says so, and no server is started."""
     python = "/usr/bin/python3"  # Debian's, not the project's venv
     settings = {"fixloop.server.python": python}
-    with code_server(tools, vsix, tmp_path / "vscode", settings) as server:
-        with browser_page(tools) as page:
-            open_workspace(page, server, shop)
-            open_file(page, "loader.py")
-            check = server.log.wait_for("importCheck", lambda e: True, timeout=60)
-            assert not check["ok"] and "fixloop" in check["detail"]
-            toast = page.locator(".notifications-toasts .notification-toast", has_text="not importable")
-            toast.wait_for(timeout=15_000)
-            assert toast.get_by_role("button", name="Install fixloop").is_visible()
-            status = page.locator(".statusbar-item", has_text="fixloop: not installed")
-            status.wait_for(timeout=10_000)
-            assert not server.log.events("started")
+    with vscode_session(tools, vsix, tmp_path / "vscode", settings, shop) as (server, page):
+        open_file(page, "loader.py")
+        check = server.log.wait_for("importCheck", lambda e: True, timeout=60)
+        assert not check["ok"] and "fixloop" in check["detail"]
+        toasts = page.locator(".notifications-toasts .notification-toast")
+        toast = toasts.filter(has_text="not importable")
+        toast.wait_for(timeout=15_000)
+        assert toast.get_by_role("button", name="Install fixloop").is_visible()
+        status = page.locator(".statusbar-item", has_text="fixloop: not installed")
+        status.wait_for(timeout=10_000)
+        assert not server.log.events("started")
+
+
+def test_fix_at_cursor_runs_the_loop_and_applies_the_verified_fix(
+    tools: Tools, vsix: Path, shop: Path, tmp_path: Path
+) -> None:
+    """`fixloop: Fix at cursor` on the bug of examples/shop: the loop runs in the Docker
+    sandbox, the status bar follows it, and the verified fix lands in the editor."""
+    settings = {
+        "fixloop.server.python": sys.executable,
+        "fixloop.engine": "offline",
+        "fixloop.tests.run": "off",
+    }
+    pricing_uri = (shop / "pricing.py").as_uri()
+    with vscode_session(tools, vsix, tmp_path / "vscode", settings, shop) as (server, page):
+        open_file(page, "pricing.py")
+        server.log.wait_for("started", lambda e: True, timeout=60)
+        go_to(page, 15, 5)  # if quantity > 10:
+        run_command(page, "fixloop: Fix at cursor")
+        command = server.log.wait_for("command", lambda e: e["command"] == "fixloop.fix", 30)
+        assert command["args"] == [pricing_uri, 14]
+        edit = server.log.wait_for("edit", lambda e: e["uri"] == pricing_uri, timeout=180)
+        assert [c["line"] for c in edit["changes"]] == [14]
+        fixing = server.log.wait_for("status", lambda e: e["params"]["state"] == "fixing", 5)
+        assert fixing["params"]["maxIterations"] >= 1
+        server.log.wait_for("status", lambda e: e["params"]["state"] == "idle", timeout=30)
+        page.locator(".statusbar-item", has_text="fixloop: idle").wait_for(timeout=10_000)
+        page.keyboard.press("Control+S")
+        server.log.wait_for("saved", lambda e: e["uri"] == pricing_uri, timeout=30)
+    assert "if quantity >= 10:" in (shop / "pricing.py").read_text()
