@@ -4,7 +4,8 @@
 #   scripts/setup.sh --sandbox  that, plus a Docker engine (started if none answers) and the
 #                            sandbox image: what `fixloop fix` needs
 #   scripts/setup.sh --all   that, plus what the test suite drives for real: Neovim, a Docker
-#                            engine (started if none answers) and the sandbox image
+#                            engine (started if none answers), the sandbox image, and
+#                            VS Code (code-server, Chromium) with the extension built
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -34,6 +35,7 @@ if [[ "${1:-}" == "--all" ]]; then
     command -v nvim >/dev/null || { say "installing neovim"; apt_install neovim; }
     command -v node >/dev/null || { say "installing nodejs"; apt_install nodejs npm; }
     bash scripts/ensure-docker.sh
+    bash scripts/setup-vscode.sh  # Node 24, code-server, chromium; builds the .vsix
 elif [[ "${1:-}" == "--sandbox" ]]; then
     bash scripts/ensure-docker.sh
 fi
