@@ -416,7 +416,7 @@ class SandboxPool:
         timeout: float,
         probe: Probe | None = None,
     ) -> CandidateResult:
-        slot = warm.slots.get()
+        slot = self._take_slot(warm)
         try:
             with warm.gate.shared():
                 plan = plan_candidate(
@@ -440,6 +440,16 @@ class SandboxPool:
             raise
         finally:
             warm.slots.put(slot)
+
+    def _take_slot(self, warm: _Warm) -> _Slot:
+        """A free slot; ChannelClosed once the pool is closed (close() takes the slots
+        away, and a run waiting for one would otherwise wait forever)."""
+        while True:
+            try:
+                return warm.slots.get(timeout=0.5)
+            except queue.Empty:
+                if self._closed:
+                    raise ChannelClosed("the sandbox pool was closed") from None
 
     def _agent(self, warm: _Warm, slot: _Slot, preimport: list[str]) -> ExecChannel:
         """The slot's agent, started (and its imports warmed) on first use."""
