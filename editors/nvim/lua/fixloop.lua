@@ -46,6 +46,32 @@ local function show_message_request(err, result, ctx, config)
   return vim.lsp.handlers["window/showMessageRequest"](err, result, ctx, config)
 end
 
+-- The server's `fixloop/status` notification: what the loop is doing ("idle", "testing",
+-- "fixing" with iteration/maxIterations, "unavailable" with the reason), for a statusline.
+M.status = { state = "idle", message = "" }
+
+local function on_status(_, params)
+  if type(params) ~= "table" then
+    return
+  end
+  M.status = params
+  pcall(vim.api.nvim_exec_autocmds, "User", { pattern = "FixloopStatus", modeline = false })
+  vim.cmd("redrawstatus")
+end
+
+--- The loop's state as short text: "fixloop: idle", "fixloop: fixing 2/5", … For a
+--- statusline: `vim.o.statusline = "%f %= %{v:lua.require'fixloop'.statusline()}"`.
+function M.statusline()
+  local status = M.status
+  if status.state == "fixing" and status.iteration and status.maxIterations then
+    return string.format("fixloop: fixing %d/%d", status.iteration, status.maxIterations)
+  end
+  if status.state == "unavailable" then
+    return "fixloop: unavailable (" .. (status.message or "") .. ")"
+  end
+  return "fixloop: " .. (status.state or "idle")
+end
+
 -- Neovim 0.8+ sends `settings` with workspace/didChangeConfiguration after `initialize`;
 -- 0.7 leaves that to `on_init`, and declares no workspace/configuration either, so without
 -- this push the server would never see them.
@@ -81,7 +107,10 @@ function M.attach(bufnr, opts)
     cmd = opts.cmd,
     root_dir = find_root(path, opts.root_markers) or vim.fn.fnamemodify(path, ":p:h"),
     settings = opts.settings,
-    handlers = { ["window/showMessageRequest"] = show_message_request },
+    handlers = {
+      ["window/showMessageRequest"] = show_message_request,
+      ["fixloop/status"] = on_status,
+    },
   }
   if vim.lsp.start ~= nil then
     return vim.lsp.start(config, { bufnr = bufnr })
