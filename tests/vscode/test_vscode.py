@@ -11,6 +11,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,17 +125,21 @@ def test_missing_fixloop_is_offered_for_install(
 def test_fix_at_cursor_runs_the_loop_and_applies_the_verified_fix(
     tools: Tools, vsix: Path, shop: Path, tmp_path: Path
 ) -> None:
-    """`fixloop: Fix at cursor` on the bug of examples/shop: the loop runs in the Docker
-    sandbox, the status bar follows it, and the verified fix lands in the editor."""
-    settings = {
-        "fixloop.server.python": sys.executable,
-        "fixloop.engine": "offline",
-        "fixloop.tests.run": "off",
-    }
+    """The bug of examples/shop: its failing test shows at the faulty line on open;
+    `fixloop: Fix at cursor` runs the loop in the Docker sandbox, the status bar follows it,
+    the verified fix lands in the editor, and once saved the failure is gone."""
+    settings = {"fixloop.server.python": sys.executable, "fixloop.engine": "offline"}
     pricing_uri = (shop / "pricing.py").as_uri()
+
+    def failures(event: dict[str, Any]) -> list[dict[str, Any]]:
+        return [d for d in event["items"] if d["code"] == "test-failure"]
+
     with vscode_session(tools, vsix, tmp_path / "vscode", settings, shop) as (server, page):
         open_file(page, "pricing.py")
-        server.log.wait_for("started", lambda e: True, timeout=60)
+        failed = server.log.wait_for(
+            "diagnostics", lambda e: e["uri"] == pricing_uri and bool(failures(e)), timeout=120
+        )
+        assert {d["line"] for d in failures(failed)} == {14}  # `if quantity > 10:`
         go_to(page, 15, 5)  # if quantity > 10:
         run_command(page, "fixloop: Fix at cursor")
         command = server.log.wait_for("command", lambda e: e["command"] == "fixloop.fix", 30)
@@ -146,5 +151,10 @@ def test_fix_at_cursor_runs_the_loop_and_applies_the_verified_fix(
         server.log.wait_for("status", lambda e: e["params"]["state"] == "idle", timeout=30)
         page.locator(".statusbar-item", has_text="fixloop: idle").wait_for(timeout=10_000)
         page.keyboard.press("Control+S")
-        server.log.wait_for("saved", lambda e: e["uri"] == pricing_uri, timeout=30)
+        saved = server.log.wait_for("saved", lambda e: e["uri"] == pricing_uri, timeout=30)
+        server.log.wait_for(
+            "diagnostics",
+            lambda e: e["uri"] == pricing_uri and e["ms"] > saved["ms"] and not failures(e),
+            timeout=120,
+        )
     assert "if quantity >= 10:" in (shop / "pricing.py").read_text()

@@ -233,6 +233,11 @@ class Controller {
     }
     const message = `fixloop is not importable by ${python} (${check.detail}).`;
     this.showStatus({ state: "unavailable", message });
+    void this.offerInstall(python, message); // not awaited: a restart must not wait for the user
+    return false;
+  }
+
+  private async offerInstall(python: string, message: string): Promise<void> {
     const install = "Install fixloop";
     const settings = "Open settings";
     const choice = await vscode.window.showWarningMessage(message, install, settings);
@@ -241,7 +246,6 @@ class Controller {
     } else if (choice === install) {
       await this.install(python);
     }
-    return false;
   }
 
   private async install(python: string): Promise<void> {
