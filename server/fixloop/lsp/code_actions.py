@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from fixloop.analysis.findings import Finding
-from fixloop.analysis.source import Encoding, Span
+from fixloop.analysis.source import Encoding, PositionError, SourceText, Span
 from fixloop.lsp.convert import SOURCE, from_position, to_range
 from fixloop.lsp.edits import workspace_edit
 from fixloop.lsp.fix_command import fix_action, project_root
@@ -62,6 +62,19 @@ def _can_run_tests(ls: FixloopServer, opened: OpenDocument) -> bool:
     root = project_root(ls, opened.uri)
     settings = ls.folder_settings.for_uri(opened.uri)
     return root is not None and ls.test_command(root, settings.tests.command) is not None
+
+
+def _requested_span(ls: FixloopServer, source: SourceText, requested: types.Range) -> Span:
+    """The range asked about; a position past the end (a client a step behind) is the end."""
+
+    def offset(position: types.Position) -> int:
+        try:
+            return source.offset_at(from_position(position), ls.encoding)
+        except PositionError:
+            return len(source.data)
+
+    start, end = offset(requested.start), offset(requested.end)
+    return Span(min(start, end), end)
 
 
 def _wanted_kinds(params: types.CodeActionParams) -> Callable[[str], bool]:
@@ -128,11 +141,7 @@ def register(server: FixloopServer) -> None:
         ls.flush(opened)
         if opened.document is None or opened.desynced:
             return None
-        source = opened.document.source
-        wanted = Span(
-            source.offset_at(from_position(params.range.start), ls.encoding),
-            source.offset_at(from_position(params.range.end), ls.encoding),
-        )
+        wanted = _requested_span(ls, opened.document.source, params.range)
         actions = []
         for finding in opened.document.findings():
             if finding.fix is None or not finding.span.touches(wanted):

@@ -85,14 +85,22 @@ class _Run:
     session: FixSession
     pool: SandboxPool
     cancelled: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
 
     def cancel(self) -> None:
         if self.cancelled:
             return
         self.cancelled = True
         self.session.cancel()
-        # Removing the containers ends the tests running in them now, not at their timeout.
-        threading.Thread(target=self.pool.close, name="fixloop-cancel", daemon=True).start()
+        threading.Thread(target=self._remove_containers, name="fixloop-cancel", daemon=True).start()
+
+    def _remove_containers(self) -> None:
+        """Removing the containers ends the tests running in them now, not at their
+        timeout; again until the session ends, for a container that was still starting."""
+        while True:
+            self.pool.close()
+            if self.done.wait(0.5):
+                return
 
 
 @dataclass
@@ -180,17 +188,20 @@ async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, A
     ls.fix_runs.running.append(run)
     send_status(ls, "fixing", "running the tests", iteration=0, max_iterations=progress.maximum)
     try:
-        result = await asyncio.to_thread(session.run)
+        result: FixResult | None = await asyncio.to_thread(session.run)
     except SandboxError as error:
-        if run.cancelled:
-            progress.end("cancelled")
-            send_status(ls, "idle", "fix cancelled")
-            return {"status": "cancelled", "message": "cancelled"}
-        progress.end(str(error))
-        return _unavailable(ls, settings, str(error))
+        if not run.cancelled:
+            progress.end(str(error))
+            return _unavailable(ls, settings, str(error))
+        result = None
     finally:
+        run.done.set()
         ls.fix_runs.running.remove(run)
         await asyncio.to_thread(pool.close)
+    if run.cancelled or result is None:  # whatever the removed containers made it say
+        progress.end("cancelled")
+        send_status(ls, "idle", "fix cancelled")
+        return {"status": "cancelled", "message": "cancelled", "sessionId": session.session_id}
     progress.end(result.message)
     send_status(ls, "idle", result.message)
     if result.status.value != "environment-error":
