@@ -220,8 +220,10 @@ class SandboxPool:
         client = self._connected()
         host = socket.gethostname()
         removed = 0
-        for container in client.containers.list(all=True, filters={"label": LABEL}):
-            labels = container.labels
+        # Sparse: no inspect per container, which fails for one another process removes
+        # meanwhile (two editors, or CI, sweeping at once); the list carries the labels.
+        for container in client.containers.list(all=True, sparse=True, filters={"label": LABEL}):
+            labels = container.attrs.get("Labels") or {}
             if labels.get("fixloop.host") != host or _pid_alive(labels.get("fixloop.pid")):
                 continue
             try:
