@@ -202,3 +202,38 @@ async def test_a_missing_docker_is_one_clear_message_not_an_error_per_request(
             assert action.command is None
             return
     assert loop == []  # Neovim 0.7 cannot show a disabled action: the message said it
+
+
+async def test_the_fix_seen_before_follows_the_real_failing_test_diagnostic(
+    client: EditorClient, projects: tuple[Path, Path]
+) -> None:
+    first, again = projects
+    await fix(client, first)
+    pyproject = again / "pyproject.toml"  # tests run on open in the second project
+    pyproject.write_text(
+        pyproject.read_text("utf-8").replace('run = "off"', 'run = "onOpenAndSave"')
+    )
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
+    await asyncio.sleep(0.5)
+    uri = (again / "pricing.py").as_uri()
+    text = (again / "pricing.py").read_text(encoding="utf-8")
+    client.open(uri, text)
+
+    def failing() -> list[types.Diagnostic]:
+        return [d for d in client.diagnostics.get(uri, []) if d.source == "fixloop-tests"]
+
+    await wait_until(client, lambda: bool(failing()), timeout=60)
+
+    async def offered() -> types.CodeAction:
+        while True:
+            [diagnostic, *_] = failing()
+            line = diagnostic.range.start.line
+            for action in await code_actions(client, uri, line=line, diagnostics=failing()):
+                if action.title.startswith(SEEN_BEFORE):
+                    return action
+            await asyncio.sleep(0.5)
+
+    action = await asyncio.wait_for(offered(), 120)
+    assert action.edit is not None and client.apply(action.edit)
+    assert (await execute(client, action.command))["status"] == "applied"
+    assert "if quantity >= 10:" in client.buffers[uri][1]
