@@ -18,18 +18,38 @@ def _continuation(byte: int) -> bool:
     return byte & 0xC0 == 0x80
 
 
+def common_prefix(old: bytes, new: bytes) -> int:
+    """Length of the longest common prefix, by halving (slice comparisons run in C: a
+    6,000-line file costs well under a millisecond, where a loop per byte costs tens)."""
+    low, high = 0, min(len(old), len(new))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old[:middle] == new[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def common_suffix(old: bytes, new: bytes, limit: int) -> int:
+    """Length of the longest common suffix, at most `limit`."""
+    low, high = 0, min(limit, len(old), len(new))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old[len(old) - middle :] == new[len(new) - middle :]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def minimal_edit(source: SourceText, new_text: str, encoding: Encoding) -> types.TextEdit:
     """One edit covering only what differs (the cursor and folds elsewhere stay put)."""
     old, new = source.data, new_text.encode("utf-8", "surrogatepass")
-    limit = min(len(old), len(new))
-    prefix = 0
-    while prefix < limit and old[prefix] == new[prefix]:
-        prefix += 1
+    prefix = common_prefix(old, new)
     while prefix > 0 and prefix < len(old) and _continuation(old[prefix]):
         prefix -= 1  # never split a character
-    suffix = 0
-    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
-        suffix += 1
+    suffix = common_suffix(old, new, min(len(old), len(new)) - prefix)
     while suffix > 0 and _continuation(old[len(old) - suffix]):
         suffix -= 1
     return types.TextEdit(

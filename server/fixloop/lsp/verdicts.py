@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from fixloop.lsp.edits import common_prefix, common_suffix
+
 if TYPE_CHECKING:
     from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
@@ -38,22 +40,15 @@ _UNSEEN_LIMIT = 5
 
 
 def fixed_lines(before: bytes, after: bytes) -> bytes:
-    """The whole lines of `after` that the change from `before` wrote (with one line of
-    context each side when it only deleted lines)."""
-    limit = min(len(before), len(after))
-    prefix = 0
-    while prefix < limit and before[prefix] == after[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < limit - prefix and before[-1 - suffix] == after[-1 - suffix]:
-        suffix += 1
+    """The whole lines of `after` that the change from `before` touched (with the line
+    before too when it only deleted)."""
+    prefix = common_prefix(before, after)
+    suffix = common_suffix(before, after, min(len(before), len(after)) - prefix)
     start = after.rfind(b"\n", 0, prefix) + 1
     end_at = after.find(b"\n", len(after) - suffix)
     end = len(after) if end_at < 0 else end_at + 1
-    if end - start <= 1:  # a pure deletion: the lines around where it was
+    if prefix >= len(after) - suffix:  # nothing written, only deleted: the lines around
         start = after.rfind(b"\n", 0, max(0, start - 1)) + 1
-        following = after.find(b"\n", end)
-        end = len(after) if following < 0 else following + 1
     return after[start:end]
 
 
