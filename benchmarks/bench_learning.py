@@ -102,6 +102,7 @@ def fix(pool: SandboxPool, member: Member, store: MemoryStore) -> Run:
             memory=SessionMemory(store),
             on_event=lambda kind, data: events.append(data) if kind == "candidate" else None,
         )
+        store.available()  # opened (and checked) before the clock starts, as in an editor
         started = time.monotonic()
         result = session.run()
         seconds = time.monotonic() - started

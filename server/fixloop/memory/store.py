@@ -58,13 +58,19 @@ _PAGE = 5000  # records per `get` page when scanning (prune, export, stats)
 _FIX_NEIGHBOURS = 20
 _PRIOR_FIX_NEIGHBOURS = 50
 _PRIOR_TRY_NEIGHBOURS = 100
-_PRIOR_MIN_SIMILARITY = 0.3
+# The template prior learns from the same failure recurring, not from merely similar
+# ones: measured on benchmarks/families (bench_learning.py), neighbours from 0.3 up were
+# as similar across kinds of bug as within one, and a prior from other kinds of bug put
+# the right template behind theirs (median candidates tried 5 -> 13.5). A kind of bug in
+# other code is recognized by the shape of its fix instead (`_transferred`).
+_PRIOR_MIN_SIMILARITY = 0.8
 # How many candidates' worth of evidence the engine's own rate counts for: one verified
 # neighbour at similarity 0.7 (weight 0.49) moves a rate about a tenth of the way to it.
 _PRIOR_PSEUDO_COUNT = 4.0
 # A remembered fix's shape is looked for among the engine's first candidates here.
 _TRANSFER_MIN_SIMILARITY = 0.4
 _TRANSFER_WITHIN = 60
+_TRANSFER_NEIGHBOURS = 5
 # A remembered fix whose track record (success rate x acceptance) is below this — rejected,
 # reverted, or failing when re-applied — is not transferred to other code.
 _TRANSFER_MIN_RECORD = 0.3
@@ -461,7 +467,7 @@ class MemoryStore:
             signature,
             code,
             context.language,
-            5,
+            _TRANSFER_NEIGHBOURS,
             min_similarity=min(min_similarity, _TRANSFER_MIN_SIMILARITY),
         )
         close = [fix for fix in fixes if fix.similarity >= min_similarity]
