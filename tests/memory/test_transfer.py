@@ -67,6 +67,7 @@ def test_a_fix_carries_over_to_the_same_bug_in_other_code(store: MemoryStore) ->
     assert suggestion.candidate.changes == {"tokens.py": TOKENS_FIXED}
     assert suggestion.candidate.generator == "memory"
     assert suggestion.candidate.template == "swap_builtin"
+    assert suggestion.title == "Apply fix like one seen before (used 1×)"  # noqa: RUF001
 
 
 def test_nothing_carries_over_to_an_unrelated_failure(store: MemoryStore) -> None:

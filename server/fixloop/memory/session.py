@@ -8,7 +8,14 @@
     ...
     memory.flush()                             # one write at the end of the session
 
-The verified record's `id` is what the editor later passes to `record_verdict`.
+The suggestion is a remembered fix re-applied where its lines are found again, or else
+the engine's likeliest edit of the same shape as a remembered fix of a similar failure
+(the same kind of bug in other code). Tested alone before anything else; if it fails,
+that counts against the remembered fix (`failed_reuses`). A suggestion never tested
+counts for nothing.
+
+The verified record's `id` (`FixResult.record_id`) is what the editor later passes to
+`MemoryStore.record_verdict` (see the package docstring).
 """
 
 from __future__ import annotations

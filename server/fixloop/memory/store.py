@@ -7,6 +7,12 @@ path (Chroma 1.5 at 100k records: ~2 ms unfiltered, ~74 ms filtered), and keep t
 failed tries of one session from crowding the fixes out of the top-k. Ranking is done in
 Python on the top-k.
 
+A suggestion is a remembered fix whose lines are found again (similarity >= 0.8), or the
+offline engine's likeliest candidate making an edit of the same shape as one of the
+similar failures' fixes (>= 0.4; shapes.py): the way a recurring kind of bug in other
+code is recognized, since the failures themselves are hardly more alike within a kind
+of bug than across kinds.
+
 Faults never stop fixloop: a store that cannot be opened or written (corrupt, locked,
 server down) is reported once through `on_unavailable`; reads then return nothing and
 writes go to a local JSON-lines spool that is replayed once the store is back.
@@ -196,10 +202,16 @@ class Suggestion:
 
     candidate: Candidate
     fix: RememberedFix
+    # The remembered fix's edit made elsewhere (the same kind of bug in other code), not
+    # its own lines found again.
+    transferred: bool = False
 
     @property
     def title(self) -> str:
-        return self.fix.title()
+        title = self.fix.title()
+        if self.transferred:
+            return title.replace("fix seen before", "fix like one seen before", 1)
+        return title
 
 
 @dataclass(frozen=True)
@@ -876,7 +888,7 @@ def _transferred(fixes: Sequence[RememberedFix], context: RepairContext) -> Sugg
                 generator="memory",
                 description=f"{candidate.description} (as in a fix seen before)",
             )
-            return Suggestion(transferred, remembered)
+            return Suggestion(transferred, remembered, transferred=True)
     return None
 
 
