@@ -153,3 +153,36 @@ async def test_a_function_that_cannot_be_called_gets_a_clear_message(
     assert result["status"] == "rejected", result
     assert client.applied_edits == []
     assert any("load_prices" in m.message for m in client.messages)
+
+
+def _without_file_creation() -> types.ClientCapabilities:
+    capabilities = client_capabilities("visual-studio-code")
+    assert capabilities.workspace and capabilities.workspace.workspace_edit
+    capabilities.workspace.workspace_edit.resource_operations = [types.ResourceOperationKind.Rename]
+    return capabilities
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
+async def plain_client(lsp_client: LanguageClient, shop: Path) -> AsyncIterator[None]:
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=_without_file_creation(),
+            root_uri=shop.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=shop.as_uri(), name="shop")],
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_an_editor_that_cannot_create_files_is_told_so_before_anything_runs(
+    plain_client: FixloopTestClient, shop: Path
+) -> None:
+    uri = open_pricing(plain_client, shop)
+    actions = await actions_at(plain_client, uri, BULK_DISCOUNT_LINE)
+    [action] = [a for a in actions if a.title.startswith(TITLE)]
+    result = await execute(plain_client, action.command)
+    assert result["status"] == "refused"
+    assert "cannot create files" in result["message"] and "--write" in result["message"]
+    assert plain_client.applied_edits == [] and plain_client.progress_reports == {}
+    assert any("cannot create files" in m.message for m in plain_client.messages)
