@@ -17,7 +17,7 @@ from fixloop.testgen.errors import TestGenError
 from fixloop.testgen.inputs import cases, param_samples
 from fixloop.testgen.model import model_tests
 from fixloop.testgen.placement import test_path
-from fixloop.testgen.render import Renderer
+from fixloop.testgen.render import Renderer, is_property_test
 from fixloop.testgen.target import FunctionTarget, find_function, side_effects
 from fixloop.testgen.verify import Dropped, Tester, pytest_command, verify
 
@@ -45,7 +45,10 @@ class GeneratedTests:
 
     @property
     def property_tests(self) -> int:
-        return sum(1 for name in self.tests if "_case_" not in name and self.engine == "offline")
+        """How many of the offline engine's property tests were kept."""
+        if self.engine != "offline":
+            return 0
+        return sum(1 for name in self.tests if is_property_test(name))
 
     def message(self) -> str:
         """One line for the user: how many tests, where, what was left out."""

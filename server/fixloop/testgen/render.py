@@ -4,6 +4,7 @@ now, and hypothesis property tests where the parameters are typed."""
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Sequence
 
 from fixloop.testgen.inputs import ParamSamples, Shape
@@ -183,6 +184,16 @@ _OUTCOME = '''def _outcome(call):
         return repr(call())
     except Exception as error:
         return type(error)'''
+
+
+_PROPERTY_NAMES = re.compile(
+    r"_(raises_no_unexpected_error|is_deterministic|returns_\w+|is_idempotent)$"
+)
+
+
+def is_property_test(name: str) -> bool:
+    """One of the property tests this module writes (by its name)."""
+    return _PROPERTY_NAMES.search(name) is not None
 
 
 def _guarded(variable: str, call: str, expected: str) -> str:
