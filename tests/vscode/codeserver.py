@@ -30,6 +30,8 @@ SETUP_SCRIPT = REPO / "scripts" / "setup-vscode.sh"
 # The interpreter running the tests (the project's .venv) is the `python3` the extension
 # finds first on PATH: its default lookup, with fixloop importable.
 VENV_BIN = Path(sys.executable).parent
+# Waits on the workbench's UI: generous, as CI machines run other tests at the same time.
+UI_TIMEOUT_MS = 30_000
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -127,6 +129,10 @@ def code_server(
     env = _with_path(os.environ, VENV_BIN, tools.node_bin)
     log_path = workdir / "extension-log.jsonl"
     env["FIXLOOP_VSCODE_TEST_LOG"] = str(log_path)
+    # No marketplace: code-server would otherwise query open-vsx.org (tests stay offline).
+    env["EXTENSIONS_GALLERY"] = json.dumps(
+        {"serviceUrl": "http://127.0.0.1:9/gallery", "itemUrl": "http://127.0.0.1:9/items"}
+    )
     common = [
         str(tools.code_server),
         "--config",
@@ -246,8 +252,14 @@ def vscode_session(
 ) -> Iterator[tuple[CodeServer, Page]]:
     """code-server with the extension, a browser page on it, `folder` open in the workbench."""
     with code_server(tools, vsix, workdir, settings) as server, browser_page(tools) as page:
-        open_workspace(page, server, folder)
-        yield server, page
+        try:
+            open_workspace(page, server, folder)
+            yield server, page
+        except BaseException:
+            # What the page showed, next to code-server's log, for whoever reads the failure.
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(workdir / "failure.png"))
+            raise
 
 
 def open_workspace(page: Page, server: CodeServer, folder: Path) -> None:
@@ -261,19 +273,19 @@ def open_file(page: Page, name: str) -> None:
     """Quick Open (Ctrl+P), the file's name, Enter: the editor tab appears."""
     page.locator(".monaco-workbench").click(position={"x": 700, "y": 300})
     page.keyboard.press("Control+P")
-    page.wait_for_selector(".quick-input-widget input", timeout=10_000)
+    page.wait_for_selector(".quick-input-widget input", timeout=UI_TIMEOUT_MS)
     page.keyboard.type(name)
     row = f".quick-input-list .monaco-list-row[aria-label*='{name}']"
-    page.wait_for_selector(row, timeout=10_000)
+    page.wait_for_selector(row, timeout=UI_TIMEOUT_MS)
     page.keyboard.press("Enter")
-    page.wait_for_selector(f".tabs-container .tab[aria-label*='{name}']", timeout=10_000)
+    page.wait_for_selector(f".tabs-container .tab[aria-label*='{name}']", timeout=UI_TIMEOUT_MS)
     page.locator(".monaco-editor .view-lines").first.click()
 
 
 def go_to(page: Page, line: int, column: int) -> None:
     """Go to Line (Ctrl+G) `line:column`, both 1-based."""
     page.keyboard.press("Control+G")
-    page.wait_for_selector(".quick-input-widget input", timeout=10_000)
+    page.wait_for_selector(".quick-input-widget input", timeout=UI_TIMEOUT_MS)
     page.keyboard.type(f"{line}:{column}")
     page.keyboard.press("Enter")
 
@@ -282,15 +294,15 @@ def apply_quick_fix(page: Page, title: str) -> None:
     """Quick Fix (Ctrl+.) at the cursor, then the action of that title."""
     page.keyboard.press("Control+.")
     row = page.locator(".action-widget .monaco-list-row", has_text=title).first
-    row.wait_for(timeout=15_000)
+    row.wait_for(timeout=UI_TIMEOUT_MS)
     row.click()
 
 
 def run_command(page: Page, title: str) -> None:
     """The command palette (F1), the command's title, Enter."""
     page.keyboard.press("F1")
-    page.wait_for_selector(".quick-input-widget input", timeout=10_000)
+    page.wait_for_selector(".quick-input-widget input", timeout=UI_TIMEOUT_MS)
     page.keyboard.type(title)
     row = page.locator(".quick-input-list .monaco-list-row", has_text=title).first
-    row.wait_for(timeout=10_000)
+    row.wait_for(timeout=UI_TIMEOUT_MS)
     page.keyboard.press("Enter")

@@ -115,10 +115,10 @@ def test_missing_fixloop_is_offered_for_install(
         assert not check["ok"] and "fixloop" in check["detail"]
         toasts = page.locator(".notifications-toasts .notification-toast")
         toast = toasts.filter(has_text="not importable")
-        toast.wait_for(timeout=15_000)
+        toast.wait_for(timeout=30_000)
         assert toast.get_by_role("button", name="Install fixloop").is_visible()
         status = page.locator(".statusbar-item", has_text="fixloop: not installed")
-        status.wait_for(timeout=10_000)
+        status.wait_for(timeout=30_000)
         assert not server.log.events("started")
 
 
@@ -149,7 +149,7 @@ def test_fix_at_cursor_runs_the_loop_and_applies_the_verified_fix(
         fixing = server.log.wait_for("status", lambda e: e["params"]["state"] == "fixing", 5)
         assert fixing["params"]["maxIterations"] >= 1
         server.log.wait_for("status", lambda e: e["params"]["state"] == "idle", timeout=30)
-        page.locator(".statusbar-item", has_text="fixloop: idle").wait_for(timeout=10_000)
+        page.locator(".statusbar-item", has_text="fixloop: idle").wait_for(timeout=30_000)
         page.keyboard.press("Control+S")
         saved = server.log.wait_for("saved", lambda e: e["uri"] == pricing_uri, timeout=30)
         server.log.wait_for(
