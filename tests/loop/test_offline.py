@@ -174,9 +174,10 @@ def test_fast_on_a_200_line_file() -> None:
     assert len(source.splitlines()) >= 200
     lines = [("big.py", 3 + 7 * k + d) for k in range(0, 33, 8) for d in range(4)]
     ctx = context({"big.py": source}, *lines)
-    start = time.perf_counter()
+    # CPU time of this process: other work on a shared machine does not count.
+    start = time.process_time()
     first = list(itertools.islice(OfflineGenerator().candidates(ctx), 300))
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert len(first) == 300
     assert elapsed < 0.25, f"{elapsed * 1000:.0f} ms for 300 candidates"
 
