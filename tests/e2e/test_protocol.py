@@ -35,7 +35,14 @@ def test_initialize_announces_incremental_sync_and_quick_fixes(stdio_server) -> 
     capabilities = wire.initialize()["result"]["capabilities"]
     assert capabilities["textDocumentSync"]["change"] == 2  # incremental
     assert capabilities["codeActionProvider"]["codeActionKinds"] == ["quickfix", "source"]
-    assert capabilities["executeCommandProvider"]["commands"] == ["fixloop.fix"]
+    assert sorted(capabilities["executeCommandProvider"]["commands"]) == [
+        "fixloop.cancelFix",
+        "fixloop.fix",
+        "fixloop.generateTests",
+        "fixloop.rememberedApplied",
+        "fixloop.runTests",
+        "fixloop.showReport",
+    ]
     assert capabilities["positionEncoding"] == "utf-16"
 
 
