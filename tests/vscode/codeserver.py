@@ -108,11 +108,24 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def write_settings(user_data: Path, settings: dict[str, Any]) -> None:
+    """User settings, and the same as the remote's: code-server's extension host is a
+    "remote" one, which takes machine-scoped settings (the interpreter) only from there.
+    VS Code watches both files: rewriting them while it runs is a settings change."""
+    for scope in ("User", "Machine"):
+        (user_data / scope).mkdir(parents=True, exist_ok=True)
+        (user_data / scope / "settings.json").write_text(json.dumps({**USER_SETTINGS, **settings}))
+
+
 @dataclass
 class CodeServer:
     url: str
     log: ExtensionLog
     output: Path
+    user_data: Path
+
+    def change_settings(self, settings: dict[str, Any]) -> None:
+        write_settings(self.user_data, settings)
 
 
 @contextlib.contextmanager
@@ -121,11 +134,7 @@ def code_server(
 ) -> Iterator[CodeServer]:
     """code-server on a free port of 127.0.0.1 with the extension installed; always stopped."""
     user_data, extensions = workdir / "user-data", workdir / "extensions"
-    # User settings, and the same as the remote's: code-server's extension host is a
-    # "remote" one, which takes machine-scoped settings (the interpreter) only from there.
-    for scope in ("User", "Machine"):
-        (user_data / scope).mkdir(parents=True)
-        (user_data / scope / "settings.json").write_text(json.dumps({**USER_SETTINGS, **settings}))
+    write_settings(user_data, settings)
     env = _with_path(os.environ, VENV_BIN, tools.node_bin)
     log_path = workdir / "extension-log.jsonl"
     env["FIXLOOP_VSCODE_TEST_LOG"] = str(log_path)
@@ -172,7 +181,7 @@ def code_server(
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, process, output)
-        yield CodeServer(url=url, log=ExtensionLog(log_path), output=output)
+        yield CodeServer(url=url, log=ExtensionLog(log_path), output=output, user_data=user_data)
     finally:
         _stop_group(process)
 

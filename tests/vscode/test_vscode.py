@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,3 +159,41 @@ def test_fix_at_cursor_runs_the_loop_and_applies_the_verified_fix(
             timeout=120,
         )
     assert "if quantity >= 10:" in (shop / "pricing.py").read_text()
+
+
+def test_settings_changes_apply_live_and_a_new_interpreter_restarts(
+    tools: Tools, vsix: Path, shop: Path, tmp_path: Path
+) -> None:
+    """A rule group switched off in the settings: the safety warning goes at once, same
+    server. Another interpreter: the server is started again with it."""
+    settings: dict[str, Any] = {"fixloop.server.python": sys.executable, "fixloop.tests.run": "off"}
+    loader_uri = (shop / "loader.py").as_uri()
+
+    def has_warning(event: dict[str, Any]) -> bool:
+        return event["uri"] == loader_uri and any(d["code"] == "FL106" for d in event["items"])
+
+    with vscode_session(tools, vsix, tmp_path / "vscode", settings, shop) as (server, page):
+        open_file(page, "loader.py")
+        server.log.wait_for("diagnostics", has_warning, timeout=60)
+
+        changed = time.time() * 1000
+        server.change_settings({**settings, "fixloop.diagnostics.groups": ["syntax"]})
+        server.log.wait_for(
+            "diagnostics",
+            lambda e: e["uri"] == loader_uri and e["epochMs"] > changed and not has_warning(e),
+            timeout=30,
+        )
+        assert len(server.log.events("started")) == 1
+
+        other_python = str(Path(sys.executable).with_name("python3"))
+        server.change_settings(
+            {
+                **settings,
+                "fixloop.server.python": other_python,
+                "fixloop.diagnostics.groups": ["syntax"],
+            }
+        )
+        restarted = server.log.wait_for(
+            "started", lambda e: e["command"][0] == other_python, timeout=60
+        )
+        assert restarted["command"] == [other_python, "-m", "fixloop", "lsp"]

@@ -45,7 +45,7 @@ class Controller {
   }
 
   async activate(): Promise<void> {
-    this.log.write("activated", { path: process.env.PATH });
+    this.log.write("activated");
     this.context.subscriptions.push(this.output, this.status);
     this.status.name = "fixloop";
     this.status.command = "fixloop.showLastReport";
