@@ -28,7 +28,7 @@ from tests.e2e.test_fix_command import (
     shop_copy,
     states,
 )
-from tests.support.editing import wait_until
+from tests.support.editing import push_settings, wait_until
 from tests.support.editor import EditorClient, make_editor_client
 
 pytestmark = pytest.mark.slow
@@ -237,3 +237,28 @@ async def test_the_fix_seen_before_follows_the_real_failing_test_diagnostic(
     assert action.edit is not None and client.apply(action.edit)
     assert (await execute(client, action.command))["status"] == "applied"
     assert "if quantity >= 10:" in client.buffers[uri][1]
+
+
+async def test_a_missing_model_is_one_clear_message_and_the_loop_is_not_offered_to_fail(
+    client: EditorClient, projects: tuple[Path, Path]
+) -> None:
+    root = projects[0]
+    push_settings(client, {"engine": "llm"})  # and no llm.model
+    uri = (root / "pricing.py").as_uri()
+    client.open(uri, (root / "pricing.py").read_text(encoding="utf-8"))
+
+    async def until_unavailable() -> None:
+        while "unavailable" not in states(client):
+            await code_actions(client, uri)
+            await asyncio.sleep(0.2)
+
+    await asyncio.wait_for(until_unavailable(), 30)
+    for _ in range(5):
+        actions = await code_actions(client, uri, line=14)
+    [message] = [m.message for m in client.messages if "run the tests are off" in m.message]
+    assert "no model is configured" in message
+    loop = [a for a in actions if a.title == TITLE]
+    document = client.capabilities.text_document if client.capabilities else None
+    greyed = bool(document and document.code_action and document.code_action.disabled_support)
+    assert len(loop) == (1 if greyed else 0)  # VS Code greys it out; Neovim 0.7 leaves it out
+    assert all(a.disabled is not None and a.command is None for a in loop)
