@@ -10,8 +10,9 @@ Figures (printed):
   `workspace/applyEdit` received), on the example project with the offline engine,
   memory off, a fresh copy of the project each round (seconds).
 
-The session that runs meanwhile is a real one: a bug no template fixes, so the loop keeps
-generating and testing candidates in the sandbox for its five iterations.
+Idle and busy measurements alternate in blocks (four sessions), so that the machine's load
+drifting weighs on both alike. The session that runs meanwhile is a real one: a bug no
+template fixes, so the loop keeps generating and testing candidates in the sandbox.
 
     .venv/bin/python benchmarks/bench_editor_session.py [--samples 200] [--fix-rounds 3]
 """
@@ -56,6 +57,13 @@ CAPABILITIES: Message = {
     "window": {"workDoneProgress": True},
 }
 PUBLISH = "textDocument/publishDiagnostics"
+BLOCKS = 4  # idle and busy measurements alternate this many times
+FIGURES = (
+    "codeAction idle",
+    "edit→diagnostics idle",
+    "codeAction during a session",
+    "edit→diagnostics during a session",
+)
 # A failure no repair template fixes: the session tests candidates for all its iterations.
 NO_FIX = "def double(x):\n    return x * 2\n"
 NO_FIX_TESTS = (
@@ -190,37 +198,45 @@ def measure_under_session(base: Path, samples: int) -> dict[str, list[float]]:
             code_action_ms(wire, pricing, 14)
             typist.type_once()
         always = lambda: True  # noqa: E731
-        figures["codeAction idle"] = sample(
-            samples, lambda: code_action_ms(wire, pricing, 14), always
-        )
-        figures["edit→diagnostics idle"] = sample(samples // 2, typist.type_once, always)
-        fix_id = wire.request(
-            "workspace/executeCommand",
-            {"command": "fixloop.fix", "arguments": [(root / "calc.py").as_uri()]},
-        )
-        wire.wait_for(
-            lambda m: (
-                m.get("method") == "fixloop/status"
-                and m["params"]["state"] == "fixing"
-                and m["params"].get("iteration", 0) >= 1
-            ),
-            60.0,
-            "the session's first iteration",
-        )
+        for name in FIGURES:
+            figures[name] = []
+        running_at_end = []
+        # Idle and busy blocks alternate, so that the load of the machine drifting (other
+        # work, thermal) weighs on both alike.
+        for _ in range(BLOCKS):
+            per_block = max(1, samples // BLOCKS)
+            figures["codeAction idle"] += sample(
+                per_block, lambda: code_action_ms(wire, pricing, 14), always
+            )
+            figures["edit→diagnostics idle"] += sample(per_block // 2, typist.type_once, always)
+            fix_id = wire.request(
+                "workspace/executeCommand",
+                {"command": "fixloop.fix", "arguments": [(root / "calc.py").as_uri()]},
+            )
+            wire.wait_for(
+                lambda m: (
+                    m.get("method") == "fixloop/status"
+                    and m["params"]["state"] == "fixing"
+                    and m["params"].get("iteration", 0) >= 1
+                ),
+                60.0,
+                "the session's first iteration",
+            )
 
-        def running() -> bool:
-            return not any(r.message.get("id") == fix_id for r in wire.backlog)
+            def running(fix_id: int = fix_id) -> bool:
+                return not any(r.message.get("id") == fix_id for r in wire.backlog)
 
-        busy_actions: list[float] = []
-        busy_edits: list[float] = []
-        while running() and (len(busy_actions) < samples or len(busy_edits) < samples // 2):
-            busy_actions += sample(10, lambda: code_action_ms(wire, pricing, 14), running)
-            busy_edits += sample(5, typist.type_once, running)
-        figures["codeAction during a session"] = busy_actions
-        figures["edit→diagnostics during a session"] = busy_edits
-        figures["session still running at the end"] = [1.0 if running() else 0.0]
-        wire.call("workspace/executeCommand", {"command": "fixloop.cancelFix", "arguments": []})
-        wire.wait_for(lambda m: m.get("id") == fix_id, 60.0, "the cancelled session's end")
+            figures["codeAction during a session"] += sample(
+                per_block, lambda: code_action_ms(wire, pricing, 14), running
+            )
+            figures["edit→diagnostics during a session"] += sample(
+                per_block // 2, typist.type_once, running
+            )
+            running_at_end.append(1.0 if running() else 0.0)
+            wire.call("workspace/executeCommand", {"command": "fixloop.cancelFix", "arguments": []})
+            wire.wait_for(lambda m, i=fix_id: m.get("id") == i, 60.0, "the cancelled session")
+            wire.drop_backlog()  # the next session's status must not match this one's
+        figures["session still running at the end"] = [min(running_at_end)]
     finally:
         wire.stop()
     return figures
