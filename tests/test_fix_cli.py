@@ -85,7 +85,10 @@ def _line_of(path: Path, text: str) -> int:
 @pytest.mark.slow
 def test_file_colon_line_points_the_loop_at_that_line(shop: Path) -> None:
     line = _line_of(shop / "pricing.py", "quantity > 10")
-    result = _fix(f"pricing.py:{line}", "--test", TEST, "--engine", "offline", "--json", cwd=shop)
+    result = _fix(
+        f"pricing.py:{line}", "--test", TEST, "--engine", "offline", "--no-memory", "--json",
+        cwd=shop,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert "+    if quantity >= 10:" in report["patch"]
@@ -97,6 +100,13 @@ def test_file_colon_line_points_the_loop_at_that_line(shop: Path) -> None:
     )
     start = json.loads(history.stdout.splitlines()[0])
     assert start["focus"] == {"path": "pricing.py", "line": line, "score": 1.0}
+
+
+@pytest.mark.slow
+def test_pointing_at_an_innocent_line_still_finds_the_fix(shop: Path) -> None:
+    result = _fix("pricing.py:1", "--test", TEST, "--engine", "offline", "--no-memory", cwd=shop)
+    assert result.returncode == 0, result.stderr
+    assert "+    if quantity >= 10:" in result.stdout
 
 
 def test_a_line_the_file_does_not_have_is_a_usage_error(shop: Path) -> None:

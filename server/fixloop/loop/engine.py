@@ -486,10 +486,8 @@ class FixSession:
         """Frames first; the spectrum (Ochiai) adds the lines a traceback cannot show, such
         as a wrong value computed in one function and asserted in a test."""
         frames = locations_from_frames(failures, sources)
-        if self.focus is not None and self.focus.path in sources:
-            frames = [replace(self.focus, score=float("inf")), *frames]
         if not self.use_localization:
-            return _every_line(sources)
+            return self._focused(_every_line(sources), sources)
         spectrum: list[Location] = []
         if baseline.probe_data:
             try:
@@ -498,7 +496,18 @@ class FixSession:
                 ]
             except (ValueError, KeyError):
                 spectrum = []  # a spectrum cut short: the frames still say something
-        return merge_locations(frames, spectrum) if spectrum else frames
+        merged = merge_locations(frames, spectrum) if spectrum else frames
+        return self._focused(merged, sources)
+
+    def _focused(self, ranked: list[Location], sources: dict[str, str]) -> list[Location]:
+        """The line the user pointed at first, scored just above the rest (a finite score:
+        later arithmetic on scores must stay meaningful)."""
+        focus = self.focus
+        if focus is None or focus.path not in sources:
+            return ranked
+        top = max((loc.score for loc in ranked), default=0.0)
+        rest = [loc for loc in ranked if (loc.path, loc.line) != (focus.path, focus.line)]
+        return [replace(focus, score=top + 1.0), *rest]
 
     def _is_pytest(self) -> bool:
         return parse_command(self.test_command).kind is CommandKind.PYTEST

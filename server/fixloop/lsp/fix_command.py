@@ -179,7 +179,7 @@ async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, A
     relative = Path(path).resolve().relative_to(root.resolve()).as_posix()
     before = opened.source.data
     version = opened.version
-    session, pool = _session(ls, root, command, generators, settings, relative)
+    session, pool = _session(ls, root, command, generators, settings, relative, line)
     run = _Run(uri, session, pool)
     ls.last_session_id = session.session_id  # "Show fix report" opens it, even mid-run
     progress = await _Progress.start(ls, session.budget.max_iterations)
@@ -216,8 +216,10 @@ def _session(
     generators: list[Any],
     settings: Settings,
     relative: str,
+    line: int | None,
 ) -> tuple[FixSession, SandboxPool]:
     from fixloop.loop.engine import Budget, FixSession, new_session_id
+    from fixloop.loop.model import Location
     from fixloop.memory.session import SessionMemory
     from fixloop.sandbox import SandboxPool
     from fixloop.sessions.log import SessionLog
@@ -234,10 +236,8 @@ def _session(
         budget=Budget(parallel=settings.sandbox.parallel),
         memory=SessionMemory(store) if store is not None else None,
         on_event=SessionLog(session_id).event,
-        # `line` is not passed on as the session's focus yet: a focus beside a coverage
-        # spectrum makes the engine's ranking NaN (inf/inf in merge_locations) and then it
-        # finds nothing (`fixloop fix pricing.py:15` on the example: not found).
-        focus=None,
+        # The cursor's line (0-based here) is tried first.
+        focus=Location(relative, line + 1, 1.0) if line is not None else None,
         session_id=session_id,
     )
     return session, pool
