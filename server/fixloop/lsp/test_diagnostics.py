@@ -243,7 +243,7 @@ class TestDiagnostics:
                 runs.settle(run)
         except Exception:
             logger.exception("test run failed")
-            send_status(self._server, "idle", "the tests could not run")
+            send_status(self._server, "idle", "the tests could not run", background=True)
             runs.settle(None)
         finally:
             runs.task = None
@@ -267,7 +267,7 @@ class TestDiagnostics:
         if command is None or self._known_unavailable(config):
             return None
         names = ", ".join(sorted(request.path.name for request in batch.values()))
-        send_status(self._server, "testing", f"running the tests of {names}")
+        send_status(self._server, "testing", f"running the tests of {names}", background=True)
         sources = [request.path for request in batch.values()]
         others = list(self._other_open_files(root, batch).values())
         try:
@@ -275,7 +275,7 @@ class TestDiagnostics:
             run = await asyncio.to_thread(run_tests, pool, root, sources, command, also=others)
         except CommandRefused as error:
             self._say_once(str(error))
-            send_status(self._server, "idle", str(error))
+            send_status(self._server, "idle", str(error), background=True)
             return None
         except SandboxError as error:
             self._unavailable[config] = (str(error), time.monotonic() + RECHECK_SECONDS)
@@ -284,7 +284,7 @@ class TestDiagnostics:
             self._server.availability.found_unavailable(config, str(error))
             return None
         self._server.availability.found_available(config)
-        send_status(self._server, "idle", f"tests: {run.summary()}")
+        send_status(self._server, "idle", f"tests: {run.summary()}", background=True)
         return run
 
     def _known_unavailable(self, config: SandboxConfig) -> bool:
