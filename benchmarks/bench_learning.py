@@ -165,7 +165,8 @@ def table(runs: Mapping[str, Mapping[str, Run]], chosen: Sequence[Member]) -> No
         medians = [statistics.median(position(runs[mode][m.key]) for m in group) for mode in MODES]
         fixed = [sum(runs[mode][m.key].fixed for m in group) for mode in MODES]
         cells = " | ".join(
-            f"{median:8.1f} ({ok}/{len(group)})" for median, ok in zip(medians, fixed, strict=True)
+            f"{f'{median:.1f} ({ok}/{len(group)})':>16}"
+            for median, ok in zip(medians, fixed, strict=True)
         )
         print(
             f"{family:20} {len(group):2} | {cells} | "
