@@ -120,6 +120,9 @@ def main() -> int:
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the run without localization"
     )
+    parser.add_argument(
+        "--baseline-only", action="store_true", help="only the run without localization"
+    )
     args = parser.parse_args()
     programs = sorted(p for p in CORPUS.iterdir() if (p / "bug.json").is_file())
     if args.only:
@@ -130,9 +133,8 @@ def main() -> int:
         f"corpus: {len(programs)} programs; budget per bug: {BUDGET.max_iterations} iterations,"
         f" {BUDGET.wall_clock_seconds:.0f} s; parallel {BUDGET.parallel}"
     )
-    modes = [("with localization", True)] + (
-        [] if args.no_baseline else [("without localization", False)]
-    )
+    modes = [] if args.baseline_only else [("with localization", True)]
+    modes += [] if args.no_baseline else [("without localization", False)]
     results: dict[str, list[Outcome]] = {}
     with SandboxPool() as pool:
         for label, localize in modes:
