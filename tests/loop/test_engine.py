@@ -415,3 +415,23 @@ def test_a_reviewer_that_cannot_answer_does_not_cost_the_fix(
     result = session.run()
     assert result.status is Status.FIXED
     assert any(note.startswith("review skipped:") for note in result.notes)
+
+
+def test_when_the_best_passing_candidates_all_regress_the_next_ones_get_their_turn(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    # Two small edits pass the failing test but break test_inside; the right one is larger
+    # (a comment), so it ranks third: it must still be run against the whole suite.
+    breaks_inside = [RIGHT.replace("    return x\n", f"    return {n}\n") for n in (0, 1)]
+    right_but_larger = RIGHT + "# clamped\n"
+    session = FixSession(
+        _project(tmp_path),
+        COMMAND,
+        [Scripted([*breaks_inside, right_but_larger])],
+        pool,
+        targets=["calc.py"],
+        budget=Budget(max_iterations=2, candidates_per_iteration=3, parallel=2),
+    )
+    result = session.run()
+    assert result.status is Status.FIXED
+    assert result.changes == {"calc.py": right_but_larger}
