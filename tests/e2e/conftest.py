@@ -31,13 +31,17 @@ def workspace(tmp_path: Path) -> Path:
 async def client(
     request: pytest.FixtureRequest, lsp_client: LanguageClient, workspace: Path
 ) -> AsyncIterator[None]:
-    capabilities = client_capabilities(request.param)
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=capabilities,
-            root_uri=workspace.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="project")],
-        )
-    )
+    await initialize_in(lsp_client, request.param, workspace)
     yield
     await lsp_client.shutdown_session()
+
+
+async def initialize_in(client: LanguageClient, editor: str, root: Path) -> None:
+    """Initialize as `editor` (a pytest-lsp client name) with `root` as the one folder."""
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(editor),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+        )
+    )

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.e2e.conftest import CLIENTS, SERVER
+from tests.e2e.conftest import CLIENTS, SERVER, initialize_in
 from tests.support.client import FixloopTestClient, make_client
 from tests.support.editing import open_document
 
@@ -34,13 +34,7 @@ def shop(tmp_path: Path) -> Path:
 async def client(
     request: pytest.FixtureRequest, lsp_client: LanguageClient, shop: Path
 ) -> AsyncIterator[None]:
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(request.param),
-            root_uri=shop.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=shop.as_uri(), name="shop")],
-        )
-    )
+    await initialize_in(lsp_client, request.param, shop)
     yield
     await lsp_client.shutdown_session()
 

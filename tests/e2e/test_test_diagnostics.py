@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.e2e.conftest import CLIENTS, SERVER
+from tests.e2e.conftest import CLIENTS, SERVER, initialize_in
 from tests.support.client import FixloopTestClient, make_client
 from tests.support.editing import open_document, push_settings, replace_document, wait_until
 
@@ -61,13 +61,7 @@ async def client(
     def status(client: LanguageClient, params: Any) -> None:
         statuses.append(dict(params) if isinstance(params, dict) else params._asdict())
 
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(request.param),
-            root_uri=shop.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=shop.as_uri(), name="shop")],
-        )
-    )
+    await initialize_in(lsp_client, request.param, shop)
     yield
     server = lsp_client._server  # type: ignore[attr-defined]
     await lsp_client.shutdown_session()

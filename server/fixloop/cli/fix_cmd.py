@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from fixloop.config import Settings
     from fixloop.loop.engine import FixResult, Progress
     from fixloop.memory.session import SessionMemory
-    from fixloop.sandbox.results import CandidateResult
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -211,15 +210,9 @@ def _apply(root: Path, relative: str, original: str, result: FixResult) -> int:
     return 0
 
 
-def _tests(result: CandidateResult | None) -> dict[str, int]:
-    from fixloop.sandbox.results import Outcome
-
-    if result is None:
-        return {"passed": 0, "failed": 0}
-    return {"passed": result.count(Outcome.PASSED), "failed": len(result.failures)}
-
-
 def _as_json(result: FixResult) -> dict[str, Any]:
+    from fixloop.loop.engine import tally_of
+
     candidate = result.candidate
     return {
         "verified": result.fixed,
@@ -233,8 +226,8 @@ def _as_json(result: FixResult) -> dict[str, Any]:
         "engine": result.engine,
         "session_id": result.session_id,
         # The final run of the whole suite when verified, else the run as it was.
-        "tests": _tests(result.final or result.baseline),
-        "tests_before": _tests(result.baseline),
+        "tests": tally_of(result.final or result.baseline),
+        "tests_before": tally_of(result.baseline),
         "tokens": result.tokens,
         "cost": round(result.cost, 6),
         "generator": candidate.generator if candidate else None,

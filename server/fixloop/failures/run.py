@@ -5,32 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from fixloop.failures.findings import Placement, TestFinding, findings_for
 from fixloop.failures.related import Selection, select_tests
-from fixloop.loop.localize import (
-    SPECTRUM_ENV,
-    SPECTRUM_PLUGIN_MODULE,
-    SPECTRUM_ROOT_ENV,
-    spectrum_plugin_source,
-)
+from fixloop.loop.localize import spectrum_probe
 from fixloop.sandbox.commands import CommandKind, parse_command
-from fixloop.sandbox.results import CandidateResult, Probe
-
-
-class Sandbox(Protocol):
-    """What running tests needs of `SandboxPool`."""
-
-    def run(
-        self,
-        project_root: Path | str,
-        changes: Mapping[str, str],
-        command: str,
-        *,
-        timeout: float | None = None,
-        probe: Probe | None = None,
-    ) -> CandidateResult: ...
+from fixloop.sandbox.results import CandidateResult, Tester
 
 
 @dataclass(frozen=True)
@@ -52,7 +32,7 @@ class TestRun:
 
 
 def run_tests(
-    sandbox: Sandbox,
+    sandbox: Tester,
     root: Path,
     sources: Iterable[Path],
     command: str,
@@ -78,14 +58,3 @@ def run_tests(
             found = findings_for(result, root, other, selection)
             findings[other] = tuple(f for f in found if f.placement is not Placement.RUN)
     return TestRun(selection, result, findings)
-
-
-def spectrum_probe() -> Probe:
-    """Records which lines each pytest test executes: what places a failure whose
-    traceback never enters the file at fault."""
-    return Probe(
-        files={f"{SPECTRUM_PLUGIN_MODULE}.py": spectrum_plugin_source()},
-        pytest_plugins=(SPECTRUM_PLUGIN_MODULE,),
-        output_env=SPECTRUM_ENV,
-        root_env=SPECTRUM_ROOT_ENV,
-    )

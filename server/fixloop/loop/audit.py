@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from functools import lru_cache
 
 from fixloop.analysis.document import Document
 from fixloop.analysis.findings import Group
@@ -14,6 +15,7 @@ from fixloop.analysis.languages import language_for
 _AUDITED = (Group.SAFETY, Group.SECRETS)
 
 
+@lru_cache(maxsize=16)  # the original file is audited against every passing candidate
 def _codes(path: str, text: str) -> Counter[str]:
     language = language_for(path)
     if language is None:

@@ -18,18 +18,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from fixloop.loop.audit import introduced_findings
 from fixloop.loop.localize import (
-    SPECTRUM_ENV,
-    SPECTRUM_PLUGIN_MODULE,
-    SPECTRUM_ROOT_ENV,
     locations_from_frames,
     merge_locations,
     ochiai,
     read_spectrum,
-    spectrum_plugin_source,
+    spectrum_probe,
 )
 from fixloop.loop.model import (
     Attempt,
@@ -46,7 +43,7 @@ from fixloop.loop.patches import is_test_file, normalized, refusal, unified_diff
 from fixloop.loop.ranking import Tried as _Tried
 from fixloop.loop.ranking import rank_key as _rank
 from fixloop.sandbox.commands import CommandKind, parse_command
-from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome, Probe
+from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome, Tester
 
 if TYPE_CHECKING:
     from fixloop.memory.session import SessionMemory
@@ -88,24 +85,20 @@ def _environmental_reason(failure: CaseResult, output: str) -> str | None:
     return None
 
 
-def _tests_data(result: CandidateResult | None) -> dict[str, int]:
-    if result is None:
-        return {"passed": 0, "failed": 0}
-    return {
-        "passed": result.count(Outcome.PASSED),
-        "failed": len(result.failures),
-    }
-
-
 def _result_data(result: CandidateResult) -> dict[str, Any]:
     """A test run as the session log keeps it."""
     return {
         "passed": result.passed,
         "summary": result.summary(),
-        "tests": _tests_data(result),
+        "tests": result.tally(),
         "failing": [c.test_id for c in result.failures][:20],
         "duration": round(result.duration, 3),
     }
+
+
+def tally_of(result: CandidateResult | None) -> dict[str, int]:
+    """A run's passed/failed counts; zeros when there was no run."""
+    return result.tally() if result is not None else {"passed": 0, "failed": 0}
 
 
 def _outcome_data(result: FixResult) -> dict[str, Any]:
@@ -119,36 +112,12 @@ def _outcome_data(result: FixResult) -> dict[str, Any]:
         "iterations": result.iterations,
         "candidates_tried": result.candidates_tried,
         "duration": round(result.duration, 3),
-        "tests": _tests_data(result.final or result.baseline),
+        "tests": tally_of(result.final or result.baseline),
         "usage": dict(result.usage),
         "tokens": result.tokens,
         "cost": result.cost,
         "notes": list(result.notes),
     }
-
-
-class Tester(Protocol):
-    """What the session needs of the sandbox (`fixloop.sandbox.SandboxPool`)."""
-
-    def run(
-        self,
-        project_root: Path | str,
-        changes: Mapping[str, str],
-        command: str,
-        *,
-        timeout: float | None = None,
-        probe: Probe | None = None,
-    ) -> CandidateResult: ...
-
-
-def _spectrum_probe() -> Probe:
-    """The coverage spectrum of a pytest run (which lines each test executes)."""
-    return Probe(
-        files={f"{SPECTRUM_PLUGIN_MODULE}.py": spectrum_plugin_source()},
-        pytest_plugins=(SPECTRUM_PLUGIN_MODULE,),
-        output_env=SPECTRUM_ENV,
-        root_env=SPECTRUM_ROOT_ENV,
-    )
 
 
 class Phase(StrEnum):
@@ -220,6 +189,11 @@ class Progress:
         return " · ".join(p for p in parts if p)
 
 
+def _total(usage: Mapping[str, object], key: str) -> float:
+    """A usage figure (tokens, cost) summed over the generators that count it."""
+    return float(sum(u.get(key, 0) for u in usage.values() if isinstance(u, dict)))
+
+
 @dataclass(frozen=True)
 class FixResult:
     status: Status
@@ -243,13 +217,11 @@ class FixResult:
 
     @property
     def tokens(self) -> int:
-        return sum(
-            int(u.get("total_tokens", 0)) for u in self.usage.values() if isinstance(u, dict)
-        )
+        return int(_total(self.usage, "total_tokens"))
 
     @property
     def cost(self) -> float:
-        return sum(float(u.get("cost", 0.0)) for u in self.usage.values() if isinstance(u, dict))
+        return _total(self.usage, "cost")
 
     @property
     def fixed(self) -> bool:
@@ -341,7 +313,7 @@ class FixSession:
         )
         self._emit(Phase.BASELINE, "running the tests as they are")
         # The baseline also records which lines each test runs, for spectrum localization.
-        probe = _spectrum_probe() if self._is_pytest() else None
+        probe = spectrum_probe() if self._is_pytest() else None
         baseline = self.tester.run(
             self.project_root, {}, self.test_command, timeout=self.budget.test_timeout, probe=probe
         )
@@ -732,24 +704,21 @@ class FixSession:
                 f"({self.budget.wall_clock_seconds:.0f} s budget)",
                 baseline,
             )
-        spent = self._spent()
-        if self.budget.max_tokens and spent.tokens >= self.budget.max_tokens:
+        usage = self._usage()
+        tokens, cost = int(_total(usage, "total_tokens")), _total(usage, "cost")
+        if self.budget.max_tokens and tokens >= self.budget.max_tokens:
             return self._finish(
                 Status.NOT_FOUND,
-                f"token budget spent ({spent.tokens} of {self.budget.max_tokens})",
+                f"token budget spent ({tokens} of {self.budget.max_tokens})",
                 baseline,
             )
-        if self.budget.max_cost and spent.cost >= self.budget.max_cost:
+        if self.budget.max_cost and cost >= self.budget.max_cost:
             return self._finish(
                 Status.NOT_FOUND,
-                f"cost budget spent ({spent.cost:.4f} of {self.budget.max_cost:.4f})",
+                f"cost budget spent ({cost:.4f} of {self.budget.max_cost:.4f})",
                 baseline,
             )
         return None
-
-    def _spent(self) -> FixResult:
-        """Tokens and cost so far (a FixResult for its `tokens`/`cost` sums)."""
-        return FixResult(Status.NOT_FOUND, "", usage=self._usage())
 
     def _usage(self) -> dict[str, object]:
         return {g.name: g.usage.as_dict() for g in self._all_generators if hasattr(g, "usage")}

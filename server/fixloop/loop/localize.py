@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from fixloop.loop.model import Failure, Location
+from fixloop.sandbox.results import Probe
 
 # Each frame further out from the innermost one is this much less suspicious.
 _FRAME_DECAY = 0.7
@@ -191,3 +192,14 @@ def _function_spans(text: str) -> tuple[tuple[int, int, tuple[int, ...]], ...]:
             )
             spans.append((node.lineno, node.end_lineno or node.lineno, tuple(lines)))
     return tuple(spans)
+
+
+def spectrum_probe() -> Probe:
+    """The sandbox probe that records which lines each pytest test executes (the spectrum
+    the loop ranks by Ochiai, and test diagnostics use to place a failure)."""
+    return Probe(
+        files={f"{SPECTRUM_PLUGIN_MODULE}.py": spectrum_plugin_source()},
+        pytest_plugins=(SPECTRUM_PLUGIN_MODULE,),
+        output_env=SPECTRUM_ENV,
+        root_env=SPECTRUM_ROOT_ENV,
+    )

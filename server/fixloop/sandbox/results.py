@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 
 class Outcome(StrEnum):
@@ -110,6 +111,10 @@ class CandidateResult:
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for case in self.cases if case.outcome == outcome)
+
+    def tally(self) -> dict[str, int]:
+        """`{"passed": …, "failed": …}`, as the session log and `fix --json` report it."""
+        return {"passed": self.count(Outcome.PASSED), "failed": len(self.failures)}
 
     def summary(self) -> str:
         if self.infrastructure_error:
@@ -264,3 +269,18 @@ def trim_text(text: str, cap: int) -> str:
 
 
 _ERROR_LINE = re.compile(r"error|exception|traceback|fail|assert", re.IGNORECASE)
+
+
+class Tester(Protocol):
+    """What the loop, the test diagnostics and test generation need of the sandbox
+    (`fixloop.sandbox.SandboxPool`): run a command on the project with some files changed."""
+
+    def run(
+        self,
+        project_root: Path | str,
+        changes: Mapping[str, str],
+        command: str,
+        *,
+        timeout: float | None = None,
+        probe: Probe | None = None,
+    ) -> CandidateResult: ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fixloop.sandbox.results import trim_text
+from fixloop.sandbox.results import Tester, trim_text
 from fixloop.testgen import probe as probing
 from fixloop.testgen.errors import TestGenError
 from fixloop.testgen.inputs import cases, param_samples
@@ -19,7 +19,7 @@ from fixloop.testgen.model import model_tests
 from fixloop.testgen.placement import test_path
 from fixloop.testgen.render import Renderer, is_property_test
 from fixloop.testgen.target import FunctionTarget, find_function, side_effects
-from fixloop.testgen.verify import Dropped, Tester, pytest_command, verify
+from fixloop.testgen.verify import Dropped, pytest_command, verify
 
 if TYPE_CHECKING:
     from fixloop.config import Settings

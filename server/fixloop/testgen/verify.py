@@ -5,28 +5,12 @@ from __future__ import annotations
 
 import ast
 import shlex
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from fixloop.sandbox.commands import CommandKind, parse_command
-from fixloop.sandbox.results import CandidateResult, Outcome, Probe, trim_text
+from fixloop.sandbox.results import CandidateResult, Outcome, Tester, trim_text
 from fixloop.testgen.errors import TestGenError
-
-
-class Tester(Protocol):
-    """What test generation needs of the sandbox (`fixloop.sandbox.SandboxPool`)."""
-
-    def run(
-        self,
-        project_root: Path | str,
-        changes: Mapping[str, str],
-        command: str,
-        *,
-        timeout: float | None = None,
-        probe: Probe | None = None,
-    ) -> CandidateResult: ...
 
 
 @dataclass(frozen=True)
