@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,3 +183,15 @@ def rank_figures(ranks: Sequence[int | None]) -> str:
     median = statistics.median_low(ordered)
     p90 = ordered[math.ceil(0.9 * len(ordered)) - 1]
     return f"found {found}/{len(ranks)}, median rank {median}, 90th percentile {p90}"
+
+
+def exit_codes(programs: Sequence[Program], workers: int) -> dict[str, tuple[int, int]]:
+    """Each program's pytest exit code as written and with its known fix, in parallel."""
+
+    def run(program: Program) -> tuple[str, tuple[int, int]]:
+        buggy = run_tests(program, program.buggy).returncode
+        fixed = run_tests(program, program.fixed).returncode
+        return program.name, (buggy, fixed)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(pool.map(run, programs))

@@ -14,11 +14,11 @@ from fixloop.loop.model import Location
 from tests.loop.corpus_support import (
     CORPUS,
     Program,
+    exit_codes,
     located,
     programs,
     rank_figures,
     rank_of_fix,
-    run_tests,
 )
 
 PROGRAMS = programs()
@@ -50,13 +50,7 @@ def test_corpus_shape() -> None:
 
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, tuple[int, int]]:
-    def run(program: Program) -> tuple[str, tuple[int, int]]:
-        buggy = run_tests(program, program.buggy).returncode
-        fixed = run_tests(program, program.fixed).returncode
-        return program.name, (buggy, fixed)
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(pool.map(run, PROGRAMS))
+    return exit_codes(PROGRAMS, workers=8)
 
 
 @pytest.mark.slow

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import ast
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.loop.corpus_support import Program, run_tests
+from tests.loop.corpus_support import Program, exit_codes
 
 FAMILIES = Path(__file__).resolve().parents[2] / "benchmarks" / "families"
 
@@ -62,13 +61,7 @@ def test_families_shape() -> None:
 
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, tuple[int, int]]:
-    def run(member: Program) -> tuple[str, tuple[int, int]]:
-        buggy = run_tests(member, member.buggy).returncode
-        fixed = run_tests(member, member.fixed).returncode
-        return member.name, (buggy, fixed)
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return dict(pool.map(run, MEMBERS))
+    return exit_codes(MEMBERS, workers=4)
 
 
 @pytest.mark.slow
