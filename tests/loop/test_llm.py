@@ -9,7 +9,6 @@ import difflib
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -298,10 +297,8 @@ def test_a_down_endpoint_opens_the_breaker_and_calls_then_fail_fast(down_url: st
     assert len(sleeps) == 2 and sleeps[0] <= sleeps[1]
     assert gen.client.breaker.state == "open"
 
-    started = time.monotonic()
     with pytest.raises(ModelUnavailable, match="circuit breaker is open for another 60 s"):
         first(gen, context())
-    assert time.monotonic() - started < 0.5
     assert gen.usage.requests == 3  # no request while open
     assert len(sleeps) == 2
 

@@ -68,8 +68,9 @@ def test_a_test_that_loops_forever_is_killed_at_the_timeout(
     result = small_pool.run(calc, {"tests/test_loop.py": LOOP_FOREVER}, "pytest", timeout=2)
     assert result.timed_out
     assert not result.passed
-    assert 2 <= result.duration < 4
-    assert time.monotonic() - started < 6
+    # Killed soon after the timeout, not left to run (margins for a busy machine).
+    assert 2 <= result.duration < 8
+    assert time.monotonic() - started < 15
     assert "timed out" in result.summary()
 
 

@@ -185,4 +185,5 @@ def test_the_cpu_limit_is_enforced(calc: Path) -> None:
     with SandboxPool(SandboxConfig(cpus=0.5, parallel=1)) as pool:
         result = pool.run(calc, {"spin.py": spin}, "python3 spin.py")
     cpu_seconds = float(result.output.text.split("cpu")[1].split()[0])
-    assert 0.5 < cpu_seconds < 1.4
+    # Unlimited it gets the full 2 s; a busy machine can only give it less.
+    assert 0 < cpu_seconds < 1.4

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,9 @@ def candidate(value: int) -> dict[str, str]:
         "from value import VALUE\n\n"
         "def test_sees_only_itself():\n"
         f"    open('mine-{value}', 'w').close()\n"
+        "    print('ran', time.time(), end=' ')\n"
         "    time.sleep(0.5)  # overlap with the other candidates\n"
+        "    print(time.time(), 'until')\n"
         f"    assert VALUE == {value}\n"
         f"    assert glob.glob('mine-*') == ['mine-{value}']\n"
     )
@@ -35,11 +37,18 @@ def candidate(value: int) -> dict[str, str]:
 def test_parallel_candidates_never_see_each_others_changes(calc: Path) -> None:
     with SandboxPool(SandboxConfig(parallel=3)) as pool:
         pool.warm_up(calc)
-        started = time.monotonic()
-        results = pool.run_many(calc, [candidate(n) for n in range(6)], "pytest -q")
-        elapsed = time.monotonic() - started
+        results = pool.run_many(calc, [candidate(n) for n in range(6)], "pytest -q -s")
     assert [r.passed for r in results] == [True] * 6, [r.output.text for r in results]
-    assert elapsed < 6 * 0.5  # they did overlap
+    spans = [_span(r.output.text) for r in results]
+    # They ran side by side: some candidate started before another had finished.
+    assert any(a[0] < b[1] and b[0] < a[1] for a in spans for b in spans if a is not b), spans
+
+
+def _span(output: str) -> tuple[float, float]:
+    """When a candidate's test slept, from the wall clock the containers share with the host."""
+    match = re.search(r"ran ([0-9.]+) ([0-9.]+) until", output)
+    assert match, output
+    return float(match[1]), float(match[2])
 
 
 def test_one_warm_container_serves_every_candidate_of_a_project(calc: Path) -> None:
