@@ -9,6 +9,7 @@ from pathlib import Path
 from fixloop.failures.findings import Placement, TestFinding, findings_for
 from fixloop.failures.related import Selection, select_tests
 from fixloop.loop.localize import spectrum_probe
+from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.commands import CommandKind, parse_command
 from fixloop.sandbox.results import CandidateResult, Tester
 
@@ -24,7 +25,7 @@ class TestRun:
     @property
     def conclusive(self) -> bool:
         """False when the sandbox itself failed: the tests said nothing either way."""
-        return self.result.infrastructure_error is None
+        return self.result.infrastructure_error is None and not self.result.cancelled
 
     def summary(self) -> str:
         scope = "the whole suite" if self.selection.whole_suite else "related tests"
@@ -39,9 +40,11 @@ def run_tests(
     *,
     timeout: float | None = None,
     also: Iterable[Path] = (),
+    cancel: Cancellation | None = None,
 ) -> TestRun:
     """Run the tests related to `sources` on the project as saved on disk (blocking).
     Files in `also` get findings too when the run covered all their related tests.
+    A cancelled run (`cancel`) comes back at once with no findings.
 
     Raises CommandRefused for a refused command and SandboxError when Docker or the
     image is missing.
@@ -50,7 +53,9 @@ def run_tests(
     sources = [source.resolve() for source in sources]
     selection = select_tests(root, sources, command)
     probe = spectrum_probe() if parse_command(command).kind is CommandKind.PYTEST else None
-    result = sandbox.run(root, {}, selection.command, timeout=timeout, probe=probe)
+    result = sandbox.run(root, {}, selection.command, timeout=timeout, probe=probe, cancel=cancel)
+    if result.cancelled:
+        return TestRun(selection, result, {})
     findings = {source: tuple(findings_for(result, root, source, selection)) for source in sources}
     for other in also:
         other = other.resolve()

@@ -2,11 +2,12 @@
 first opened and on every save (setting `tests.run`), and each failure is shown on the
 line where it surfaced.
 
-Runs are per project: requests are debounced, merged while a run is queued or running,
-and a run that a newer request superseded has its result dropped; one project never has
-two runs in the sandbox at once. The sandbox work runs in a thread, so diagnostics of
-edits never wait for it. Test findings are kept apart from the syntax and safety ones;
-the diagnostics publisher shows both together.
+Runs are per project: requests are debounced and merged while a run is queued; a newer
+request cancels the run in progress (its processes are killed in the sandbox, and the
+newer run covers its files too); one project never has two runs in the sandbox at once.
+The sandbox work runs in a thread, so diagnostics of edits never wait for it. Test
+findings are kept apart from the syntax and safety ones; the diagnostics publisher shows
+both together.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from fixloop.failures import TestFinding, TestRun
     from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
-    from fixloop.sandbox import SandboxConfig
+    from fixloop.sandbox import Cancellation, SandboxConfig
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class _Request:
 @dataclass
 class _ProjectRuns:
     """The runs of one project. `generation` counts requests: a run that ends with a
-    different generation was superseded, and its result is dropped."""
+    different generation was superseded (cancelled), and its result is dropped."""
 
     root: Path
     pending: dict[str, _Request] = field(default_factory=dict)
@@ -70,6 +71,12 @@ class _ProjectRuns:
     timer: asyncio.TimerHandle | None = None
     task: asyncio.Task[None] | None = None
     waiters: list[asyncio.Future[TestRun | None]] = field(default_factory=list)
+    running: Cancellation | None = None  # stops the run in the sandbox now
+
+    def supersede(self) -> None:
+        self.generation += 1
+        if self.running is not None:
+            self.running.cancel()
 
     def settle(self, run: TestRun | None) -> None:
         for waiter in self.waiters:
@@ -78,12 +85,12 @@ class _ProjectRuns:
         self.waiters.clear()
 
     def stop(self) -> None:
-        """Forget what is queued; a run in progress finishes but its result is dropped."""
+        """Forget what is queued and cancel the run in progress."""
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
         self.pending.clear()
-        self.generation += 1
+        self.supersede()
         self.settle(None)
 
 
@@ -123,7 +130,7 @@ class TestDiagnostics:
             return None  # checked again when the run starts: settings may load meanwhile
         runs = self._projects.setdefault(root, _ProjectRuns(root))
         runs.pending[uri] = _Request(path, reason)
-        runs.generation += 1
+        runs.supersede()
         if runs.timer is not None:
             runs.timer.cancel()
         runs.timer = asyncio.get_running_loop().call_later(delay, self._start, runs)
@@ -225,8 +232,8 @@ class TestDiagnostics:
             runs.task = asyncio.get_running_loop().create_task(self._drain(runs))
 
     async def _drain(self, runs: _ProjectRuns) -> None:
-        """Run until nothing is queued; a new request waits for the run in progress, and
-        that run's result is dropped."""
+        """Run until nothing is queued; a new request cancels the run in progress, whose
+        files it then covers."""
         try:
             while runs.pending and runs.timer is None:
                 batch = self._allowed(runs.pending)
@@ -234,7 +241,7 @@ class TestDiagnostics:
                 if not batch:
                     continue
                 generation = runs.generation
-                run = await self._run(runs.root, batch)
+                run = await self._run(runs, batch)
                 if runs.generation != generation:
                     if runs.pending:  # superseded: the newer run covers these files too
                         runs.pending = {**batch, **runs.pending}
@@ -256,10 +263,12 @@ class TestDiagnostics:
         trigger = self._server.folder_settings.for_uri(uri).tests.run
         return reason in _ALLOWED.get(trigger, _ALLOWED["onOpenAndSave"])
 
-    async def _run(self, root: Path, batch: dict[str, _Request]) -> TestRun | None:
+    async def _run(self, runs: _ProjectRuns, batch: dict[str, _Request]) -> TestRun | None:
         from fixloop.failures import run_tests
+        from fixloop.sandbox.cancellation import Cancellation
         from fixloop.sandbox.errors import CommandRefused, SandboxError
 
+        root = runs.root
         first = next(iter(batch))
         settings = self._server.folder_settings.for_uri(first)
         config = settings.sandbox
@@ -270,9 +279,12 @@ class TestDiagnostics:
         send_status(self._server, "testing", f"running the tests of {names}", background=True)
         sources = [request.path for request in batch.values()]
         others = list(self._other_open_files(root, batch).values())
+        runs.running = Cancellation()
         try:
             pool = self._server.sandbox_pool(config)
-            run = await asyncio.to_thread(run_tests, pool, root, sources, command, also=others)
+            run = await asyncio.to_thread(
+                run_tests, pool, root, sources, command, also=others, cancel=runs.running
+            )
         except CommandRefused as error:
             self._say_once(str(error))
             send_status(self._server, "idle", str(error), background=True)
@@ -283,6 +295,8 @@ class TestDiagnostics:
             # The loop's actions learn it too (and send the `unavailable` status).
             self._server.availability.found_unavailable(config, str(error))
             return None
+        finally:
+            runs.running = None
         self._server.availability.found_available(config)
         send_status(self._server, "idle", f"tests: {run.summary()}", background=True)
         return run

@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from fixloop.sandbox.cancellation import Cancellation
     from fixloop.sandbox.commands import CommandKind, TestCommand, check_command, parse_command
     from fixloop.sandbox.config import SandboxConfig
     from fixloop.sandbox.errors import (
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 # Loaded on first use (PEP 562): the settings module imports `fixloop.sandbox.config`, and
 # the language server must not pay for the pool's imports at start-up.
 _HOMES = {
+    "Cancellation": "cancellation",
     "CommandKind": "commands",
     "TestCommand": "commands",
     "check_command": "commands",
@@ -59,6 +61,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Cancellation",
     "CandidateResult",
     "CaseResult",
     "CommandKind",

@@ -10,6 +10,8 @@ Protocol on stdin/stdout: each message is a 4-byte big-endian length and a JSON 
 A request names the base copy of the project, the slot's work directory, the changed
 files, the command (argv, or pytest arguments to run in a forked child of this already
 warm process) and the limits; the response carries the exit status and trimmed output.
+A `{"cancel": true}` sent while a candidate runs kills it and answers at once (marked
+cancelled); the agent stays warm for the next one.
 """
 
 import atexit
@@ -215,8 +217,11 @@ def run_child(request: dict[str, object], workdir: str, write_end: int) -> NoRet
         os._exit(127)
 
 
-def supervise(pid: int, read_end: int, output: CappedOutput, deadline: float) -> tuple[int, bool]:
-    """Drain the output until the child exits; on the deadline kill its whole tree."""
+def supervise(
+    pid: int, read_end: int, output: CappedOutput, deadline: float, proto_in: int
+) -> tuple[int, str | None]:
+    """Drain the output until the child exits; on the deadline, or when the host asks
+    (a message on `proto_in`), kill its whole tree. (status, "timeout" | "cancel" | None)"""
     status: int | None = None
     open_pipe = True
     grace_end = None
@@ -225,12 +230,17 @@ def supervise(pid: int, read_end: int, output: CappedOutput, deadline: float) ->
         if now >= deadline:
             kill_my_processes()
             os.waitpid(pid, 0)
-            return -signal.SIGKILL, True
+            return -signal.SIGKILL, "timeout"
         if status is not None and grace_end is None:
             grace_end = now + 0.5  # a background process may hold the pipe open
         if grace_end is not None and now >= grace_end:
             break
-        ready, _, _ = select.select([read_end], [], [], min(0.05, deadline - now))
+        ready, _, _ = select.select([read_end, proto_in], [], [], min(0.05, deadline - now))
+        if proto_in in ready:
+            read_message(proto_in)  # a cancel, or the end of the host's stream: stop either way
+            kill_my_processes()
+            os.waitpid(pid, 0)
+            return -signal.SIGKILL, "cancel"
         if ready:
             data = os.read(read_end, 1 << 20)
             if data:
@@ -243,7 +253,7 @@ def supervise(pid: int, read_end: int, output: CappedOutput, deadline: float) ->
                 status = os.waitstatus_to_exitcode(raw)
     if status is None:
         status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    return status, False
+    return status, None
 
 
 def read_report(path: object) -> str | None:
@@ -274,7 +284,7 @@ def start_child(request: dict[str, object], workdir: str) -> tuple[int, int]:
     return pid, read_end
 
 
-def handle(request: dict[str, object]) -> dict[str, object]:
+def handle(request: dict[str, object], proto_in: int) -> dict[str, object]:
     started = time.monotonic()
     oom_before = oom_kills()
     try:
@@ -288,14 +298,15 @@ def handle(request: dict[str, object]) -> dict[str, object]:
     output = CappedOutput(int(str(request["output_cap"])))
     deadline = started + float(str(request["timeout"]))
     try:
-        status, timed_out = supervise(pid, read_end, output, deadline)
+        status, stopped = supervise(pid, read_end, output, deadline, proto_in)
     finally:
         os.close(read_end)
         kill_my_processes()  # stragglers left in the background by the tests
-    killed = status == -signal.SIGKILL and not timed_out
+    killed = status == -signal.SIGKILL and stopped is None
     return {
         "exit_code": status,
-        "timed_out": timed_out,
+        "timed_out": stopped == "timeout",
+        "cancelled": stopped == "cancel",
         "out_of_memory": killed and oom_kills() > oom_before,
         "killed": killed,
         "duration": time.monotonic() - started,
@@ -328,7 +339,9 @@ def main() -> None:
         if request.get("ping"):
             write_message(proto_out, {"pong": os.getpid()})
             continue
-        write_message(proto_out, handle(request))
+        if request.get("cancel"):
+            continue  # it came after its run had ended: nothing to stop
+        write_message(proto_out, handle(request, proto_in))
         remove_tree(str(request["workdir"]))
     kill_my_processes()
 

@@ -19,13 +19,14 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fixloop.sandbox import _node_reporter
 from fixloop.sandbox import project as project_files
+from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.channel import ChannelClosed, ExecChannel
 from fixloop.sandbox.commands import TestCommand, parse_command
 from fixloop.sandbox.config import SandboxConfig
@@ -151,8 +152,10 @@ class SandboxPool:
         *,
         timeout: float | None = None,
         probe: Probe | None = None,
+        cancel: Cancellation | None = None,
     ) -> CandidateResult:
         """Run `command` on a copy of the project with `changes` (path → new text) applied.
+        Once `cancel` is set the run stops at once, its result marked cancelled.
 
         Raises CommandRefused for a dangerous command and SandboxError when Docker or the
         image is missing; everything that goes wrong while the tests run is in the result.
@@ -163,9 +166,12 @@ class SandboxPool:
             raise SandboxError(f"the project root is not a directory: {root}")
         changes = _relative_changes(root, changes)
         limit = timeout if timeout is not None else self.config.timeout_seconds
+        if cancel is not None and cancel.cancelled:
+            return CandidateResult((), None, 0.0, cancelled=True)
         # A container that died (the engine restarted, someone removed it) is replaced once.
-        result = self._attempt(root, test_command, changes, limit, probe)
-        result = result or self._attempt(root, test_command, changes, limit, probe)
+        result = self._attempt(root, test_command, changes, limit, probe, cancel)
+        if result is None and not (cancel is not None and cancel.cancelled):
+            result = self._attempt(root, test_command, changes, limit, probe, cancel)
         lost = "the sandbox container stopped twice while running this candidate"
         return result or CandidateResult((), None, 0.0, infrastructure_error=lost)
 
@@ -196,10 +202,13 @@ class SandboxPool:
         command: str,
         *,
         timeout: float | None = None,
+        cancel: Cancellation | None = None,
     ) -> CandidateResult:
         import asyncio  # imported here: ~45 ms that importing the sandbox need not pay
 
-        return await asyncio.to_thread(self.run, project_root, changes, command, timeout=timeout)
+        return await asyncio.to_thread(
+            self.run, project_root, changes, command, timeout=timeout, cancel=cancel
+        )
 
     def warm_up(self, project_root: Path | str) -> None:
         """Start the project's container now, so that the first candidate does not wait."""
@@ -397,12 +406,13 @@ class SandboxPool:
         changes: Mapping[str, str],
         timeout: float,
         probe: Probe | None = None,
+        cancel: Cancellation | None = None,
     ) -> CandidateResult | None:
         """The candidate's result, or None when its container is gone (now discarded)."""
         warm: _Warm | None = None
         try:
             warm = self._warm_container(root)
-            return self._run_on(warm, command, changes, timeout, probe)
+            return self._run_on(warm, command, changes, timeout, probe, cancel)
         except ChannelClosed as error:
             if warm is not None and self._container_alive(warm):
                 return CandidateResult((), None, 0.0, infrastructure_error=str(error))
@@ -417,9 +427,12 @@ class SandboxPool:
         changes: Mapping[str, str],
         timeout: float,
         probe: Probe | None = None,
+        cancel: Cancellation | None = None,
     ) -> CandidateResult:
         slot = self._take_slot(warm)
         try:
+            if cancel is not None and cancel.cancelled:  # while it waited for a slot
+                return CandidateResult((), None, 0.0, cancelled=True)
             with warm.gate.shared():
                 plan = plan_candidate(
                     command=command,
@@ -435,7 +448,12 @@ class SandboxPool:
                 )
                 channel = self._agent(warm, slot, plan.request.get("preimport", []))
                 channel.send_message(plan.request)
-                response = channel.receive_message(timeout + GRACE_SECONDS)
+                stopper = _Stopper(channel)
+                try:
+                    with cancel.watching(stopper.ask) if cancel else nullcontext():
+                        response = channel.receive_message(timeout + GRACE_SECONDS)
+                finally:
+                    stopper.end()  # before the slot is free: no stop reaches its next run
             return read_result(plan, response)
         except ChannelClosed:
             self._reset_slot(warm, slot)
@@ -475,6 +493,31 @@ class SandboxPool:
             slot.channel = None
         with suppress(Exception):  # the container is gone: nothing left to kill
             warm.container.exec_run(["kill", "-9", "-1"], user=f"{slot.uid}:{slot.uid}")
+
+
+class _Stopper:
+    """Asks a slot's agent to stop the candidate it runs, never after that run ended (the
+    message would otherwise reach the slot's next candidate)."""
+
+    def __init__(self, channel: ExecChannel) -> None:
+        self._channel = channel
+        self._lock = threading.Lock()
+        self._ended = False
+
+    def ask(self) -> None:
+        # From a thread of its own: the canceller may be an event loop, which must not
+        # wait on the sandbox's socket.
+        threading.Thread(target=self._send, name="fixloop-stop", daemon=True).start()
+
+    def end(self) -> None:
+        with self._lock:
+            self._ended = True
+
+    def _send(self) -> None:
+        with self._lock:
+            if not self._ended:
+                with suppress(ChannelClosed):
+                    self._channel.send_message({"cancel": True})
 
 
 def _relative_changes(root: Path, changes: Mapping[str, str]) -> dict[str, str]:

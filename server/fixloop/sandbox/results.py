@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from fixloop.sandbox.cancellation import Cancellation
 
 
 class Outcome(StrEnum):
@@ -90,6 +93,7 @@ class CandidateResult:
     timed_out: bool = False
     out_of_memory: bool = False
     infrastructure_error: str | None = None
+    cancelled: bool = False  # stopped because nobody wanted the result any more
     report_format: str = "exit-code"  # "junit", "node" or "exit-code"
     # What a Probe wrote (e.g. the coverage spectrum), when one was asked for.
     probe_data: str | None = None
@@ -99,6 +103,7 @@ class CandidateResult:
         return (
             self.infrastructure_error is None
             and not self.timed_out
+            and not self.cancelled
             and not self.out_of_memory
             and self.exit_code == 0
             and not self.failures
@@ -119,6 +124,8 @@ class CandidateResult:
     def summary(self) -> str:
         if self.infrastructure_error:
             return f"sandbox error: {self.infrastructure_error}"
+        if self.cancelled:
+            return f"cancelled after {self.duration:.1f} s"
         if self.timed_out:
             return f"timed out after {self.duration:.1f} s"
         if self.out_of_memory:
@@ -232,7 +239,9 @@ def parse_node_events(report: str, paths: PathMap) -> tuple[CaseResult, ...]:
     """The JSON lines of fixloop's node --test reporter (_node_reporter.py) → results.
 
     A test's id is its file and its parents' names (`test/a.test.js::group > inner`),
-    the same whatever its outcome.
+    the same whatever its outcome; a file that failed outside any test is just the file
+    (like pytest's collection errors). Frames are turned outermost first, as in a Python
+    traceback: a JS stack lists the innermost first.
     """
     cases: list[CaseResult] = []
     for line in report.splitlines():
@@ -243,10 +252,10 @@ def parse_node_events(report: str, paths: PathMap) -> tuple[CaseResult, ...]:
         file = paths.relative(str(event.get("file", "")))
         names = " > ".join(str(name) for name in event.get("names", []))
         stack = str(event.get("stack", ""))
-        frames = extract_frames(stack, paths) if stack else ()
+        frames = tuple(reversed(extract_frames(stack, paths))) if stack else ()
         cases.append(
             CaseResult(
-                test_id=f"{file}::{names}" if file else names,
+                test_id=f"{file}::{names}" if file and names else file or names,
                 outcome=Outcome(event.get("outcome", "failed")),
                 message=str(event.get("message", "")),
                 frames=frames,
@@ -283,4 +292,5 @@ class Tester(Protocol):
         *,
         timeout: float | None = None,
         probe: Probe | None = None,
+        cancel: Cancellation | None = None,
     ) -> CandidateResult: ...

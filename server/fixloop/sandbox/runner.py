@@ -170,6 +170,7 @@ def read_result(plan: Plan, response: Mapping[str, Any]) -> CandidateResult:
         duration=float(response.get("duration", 0.0)),
         output=output,
         timed_out=bool(response.get("timed_out")),
+        cancelled=bool(response.get("cancelled")),
         out_of_memory=bool(response.get("out_of_memory")),
         report_format=report_format,
         probe_data=response.get("artifact"),
