@@ -14,6 +14,7 @@ finding on line 1.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,6 +26,8 @@ from fixloop.sandbox.results import CandidateResult, CaseResult
 
 # A diagnostic's message stays readable in a hover: long assertion diffs are cut.
 _MAX_MESSAGE = 1000
+# A line of output that says what went wrong (a command not found included).
+_ERROR_LINE = re.compile(r"error|exception|fail|assert|cannot|not found", re.IGNORECASE)
 
 
 class Placement(StrEnum):
@@ -100,9 +103,18 @@ def _whole_run_findings(result: CandidateResult, source: Path, command: str) -> 
         what = "the tests ran out of memory"
     else:
         what = f"the tests failed (exit code {result.exit_code})"
-    last = next(reversed(result.output.error_lines), "") if result.output.error_lines else ""
-    detail = f": {last.strip()}" if last.strip() else ""
+    last = _last_error_line(result)
+    detail = f": {last}" if last else ""
     return [TestFinding(source, 1, f"`{command}`: {what}{detail}", command, Placement.RUN)]
+
+
+def _last_error_line(result: CandidateResult) -> str:
+    """The output's last error line: from the kept error lines of a long output, else from
+    the whole of a short one (whose error lines are all in its head)."""
+    lines = result.output.error_lines or tuple(
+        line for line in result.output.text.splitlines() if _ERROR_LINE.search(line)
+    )
+    return lines[-1].strip() if lines else ""
 
 
 def _message(case: CaseResult) -> str:
