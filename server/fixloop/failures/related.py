@@ -9,7 +9,6 @@ node but no package manager, and a `node --test` script then gives per-test resu
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -17,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from fixloop.sandbox.commands import CommandKind, parse_command
+from fixloop.sandbox.commands import CommandKind, package_script, parse_command
 
 # Folders that never hold the project's own tests (and can be huge).
 _SKIPPED_DIRS = frozenset(
@@ -36,11 +35,6 @@ _JS_IMPORT = re.compile(
     r"""(?:\brequire\s*\(\s*|\bimport\s*\(\s*|\bfrom\s*|\bimport\s+)"""
     r"""(?P<quote>['"])(?P<spec>\.\.?/[^'"\n]*)(?P=quote)"""
 )
-# The package managers whose `<tool> test` runs package.json's test script.
-_PACKAGE_TEST = {
-    ("npm", "test"), ("npm", "t"), ("npm", "run", "test"), ("npm", "run-script", "test"),
-    ("yarn", "test"), ("yarn", "run", "test"), ("pnpm", "test"), ("pnpm", "run", "test"),
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -96,28 +90,6 @@ def select_tests(root: Path, sources: Iterable[Path], command: str) -> Selection
         return Selection(command)
     files = tuple(sorted(selected))
     return Selection(f"{command} {' '.join(shlex.quote(f) for f in files)}", files)
-
-
-def package_script(root: Path, command: str) -> str:
-    """`command`, or the test script of the package at `root` when `command` is a package
-    manager's `test` (`npm test`) and the script is one the sandbox can run alone. Its
-    pre/post hooks are left out: they build or lint, they do not test."""
-    if tuple(command.split()) not in _PACKAGE_TEST:
-        return command
-    try:
-        scripts = json.loads((root / "package.json").read_text(encoding="utf-8"))["scripts"]
-        script = scripts["test"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return command
-    if not isinstance(script, str) or not script.strip():
-        return command
-    words = script.split()
-    if words[0] in ("npm", "yarn", "pnpm", "npx"):
-        return command  # the package manager again: not in the sandbox either way
-    binary = root / "node_modules" / ".bin" / words[0]
-    if "/" not in words[0] and binary.exists():  # what npm's PATH would have found
-        return f"node_modules/.bin/{script.strip()}"
-    return script.strip()
 
 
 def related_test_files(root: Path, source: Path) -> list[str]:

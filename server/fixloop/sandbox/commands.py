@@ -7,11 +7,12 @@ failure, and keeps an LLM-written command from ever trying (the "execution hooks
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from fixloop.sandbox.errors import CommandRefused
 
@@ -30,6 +31,11 @@ _WRAPPERS = frozenset({"env", "nohup", "time", "nice", "timeout", "exec", "comma
 _FORK_BOMB = re.compile(r":\s*\(\s*\)\s*\{")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PYTHON = re.compile(r"^python(3(\.\d+)?)?$")
+# The package managers whose `<tool> test` runs package.json's test script.
+_PACKAGE_TEST = {
+    ("npm", "test"), ("npm", "t"), ("npm", "run", "test"), ("npm", "run-script", "test"),
+    ("yarn", "test"), ("yarn", "run", "test"), ("pnpm", "test"), ("pnpm", "run", "test"),
+}  # fmt: skip
 
 
 class CommandKind(StrEnum):
@@ -68,6 +74,28 @@ def parse_command(command: str) -> TestCommand:
         rest = tuple(arg for arg in argv[1:] if arg != "--test")
         return TestCommand(command, CommandKind.NODE, argv, rest, pairs)
     return TestCommand(command, CommandKind.OTHER, argv, (), pairs)
+
+
+def package_script(root: Path, command: str) -> str:
+    """`command`, or the test script of the package at `root` when `command` is a package
+    manager's `test` (`npm test`) and the script is one the sandbox can run alone. Its
+    pre/post hooks are left out: they build or lint, they do not test."""
+    if tuple(command.split()) not in _PACKAGE_TEST:
+        return command
+    try:
+        scripts = json.loads((root / "package.json").read_text(encoding="utf-8"))["scripts"]
+        script = scripts["test"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return command
+    if not isinstance(script, str) or not script.strip():
+        return command
+    words = script.split()
+    if words[0] in ("npm", "yarn", "pnpm", "npx"):
+        return command  # the package manager again: not in the sandbox either way
+    binary = root / "node_modules" / ".bin" / words[0]
+    if "/" not in words[0] and binary.exists():  # what npm's PATH would have found
+        return f"node_modules/.bin/{script.strip()}"
+    return script.strip()
 
 
 def check_command(command: str) -> None:

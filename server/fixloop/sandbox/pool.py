@@ -28,7 +28,7 @@ from fixloop.sandbox import _node_reporter
 from fixloop.sandbox import project as project_files
 from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.channel import ChannelClosed, ExecChannel
-from fixloop.sandbox.commands import TestCommand, parse_command
+from fixloop.sandbox.commands import TestCommand, package_script, parse_command
 from fixloop.sandbox.config import SandboxConfig
 from fixloop.sandbox.engine import connect
 from fixloop.sandbox.errors import SandboxError
@@ -160,10 +160,11 @@ class SandboxPool:
         Raises CommandRefused for a dangerous command and SandboxError when Docker or the
         image is missing; everything that goes wrong while the tests run is in the result.
         """
-        test_command = parse_command(command)
         root = Path(project_root).resolve()
         if not root.is_dir():
             raise SandboxError(f"the project root is not a directory: {root}")
+        # The image has node but no package manager: `npm test` runs the script itself.
+        test_command = parse_command(package_script(root, command))
         changes = _relative_changes(root, changes)
         limit = timeout if timeout is not None else self.config.timeout_seconds
         if cancel is not None and cancel.cancelled:
