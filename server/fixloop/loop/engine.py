@@ -4,7 +4,8 @@ is verified or the budget runs out.
 The session is synchronous and thread-safe to cancel: the CLI runs it directly, the
 server in a worker thread. Candidates of one iteration are verified in parallel; a
 candidate whose failing tests pass is then run against the whole suite, and only one
-with no regression is offered.
+with no regression is offered. A caller that has just run the tests (the editor, on save)
+gives that run as the baseline (`GivenBaseline`) instead of having it run again.
 """
 
 from __future__ import annotations
@@ -83,6 +84,19 @@ def _environmental_reason(failure: CaseResult, output: str) -> str | None:
             if marker in line:
                 return line.strip().removeprefix("E").strip()
     return None
+
+
+def _checked_baseline(given: GivenBaseline | None, test_command: str) -> GivenBaseline | None:
+    """A given baseline must come from the session's command, whole or narrowed to some of
+    its tests; anything else says nothing of the tests the session verifies against."""
+    if given is None:
+        return None
+    if not given.is_of(test_command):
+        raise ValueError(
+            f"the given baseline ran {given.command!r}: not the session's test command "
+            f"{test_command!r}, whole or narrowed to some of its tests"
+        )
+    return replace(given, command=given.command.strip())
 
 
 def _result_data(result: CandidateResult) -> dict[str, Any]:
@@ -195,6 +209,32 @@ def _total(usage: Mapping[str, object], key: str) -> float:
 
 
 @dataclass(frozen=True)
+class GivenBaseline:
+    """A test run the caller already made of the project as it is on disk now (the
+    editor's run on save): the session starts from it and runs no baseline of its own.
+
+    `command` is what ran: the session's test command, or that command followed by the
+    tests it was narrowed to (the related tests, see fixloop.failures.related). Narrowed
+    is enough for most of what a baseline is for: its failures are the ones to fix, and
+    name the tests each candidate runs; its coverage probe, when it had one (else the
+    traceback frames alone), localizes among the tests that concern the code; its early
+    verdicts ("already pass", the environment) speak of the tests it ran. Two things need
+    the tests it did not run. Regressions: a candidate's whole-suite run that fails one of
+    them runs those tests on the unchanged code (once per session), so that a test that
+    failed before is no regression and one that passed before is. The whole suite's
+    timeout: the related tests' time says nothing of it, so it is the sandbox's own.
+    """
+
+    result: CandidateResult
+    command: str
+
+    def is_of(self, test_command: str) -> bool:
+        """Whether this run was of `test_command`, whole or narrowed to some of its tests."""
+        command, own = self.command.strip(), test_command.strip()
+        return command == own or command.startswith(own + " ")
+
+
+@dataclass(frozen=True)
 class FixResult:
     status: Status
     message: str
@@ -248,9 +288,11 @@ class FixSession:
         focus: Location | None = None,
         reviewer: Reviewer | None = None,
         session_id: str | None = None,
+        baseline: GivenBaseline | None = None,
     ) -> None:
         self.project_root = project_root.resolve()
         self.test_command = test_command
+        self._given = _checked_baseline(baseline, test_command)
         self.generators = list(generators)
         self._all_generators = list(generators)  # the ones that dropped out still count
         self.tester = tester
@@ -283,6 +325,8 @@ class FixSession:
         self._best_failing: int | None = None
         self._baseline_failing = 0
         self._baseline: CandidateResult | None = None
+        # Outcomes on the unchanged code of tests a narrowed given baseline did not run.
+        self._unchanged: dict[str, Outcome] = {}
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -310,14 +354,11 @@ class FixSession:
             focus=asdict(self.focus) if self.focus else None,
             engine=self._engine_name(),
             budget=asdict(self.budget),
+            given_baseline=self._given.command if self._given else None,
         )
-        self._emit(Phase.BASELINE, "running the tests as they are")
-        # The baseline also records which lines each test runs, for spectrum localization.
-        probe = spectrum_probe() if self._is_pytest() else None
-        baseline = self.tester.run(
-            self.project_root, {}, self.test_command, timeout=self.budget.test_timeout, probe=probe
-        )
-        self._log("baseline", **_result_data(baseline))
+        baseline = self._baseline_run()
+        given = {"given": self._given.command} if self._given else {}
+        self._log("baseline", **_result_data(baseline), **given)
         self._baseline_failing = len(baseline.failures)
         self._baseline = baseline
         early = self._verdict_on_baseline(baseline)
@@ -385,6 +426,18 @@ class FixSession:
 
     # --- phases -----------------------------------------------------------------------
 
+    def _baseline_run(self) -> CandidateResult:
+        """The tests on the code as it is: the caller's run when it gave one."""
+        if self._given is not None:
+            self._emit(Phase.BASELINE, "starting from the tests run already")
+            return self._given.result
+        self._emit(Phase.BASELINE, "running the tests as they are")
+        # The baseline also records which lines each test runs, for spectrum localization.
+        probe = spectrum_probe() if self._is_pytest() else None
+        return self.tester.run(
+            self.project_root, {}, self.test_command, timeout=self.budget.test_timeout, probe=probe
+        )
+
     def _verdict_on_baseline(self, baseline: CandidateResult) -> FixResult | None:
         if baseline.infrastructure_error:
             return self._finish(
@@ -393,8 +446,9 @@ class FixSession:
                 baseline,
             )
         if baseline.passed:
+            which = "the tests it ran" if self._narrowed_baseline() else "the tests"
             return self._finish(
-                Status.ALREADY_PASSING, "the tests already pass: nothing to fix", baseline
+                Status.ALREADY_PASSING, f"{which} already pass: nothing to fix", baseline
             )
         if baseline.timed_out:
             return self._finish(Status.ENVIRONMENT, "the tests time out as they are", baseline)
@@ -606,7 +660,9 @@ class FixSession:
         already failed for other reasons may go on failing."""
         ranked = sorted(passing, key=_rank)
         passed_before = {c.test_id for c in baseline.cases if c.outcome is Outcome.PASSED}
+        ran_before = {c.test_id for c in baseline.cases}
         targets = {c.test_id for c in baseline.failures}
+        suite_timeout = self._suite_timeout(timeout)
         verified: list[_Tried] = []
         group = max(1, self.budget.parallel)
         # The best few first; when all of them break a test, the next few (a weak failing
@@ -615,13 +671,19 @@ class FixSession:
             if self._cancelled.is_set() or (verified and index % group == 0):
                 break
             full = self.tester.run(
-                self.project_root, item.candidate.changes, self.test_command, timeout=timeout * 3
+                self.project_root,
+                item.candidate.changes,
+                self.test_command,
+                timeout=suite_timeout,
             )
             failing = {c.test_id for c in full.failures}
             broken = full.infrastructure_error or full.timed_out or full.out_of_memory
             if broken or failing & targets or (not full.cases and not full.passed):
                 self._remember(context, item, "failed")
                 continue
+            if self._narrowed_baseline() and (unseen := failing - ran_before):
+                # Regressions unless they failed on the unchanged code too.
+                passed_before |= unseen - self._failing_unchanged(unseen)
             regressions = len(failing & passed_before)
             self._log(
                 "regression",
@@ -733,6 +795,35 @@ class FixSession:
         if command.kind is CommandKind.PYTEST and ids:
             return f"{self.test_command} {shlex.join(ids)}"
         return self.test_command
+
+    def _narrowed_baseline(self) -> bool:
+        """Whether the baseline ran only some of the tests (a given related-tests run)."""
+        return self._given is not None and self._given.command != self.test_command.strip()
+
+    def _failing_unchanged(self, test_ids: set[str]) -> set[str]:
+        """Which of these tests, unseen by a narrowed baseline, fail on the unchanged code
+        too; each is run there once per session (named, for pytest; else the whole suite).
+        A test that run did not report is not known to fail: a regression, to be safe."""
+        unknown = sorted(t for t in test_ids if t not in self._unchanged)
+        if unknown and not self._cancelled.is_set():
+            named = self._is_pytest() and all("::" in t for t in unknown)
+            command = f"{self.test_command} {shlex.join(unknown)}" if named else self.test_command
+            result = self.tester.run(
+                self.project_root, {}, command, timeout=self._suite_timeout(None)
+            )
+            self._log("unchanged", command=command, **_result_data(result))
+            self._unchanged.update({c.test_id: c.outcome for c in result.cases})
+        bad = (Outcome.FAILED, Outcome.ERROR)
+        return {t for t in test_ids if self._unchanged.get(t) in bad}
+
+    def _suite_timeout(self, candidate_timeout: float | None) -> float | None:
+        """A whole-suite run's timeout: a few candidates' worth, or the sandbox's own when
+        the baseline ran only some tests (their time says nothing of the suite's)."""
+        if self.budget.test_timeout is not None:
+            return self.budget.test_timeout * 3
+        if self._narrowed_baseline() or candidate_timeout is None:
+            return None
+        return candidate_timeout * 3
 
     def _candidate_timeout(self, baseline: CandidateResult) -> float:
         if self.budget.test_timeout is not None:

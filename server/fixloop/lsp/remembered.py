@@ -4,19 +4,25 @@ to the current code and verified by the tests in the sandbox before it is offere
 Nothing of this runs inside `codeAction`. When failures become known for a document (a
 test run found some, or a `fixloop-tests` diagnostic is in a code action request and
 nothing is known yet), a background job runs the loop's own session with no generator:
-baseline, memory's suggestion re-applied, the failing tests then the whole suite. A
-verified result is cached for that version of the document; `codeAction` only looks it
-up. Choosing it applies a versioned edit, then the client runs `fixloop.rememberedApplied`
-which writes the verified re-application to memory and starts watching the user's
-verdict. A suggestion never chosen writes nothing that counts for it (a re-application
-that failed the tests does count against the remembered fix: it did not work here).
+baseline, memory's suggestion re-applied, the failing tests then the whole suite. The
+baseline is the test run that found the failures when it ran on the document's text (the
+file as saved): memory is asked before any sandbox work, and a save whose failures memory
+knows nothing like costs one test run, not two. Each sandbox run of the job is said in
+the client's log. A verified result is cached for that version of the document;
+`codeAction` only looks it up. Choosing it applies a versioned edit, then the client runs
+`fixloop.rememberedApplied`, which writes the verified re-application to memory and
+starts watching the user's verdict. A suggestion never chosen writes nothing that counts
+for it (a re-application that failed the tests does count against the remembered fix: it
+did not work here).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -29,13 +35,15 @@ from fixloop.lsp.edits import minimal_edit, workspace_edit
 
 if TYPE_CHECKING:
     from fixloop.config import Settings
-    from fixloop.loop.engine import FixResult
+    from fixloop.failures import TestRun
+    from fixloop.loop.engine import FixResult, FixSession, GivenBaseline
     from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
     from fixloop.memory.records import AttemptRecord
     from fixloop.memory.session import SessionMemory
     from fixloop.memory.store import MemoryStore, Suggestion
     from fixloop.sandbox import SandboxPool
+    from fixloop.sandbox.results import CandidateResult
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +65,28 @@ class Offer:
     store: MemoryStore
 
 
+@dataclass(frozen=True)
+class _SavedRun:
+    """The test run that found a document's failures, and the document when it did."""
+
+    run: TestRun
+    version: int | None
+    text: bytes
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """A document to look for a remembered fix for: saved, in a project with tests."""
+
+    root: Path
+    relative: str  # the file, relative to the root (POSIX)
+    name: str
+    text: bytes  # the document's text, which is the file as saved
+    command: str
+    settings: Settings
+    store: MemoryStore
+
+
 class RememberedFixes:
     def __init__(self, server: FixloopServer) -> None:
         self._server = server
@@ -64,6 +94,8 @@ class RememberedFixes:
         self._jobs: dict[str, asyncio.Task[None]] = {}
         # (uri, version) already looked at: one background job per version of a document.
         self._looked: dict[str, int | None] = {}
+        # The last run that found each document's failures: the look's baseline.
+        self._runs: dict[str, _SavedRun] = {}
 
     def offer_for(self, opened: OpenDocument) -> Offer | None:
         """The verified offer for the document as it is now (instant: a lookup)."""
@@ -72,8 +104,13 @@ class RememberedFixes:
             return None
         return offer
 
-    def failures_known(self, uri: str) -> None:
-        """Tests of this document failed (a test run, a session): look in memory now."""
+    def failures_known(self, uri: str, run: TestRun | None = None) -> None:
+        """Tests of this document failed (a test run, a session): look in memory now. The
+        `run` that found them is the look's baseline while the document is its text."""
+        self._runs.pop(uri, None)
+        opened = self._server.documents.get(uri)
+        if run is not None and run.conclusive and opened is not None:
+            self._runs[uri] = _SavedRun(run, opened.version, opened.source.data)
         self._looked.pop(uri, None)
         self.wanted(uri)
 
@@ -94,6 +131,7 @@ class RememberedFixes:
     def forget(self, uri: str) -> None:
         self._offers.pop(uri, None)
         self._looked.pop(uri, None)
+        self._runs.pop(uri, None)
         if (running := self._jobs.pop(uri, None)) is not None:
             running.cancel()
 
@@ -105,6 +143,47 @@ class RememberedFixes:
         return None
 
     async def _look(self, uri: str, version: int | None) -> None:
+        subject = self._subject(uri)
+        if subject is None:
+            return
+        given = self._baseline(uri, version, subject.text, subject.command)
+        pool = self._server.sandbox_pool(subject.settings.sandbox)
+        tester = _SaidRuns(pool, self._say_soon(subject.name))
+        memory = _memory_reading_only(subject.store)
+        session = _session(subject, tester, memory, given)
+        try:
+            found = await asyncio.to_thread(_verify, session, memory, subject, given is None)
+        except asyncio.CancelledError:
+            session.cancel()  # a newer version's job takes over: this one starts no more runs
+            raise
+        except Exception as error:  # a background look must never bother the user
+            logger.info("no remembered fix for %s: %s", uri, error)
+            return
+        current = self._server.documents.get(uri)
+        if current is None or current.version != version:
+            return  # an answer for a version no longer shown
+        runs = f"{tester.runs} test run{'s' if tester.runs != 1 else ''} in the sandbox"
+        if found is None:
+            self._say(f"no fix seen before for {subject.name} ({runs})")
+            return
+        result, suggestion, record = found
+        self._offers[uri] = Offer(
+            id=uuid.uuid4().hex,
+            uri=uri,
+            version=version,
+            base=subject.text,
+            fixed=result.changes[subject.relative],
+            title=suggestion.title,
+            tests=result.final.summary() if result.final else "",
+            record=record,
+            store=subject.store,
+        )
+        logger.info("%s: %s verified (%s)", uri, suggestion.title, result.message)
+        self._say(f"a fix seen before for {subject.name} passed the tests ({runs})")
+
+    def _subject(self, uri: str) -> _Subject | None:
+        """What a look needs of the document, or None when it cannot look: no project or
+        test command, memory off, the loop unavailable, or unsaved text."""
         from fixloop.lsp.fix_command import project_root
 
         ls = self._server
@@ -112,41 +191,50 @@ class RememberedFixes:
         root = project_root(ls, uri)
         path = to_fs_path(uri)
         if opened is None or root is None or path is None:
-            return
+            return None
         settings = ls.folder_settings.for_uri(uri)
         command = ls.test_command(root, settings.tests.command)
         store = ls.memory.store_for(settings)
         if command is None or store is None or ls.availability.problem(settings) is not None:
-            return
-        base = opened.source.data
+            return None
+        text = opened.source.data
         try:
-            if Path(path).read_bytes() != base:
-                return  # the tests would run on other text than the editor shows
+            if Path(path).read_bytes() != text:
+                return None  # the tests would run on other text than the editor shows
             relative = Path(path).resolve().relative_to(root.resolve()).as_posix()
         except (OSError, ValueError):
-            return
-        pool = ls.sandbox_pool(settings.sandbox)
-        try:
-            found = await asyncio.to_thread(_verify, root, command, relative, settings, pool, store)
-        except Exception as error:  # a background look must never bother the user
-            logger.info("no remembered fix for %s: %s", uri, error)
-            return
-        current = ls.documents.get(uri)
-        if found is None or current is None or current.version != version:
-            return
-        result, suggestion, record = found
-        self._offers[uri] = Offer(
-            id=uuid.uuid4().hex,
-            uri=uri,
-            version=version,
-            base=base,
-            fixed=result.changes[relative],
-            title=suggestion.title,
-            tests=result.final.summary() if result.final else "",
-            record=record,
-            store=store,
+            return None
+        return _Subject(root, relative, Path(path).name, text, command, settings, store)
+
+    def _baseline(
+        self, uri: str, version: int | None, text: bytes, command: str
+    ) -> GivenBaseline | None:
+        """The run that found the failures, when it ran on this text (the file as saved:
+        the caller checked the disk) with this project's test command."""
+        from fixloop.loop.engine import GivenBaseline
+
+        saved = self._runs.get(uri)
+        if saved is None or saved.version != version or saved.text != text:
+            return None
+        given = GivenBaseline(saved.run.result, saved.run.selection.command)
+        return given if given.is_of(command) else None
+
+    def _say(self, message: str) -> None:
+        """A line in the client's log: what the job did, with its sandbox runs."""
+        self._server.window_log_message(
+            types.LogMessageParams(type=types.MessageType.Log, message=f"fixloop: {message}")
         )
-        logger.info("%s: %s verified (%s)", uri, suggestion.title, result.message)
+
+    def _say_soon(self, name: str) -> Callable[[str, bool], None]:
+        """What `_SaidRuns` says, from the session's threads: handed to the event loop."""
+        loop = asyncio.get_running_loop()
+
+        def say(command: str, as_it_is: bool) -> None:
+            code = "the code as it is" if as_it_is else "the fix seen before"
+            text = f"checking a fix seen before for {name}: `{command}` on {code} in the sandbox"
+            loop.call_soon_threadsafe(self._say, text)
+
+        return say
 
     def action(
         self, opened: OpenDocument, diagnostics: list[types.Diagnostic]
@@ -189,31 +277,66 @@ def _memory_reading_only(store: MemoryStore) -> SessionMemory:
     return Deferred(store)
 
 
-def _verify(
-    root: Path,
-    command: str,
-    relative: str,
-    settings: Settings,
-    pool: SandboxPool,
-    store: MemoryStore,
-) -> tuple[FixResult, Suggestion, AttemptRecord] | None:
-    """The loop with no generator: memory's suggestion is its only candidate (blocking)."""
+class _SaidRuns:
+    """The sandbox, each run said first (`say` gets its command and whether it runs the
+    code as it is): the job's runs are visible in the client's log."""
+
+    def __init__(self, pool: SandboxPool, say: Callable[[str, bool], None]) -> None:
+        self._pool = pool
+        self._say = say
+        self._lock = threading.Lock()  # candidates run in parallel
+        self.runs = 0
+
+    def run(
+        self,
+        project_root: Path | str,
+        changes: Mapping[str, str],
+        command: str,
+        **options: Any,
+    ) -> CandidateResult:
+        with self._lock:
+            self.runs += 1
+        self._say(command, not changes)
+        return self._pool.run(project_root, changes, command, **options)
+
+
+def _session(
+    subject: _Subject, tester: _SaidRuns, memory: SessionMemory, baseline: GivenBaseline | None
+) -> FixSession:
+    """The loop with no generator: memory's suggestion is its only candidate."""
     from fixloop.loop.engine import Budget, FixSession
 
-    memory = _memory_reading_only(store)
-    session = FixSession(
-        root,
-        command,
+    parallel = subject.settings.sandbox.parallel
+    return FixSession(
+        subject.root,
+        subject.command,
         [],
-        pool,
-        targets=[relative],
-        budget=Budget(max_iterations=1, alternative_batches=0, parallel=settings.sandbox.parallel),
+        tester,
+        targets=[subject.relative],
+        budget=Budget(max_iterations=1, alternative_batches=0, parallel=parallel),
         memory=memory,
+        baseline=baseline,
     )
+
+
+def _remembers_a_fix(store: MemoryStore) -> bool:
+    """Whether memory holds any verified fix at all: counted, nothing embedded."""
+    return store.stats().outcomes.get("verified", 0) > 0
+
+
+def _verify(
+    session: FixSession, memory: SessionMemory, subject: _Subject, check_memory_first: bool
+) -> tuple[FixResult, Suggestion, AttemptRecord] | None:
+    """Run the session (blocking). Without a given baseline its first act is a test run,
+    before memory is asked: then an empty memory is a reason not to start at all."""
+    if check_memory_first and not _remembers_a_fix(memory.store):
+        return None
     result = session.run()
     found = getattr(memory, "found", None)
     record = next((r for r in memory.pending if r.id == result.record_id), None)
-    if not result.fixed or found is None or record is None or relative not in result.changes:
+    if not result.fixed or found is None or record is None:
+        return None
+    if subject.relative not in result.changes:
         return None
     return result, found, record
 
