@@ -333,7 +333,7 @@ class TestDiagnostics:
                 if self._server.documents.get(uri) is not None:
                     self._server.diagnostics.publish(uri)
             if findings:  # a fix seen before for these failures, verified in the background
-                self._server.remembered.failures_known(uri)
+                self._server.remembered.failures_known(uri, run)
 
     def _say_once(self, message: str) -> None:
         if message in self._said:
