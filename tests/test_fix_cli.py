@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.support.sandbox_processes import running_in_sandbox, sandbox_containers
 
 FIXLOOP = [sys.executable, "-m", "fixloop"]
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shop"
@@ -170,3 +173,39 @@ def _wait_for_baseline(sessions: Path, before: set[Path]) -> None:
                 return
         time.sleep(0.02)
     raise AssertionError("the session never logged its baseline")
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_the_candidates_being_tested(shop: Path) -> None:
+    original = (shop / "pricing.py").read_text(encoding="utf-8")
+    # Fails at once on the code as it is; hangs on any candidate (any change to the file).
+    (shop / "tests" / "test_hangs.py").write_text(
+        "import pathlib, subprocess\n\nimport pricing\n\n\ndef test_hangs_on_a_change():\n"
+        f"    if pathlib.Path(pricing.__file__).read_text() != {original!r}:\n"
+        "        subprocess.run(['sleep', '97'])\n"
+        "    assert False\n",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [*FIXLOOP, "fix", "pricing.py", "--test", TEST, "--engine", "offline", "--timeout", "200"],
+        cwd=shop,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while running_in_sandbox(shop, "sleep 97") == 0:  # candidates are being tested
+            assert process.poll() is None and time.monotonic() < deadline, process.stderr
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)  # not the candidates' 97 s
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "fixloop: cancelling" in stderr and "cancelled" in stderr.splitlines()[-1]
+    assert "Traceback" not in stderr
+    assert sandbox_containers(shop) == 0  # the candidates' runs and their container are gone
+    session = stderr.split("session ")[-1].split()[0]
+    history = subprocess.run([*FIXLOOP, "history"], capture_output=True, text=True, timeout=60)
+    assert any(session in line and "cancelled" in line for line in history.stdout.splitlines())

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fixloop.sandbox import Cancellation, SandboxConfig, SandboxPool
-from fixloop.sandbox.engine import connect
+from fixloop.sandbox import Cancellation, SandboxPool
+from tests.support.sandbox_processes import running_in_sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -18,18 +18,6 @@ SLEEPS = {
         "import subprocess\n\n\ndef test_slow():\n    subprocess.run(['sleep', '97'], check=True)\n"
     )
 }
-
-
-def sleepers(root: Path) -> int:
-    """How many `sleep 97` run in the project's sandbox containers now."""
-    client = connect(SandboxConfig())
-    found = client.containers.list(filters={"label": [f"fixloop.project={root.resolve()}"]})
-    return sum(
-        1
-        for container in found
-        for process in container.top()["Processes"] or []
-        if process[-1] == "sleep 97"
-    )
 
 
 def wait_for(condition: object, seconds: float = 60) -> None:
@@ -50,7 +38,7 @@ def test_a_cancelled_run_stops_and_its_slot_serves_the_next_candidate(
         )
     )
     running.start()
-    wait_for(lambda: sleepers(calc) == 1)
+    wait_for(lambda: running_in_sandbox(calc, "sleep 97") == 1)
     cancel.cancel()
     running.join(60)
     assert not running.is_alive(), "the run went on after it was cancelled"
@@ -58,7 +46,7 @@ def test_a_cancelled_run_stops_and_its_slot_serves_the_next_candidate(
     assert result.cancelled and not result.passed and not result.timed_out
     assert result.duration < 60  # the test alone sleeps 97 s
     assert result.summary().startswith("cancelled after")
-    assert sleepers(calc) == 0  # its whole process tree is gone
+    assert running_in_sandbox(calc, "sleep 97") == 0  # its whole process tree is gone
     # Both slots (the cancelled one included) run candidates as before.
     again = pool.run_many(calc, [{}, {}], "pytest -q")
     assert [r.passed for r in again] == [True, True], [r.output.text for r in again]
@@ -69,7 +57,7 @@ def test_a_run_cancelled_before_it_starts_does_not_run(pool: SandboxPool, calc: 
     cancel.cancel()
     result = pool.run(calc, SLEEPS, "pytest -q", timeout=120, cancel=cancel)
     assert result.cancelled and result.exit_code is None
-    assert sleepers(calc) == 0
+    assert running_in_sandbox(calc, "sleep 97") == 0
 
 
 def test_a_cancel_after_the_run_ended_does_not_reach_the_next_one(

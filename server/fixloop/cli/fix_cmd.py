@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fixloop.config import Settings
-    from fixloop.loop.engine import FixResult, Progress
+    from fixloop.loop.engine import FixResult, FixSession, Progress
     from fixloop.memory.session import SessionMemory
 
 
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
                 session_id=session_id,
                 reviewer=reviewer_for(settings, generators),
             )
-            result = session.run()
+            result = _run_until_interrupted(session)
     except CommandRefused as error:
         return _fail(str(error))
     except SandboxError as error:
@@ -157,7 +157,26 @@ def run(args: argparse.Namespace) -> int:
         return _apply(root, relative, original, result)
     if result.status.value == "environment-error":
         return 2
+    if result.status.value == "cancelled":
+        return 130  # as for any program stopped by Ctrl+C
     return 0 if result.fixed or result.status.value == "already-passing" else 1
+
+
+def _run_until_interrupted(session: FixSession) -> FixResult:
+    """The session in a thread of its own, so that Ctrl+C cancels it (its test runs are
+    killed in the sandbox, the session is logged as cancelled) instead of waiting for the
+    candidates being tested."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="fixloop-session") as executor:
+        running = executor.submit(session.run)
+        try:
+            return running.result()
+        except KeyboardInterrupt:
+            _clear_progress()
+            print("fixloop: cancelling…", file=sys.stderr)
+            session.cancel()
+            return running.result()
 
 
 def _split_target(root: Path, target: str) -> tuple[str, int | None]:

@@ -43,6 +43,7 @@ from fixloop.loop.model import (
 from fixloop.loop.patches import is_test_file, normalized, refusal, unified_diff
 from fixloop.loop.ranking import Tried as _Tried
 from fixloop.loop.ranking import rank_key as _rank
+from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.commands import CommandKind, parse_command
 from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome, Tester
 
@@ -311,6 +312,7 @@ class FixSession:
         self._verified_records: dict[int, str] = {}
         self._order = 0
         self._cancelled = threading.Event()
+        self._stop_runs = Cancellation()  # stops the test runs in progress, in the sandbox
         self._started = 0.0
         self._tried = 0
         self._iteration = 0
@@ -329,7 +331,9 @@ class FixSession:
         self._unchanged: dict[str, Outcome] = {}
 
     def cancel(self) -> None:
+        """Stop: no new candidate starts, and those being tested are killed in the sandbox."""
         self._cancelled.set()
+        self._stop_runs.cancel()
 
     # --- the loop ---------------------------------------------------------------------
 
@@ -361,6 +365,8 @@ class FixSession:
         self._log("baseline", **_result_data(baseline), **given)
         self._baseline_failing = len(baseline.failures)
         self._baseline = baseline
+        if baseline.cancelled:
+            return self._finish(Status.CANCELLED, "cancelled", baseline)
         early = self._verdict_on_baseline(baseline)
         if early is not None:
             return early
@@ -435,7 +441,12 @@ class FixSession:
         # The baseline also records which lines each test runs, for spectrum localization.
         probe = spectrum_probe() if self._is_pytest() else None
         return self.tester.run(
-            self.project_root, {}, self.test_command, timeout=self.budget.test_timeout, probe=probe
+            self.project_root,
+            {},
+            self.test_command,
+            timeout=self.budget.test_timeout,
+            probe=probe,
+            cancel=self._stop_runs,
         )
 
     def _verdict_on_baseline(self, baseline: CandidateResult) -> FixResult | None:
@@ -607,6 +618,7 @@ class FixSession:
                         candidate.changes,
                         command,
                         timeout=timeout,
+                        cancel=self._stop_runs,
                     )
                     running[future] = candidate
                 if not running:
@@ -675,7 +687,10 @@ class FixSession:
                 item.candidate.changes,
                 self.test_command,
                 timeout=suite_timeout,
+                cancel=self._stop_runs,
             )
+            if full.cancelled:
+                break
             failing = {c.test_id for c in full.failures}
             broken = full.infrastructure_error or full.timed_out or full.out_of_memory
             if broken or failing & targets or (not full.cases and not full.passed):
@@ -684,6 +699,8 @@ class FixSession:
             if self._narrowed_baseline() and (unseen := failing - ran_before):
                 # Regressions unless they failed on the unchanged code too.
                 passed_before |= unseen - self._failing_unchanged(unseen)
+                if self._cancelled.is_set():
+                    break  # the unchanged code's run was stopped: no verdict
             regressions = len(failing & passed_before)
             self._log(
                 "regression",
@@ -734,8 +751,8 @@ class FixSession:
     def _remember(
         self, context: RepairContext, item: _Tried, outcome: str, regressions: int = 0
     ) -> None:
-        if self.memory is None:
-            return
+        if self.memory is None or item.result.cancelled:
+            return  # a cancelled run says nothing about the candidate
         from fixloop.memory.records import Outcome as Remembered
 
         record = self.memory.tried(context, item.candidate, Remembered(outcome), regressions)
@@ -809,7 +826,11 @@ class FixSession:
             named = self._is_pytest() and all("::" in t for t in unknown)
             command = f"{self.test_command} {shlex.join(unknown)}" if named else self.test_command
             result = self.tester.run(
-                self.project_root, {}, command, timeout=self._suite_timeout(None)
+                self.project_root,
+                {},
+                command,
+                timeout=self._suite_timeout(None),
+                cancel=self._stop_runs,
             )
             self._log("unchanged", command=command, **_result_data(result))
             self._unchanged.update({c.test_id: c.outcome for c in result.cases})
