@@ -118,6 +118,18 @@ def write_settings(user_data: Path, settings: dict[str, Any]) -> None:
         (user_data / scope / "settings.json").write_text(json.dumps({**USER_SETTINGS, **settings}))
 
 
+def settings_hold(user_data: Path, settings: dict[str, Any]) -> bool:
+    """Whether both settings files (as VS Code may have rewritten them) have these values."""
+    for scope in ("User", "Machine"):
+        try:
+            found = json.loads((user_data / scope / "settings.json").read_text())
+        except (OSError, ValueError):
+            return False  # being written
+        if any(found.get(key) != value for key, value in settings.items()):
+            return False
+    return True
+
+
 @dataclass
 class CodeServer:
     url: str
@@ -125,8 +137,20 @@ class CodeServer:
     output: Path
     user_data: Path
 
-    def change_settings(self, settings: dict[str, Any]) -> None:
+    def change_settings(self, settings: dict[str, Any], settle: float = 2.0) -> None:
+        """Rewrite the settings while VS Code runs. VS Code edits these files itself (it
+        rewrites a value or two on a change) from its copy of the text: an edit of its
+        that races ours saves the old settings over the new, so write again until the new
+        values have held for `settle` seconds."""
         write_settings(self.user_data, settings)
+        held_since = time.monotonic()
+        deadline = held_since + 30
+        while time.monotonic() - held_since < settle:
+            assert time.monotonic() < deadline, "VS Code kept rewriting its settings"
+            time.sleep(0.1)
+            if not settings_hold(self.user_data, settings):
+                write_settings(self.user_data, settings)
+                held_since = time.monotonic()
 
 
 @contextlib.contextmanager
