@@ -17,6 +17,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from tests.e2e.conftest import CLIENTS, SERVER, initialize_in
 from tests.support.client import FixloopTestClient, make_client
 from tests.support.editing import open_document, push_settings, replace_document, wait_until
+from tests.support.sandbox_processes import running_in_sandbox
 
 pytestmark = pytest.mark.slow
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
@@ -225,8 +226,8 @@ async def test_an_invalid_setting_says_so_and_runs_as_by_default(
 
 # Slow only while the bug is there: longer than the sandbox's 60 s timeout.
 SLOW_WHILE_BUGGY = (
-    "import time\n\nimport pricing\n\n\ndef test_slowly():\n"
-    "    if pricing.bulk_discount(10) == 0.0:\n        time.sleep(120)\n"
+    "import subprocess\n\nimport pricing\n\n\ndef test_slowly():\n"
+    "    if pricing.bulk_discount(10) == 0.0:\n        subprocess.run(['sleep', '120'])\n"
     "    assert pricing.bulk_discount(1) == 0.0\n"
 )
 
@@ -237,7 +238,13 @@ async def test_a_save_during_a_run_cancels_it(client: FixloopTestClient, shop: P
     uri = source.as_uri()
     text = source.read_text(encoding="utf-8")
     open_document(client, uri, text)
-    await wait_until(client, lambda: any(s["state"] == "testing" for s in _statuses(client)), 30)
+    # The run on the buggy file is under way in the sandbox (it copied the file as it was).
+    for _ in range(300):
+        if await asyncio.to_thread(running_in_sandbox, shop, "sleep 120"):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the run on the buggy file never started its slow test")
     fixed = text.replace("quantity > 10", "quantity >= 10")
     source.write_text(fixed, encoding="utf-8")
     replace_document(client, uri, 2, fixed)
