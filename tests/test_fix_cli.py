@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.sandbox_processes import running_in_sandbox, sandbox_containers
+from tests.support.examples import copy_of_shop
+from tests.support.sandbox_processes import containers_of_project, running_in_sandbox
 
 FIXLOOP = [sys.executable, "-m", "fixloop"]
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shop"
 TEST = "python -m pytest -q"
 
 
@@ -28,8 +27,7 @@ def _fix(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, root)
+    root = copy_of_shop(tmp_path)
     return root
 
 
@@ -205,7 +203,7 @@ def test_ctrl_c_cancels_the_candidates_being_tested(shop: Path) -> None:
     assert process.returncode == 130, stderr
     assert "fixloop: cancelling" in stderr and "cancelled" in stderr.splitlines()[-1]
     assert "Traceback" not in stderr
-    assert sandbox_containers(shop) == 0  # the candidates' runs and their container are gone
+    assert containers_of_project(shop) == []  # the candidates' runs and their container are gone
     session = stderr.split("session ")[-1].split()[0]
     history = subprocess.run([*FIXLOOP, "history"], capture_output=True, text=True, timeout=60)
     assert any(session in line and "cancelled" in line for line in history.stdout.splitlines())

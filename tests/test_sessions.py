@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +12,9 @@ import pytest
 
 from fixloop.sessions.history import SessionNotFound, find_session, list_sessions, statistics_of
 from fixloop.sessions.log import SessionLog, default_data_dir
+from tests.support.examples import copy_of_shop
 
 FIXLOOP = [sys.executable, "-m", "fixloop"]
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "shop"
 
 
 def _fixloop(*args: str, cwd: Path, data: Path) -> subprocess.CompletedProcess[str]:
@@ -83,8 +82,7 @@ def test_report_of_an_unknown_session_is_a_usage_error(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_fix_shows_in_history_and_its_report(tmp_path: Path) -> None:
-    shop = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, shop)
+    shop = copy_of_shop(tmp_path)
     data = tmp_path / "data"
     fix = _fixloop(
         "fix", "pricing.py", "--test", "python -m pytest -q", "--engine", "offline", "--json",

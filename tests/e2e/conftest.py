@@ -36,12 +36,16 @@ async def client(
     await lsp_client.shutdown_session()
 
 
-async def initialize_in(client: LanguageClient, editor: str, root: Path) -> None:
-    """Initialize as `editor` (a pytest-lsp client name) with `root` as the one folder."""
+async def initialize_in(client: LanguageClient, editor: str, root: Path, *more: Path) -> None:
+    """Initialize as `editor` (a pytest-lsp client name) with `root` as the first workspace
+    folder and `more` after it."""
     await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(editor),
             root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+            workspace_folders=[
+                types.WorkspaceFolder(uri=folder.as_uri(), name=folder.name)
+                for folder in (root, *more)
+            ],
         )
     )

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from fixloop.memory.store import MemoryConfig, MemoryStore
-from tests.e2e.conftest import CLIENTS, SERVER
+from tests.e2e.conftest import CLIENTS, SERVER, initialize_in
 from tests.e2e.test_fix_command import (
     SLOW,
     SLOW_TESTS,
@@ -27,7 +27,7 @@ from tests.e2e.test_fix_command import (
     shop_copy,
     states,
 )
-from tests.support.editing import push_settings, wait_until
+from tests.support.editing import push_settings, shown_test_failures, wait_until
 from tests.support.editor import EditorClient, make_editor_client
 
 pytestmark = pytest.mark.slow
@@ -47,15 +47,7 @@ def projects(tmp_path: Path) -> tuple[Path, Path]:
 async def client(
     request: pytest.FixtureRequest, lsp_client: LanguageClient, projects: tuple[Path, Path]
 ) -> AsyncIterator[None]:
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(request.param),
-            root_uri=projects[0].as_uri(),
-            workspace_folders=[
-                types.WorkspaceFolder(uri=p.as_uri(), name=p.name) for p in projects
-            ],
-        )
-    )
+    await initialize_in(lsp_client, request.param, *projects)
     yield
     await lsp_client.shutdown_session()
 
@@ -171,6 +163,24 @@ async def test_code_action_answers_at_once_while_a_session_runs(
     assert max(timings) < 5, f"slowest codeAction {max(timings):.1f} s while a session ran"
 
 
+async def actions_once_unavailable(
+    client: EditorClient, uri: str
+) -> tuple[list[types.CodeAction], str]:
+    """Ask for code actions as the cursor moves until the loop is found unavailable, then
+    five times more at the bug's line: the last answer, and the one message said of it."""
+
+    async def until_unavailable() -> None:
+        while "unavailable" not in states(client):
+            await code_actions(client, uri)
+            await asyncio.sleep(0.2)
+
+    await asyncio.wait_for(until_unavailable(), 30)
+    for _ in range(5):
+        actions = await code_actions(client, uri, line=14)
+    [message] = [m.message for m in client.messages if "run the tests are off" in m.message]
+    return actions, message
+
+
 async def test_a_missing_docker_is_one_clear_message_not_an_error_per_request(
     client: EditorClient, projects: tuple[Path, Path]
 ) -> None:
@@ -182,16 +192,7 @@ async def test_a_missing_docker_is_one_clear_message_not_an_error_per_request(
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings={}))
     uri = (root / "pricing.py").as_uri()
     client.open(uri, (root / "pricing.py").read_text(encoding="utf-8"))
-
-    async def until_unavailable() -> None:  # the editor asks as the cursor moves
-        while "unavailable" not in states(client):
-            await code_actions(client, uri)
-            await asyncio.sleep(0.2)
-
-    await asyncio.wait_for(until_unavailable(), 30)
-    for _ in range(5):
-        actions = await code_actions(client, uri, line=14)
-    [message] = [m.message for m in client.messages if "run the tests are off" in m.message]
+    actions, message = await actions_once_unavailable(client, uri)
     assert "Docker" in message
     loop = [a for a in actions if a.title == TITLE]
     if client.capabilities and client.capabilities.text_document:
@@ -219,16 +220,15 @@ async def test_the_fix_seen_before_follows_the_real_failing_test_diagnostic(
     text = (again / "pricing.py").read_text(encoding="utf-8")
     client.open(uri, text)
 
-    def failing() -> list[types.Diagnostic]:
-        return [d for d in client.diagnostics.get(uri, []) if d.source == "fixloop-tests"]
-
-    await wait_until(client, lambda: bool(failing()), timeout=60)
+    await wait_until(client, lambda: bool(shown_test_failures(client, uri)), timeout=60)
 
     async def offered() -> types.CodeAction:
         while True:
-            [diagnostic, *_] = failing()
+            [diagnostic, *_] = shown_test_failures(client, uri)
             line = diagnostic.range.start.line
-            for action in await code_actions(client, uri, line=line, diagnostics=failing()):
+            for action in await code_actions(
+                client, uri, line=line, diagnostics=shown_test_failures(client, uri)
+            ):
                 if action.title.startswith(SEEN_BEFORE):
                     return action
             await asyncio.sleep(0.5)
@@ -246,16 +246,7 @@ async def test_a_missing_model_is_one_clear_message_and_the_loop_is_not_offered_
     push_settings(client, {"engine": "llm"})  # and no llm.model
     uri = (root / "pricing.py").as_uri()
     client.open(uri, (root / "pricing.py").read_text(encoding="utf-8"))
-
-    async def until_unavailable() -> None:
-        while "unavailable" not in states(client):
-            await code_actions(client, uri)
-            await asyncio.sleep(0.2)
-
-    await asyncio.wait_for(until_unavailable(), 30)
-    for _ in range(5):
-        actions = await code_actions(client, uri, line=14)
-    [message] = [m.message for m in client.messages if "run the tests are off" in m.message]
+    actions, message = await actions_once_unavailable(client, uri)
     assert "no model is configured" in message
     loop = [a for a in actions if a.title == TITLE]
     document = client.capabilities.text_document if client.capabilities else None

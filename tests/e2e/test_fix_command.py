@@ -6,8 +6,6 @@ own buffers and sends the resulting changes."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,9 +19,10 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from tests.e2e.conftest import CLIENTS, SERVER, initialize_in
 from tests.support.editing import wait_until
 from tests.support.editor import EditorClient, make_editor_client
+from tests.support.examples import copy_of_shop
+from tests.support.sandbox_processes import containers_of_project
 
 pytestmark = pytest.mark.slow
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
 TITLE = "Fix with fixloop (run tests)"
 # A failure no template can fix, in a test slow enough to be cancelled while it runs.
 SLOW = "def double(x):\n    return x * 2\n"
@@ -36,8 +35,7 @@ SLOW_TESTS = (
 def shop_copy(tmp_path: Path, name: str = "shop", memory: bool = True) -> Path:
     """The example project, its memory in the test's folder, tests not run on open (the
     containers a test counts are the fix's own)."""
-    root = tmp_path / name
-    shutil.copytree(EXAMPLE, root)
+    root = copy_of_shop(tmp_path, name)
     settings = (
         '\n[tool.fixloop.tests]\nrun = "off"\n\n[tool.fixloop.memory]\n'
         f'enabled = {str(memory).lower()}\npath = "{tmp_path / "memory"}"\n'
@@ -113,16 +111,6 @@ def supports_progress(client: LanguageClient) -> bool:
 
 def states(client: EditorClient) -> list[str]:
     return [str(s.get("state")) for s in client.statuses]
-
-
-def containers_of(root: Path) -> list[str]:
-    found = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label=fixloop.project={root.resolve()}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return found.stdout.split()
 
 
 async def test_the_quick_fix_on_a_failing_test_runs_the_loop_and_applies_one_versioned_edit(
@@ -206,7 +194,7 @@ async def test_cancel_stops_the_session_and_its_containers_at_once(
     [fix] = [a for a in await code_actions(client, uri, line=1) if a.title == TITLE]
     running = asyncio.ensure_future(execute(client, fix.command))
     await wait_until(client, lambda: "fixing" in states(client), timeout=30)
-    await wait_until(client, lambda: containers_of(shop) != [], timeout=30)
+    await wait_until(client, lambda: containers_of_project(shop) != [], timeout=30)
     await asyncio.sleep(1.0)  # the baseline is in its 60-second test now
     started = time.monotonic()
     if how == "progress":
@@ -221,5 +209,5 @@ async def test_cancel_stops_the_session_and_its_containers_at_once(
     assert result["status"] == "cancelled"
     assert time.monotonic() - started < 15  # not the test's 60 seconds
     assert client.applied_edits == []
-    await wait_until(client, lambda: containers_of(shop) == [], timeout=10)
+    await wait_until(client, lambda: containers_of_project(shop) == [], timeout=10)
     assert states(client)[-1] == "idle"

@@ -3,7 +3,6 @@ offline engine, under VS Code's and Neovim 0.7's capabilities."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -18,17 +17,16 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from tests.e2e.conftest import CLIENTS, SERVER, initialize_in
 from tests.support.client import FixloopTestClient, make_client
 from tests.support.editing import open_document
+from tests.support.examples import copy_of_shop
 
 pytestmark = pytest.mark.slow
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
 TITLE = "Generate tests for this function"
 BULK_DISCOUNT_LINE = 13  # 0-based: the `if quantity > 10:` line of bulk_discount
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, root)
+    root = copy_of_shop(tmp_path)
     (root / "pyproject.toml").write_text(
         (root / "pyproject.toml").read_text(encoding="utf-8")
         + '\nengine = "offline"\n\n[tool.fixloop.memory]\nenabled = false\n',

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.e2e.conftest import CLIENTS, SERVER
+from tests.e2e.conftest import CLIENTS, SERVER, initialize_in
 from tests.support.client import make_client
 from tests.support.editing import open_document, wait_until
 
@@ -34,13 +34,7 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
 async def client(
     request: pytest.FixtureRequest, lsp_client: LanguageClient, folders: tuple[Path, Path]
 ) -> AsyncIterator[None]:
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(request.param),
-            root_uri=folders[0].as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders],
-        )
-    )
+    await initialize_in(lsp_client, request.param, *folders)
     yield
     await lsp_client.shutdown_session()
 

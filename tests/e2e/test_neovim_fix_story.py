@@ -4,15 +4,14 @@ engine: open a file whose test fails → the failure shows as a diagnostic on th
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.test_neovim import run_nvim
+from tests.support.examples import copy_of_shop
 
 pytestmark = pytest.mark.slow
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
 STORY = """
 local function test_failure()
@@ -77,8 +76,7 @@ return {
 
 
 def test_open_a_failing_file_choose_the_fix_and_the_buffer_holds_it(tmp_path: Path) -> None:
-    shop = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, shop)
+    shop = copy_of_shop(tmp_path)
     pricing = shop / "pricing.py"
     faulty = pricing.read_text(encoding="utf-8").splitlines().index("    if quantity > 10:")
 

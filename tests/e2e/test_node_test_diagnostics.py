@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_lsp
@@ -16,7 +15,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from tests.e2e.conftest import CLIENTS, SERVER, initialize_in
 from tests.failures.test_node_run import BUG_LINE, CALL_LINE, CART, fixed, node_project
 from tests.support.client import FixloopTestClient, make_client
-from tests.support.editing import open_document, replace_document, wait_until
+from tests.support.editing import open_document, replace_document, shown_test_failures, wait_until
+from tests.support.sandbox_processes import containers_of_process
 
 pytestmark = pytest.mark.slow
 
@@ -32,37 +32,15 @@ def project(tmp_path: Path) -> Path:
 async def client(
     request: pytest.FixtureRequest, lsp_client: LanguageClient, project: Path
 ) -> AsyncIterator[None]:
-    statuses: list[dict[str, Any]] = []
-    lsp_client.statuses = statuses  # type: ignore[attr-defined]
-
-    @lsp_client.feature("fixloop/status")
-    def status(client: LanguageClient, params: Any) -> None:
-        statuses.append(dict(params) if isinstance(params, dict) else params._asdict())
-
     await initialize_in(lsp_client, request.param, project)
     yield
     server = lsp_client._server  # type: ignore[attr-defined]
     await lsp_client.shutdown_session()
-    assert _containers_of(server.pid) == [], "the server left sandbox containers"
+    assert containers_of_process(server.pid) == [], "the server left sandbox containers"
 
 
-def _containers_of(pid: int) -> list[str]:
-    import docker
-
-    engine = docker.from_env()
-    try:
-        found = engine.containers.list(all=True, filters={"label": f"fixloop.pid={pid}"})
-        return [container.name for container in found]
-    finally:
-        engine.close()
-
-
-def _test_diagnostics(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
-    return [d for d in client.diagnostics.get(uri, []) if d.source == "fixloop-tests"]
-
-
-def _status_messages(client: LanguageClient) -> list[str]:
-    return [str(s.get("message", "")) for s in client.statuses]  # type: ignore[attr-defined]
+def _status_messages(client: FixloopTestClient) -> list[str]:
+    return [str(s.get("message", "")) for s in client.statuses]
 
 
 async def test_a_failing_node_test_shows_on_the_bug_line_and_clears_when_fixed(
@@ -71,8 +49,8 @@ async def test_a_failing_node_test_shows_on_the_bug_line_and_clears_when_fixed(
     source = project / "src" / "cart.js"
     uri = source.as_uri()
     open_document(client, uri, CART, language_id="javascript")
-    await wait_until(client, lambda: bool(_test_diagnostics(client, uri)), 60.0)
-    [failure] = _test_diagnostics(client, uri)
+    await wait_until(client, lambda: bool(shown_test_failures(client, uri)), 60.0)
+    [failure] = shown_test_failures(client, uri)
     assert failure.range.start.line == BUG_LINE - 1
     assert failure.message == (
         "test/cart.test.js::a cart sums its lines failed: quantity must be positive, got 1"
@@ -96,6 +74,6 @@ async def test_a_failing_node_test_shows_on_the_bug_line_and_clears_when_fixed(
     client.text_document_did_save(
         types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
-    await wait_until(client, lambda: not _test_diagnostics(client, uri), 60.0)
+    await wait_until(client, lambda: not shown_test_failures(client, uri), 60.0)
     await wait_until(client, lambda: any("2 passed" in m for m in _status_messages(client)))
     assert client.versions[uri] == 2

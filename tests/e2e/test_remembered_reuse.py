@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.e2e.conftest import CLIENTS, SERVER
+from tests.e2e.conftest import CLIENTS, SERVER, initialize_in
 from tests.e2e.test_fix_command import TITLE, code_actions, execute, shop_copy, states
-from tests.support.editing import wait_until
+from tests.support.editing import shown_test_failures, wait_until
 from tests.support.editor import EditorClient, make_editor_client
 
 pytestmark = pytest.mark.slow
@@ -47,25 +46,13 @@ def projects(tmp_path: Path) -> tuple[Path, Path]:
 async def client(
     request: pytest.FixtureRequest, lsp_client: LanguageClient, projects: tuple[Path, Path]
 ) -> AsyncIterator[None]:
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(request.param),
-            root_uri=projects[0].as_uri(),
-            workspace_folders=[
-                types.WorkspaceFolder(uri=p.as_uri(), name=p.name) for p in projects
-            ],
-        )
-    )
+    await initialize_in(lsp_client, request.param, *projects)
     yield
     await lsp_client.shutdown_session()
 
 
 def log_lines(client: LanguageClient, text: str) -> list[str]:
     return [m.message for m in client.log_messages if text in m.message]
-
-
-def failing_tests(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
-    return [d for d in client.diagnostics.get(uri, []) if d.source == "fixloop-tests"]
 
 
 async def save_and_wait_for_the_lookup(client: EditorClient, root: Path) -> str:
@@ -87,7 +74,7 @@ async def test_a_save_with_a_failing_test_and_an_empty_memory_runs_the_tests_onc
     client: EditorClient, projects: tuple[Path, Path]
 ) -> None:
     uri = await save_and_wait_for_the_lookup(client, projects[0])
-    assert failing_tests(client, uri)  # the save's run found the failure
+    assert shown_test_failures(client, uri)  # the save's run found the failure
     assert states(client).count("testing") == 1  # that run
     assert log_lines(client, LOOKUP_RUN) == []  # and nothing else in the sandbox
     assert log_lines(client, "no fix seen before for pricing.py (0 test runs in the sandbox)")
@@ -107,7 +94,7 @@ async def test_a_recurring_bug_saved_still_gets_the_fix_seen_before_verified(
     assert log_lines(client, "a fix seen before for pricing.py passed the tests")
     # Its runs with the fix: the failing test, then the whole suite.
     assert len(log_lines(client, "on the fix seen before in the sandbox")) == 2
-    failing = failing_tests(client, uri)
+    failing = shown_test_failures(client, uri)
     line = failing[0].range.start.line
     [offer] = [
         a

@@ -3,7 +3,6 @@ session is written and opened (a browser page where the client can show document
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,15 +15,14 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from tests.e2e.conftest import CLIENTS, SERVER, initialize_in
 from tests.support.client import FixloopTestClient, make_client
 from tests.support.editing import open_document
+from tests.support.examples import copy_of_shop
 
 pytestmark = pytest.mark.slow
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, root)
+    root = copy_of_shop(tmp_path)
     return root
 
 

@@ -4,7 +4,6 @@ copy of the example project, under VS Code's and Neovim 0.7's capabilities."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,17 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.e2e.conftest import CLIENTS, SERVER, initialize_in
 from tests.support.client import FixloopTestClient, make_client
-from tests.support.editing import open_document, push_settings, replace_document, wait_until
-from tests.support.sandbox_processes import running_in_sandbox
+from tests.support.editing import (
+    open_document,
+    push_settings,
+    replace_document,
+    shown_test_failures,
+    wait_until,
+)
+from tests.support.examples import copy_of_shop
+from tests.support.sandbox_processes import containers_of_process, running_in_sandbox
 
 pytestmark = pytest.mark.slow
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
 BUG_LINE = 14  # `if quantity > 10:` in pricing.py, 0-based
 # Longer than the debounce plus the start of a run: a run that should not start would
 # have said "testing" by then.
@@ -28,8 +33,7 @@ QUIET_SECONDS = 2.0
 
 
 def _copy_shop(tmp_path: Path, run_tests: str | None) -> Path:
-    root = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, root)
+    root = copy_of_shop(tmp_path)
     pyproject = root / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     if run_tests is not None:
@@ -54,37 +58,15 @@ def shop(tmp_path: Path, run_tests: str | None) -> Path:
 async def client(
     request: pytest.FixtureRequest, lsp_client: LanguageClient, shop: Path
 ) -> AsyncIterator[None]:
-    statuses: list[dict[str, Any]] = []
-    lsp_client.statuses = statuses  # type: ignore[attr-defined]
-
-    @lsp_client.feature("fixloop/status")
-    def status(client: LanguageClient, params: Any) -> None:
-        statuses.append(dict(params) if isinstance(params, dict) else params._asdict())
-
     await initialize_in(lsp_client, request.param, shop)
     yield
     server = lsp_client._server  # type: ignore[attr-defined]
     await lsp_client.shutdown_session()
-    assert _containers_of(server.pid) == [], "the server left sandbox containers"
+    assert containers_of_process(server.pid) == [], "the server left sandbox containers"
 
 
-def _containers_of(pid: int) -> list[str]:
-    import docker
-
-    engine = docker.from_env()
-    try:
-        found = engine.containers.list(all=True, filters={"label": f"fixloop.pid={pid}"})
-        return [container.name for container in found]
-    finally:
-        engine.close()
-
-
-def _statuses(client: LanguageClient) -> list[dict[str, Any]]:
-    return client.statuses  # type: ignore[attr-defined,no-any-return]
-
-
-def _test_diagnostics(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
-    return [d for d in client.diagnostics.get(uri, []) if d.source == "fixloop-tests"]
+def _statuses(client: FixloopTestClient) -> list[dict[str, Any]]:
+    return client.statuses
 
 
 def _save(client: LanguageClient, uri: str) -> None:
@@ -93,7 +75,7 @@ def _save(client: LanguageClient, uri: str) -> None:
     )
 
 
-async def _idle_after_testing(client: LanguageClient, timeout: float = 60.0) -> None:
+async def _idle_after_testing(client: FixloopTestClient, timeout: float = 60.0) -> None:
     def finished() -> bool:
         states = [s["state"] for s in _statuses(client)]
         return "testing" in states and states[-1] in ("idle", "unavailable")
@@ -108,8 +90,8 @@ async def test_a_failing_test_shows_on_the_line_of_the_bug_and_clears_when_fixed
     uri = source.as_uri()
     text = source.read_text(encoding="utf-8")
     open_document(client, uri, text)
-    await wait_until(client, lambda: bool(_test_diagnostics(client, uri)), 60.0)
-    failures = _test_diagnostics(client, uri)
+    await wait_until(client, lambda: bool(shown_test_failures(client, uri)), 60.0)
+    failures = shown_test_failures(client, uri)
     assert {d.range.start.line for d in failures} == {BUG_LINE}
     by_test = {d.data["testId"]: d for d in failures}  # type: ignore[index]
     discount = by_test["tests/test_pricing.py::test_discount_starts_at_ten_items"]
@@ -129,7 +111,7 @@ async def test_a_failing_test_shows_on_the_line_of_the_bug_and_clears_when_fixed
     source.write_text(fixed, encoding="utf-8")
     replace_document(client, uri, 2, fixed)
     _save(client, uri)
-    await wait_until(client, lambda: not _test_diagnostics(client, uri), 60.0)
+    await wait_until(client, lambda: not shown_test_failures(client, uri), 60.0)
     assert any(d.source == "fixloop" for d in client.diagnostics[uri])
     assert client.versions[uri] == 2
 
@@ -139,8 +121,8 @@ async def test_the_test_file_shows_its_own_failing_lines(
 ) -> None:
     uri = (shop / "tests" / "test_pricing.py").as_uri()
     open_document(client, uri, (shop / "tests" / "test_pricing.py").read_text("utf-8"))
-    await wait_until(client, lambda: len(_test_diagnostics(client, uri)) == 2, 60.0)
-    assert {d.range.start.line for d in _test_diagnostics(client, uri)} == {8, 12}
+    await wait_until(client, lambda: len(shown_test_failures(client, uri)) == 2, 60.0)
+    assert {d.range.start.line for d in shown_test_failures(client, uri)} == {8, 12}
 
 
 @pytest.mark.parametrize("run_tests", ["onSave"])
@@ -150,9 +132,9 @@ async def test_on_save_does_not_run_on_open(
     uri = (shop / "pricing.py").as_uri()
     open_document(client, uri, (shop / "pricing.py").read_text(encoding="utf-8"))
     await asyncio.sleep(QUIET_SECONDS)
-    assert _statuses(client) == [] and not _test_diagnostics(client, uri)
+    assert _statuses(client) == [] and not shown_test_failures(client, uri)
     _save(client, uri)
-    await wait_until(client, lambda: bool(_test_diagnostics(client, uri)), 60.0)
+    await wait_until(client, lambda: bool(shown_test_failures(client, uri)), 60.0)
     await _idle_after_testing(client)
 
 
@@ -164,13 +146,13 @@ async def test_off_never_runs_on_its_own(
     open_document(client, uri, (shop / "pricing.py").read_text(encoding="utf-8"))
     _save(client, uri)
     await asyncio.sleep(QUIET_SECONDS)
-    assert _statuses(client) == [] and not _test_diagnostics(client, uri)
+    assert _statuses(client) == [] and not shown_test_failures(client, uri)
     # The command still runs them when asked.
     result = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="fixloop.runTests", arguments=[uri])
     )
     assert result["status"] == "failed" and "2 failed" in result["message"]
-    assert {d.range.start.line for d in _test_diagnostics(client, uri)} == {BUG_LINE}
+    assert {d.range.start.line for d in shown_test_failures(client, uri)} == {BUG_LINE}
 
 
 async def test_syntax_diagnostics_do_not_wait_for_the_tests(
@@ -199,7 +181,7 @@ async def test_syntax_diagnostics_do_not_wait_for_the_tests(
     # The syntax error is out while the 4 s test still runs: it did not wait for the tests.
     assert _statuses(client)[-1]["state"] == "testing"
     await _idle_after_testing(client)
-    assert {d.range.start.line for d in _test_diagnostics(client, uri)} == {BUG_LINE}
+    assert {d.range.start.line for d in shown_test_failures(client, uri)} == {BUG_LINE}
 
 
 async def test_the_run_command_answers_with_the_result(
@@ -220,7 +202,7 @@ async def test_an_invalid_setting_says_so_and_runs_as_by_default(
 ) -> None:
     uri = (shop / "pricing.py").as_uri()
     open_document(client, uri, (shop / "pricing.py").read_text(encoding="utf-8"))
-    await wait_until(client, lambda: bool(_test_diagnostics(client, uri)), 60.0)
+    await wait_until(client, lambda: bool(shown_test_failures(client, uri)), 60.0)
     assert any("sometimes" in m.message for m in client.messages)
 
 
@@ -253,14 +235,14 @@ async def test_a_save_during_a_run_cancels_it(client: FixloopTestClient, shop: P
 
     def second_run_done() -> bool:
         nonlocal seen_failures
-        seen_failures = seen_failures or bool(_test_diagnostics(client, uri))
+        seen_failures = seen_failures or bool(shown_test_failures(client, uri))
         states = [s["state"] for s in _statuses(client)]
         return states.count("testing") == 2 and states[-1] == "idle"
 
     # Had the first run gone on, the second would wait for its 60 s timeout.
     await wait_until(client, second_run_done, 45.0)
     # The first run (on the buggy file) was stopped: its failures were never shown.
-    assert not seen_failures and not _test_diagnostics(client, uri)
+    assert not seen_failures and not shown_test_failures(client, uri)
     statuses = _statuses(client)
     assert [s["state"] for s in statuses] == ["testing", "idle", "testing", "idle"]
     assert "cancelled" in statuses[1]["message"] and "passed" in statuses[3]["message"]
@@ -286,7 +268,7 @@ async def test_a_missing_image_is_one_message_not_one_per_save(
     [message] = [m for m in client.messages if "fixloop-absent" in m.message]
     assert message.type == types.MessageType.Warning
     assert "fixloop sandbox build" in message.message
-    assert not _test_diagnostics(client, uri)
+    assert not shown_test_failures(client, uri)
     assert any(d.source == "fixloop" for d in client.diagnostics[uri])  # the rest still works
 
 
@@ -295,12 +277,12 @@ async def test_turning_the_runs_off_clears_them_and_stops_the_next_ones(
 ) -> None:
     uri = (shop / "pricing.py").as_uri()
     open_document(client, uri, (shop / "pricing.py").read_text(encoding="utf-8"))
-    await wait_until(client, lambda: bool(_test_diagnostics(client, uri)), 60.0)
+    await wait_until(client, lambda: bool(shown_test_failures(client, uri)), 60.0)
     await _idle_after_testing(client)
     push_settings(client, {"tests": {"run": "off"}})
-    await wait_until(client, lambda: not _test_diagnostics(client, uri), 10.0)
+    await wait_until(client, lambda: not shown_test_failures(client, uri), 10.0)
     assert any(d.source == "fixloop" for d in client.diagnostics[uri])
     runs_before = len(_statuses(client))
     _save(client, uri)
     await asyncio.sleep(QUIET_SECONDS)
-    assert len(_statuses(client)) == runs_before and not _test_diagnostics(client, uri)
+    assert len(_statuses(client)) == runs_before and not shown_test_failures(client, uri)

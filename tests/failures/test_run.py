@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,15 +10,14 @@ import pytest
 from fixloop.failures import run_tests
 from fixloop.failures.findings import Placement
 from fixloop.sandbox import SandboxPool
+from tests.support.examples import copy_of_shop
 
 pytestmark = pytest.mark.slow
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, root)
+    root = copy_of_shop(tmp_path)
     return root.resolve()
 
 

@@ -20,29 +20,10 @@ from fixloop.memory.session import SessionMemory
 from fixloop.memory.store import MemoryConfig, MemoryStore
 from fixloop.sandbox import SandboxPool
 from fixloop.sandbox.results import CandidateResult
+from tests.loop.test_engine import BUGGY, COMMAND, RIGHT, TESTS
 
 pytestmark = pytest.mark.slow
 
-COMMAND = "python -m pytest -q"
-BUGGY = (
-    "def clamp(x, low, high):\n    if x < low:\n        return low\n"
-    "    if x > high:\n        return low\n    return x\n"
-)
-RIGHT = BUGGY.replace("        return low\n    return x", "        return high\n    return x")
-TESTS = """from calc import clamp
-
-
-def test_inside():
-    assert clamp(5, 0, 10) == 5
-
-
-def test_below():
-    assert clamp(-1, 0, 10) == 0
-
-
-def test_above():
-    assert clamp(11, 0, 10) == 10
-"""
 
 # Code the related tests of calc.py (those naming it) do not see: report.py uses calc, and
 # its test names only report.

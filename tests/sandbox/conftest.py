@@ -12,23 +12,17 @@ from pathlib import Path
 import pytest
 
 from fixloop.sandbox import SandboxConfig, SandboxPool
-from fixloop.sandbox.engine import connect
 from tests.sandbox.projects import calc_project
+from tests.support.sandbox_processes import containers_of_process
 
 TEST_CONFIG = SandboxConfig(timeout_seconds=30, memory="512m", parallel=2)
-
-
-def containers_of(pid: int) -> list[str]:
-    client = connect(SandboxConfig())
-    found = client.containers.list(all=True, filters={"label": [f"fixloop.pid={pid}"]})
-    return [container.name for container in found]
 
 
 @pytest.fixture(scope="session", autouse=True)
 def no_container_left() -> Iterator[None]:
     """Every test cleans up: after the session no container of this process is left."""
     yield
-    left = containers_of(os.getpid())
+    left = containers_of_process(os.getpid())
     assert not left, f"sandbox containers left behind: {left}"
 
 

@@ -21,7 +21,7 @@ from fixloop.sandbox import (
     SandboxPool,
 )
 from fixloop.sandbox.engine import connect
-from tests.sandbox.conftest import containers_of
+from tests.support.sandbox_processes import containers_of_process
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -196,7 +196,7 @@ def test_a_candidate_that_kills_its_runner_is_an_infrastructure_error(
 def test_a_container_killed_from_outside_is_replaced(calc: Path) -> None:
     with SandboxPool(SandboxConfig(parallel=1)) as pool:
         assert pool.run(calc, {}, "pytest -q").passed
-        for name in containers_of(os.getpid()):
+        for name in containers_of_process(os.getpid()):
             connect(pool.config).containers.get(name).kill()
         assert pool.run(calc, {}, "pytest -q").passed
 

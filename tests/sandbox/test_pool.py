@@ -13,7 +13,8 @@ import pytest
 
 from fixloop.sandbox import SandboxConfig, SandboxPool
 from fixloop.sandbox.engine import connect
-from tests.sandbox.conftest import TEST_CONFIG, containers_of
+from tests.sandbox.conftest import TEST_CONFIG
+from tests.support.sandbox_processes import containers_of_process
 
 pytestmark = pytest.mark.slow
 
@@ -55,8 +56,8 @@ def test_one_warm_container_serves_every_candidate_of_a_project(calc: Path) -> N
     with SandboxPool(TEST_CONFIG) as pool:
         for _ in range(3):
             assert pool.run(calc, {}, "pytest -q").passed
-        assert len(containers_of(os.getpid())) == 1
-    assert containers_of(os.getpid()) == []  # close() removed it
+        assert len(containers_of_process(os.getpid())) == 1
+    assert containers_of_process(os.getpid()) == []  # close() removed it
 
 
 def test_containers_carry_the_fixloop_label(calc: Path) -> None:
@@ -79,7 +80,7 @@ def test_containers_are_removed_when_the_process_exits(calc: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", script, str(calc)], capture_output=True, text=True, check=True
     )
-    assert containers_of(int(done.stdout.strip())) == []
+    assert containers_of_process(int(done.stdout.strip())) == []
 
 
 def test_containers_left_by_a_crashed_run_are_swept_at_start(calc: Path) -> None:
@@ -88,10 +89,10 @@ def test_containers_left_by_a_crashed_run_are_swept_at_start(calc: Path) -> None
     client = connect(TEST_CONFIG)
     labels = {"fixloop": "1", "fixloop.host": socket.gethostname(), "fixloop.pid": str(dead.pid)}
     client.containers.create(TEST_CONFIG.image_ref, ["true"], labels=labels)
-    assert containers_of(dead.pid)
+    assert containers_of_process(dead.pid)
     with SandboxPool(TEST_CONFIG) as pool:
         pool.warm_up(calc)
-    assert containers_of(dead.pid) == []
+    assert containers_of_process(dead.pid) == []
 
 
 def test_docker_host_selects_a_remote_engine(calc: Path, monkeypatch: pytest.MonkeyPatch) -> None:

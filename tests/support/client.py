@@ -1,5 +1,6 @@
-"""A pytest-lsp client that also records the version of each publishDiagnostics and
-applies `workspace/applyEdit` requests (pytest-lsp 1.0.1 has no handler for them)."""
+"""A pytest-lsp client that also records the version of each publishDiagnostics and the
+`fixloop/status` notifications, and applies `workspace/applyEdit` requests (pytest-lsp
+1.0.1 has no handler for them)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class FixloopTestClient(LanguageClient):
         self.versions: dict[str, int | None] = {}
         self.applied_edits: list[types.WorkspaceEdit] = []
         self.shown_documents: list[types.ShowDocumentParams] = []
+        self.statuses: list[dict[str, Any]] = []
 
 
 def _publish_diagnostics(client: FixloopTestClient, params: types.PublishDiagnosticsParams) -> None:
@@ -36,6 +38,11 @@ def _show_document(
 ) -> types.ShowDocumentResult:
     client.shown_documents.append(params)
     return types.ShowDocumentResult(success=True)
+
+
+def _status(client: FixloopTestClient, params: Any) -> None:
+    # pygls hands the params of a method it does not know over as a namedtuple.
+    client.statuses.append(params if isinstance(params, dict) else dict(params._asdict()))
 
 
 def _converter() -> Any:
@@ -61,5 +68,6 @@ def make_client() -> FixloopTestClient:
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _publish_diagnostics
     features[types.WORKSPACE_APPLY_EDIT] = _apply_edit
     features[types.WINDOW_SHOW_DOCUMENT] = _show_document
+    features["fixloop/status"] = _status
     register_lsp_features(client, features)
     return client

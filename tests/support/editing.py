@@ -73,6 +73,11 @@ async def diagnostics_for(
     return await asyncio.wait_for(published(), timeout)
 
 
+def shown_test_failures(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
+    """The failing tests the server shows on a document (source `fixloop-tests`)."""
+    return [d for d in client.diagnostics.get(uri, []) if d.source == "fixloop-tests"]
+
+
 def _versions(client: LanguageClient) -> dict[str, int | None]:
     return getattr(client, "versions", {})
 

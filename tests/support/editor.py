@@ -1,7 +1,6 @@
 """A test client that behaves like an editor for the loop's features: it keeps its
 buffers, applies `workspace/applyEdit` to them (refusing a stale versioned edit) and sends
-the resulting `didChange`, answers `window/showMessageRequest`, and records
-`fixloop/status` notifications."""
+the resulting `didChange`, and answers `window/showMessageRequest`."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from tests.support.client import (
     _converter,
     _publish_diagnostics,
     _show_document,
+    _status,
 )
 from tests.support.editing import apply_text_edits
 
@@ -23,7 +23,6 @@ class EditorClient(FixloopTestClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.buffers: dict[str, tuple[int, str]] = {}  # uri → (version, text)
-        self.statuses: list[dict[str, Any]] = []
         self.message_requests: list[types.ShowMessageRequestParams] = []
         self.answer: str | None = None  # the action chosen in a showMessageRequest
 
@@ -93,11 +92,6 @@ def _message_request(
     if client.answer is None:
         return None
     return types.MessageActionItem(title=client.answer)
-
-
-def _status(client: EditorClient, params: Any) -> None:
-    # pygls hands the params of a method it does not know over as a namedtuple.
-    client.statuses.append(params if isinstance(params, dict) else dict(params._asdict()))
 
 
 def make_editor_client() -> EditorClient:

@@ -3,7 +3,6 @@ over an existing one)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from fixloop.cli.tests_cmd import parse_target
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
+from tests.support.examples import copy_of_shop
 
 
 def fixloop(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -27,8 +25,7 @@ def fixloop(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.slow
 def test_generate_prints_then_writes_under_a_free_name(tmp_path: Path) -> None:
-    root = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, root)
+    root = copy_of_shop(tmp_path)
     printed = fixloop(root, "pricing.py:14", "--engine", "offline")
     assert printed.returncode == 0, printed.stderr
     assert printed.stdout.startswith('"""Tests for pricing.bulk_discount')

@@ -5,7 +5,6 @@ once the function changes)."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,10 +14,10 @@ from fixloop.config import LlmSettings, Settings
 from fixloop.sandbox import SandboxPool
 from fixloop.testgen import GeneratedTests, TestGenError, generate_tests
 from fixloop.testgen.verify import pytest_command
+from tests.support.examples import copy_of_shop
 from tests.support.scripted_openai import scripted_openai
 
 pytestmark = pytest.mark.slow
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shop"
 TEXTUTIL = """\
 def slugify(text: str) -> str:
     return "-".join(text.lower().split())
@@ -75,8 +74,7 @@ def pool() -> Iterator[SandboxPool]:
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    root = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, root)
+    root = copy_of_shop(tmp_path)
     return root
 
 

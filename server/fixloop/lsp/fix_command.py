@@ -161,7 +161,7 @@ async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, A
     opened = ls.documents.get(uri)
     root = project_root(ls, uri)
     path = to_fs_path(uri)
-    problem = _cannot_start(opened, root, path)
+    problem = why_tests_cannot_run(opened, root, path)
     if problem is not None:
         _say(ls, problem, types.MessageType.Warning)
         return {"status": "refused", "message": problem}
@@ -249,7 +249,11 @@ def _unavailable(ls: FixloopServer, settings: Settings | None, message: str) -> 
     return {"status": "environment-error", "message": message}
 
 
-def _cannot_start(opened: OpenDocument | None, root: Path | None, path: str | None) -> str | None:
+def why_tests_cannot_run(
+    opened: OpenDocument | None, root: Path | None, path: str | None
+) -> str | None:
+    """What keeps the tests from running on this document as the editor shows it (not
+    open, outside the workspace, unsaved), or None."""
     if opened is None or path is None:
         return "open the file first"
     if root is None:

@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from fixloop.lsp.fix_command import project_root
+from fixloop.lsp.fix_command import project_root, why_tests_cannot_run
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -139,25 +139,14 @@ async def _run(ls: FixloopServer, uri: str, line: int) -> dict[str, Any]:
 
 
 def _cannot_start(ls: FixloopServer, uri: str) -> str | None:
-    opened = ls.documents.get(uri)
-    path = to_fs_path(uri)
-    if opened is None or path is None:
-        return "open the file first"
-    if project_root(ls, uri) is None:
-        return "the file is outside the workspace folders: the tests need a project root"
-    if not can_create_files(ls):
+    problem = why_tests_cannot_run(ls.documents.get(uri), project_root(ls, uri), to_fs_path(uri))
+    if problem is None and not can_create_files(ls):
         return (
             "this editor cannot create files through the language server (no "
             "workspace.workspaceEdit.resourceOperations 'create'): run `fixloop tests "
             "generate FILE:LINE --write` instead"
         )
-    try:
-        on_disk = Path(path).read_bytes()
-    except OSError as error:
-        return f"cannot read {path}: {error.strerror}"
-    if on_disk != opened.source.data:
-        return "save the file first: the tests run on the files as saved"
-    return None
+    return problem
 
 
 async def _create(ls: FixloopServer, generated: GeneratedTests) -> dict[str, Any]:

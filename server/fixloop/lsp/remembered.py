@@ -184,26 +184,26 @@ class RememberedFixes:
     def _subject(self, uri: str) -> _Subject | None:
         """What a look needs of the document, or None when it cannot look: no project or
         test command, memory off, the loop unavailable, or unsaved text."""
-        from fixloop.lsp.fix_command import project_root
+        from fixloop.lsp.fix_command import project_root, why_tests_cannot_run
 
         ls = self._server
         opened = ls.documents.get(uri)
         root = project_root(ls, uri)
         path = to_fs_path(uri)
-        if opened is None or root is None or path is None:
+        # Unsaved text too: the tests would run on other text than the editor shows.
+        if why_tests_cannot_run(opened, root, path) is not None:
             return None
+        assert opened is not None and root is not None and path is not None
         settings = ls.folder_settings.for_uri(uri)
         command = ls.test_command(root, settings.tests.command)
         store = ls.memory.store_for(settings)
         if command is None or store is None or ls.availability.problem(settings) is not None:
             return None
-        text = opened.source.data
         try:
-            if Path(path).read_bytes() != text:
-                return None  # the tests would run on other text than the editor shows
             relative = Path(path).resolve().relative_to(root.resolve()).as_posix()
-        except (OSError, ValueError):
+        except ValueError:
             return None
+        text = opened.source.data
         return _Subject(root, relative, Path(path).name, text, command, settings, store)
 
     def _baseline(
@@ -319,17 +319,12 @@ def _session(
     )
 
 
-def _remembers_a_fix(store: MemoryStore) -> bool:
-    """Whether memory holds any verified fix at all: counted, nothing embedded."""
-    return store.stats().outcomes.get("verified", 0) > 0
-
-
 def _verify(
     session: FixSession, memory: SessionMemory, subject: _Subject, check_memory_first: bool
 ) -> tuple[FixResult, Suggestion, AttemptRecord] | None:
     """Run the session (blocking). Without a given baseline its first act is a test run,
     before memory is asked: then an empty memory is a reason not to start at all."""
-    if check_memory_first and not _remembers_a_fix(memory.store):
+    if check_memory_first and not memory.store.holds_fixes():
         return None
     result = session.run()
     found = getattr(memory, "found", None)

@@ -532,6 +532,13 @@ class MemoryStore:
 
     # --- housekeeping -------------------------------------------------------------------
 
+    def holds_fixes(self) -> bool:
+        """Whether any verified fix is remembered in this embedding's space: collection
+        counts only, for a caller that would otherwise run the tests just to ask."""
+        if not self.available():
+            return False
+        return any(collection.count() for collection in self._own_collections("fixes"))
+
     def stats(self) -> MemoryStats:
         available = self.available()  # first: coming back replays the spool
         spooled = len(self._read_spool())
