@@ -62,12 +62,17 @@ def _converter() -> Any:
     return converter
 
 
-def make_client() -> FixloopTestClient:
-    client = FixloopTestClient(converter_factory=_converter)
+def client_features() -> dict[str, Any]:
+    """pytest-lsp's handlers, with this client's own."""
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _publish_diagnostics
     features[types.WORKSPACE_APPLY_EDIT] = _apply_edit
     features[types.WINDOW_SHOW_DOCUMENT] = _show_document
     features["fixloop/status"] = _status
-    register_lsp_features(client, features)
+    return features
+
+
+def make_client() -> FixloopTestClient:
+    client = FixloopTestClient(converter_factory=_converter)
+    register_lsp_features(client, client_features())
     return client

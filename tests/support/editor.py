@@ -7,15 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from lsprotocol import types
-from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+from pytest_lsp.client import register_lsp_features
 
-from tests.support.client import (
-    FixloopTestClient,
-    _converter,
-    _publish_diagnostics,
-    _show_document,
-    _status,
-)
+from tests.support.client import FixloopTestClient, _converter, client_features
 from tests.support.editing import apply_text_edits
 
 
@@ -96,11 +90,8 @@ def _message_request(
 
 def make_editor_client() -> EditorClient:
     client = EditorClient(converter_factory=_converter)
-    features = dict(DEFAULT_CLIENT_FEATURES)
-    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _publish_diagnostics
-    features[types.WORKSPACE_APPLY_EDIT] = _apply_edit
-    features[types.WINDOW_SHOW_DOCUMENT] = _show_document
+    features = client_features()
+    features[types.WORKSPACE_APPLY_EDIT] = _apply_edit  # to the buffers
     features[types.WINDOW_SHOW_MESSAGE_REQUEST] = _message_request
-    features["fixloop/status"] = _status
     register_lsp_features(client, features)
     return client
