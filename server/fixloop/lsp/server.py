@@ -138,6 +138,18 @@ def _register_lifecycle(server: FixloopServer) -> None:
         ls.verdicts.close_all()
         ls.test_diagnostics.stop_all()
         ls.close_sandbox()
+        _cancel_pending_requests(ls)
+
+
+def _cancel_pending_requests(ls: FixloopServer) -> None:
+    """Cancel the requests still being handled, as pygls does after this handler, but over
+    a copy: pygls 2.1.1 iterates over the dict their cancellation removes them from, and
+    fails the shutdown (openlawlibrary/pygls#606). It then finds them all done."""
+    protocol = ls.protocol
+    pending = list(protocol._request_futures.items())
+    for msg_id, future in pending:
+        if msg_id != protocol.msg_id and not future.done():
+            future.cancel()
 
 
 def create_server() -> FixloopServer:
