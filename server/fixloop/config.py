@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
+from fixloop.loop.settings import LoopSettings
 from fixloop.sandbox.config import SandboxConfig
 
 RuleGroup = Literal["syntax", "safety", "secrets"]
@@ -82,6 +83,7 @@ class Settings:
     tests: TestsSettings = field(default_factory=TestsSettings)
     memory: MemorySettings = field(default_factory=MemorySettings)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    loop: LoopSettings = field(default_factory=LoopSettings)
     problems: tuple[str, ...] = field(default=(), compare=False)
 
 

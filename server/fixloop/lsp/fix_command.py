@@ -155,7 +155,7 @@ async def run_fix(ls: FixloopServer, uri: str, line: int | None = None) -> dict[
 
 
 async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, Any]:
-    from fixloop.loop.generators import GeneratorUnavailable, generators_for
+    from fixloop.loop.generators import GeneratorUnavailable
     from fixloop.sandbox import SandboxError
 
     opened = ls.documents.get(uri)
@@ -172,14 +172,13 @@ async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, A
         message = "no test command: set `test-command` in [tool.fixloop] or fixloop.testCommand"
         _say(ls, message, types.MessageType.Warning)
         return {"status": "refused", "message": message}
-    try:
-        generators = generators_for(settings.engine, settings)
-    except GeneratorUnavailable as error:
-        return _unavailable(ls, None, str(error))
     relative = Path(path).resolve().relative_to(root.resolve()).as_posix()
     before = opened.source.data
     version = opened.version
-    session, pool = _session(ls, root, command, generators, settings, relative, line)
+    try:
+        session, pool = _session(ls, root, command, settings, relative, line)
+    except GeneratorUnavailable as error:
+        return _unavailable(ls, None, str(error))
     run = _Run(uri, session, pool)
     ls.last_session_id = session.session_id  # "Show fix report" opens it, even mid-run
     progress = await _Progress.start(ls, session.budget.max_iterations)
@@ -213,13 +212,13 @@ def _session(
     ls: FixloopServer,
     root: Path,
     command: str,
-    generators: list[Any],
     settings: Settings,
     relative: str,
     line: int | None,
 ) -> tuple[FixSession, SandboxPool]:
-    from fixloop.loop.engine import Budget, FixSession, new_session_id
-    from fixloop.loop.model import Location
+    from fixloop.loop.build import Target, build_session
+    from fixloop.loop.engine import new_session_id
+    from fixloop.loop.settings import EDITOR_WALL_CLOCK_SECONDS
     from fixloop.memory.session import SessionMemory
     from fixloop.sandbox import SandboxPool
     from fixloop.sessions.log import SessionLog
@@ -227,17 +226,15 @@ def _session(
     store = ls.memory.store_for(settings)
     session_id = new_session_id()
     pool = SandboxPool(settings.sandbox)
-    session = FixSession(
-        root,
-        command,
-        generators,
-        pool,
-        targets=[relative],
-        budget=Budget(parallel=settings.sandbox.parallel),
-        memory=SessionMemory(store) if store is not None else None,
-        on_event=SessionLog(session_id).event,
+    session = build_session(
+        settings,
         # The cursor's line (0-based here) is tried first.
-        focus=Location(relative, line + 1, 1.0) if line is not None else None,
+        Target(root, relative, line + 1 if line is not None else None),
+        command,
+        pool,
+        memory=SessionMemory(store) if store is not None else None,
+        default_wall_clock=EDITOR_WALL_CLOCK_SECONDS,
+        on_event=SessionLog(session_id).event,
         session_id=session_id,
     )
     return session, pool
@@ -407,7 +404,7 @@ class _Progress:
         )
         if self._token is None:
             return
-        share = progress.iteration / max(1, progress.max_iterations)
+        share = progress.spent
         self._ls.work_done_progress.report(
             self._token,
             types.WorkDoneProgressReport(

@@ -304,18 +304,17 @@ def _session(
     subject: _Subject, tester: _SaidRuns, memory: SessionMemory, baseline: GivenBaseline | None
 ) -> FixSession:
     """The loop with no generator: memory's suggestion is its only candidate."""
-    from fixloop.loop.engine import Budget, FixSession
+    from fixloop.loop.build import Target, build_session
 
-    parallel = subject.settings.sandbox.parallel
-    return FixSession(
-        subject.root,
+    return build_session(
+        subject.settings,
+        Target(subject.root, subject.relative),
         subject.command,
-        [],
         tester,
-        targets=[subject.relative],
-        budget=Budget(max_iterations=1, alternative_batches=0, parallel=parallel),
         memory=memory,
+        generators=[],
         baseline=baseline,
+        budget_changes={"max_iterations": 1, "alternative_batches": 0},
     )
 
 
