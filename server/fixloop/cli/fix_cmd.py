@@ -25,22 +25,29 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "target",
         metavar="TARGET",
-        help="the source file to repair (FILE or FILE:LINE), relative to the project root (cwd)",
+        help="the source file to repair (FILE or FILE:LINE); its project root is the nearest "
+        "folder above it with a pyproject.toml, setup.py, package.json or .git",
     )
     parser.add_argument(
-        "--test", required=True, metavar="CMD", help='the test command, e.g. "python -m pytest -q"'
+        "--test",
+        metavar="CMD",
+        help='the test command, e.g. "python -m pytest -q" (default: the settings\' '
+        "test-command, else detected: pytest's configuration or test files, a package.json "
+        "test script)",
     )
     parser.add_argument(
         "--engine",
         choices=("auto", "offline", "llm"),
         help="offline templates, the model, or the model when configured",
     )
-    parser.add_argument("--max-iterations", type=int, metavar="N", help="default 5")
+    parser.add_argument(
+        "--max-iterations", type=int, metavar="N", help="rounds of a model (default 5)"
+    )
     parser.add_argument(
         "--candidates",
         type=int,
         metavar="N",
-        help="candidates per iteration (default: 1 from a model, 8 per sandbox slot of templates)",
+        help="candidates per round (default: 1 from a model, 8 per sandbox slot of templates)",
     )
     parser.add_argument(
         "--timeout",
@@ -52,7 +59,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--wall-clock",
         type=float,
         metavar="SECONDS",
-        help="time budget of the whole session (default 300)",
+        help="time budget of the whole session (default 300); the templates go on "
+        "while candidates remain and time allows",
     )
     parser.add_argument(
         "--apply",
@@ -73,6 +81,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(handler=run)
 
 
+def _say(message: str) -> None:
+    _clear_progress()
+    print(f"fixloop: {message}", file=sys.stderr, flush=True)
+
+
 def _fail(message: str) -> int:
     print(f"fixloop fix: {message}", file=sys.stderr)
     return 2
@@ -80,35 +93,29 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from fixloop.config import load_settings
-    from fixloop.loop.engine import Budget, FixSession, new_session_id
-    from fixloop.loop.generators import GeneratorUnavailable, generators_for, reviewer_for
-    from fixloop.loop.model import Location
+    from fixloop.loop.build import Target, build_session
+    from fixloop.loop.engine import new_session_id
+    from fixloop.loop.generators import GeneratorUnavailable
+    from fixloop.project import find_project_root
     from fixloop.sandbox import CommandRefused, SandboxError, SandboxPool
     from fixloop.sessions.log import SessionLog
+    from fixloop.testcommand import detect_test_command
 
-    root = Path.cwd().resolve()
-    name, line = _split_target(root, args.target)
-    target = (root / name).resolve()
+    name, line = _split_target(Path.cwd(), args.target)
+    target = (Path.cwd() / name).resolve()
     if not target.is_file():
         return _fail(f"no such file: {name}")
-    if not target.is_relative_to(root):
-        return _fail(f"{name} is outside the project root {root} (run from the root)")
+    root = find_project_root(target)
     if problem := _budget_problem(args):
         return _fail(problem)
     settings = load_settings(root)
     for problem in settings.problems:
         print(f"fixloop: {problem}", file=sys.stderr)
-    try:
-        generators = generators_for(args.engine or settings.engine, settings)
-    except GeneratorUnavailable as error:
-        return _fail(str(error))
-    budget = Budget(
-        max_iterations=args.max_iterations or 5,
-        candidates_per_iteration=args.candidates or 0,
-        wall_clock_seconds=args.wall_clock or 300.0,
-        parallel=settings.sandbox.parallel,
-        test_timeout=args.timeout,
-    )
+    command = args.test or detect_test_command(root, settings.tests.command)
+    if command is None:
+        return _fail(
+            f'no test command for {root}: pass --test "CMD" or set `test-command` in [tool.fixloop]'
+        )
     memory = _session_memory(args, settings)
     relative = target.relative_to(root).as_posix()
     try:
@@ -118,24 +125,23 @@ def run(args: argparse.Namespace) -> int:
     if line is not None and not 1 <= line <= original.count("\n") + 1:
         return _fail(f"{relative} has no line {line}")
     session_id = new_session_id()
-    log = SessionLog(session_id)
     try:
-        with SandboxPool(settings.sandbox) as pool:
-            session = FixSession(
-                root,
-                args.test,
-                generators,
+        with SandboxPool(settings.sandbox, on_prepare=_say) as pool:
+            session = build_session(
+                settings,
+                Target(root, relative, line),
+                command,
                 pool,
-                targets=[relative],
-                budget=budget,
-                on_progress=_progress_printer(),
                 memory=memory,
-                on_event=log.event,
-                focus=Location(relative, line, 1.0) if line is not None else None,
+                engine=args.engine,
+                on_progress=_progress_printer(),
+                on_event=SessionLog(session_id).event,
                 session_id=session_id,
-                reviewer=reviewer_for(settings, generators),
+                budget_changes=_budget_flags(args),
             )
             result = _run_until_interrupted(session)
+    except GeneratorUnavailable as error:
+        return _fail(str(error))
     except CommandRefused as error:
         return _fail(str(error))
     except SandboxError as error:
@@ -160,6 +166,17 @@ def run(args: argparse.Namespace) -> int:
     if result.status.value == "cancelled":
         return 130  # as for any program stopped by Ctrl+C
     return 0 if result.fixed or result.status.value == "already-passing" else 1
+
+
+def _budget_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The budget's fields the command line sets (they override the settings)."""
+    flags = {
+        "max_iterations": args.max_iterations,
+        "candidates_per_iteration": args.candidates,
+        "wall_clock_seconds": args.wall_clock,
+        "test_timeout": args.timeout,
+    }
+    return {name: value for name, value in flags.items() if value is not None}
 
 
 def _run_until_interrupted(session: FixSession) -> FixResult:

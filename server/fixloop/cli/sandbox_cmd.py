@@ -1,4 +1,5 @@
-"""`fixloop sandbox build [--offline]` and `fixloop sandbox doctor`."""
+"""`fixloop sandbox build [--offline]`, `fixloop sandbox prepare [PATH]` and
+`fixloop sandbox doctor`."""
 
 from __future__ import annotations
 
@@ -27,18 +28,29 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "doctor", help="check the engine, the image, and that every limit is enforced"
     )
     doctor.set_defaults(handler=run_doctor)
-    for action in (build, doctor):
+    prepare = actions.add_parser(
+        "prepare",
+        help="prepare (or reuse) the project's sandbox environment: its dependencies, "
+        "read from its files, installed in an image of its own",
+    )
+    prepare.add_argument(
+        "path", nargs="?", default=".", type=Path, help="in the project (default: here)"
+    )
+    prepare.add_argument("--force", action="store_true", help="prepare again even if current")
+    prepare.add_argument("--json", action="store_true", help="print the environment as JSON")
+    prepare.set_defaults(handler=run_prepare)
+    for action in (build, doctor, prepare):
         action.add_argument("--image", help="image name (default: fixloop-sandbox)")
         action.add_argument("--tag", help="image tag (default: latest)")
 
 
-def sandbox_config(args: argparse.Namespace) -> SandboxConfig:
+def sandbox_config(args: argparse.Namespace, root: Path | None = None) -> SandboxConfig:
     """The project's sandbox settings, with --image / --tag on top."""
     config = SandboxConfig()
     try:
         from fixloop.config import load_settings
 
-        configured = getattr(load_settings(Path.cwd()), "sandbox", None)
+        configured = getattr(load_settings(root or Path.cwd()), "sandbox", None)
         if isinstance(configured, SandboxConfig):
             config = configured
     except ImportError:
@@ -63,6 +75,52 @@ def run_build(args: argparse.Namespace) -> int:
         return 1
     verb = "built" if built else "reused the current image"
     print(f"fixloop sandbox: {verb} {config.image_ref}")
+    return 0
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    """Prepare the project's environment now, saying each step with its time."""
+    import time
+
+    from fixloop.project import find_project_root
+    from fixloop.sandbox.engine import connect
+    from fixloop.sandbox.image import require_image
+    from fixloop.sandbox.prepare import describe, environment_for
+    from fixloop.sandbox.requirements import find_requirements
+
+    if not args.path.exists():
+        print(f"fixloop sandbox: no such file or folder: {args.path}", file=sys.stderr)
+        return 2
+    root = find_project_root(args.path)
+    config = sandbox_config(args, root)
+    started = time.monotonic()
+
+    def say(message: str) -> None:
+        print(f"[{time.monotonic() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+    requirements = find_requirements(root)
+    say(f"{root}: {len(requirements.lines)} requirements from {requirements.source}")
+    try:
+        client = connect(config)
+        require_image(client, config)
+        environment = environment_for(client, config, root, say, force=args.force)
+    except DockerUnavailable as error:
+        print(f"fixloop sandbox: {error}", file=sys.stderr)
+        return 2
+    except SandboxError as error:
+        print(f"fixloop sandbox: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        import json
+
+        print(json.dumps({**describe(environment), "seconds": time.monotonic() - started}))
+        return 0
+    verb = "prepared" if environment.prepared_now else "reused"
+    if environment.image_ref == config.image_ref:
+        verb = "nothing to install: using"
+    print(f"fixloop sandbox: {verb} {environment.image_ref}")
+    for note in environment.notes:
+        print(f"fixloop sandbox: note: {note}", file=sys.stderr)
     return 0
 
 

@@ -10,8 +10,8 @@ gives that run as the baseline (`GivenBaseline`) instead of having it run again.
 
 from __future__ import annotations
 
+import itertools
 import secrets
-import shlex
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -44,7 +44,7 @@ from fixloop.loop.patches import is_test_file, normalized, refusal, unified_diff
 from fixloop.loop.ranking import Tried as _Tried
 from fixloop.loop.ranking import rank_key as _rank
 from fixloop.sandbox.cancellation import Cancellation
-from fixloop.sandbox.commands import CommandKind, parse_command
+from fixloop.sandbox.commands import CommandKind, parse_command, with_tests
 from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome, Tester
 
 if TYPE_CHECKING:
@@ -63,6 +63,11 @@ _ENVIRONMENTAL = (  # most telling first: the reason shown is the first one foun
 _REFLECTION_DEPTH = 3
 # Groups of passing candidates (`parallel` each) run against the whole suite at most.
 _REGRESSION_GROUPS = 3
+# The baseline stops after this many failing tests: enough to localize and to fix.
+_BASELINE_MAX_FAILURES = 5
+# A test past its limit fails with this in its message (sandbox/_pytest_timeout.py).
+_TIMEOUT_MARK = "TestTimeout"
+_DEFAULT_TEST_LIMIT = 10.0
 
 
 def _every_line(sources: Mapping[str, str]) -> list[Location]:
@@ -85,6 +90,33 @@ def _environmental_reason(failure: CaseResult, output: str) -> str | None:
             if marker in line:
                 return line.strip().removeprefix("E").strip()
     return None
+
+
+def _timed_out(case: CaseResult) -> bool:
+    """Whether a test failed by running past its limit (the sandbox's timeout plugin)."""
+    return case.outcome is not Outcome.PASSED and _TIMEOUT_MARK in case.message
+
+
+def _hang_outside(
+    baseline: CandidateResult,
+    sources: Mapping[str, str],
+    relative: Callable[[str], str | None],
+) -> str | None:
+    """Why no edit of the sources can help, when every failing test hangs somewhere else:
+    the stack where each was stuck never passes through the sources."""
+    failures = baseline.failures
+    if not failures or not all(_timed_out(case) for case in failures):
+        return None
+    for case in failures:
+        if any(relative(frame.path) in sources for frame in case.frames):
+            return None
+    case = failures[0]
+    stuck = next((f for f in reversed(case.frames)), None)
+    where = f" in {relative(stuck.path) or stuck.path}:{stuck.line}" if stuck else ""
+    return (
+        f"no fix found: {case.test_id} hangs{where}, outside the code under repair "
+        f"({', '.join(sorted(sources))})"
+    )
 
 
 def _checked_baseline(given: GivenBaseline | None, test_command: str) -> GivenBaseline | None:
@@ -192,13 +224,24 @@ class Progress:
     message: str
     # The candidate that got closest so far: "use `>=` … (1 of 2 failing tests still fail)".
     best: str = ""
+    # The budget: seconds left of the session's time, and whether a model takes part
+    # (whose rounds are counted) or only the templates (which go on while time allows).
+    seconds_left: float | None = None
+    model_rounds: bool = False
+    spent: float = 0.0  # share of the budget spent, 0..1
 
     def line(self) -> str:
         tests = f"{self.failing} of {self.total} tests failing" if self.total else ""
+        if self.model_rounds and self.iteration:
+            where = f"iteration {self.iteration}/{self.max_iterations}"
+        else:
+            where = f"{self.candidates_tried} candidates tried" if self.iteration else ""
+        left = f"{self.seconds_left:.0f} s left" if self.seconds_left and self.iteration else ""
         parts = [
-            f"iteration {self.iteration}/{self.max_iterations}" if self.iteration else "",
+            where,
             tests,
             self.message,
+            left,
             f"best so far: {self.best}" if self.best else "",
         ]
         return " · ".join(p for p in parts if p)
@@ -329,6 +372,8 @@ class FixSession:
         self._baseline: CandidateResult | None = None
         # Outcomes on the unchanged code of tests a narrowed given baseline did not run.
         self._unchanged: dict[str, Outcome] = {}
+        self._partial_baseline = False  # it stopped after its first failures
+        self._tight: float | None = None  # each test's limit for the candidates
 
     def cancel(self) -> None:
         """Stop: no new candidate starts, and those being tested are killed in the sandbox."""
@@ -370,7 +415,6 @@ class FixSession:
         early = self._verdict_on_baseline(baseline)
         if early is not None:
             return early
-        self._emit(Phase.LOCALIZE, "finding the suspicious lines", baseline)
         sources = self._editable_sources(baseline)
         if not sources:
             return self._finish(
@@ -379,7 +423,12 @@ class FixSession:
                 "or make a failing test's traceback pass through one",
                 baseline,
             )
-        context = self._context(baseline, sources)
+        if (hang := _hang_outside(baseline, sources, self._relative)) is not None:
+            return self._finish(Status.NOT_FOUND, hang, baseline)
+        self._emit(Phase.LOCALIZE, "finding the suspicious lines", baseline)
+        context = self._context(baseline, sources, self._spectrum(baseline, sources))
+        if self._cancelled.is_set():
+            return self._finish(Status.CANCELLED, "cancelled", baseline)
         if self.memory is not None:
             context = self.memory.prepare(context)
             suggestion = self.memory.suggestion(context)
@@ -392,10 +441,15 @@ class FixSession:
         seen: dict[tuple[tuple[str, str], ...], _Tried | None] = {}
         narrowed = self._narrowed_command(baseline)
         timeout = self._candidate_timeout(baseline)
-        for iteration in range(1, self.budget.max_iterations + 1):
+        self._tight = self._test_timeout(baseline)
+        for iteration in itertools.count(1):
             self._iteration = iteration
             if (stop := self._should_stop(baseline)) is not None:
                 return stop
+            if iteration > self.budget.max_iterations:
+                self._retire_models()  # their rounds are spent; the templates go on
+                if not self.generators:
+                    break
             self._emit(Phase.GENERATE, "generating candidates", baseline)
             for generator in self.generators:
                 if getattr(generator, "reflective", False):  # a model sees the new attempts
@@ -438,16 +492,45 @@ class FixSession:
             self._emit(Phase.BASELINE, "starting from the tests run already")
             return self._given.result
         self._emit(Phase.BASELINE, "running the tests as they are")
-        # The baseline also records which lines each test runs, for spectrum localization.
-        probe = spectrum_probe() if self._is_pytest() else None
-        return self.tester.run(
+        # Untraced, and stopping after a few failures: what to fix is known then, and the
+        # rest of the suite runs once, for the winner (its failures there are checked on
+        # the unchanged code before they count as regressions).
+        command = self.test_command
+        if self._is_pytest():
+            command = f"{command} --maxfail={_BASELINE_MAX_FAILURES}"
+        result = self.tester.run(
             self.project_root,
             {},
-            self.test_command,
+            command,
             timeout=self.budget.test_timeout,
-            probe=probe,
             cancel=self._stop_runs,
         )
+        self._partial_baseline = command != self.test_command and (
+            len(result.failures) >= _BASELINE_MAX_FAILURES
+        )
+        return result
+
+    def _spectrum(self, baseline: CandidateResult, sources: Mapping[str, str]) -> str | None:
+        """Which lines of the sources each test runs, for Ochiai: from the given baseline
+        when it recorded them, else from a run of the failing tests' files alone, traced
+        in the sources alone (the rest of the suite and the libraries run untraced)."""
+        if self._given is not None or not self.use_localization or not self._is_pytest():
+            return baseline.probe_data
+        files = sorted({c.test_id.split("::")[0] for c in baseline.failures if "::" in c.test_id})
+        if not files:
+            return None
+        command = with_tests(self.test_command, files)
+        result = self.tester.run(
+            self.project_root,
+            {},
+            command,
+            timeout=self._suite_timeout(None),
+            probe=spectrum_probe(sorted(sources)),
+            cancel=self._stop_runs,
+            test_timeout=self._test_timeout(baseline),
+        )
+        self._log("localize", command=command, **_result_data(result))
+        return result.probe_data
 
     def _verdict_on_baseline(self, baseline: CandidateResult) -> FixResult | None:
         if baseline.infrastructure_error:
@@ -495,7 +578,9 @@ class FixSession:
             sources[path] = file.read_text(encoding="utf-8")
         return sources
 
-    def _context(self, baseline: CandidateResult, sources: dict[str, str]) -> RepairContext:
+    def _context(
+        self, baseline: CandidateResult, sources: dict[str, str], spectrum: str | None
+    ) -> RepairContext:
         failures = tuple(
             Failure(
                 case.test_id,
@@ -512,13 +597,13 @@ class FixSession:
             project_root=self.project_root,
             sources=sources,
             failures=failures,
-            locations=tuple(self._locations(failures, sources, baseline)),
+            locations=tuple(self._locations(failures, sources, spectrum)),
             test_output=baseline.output.text,
             template_prior=self.template_prior,
         )
 
     def _locations(
-        self, failures: tuple[Failure, ...], sources: dict[str, str], baseline: CandidateResult
+        self, failures: tuple[Failure, ...], sources: dict[str, str], spectrum_data: str | None
     ) -> list[Location]:
         """Frames first; the spectrum (Ochiai) adds the lines a traceback cannot show, such
         as a wrong value computed in one function and asserted in a test."""
@@ -526,10 +611,10 @@ class FixSession:
         if not self.use_localization:
             return self._focused(_every_line(sources), sources)
         spectrum: list[Location] = []
-        if baseline.probe_data:
+        if spectrum_data:
             try:
                 spectrum = [
-                    loc for loc in ochiai(read_spectrum(baseline.probe_data)) if loc.path in sources
+                    loc for loc in ochiai(read_spectrum(spectrum_data)) if loc.path in sources
                 ]
             except (ValueError, KeyError):
                 spectrum = []  # a spectrum cut short: the frames still say something
@@ -619,6 +704,7 @@ class FixSession:
                         command,
                         timeout=timeout,
                         cancel=self._stop_runs,
+                        test_timeout=self._tight,
                     )
                     running[future] = candidate
                 if not running:
@@ -656,6 +742,16 @@ class FixSession:
                     self._remember(context, item, "failed")
             passing += [t for t in extra if t.result.passed]
         return passing
+
+    def _retire_models(self) -> None:
+        """A model's rounds are `max_iterations`: each costs requests. The templates cost
+        only sandbox time, so they go on while candidates remain and time allows."""
+        self.generators = [g for g in self.generators if not getattr(g, "reflective", False)]
+
+    def _time_left(self) -> float:
+        if not self._started:
+            return self.budget.wall_clock_seconds
+        return max(0.0, self.budget.wall_clock_seconds - (time.monotonic() - self._started))
 
     def _out_of_time(self) -> bool:
         return time.monotonic() - self._started > self.budget.wall_clock_seconds
@@ -807,14 +903,14 @@ class FixSession:
 
     def _narrowed_command(self, baseline: CandidateResult) -> str:
         """The failing tests alone (pytest), so that each candidate costs little."""
-        command = parse_command(self.test_command)
         ids = [c.test_id for c in baseline.failures if "::" in c.test_id]
-        if command.kind is CommandKind.PYTEST and ids:
-            return f"{self.test_command} {shlex.join(ids)}"
-        return self.test_command
+        return with_tests(self.test_command, ids)
 
     def _narrowed_baseline(self) -> bool:
-        """Whether the baseline ran only some of the tests (a given related-tests run)."""
+        """Whether the baseline ran only some of the tests (a given related-tests run, or
+        one that stopped after its first failures)."""
+        if self._partial_baseline:
+            return True
         return self._given is not None and self._given.command != self.test_command.strip()
 
     def _failing_unchanged(self, test_ids: set[str]) -> set[str]:
@@ -824,7 +920,7 @@ class FixSession:
         unknown = sorted(t for t in test_ids if t not in self._unchanged)
         if unknown and not self._cancelled.is_set():
             named = self._is_pytest() and all("::" in t for t in unknown)
-            command = f"{self.test_command} {shlex.join(unknown)}" if named else self.test_command
+            command = with_tests(self.test_command, unknown) if named else self.test_command
             result = self.tester.run(
                 self.project_root,
                 {},
@@ -845,6 +941,19 @@ class FixSession:
         if self._narrowed_baseline() or candidate_timeout is None:
             return None
         return candidate_timeout * 3
+
+    def _test_timeout(self, baseline: CandidateResult) -> float | None:
+        """Each test's limit for the candidates: a few times the slowest test that did not
+        hang in the baseline (a candidate that loops forever fails fast), never above the
+        sandbox's own. None: the sandbox's (when the baseline says nothing of the times)."""
+        healthy = [c.duration for c in baseline.cases if not _timed_out(c)]
+        if not healthy:
+            return None
+        return min(self._sandbox_test_limit(), max(1.0, 5.0 * max(healthy)))
+
+    def _sandbox_test_limit(self) -> float:
+        config = getattr(self.tester, "config", None)
+        return float(getattr(config, "test_timeout_seconds", _DEFAULT_TEST_LIMIT))
 
     def _candidate_timeout(self, baseline: CandidateResult) -> float:
         if self.budget.test_timeout is not None:
@@ -957,5 +1066,15 @@ class FixSession:
                 self._tried,
                 message,
                 self._best_so_far,
+                seconds_left=self._time_left(),
+                model_rounds=any(getattr(g, "reflective", False) for g in self.generators),
+                spent=self._spent(),
             )
         )
+
+    def _spent(self) -> float:
+        """The share of the budget spent: time, or a model's rounds when it has fewer left."""
+        shares = [1.0 - self._time_left() / max(1e-9, self.budget.wall_clock_seconds)]
+        if any(getattr(g, "reflective", False) for g in self.generators):
+            shares.append(self._iteration / max(1, self.budget.max_iterations))
+        return min(1.0, max(shares))

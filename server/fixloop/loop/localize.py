@@ -35,6 +35,7 @@ _FUNCTION_DISTANCE_DECAY = 0.9
 SPECTRUM_ENV = "FIXLOOP_SPECTRUM"
 SPECTRUM_ROOT_ENV = "FIXLOOP_SPECTRUM_ROOT"
 SPECTRUM_PLUGIN_MODULE = "fixloop_spectrum"
+SPECTRUM_FILES_ENV = "FIXLOOP_SPECTRUM_FILES"
 
 
 def locations_from_frames(
@@ -194,12 +195,14 @@ def _function_spans(text: str) -> tuple[tuple[int, int, tuple[int, ...]], ...]:
     return tuple(spans)
 
 
-def spectrum_probe() -> Probe:
+def spectrum_probe(files: Sequence[str] = ()) -> Probe:
     """The sandbox probe that records which lines each pytest test executes (the spectrum
-    the loop ranks by Ochiai, and test diagnostics use to place a failure)."""
+    the loop ranks by Ochiai, and test diagnostics use to place a failure); in `files`
+    alone (project-relative) when given: the rest of the code then runs untraced."""
     return Probe(
         files={f"{SPECTRUM_PLUGIN_MODULE}.py": spectrum_plugin_source()},
         pytest_plugins=(SPECTRUM_PLUGIN_MODULE,),
         output_env=SPECTRUM_ENV,
         root_env=SPECTRUM_ROOT_ENV,
+        env={SPECTRUM_FILES_ENV: ",".join(files)} if files else {},
     )

@@ -8,7 +8,8 @@ writes this file as `fixloop_spectrum.py` next to the tests' PYTHONPATH and runs
 Environment:
 - FIXLOOP_SPECTRUM: where to write the JSON (the plugin does nothing without it);
 - FIXLOOP_SPECTRUM_ROOT: the project root (default: the working directory); only files
-  under it are traced, test files and virtual environments excepted.
+  under it are traced, test files and virtual environments excepted;
+- FIXLOOP_SPECTRUM_FILES: comma-separated files relative to the root: only these traced.
 
 Output: {"version": 1, "root": ROOT, "tests": [{"id": NODEID, "outcome":
 "passed"|"failed"|"skipped", "lines": {"relative/path.py": [line, ...]}}]}
@@ -33,8 +34,10 @@ class _Recorder:
     """Traces only code in project files: the global tracer answers `call` events and
     returns a local tracer for project frames alone, so library code runs at full speed."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, files: str = "") -> None:
         self.root = os.path.realpath(root)
+        # Only these files (relative to the root), when named: the rest runs untraced.
+        self.only = {os.path.join(self.root, name) for name in files.split(",") if name}
         self.in_project: dict[str, bool] = {}
         self.lines: set[tuple[str, int]] = set()
         self.results: list[dict[str, Any]] = []
@@ -55,6 +58,7 @@ class _Recorder:
                 and name != os.path.basename(__file__)
                 and "site-packages" not in parts
                 and not any(part.startswith(".venv") for part in parts)
+                and (not self.only or real in self.only)
             )
             self.in_project[filename] = known
         return known
@@ -85,7 +89,10 @@ _recorder: _Recorder | None = None
 def pytest_configure(config: pytest.Config) -> None:
     global _recorder
     if os.environ.get("FIXLOOP_SPECTRUM"):
-        _recorder = _Recorder(os.environ.get("FIXLOOP_SPECTRUM_ROOT") or os.getcwd())
+        _recorder = _Recorder(
+            os.environ.get("FIXLOOP_SPECTRUM_ROOT") or os.getcwd(),
+            os.environ.get("FIXLOOP_SPECTRUM_FILES", ""),
+        )
 
 
 @pytest.hookimpl(hookwrapper=True)

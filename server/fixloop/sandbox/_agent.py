@@ -204,6 +204,8 @@ def run_child(request: dict[str, object], workdir: str, write_end: int) -> NoRet
 
             sys.argv = ["pytest", *pytest_args]
             sys.path[0] = os.getcwd()  # the agent's directory out, the project in: `python -m`
+            extra = request.get("pythonpath")
+            sys.path[1:1] = [str(p) for p in extra] if isinstance(extra, list) else []
             code = pytest.main(pytest_args)
             atexit._run_exitfuncs()  # as a fresh process would at its end
             sys.stdout.flush()

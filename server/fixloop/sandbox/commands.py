@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -195,3 +196,31 @@ def _pytest_args(argv: tuple[str, ...]) -> tuple[str, ...] | None:
         if args[:2] == ["-m", "pytest"]:
             return tuple(args[2:])
     return None
+
+
+# pytest options whose value is the next argument: never mistaken for a test path.
+_PYTEST_VALUED = frozenset(
+    {
+        "-k", "-m", "-p", "-o", "-c", "-W", "-n", "--deselect", "--ignore", "--ignore-glob",
+        "--rootdir", "--confcutdir", "--basetemp", "--junitxml", "--log-level", "--tb",
+        "--import-mode", "--durations", "--maxfail", "--override-ini", "--dist",
+    }
+)  # fmt: skip
+
+
+def with_tests(command: str, tests: Iterable[str]) -> str:
+    """A pytest `command` narrowed to `tests` (node ids or files): the test paths it names
+    itself are dropped, or pytest would run them too; its options stay."""
+    parsed = parse_command(command)
+    chosen = [shlex.quote(test) for test in tests]
+    if parsed.kind is not CommandKind.PYTEST or not chosen:
+        return command
+    tokens = _tokens(command)
+    kept: list[str] = []
+    start = len(tokens) - len(parsed.args)
+    for index, token in enumerate(tokens):
+        previous = tokens[index - 1] if index else ""
+        is_path = index >= start and not token.startswith("-") and previous not in _PYTEST_VALUED
+        if not is_path:
+            kept.append(shlex.quote(token))
+    return " ".join([*kept, *chosen])

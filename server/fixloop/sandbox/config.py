@@ -38,8 +38,11 @@ class SandboxConfig:
     tag: str = "latest"
     # None: the DOCKER_HOST environment variable, else the local socket.
     docker_host: str | None = None
-    # Wall-clock limit of one candidate's test command, whole process tree included.
-    timeout_seconds: float = 60.0
+    # Wall-clock limit of one test command, whole process tree included: a last resort.
+    # A healthy suite is never stopped by it; a hanging test is stopped by the next limit.
+    timeout_seconds: float = 1800.0
+    # Seconds one pytest test may take before it fails as a timeout (the run goes on).
+    test_timeout_seconds: float = 10.0
     # Limits of the warm container, shared by the candidates it runs in parallel.
     memory: str = "1g"
     cpus: float = field(default_factory=lambda: float(_cpu_count()))
@@ -56,6 +59,9 @@ class SandboxConfig:
     pytest_autoload_plugins: bool = False
     # Run pytest in a process forked from a warm one that has imported pytest already.
     pytest_forkserver: bool = True
+    # Prepare an image of the project's own dependencies (read from its files) to run its
+    # tests in, once per set of dependency files (see prepare.py).
+    prepare_environment: bool = True
 
     @property
     def image_ref(self) -> str:

@@ -20,7 +20,7 @@ import time
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,13 +33,16 @@ from fixloop.sandbox.config import SandboxConfig
 from fixloop.sandbox.engine import connect
 from fixloop.sandbox.errors import SandboxError
 from fixloop.sandbox.image import require_image
+from fixloop.sandbox.prepare import Say, environment_for
 from fixloop.sandbox.results import CandidateResult, Probe
 from fixloop.sandbox.runner import (
     AGENT_PATH,
     CANDIDATES_DIR,
     NODE_REPORTER_PATH,
+    PLUGIN_DIR,
     SLOT_UID_FIRST,
     SLOT_UID_LAST,
+    TIMEOUT_PLUGIN,
     WORK_ROOT,
     plan_candidate,
     read_result,
@@ -53,6 +56,7 @@ LABEL = "fixloop"
 OWNER_UID = 1000  # the image's non-root user: owns the project copy
 GRACE_SECONDS = 30.0  # beyond the test timeout, for copying and reporting
 _AGENT_SOURCE = (Path(__file__).parent / "_agent.py").read_bytes()
+_TIMEOUT_SOURCE = (Path(__file__).parent / "_pytest_timeout.py").read_bytes()
 _live_pools: weakref.WeakSet[SandboxPool] = weakref.WeakSet()
 
 
@@ -113,6 +117,9 @@ class _Warm:
     fingerprint: str
     base: str
     uses_hypothesis: bool
+    # The project's folders its code is imported from (`src`): ahead of what is installed.
+    source_paths: tuple[str, ...] = ()
+    config: SandboxConfig | None = None  # the pool's, unless the environment asks otherwise
     generation: int = 0
     slots: queue.Queue[_Slot] = field(default_factory=queue.Queue)
     gate: _Gate = field(default_factory=_Gate)
@@ -127,8 +134,12 @@ class SandboxPool:
     use it as a context manager) to remove its containers.
     """
 
-    def __init__(self, config: SandboxConfig | None = None) -> None:
+    def __init__(
+        self, config: SandboxConfig | None = None, *, on_prepare: Say | None = None
+    ) -> None:
         self.config = config or SandboxConfig()
+        # Told what preparing a project's environment is doing ("installing 14 packages").
+        self.on_prepare = on_prepare
         self._client: docker.DockerClient | None = None
         self._warm: dict[tuple[Path, str], _Warm] = {}
         self._lock = threading.RLock()
@@ -153,9 +164,11 @@ class SandboxPool:
         timeout: float | None = None,
         probe: Probe | None = None,
         cancel: Cancellation | None = None,
+        test_timeout: float | None = None,
     ) -> CandidateResult:
         """Run `command` on a copy of the project with `changes` (path → new text) applied.
-        Once `cancel` is set the run stops at once, its result marked cancelled.
+        Once `cancel` is set the run stops at once, its result marked cancelled. `timeout`
+        limits the whole run, `test_timeout` each pytest test (default: the config's).
 
         Raises CommandRefused for a dangerous command and SandboxError when Docker or the
         image is missing; everything that goes wrong while the tests run is in the result.
@@ -170,9 +183,10 @@ class SandboxPool:
         if cancel is not None and cancel.cancelled:
             return CandidateResult((), None, 0.0, cancelled=True)
         # A container that died (the engine restarted, someone removed it) is replaced once.
-        result = self._attempt(root, test_command, changes, limit, probe, cancel)
+        limits = _Limits(limit, test_timeout)
+        result = self._attempt(root, test_command, changes, limits, probe, cancel)
         if result is None and not (cancel is not None and cancel.cancelled):
-            result = self._attempt(root, test_command, changes, limit, probe, cancel)
+            result = self._attempt(root, test_command, changes, limits, probe, cancel)
         lost = "the sandbox container stopped twice while running this candidate"
         return result or CandidateResult((), None, 0.0, infrastructure_error=lost)
 
@@ -276,15 +290,18 @@ class SandboxPool:
     def _create(self, root: Path) -> _Warm:
         client = self._connected()
         require_image(client, self.config)
+        environment = environment_for(client, self.config, root, self.on_prepare)
         container = client.containers.run(
-            self.config.image_ref,
+            environment.image_ref,
             ["sleep", "infinity"],
             name=self._container_name(root),
             labels=self._labels(root),
             **self._isolation(client),
         )
         snapshot = project_files.snapshot(root, self.config.excludes)
-        warm = _Warm(container, root, snapshot.fingerprint, "", False)
+        warm = _Warm(container, root, snapshot.fingerprint, "", False, environment.source_paths)
+        if environment.autoload_plugins:  # the project's pytest plugins are there to load
+            warm.config = replace(self.config, pytest_autoload_plugins=True)
         try:
             self._copy_project(warm, snapshot)
         except BaseException:
@@ -342,6 +359,7 @@ class SandboxPool:
         extra = {
             AGENT_PATH.removeprefix(f"{WORK_ROOT}/"): _AGENT_SOURCE,
             NODE_REPORTER_PATH.removeprefix(f"{WORK_ROOT}/"): _node_reporter.SOURCE.encode(),
+            f"{PLUGIN_DIR}/{TIMEOUT_PLUGIN}.py".removeprefix(f"{WORK_ROOT}/"): _TIMEOUT_SOURCE,
         }
         tar = project_files.archive(snapshot, base, extra, OWNER_UID)
         script = (
@@ -405,7 +423,7 @@ class SandboxPool:
         root: Path,
         command: TestCommand,
         changes: Mapping[str, str],
-        timeout: float,
+        limits: _Limits,
         probe: Probe | None = None,
         cancel: Cancellation | None = None,
     ) -> CandidateResult | None:
@@ -413,7 +431,7 @@ class SandboxPool:
         warm: _Warm | None = None
         try:
             warm = self._warm_container(root)
-            return self._run_on(warm, command, changes, timeout, probe, cancel)
+            return self._run_on(warm, command, changes, limits, probe, cancel)
         except ChannelClosed as error:
             if warm is not None and self._container_alive(warm):
                 return CandidateResult((), None, 0.0, infrastructure_error=str(error))
@@ -426,10 +444,11 @@ class SandboxPool:
         warm: _Warm,
         command: TestCommand,
         changes: Mapping[str, str],
-        timeout: float,
+        limits: _Limits,
         probe: Probe | None = None,
         cancel: Cancellation | None = None,
     ) -> CandidateResult:
+        timeout = limits.run
         slot = self._take_slot(warm)
         try:
             if cancel is not None and cancel.cancelled:  # while it waited for a slot
@@ -438,7 +457,7 @@ class SandboxPool:
                 plan = plan_candidate(
                     command=command,
                     changes=changes,
-                    config=self.config,
+                    config=warm.config or self.config,
                     project_root=warm.root,
                     base=warm.base,
                     slot=slot.index,
@@ -446,6 +465,8 @@ class SandboxPool:
                     uses_hypothesis=warm.uses_hypothesis
                     or project_files.uses_hypothesis(dict(changes)),
                     probe=probe,
+                    test_timeout=limits.test,
+                    source_paths=warm.source_paths,
                 )
                 channel = self._agent(warm, slot, plan.request.get("preimport", []))
                 channel.send_message(plan.request)
@@ -494,6 +515,12 @@ class SandboxPool:
             slot.channel = None
         with suppress(Exception):  # the container is gone: nothing left to kill
             warm.container.exec_run(["kill", "-9", "-1"], user=f"{slot.uid}:{slot.uid}")
+
+
+@dataclass(frozen=True)
+class _Limits:
+    run: float  # the whole command
+    test: float | None  # each pytest test (None: the config's)
 
 
 class _Stopper:

@@ -80,6 +80,7 @@ class Probe:
     pytest_plugins: tuple[str, ...]
     output_env: str
     root_env: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)  # more variables for the plugin
 
 
 @dataclass(frozen=True)
@@ -293,4 +294,5 @@ class Tester(Protocol):
         timeout: float | None = None,
         probe: Probe | None = None,
         cancel: Cancellation | None = None,
+        test_timeout: float | None = None,
     ) -> CandidateResult: ...

@@ -23,6 +23,9 @@ from fixloop.sandbox.results import (
 WORK_ROOT = "/work"
 AGENT_PATH = f"{WORK_ROOT}/.fixloop/agent.py"
 NODE_REPORTER_PATH = f"{WORK_ROOT}/.fixloop/node-reporter.mjs"
+# Importable by every pytest run: the per-test time limit (fixloop_timeout).
+PLUGIN_DIR = f"{WORK_ROOT}/.fixloop/plugins"
+TIMEOUT_PLUGIN = "fixloop_timeout"
 CANDIDATES_DIR = f"{WORK_ROOT}/c"
 # Candidates of slot i run as uid base + i (see _agent.py). Each container draws its own
 # base: RLIMIT_NPROC counts per uid across the host, so two pools must not share uids.
@@ -51,7 +54,12 @@ def plan_candidate(
     timeout: float,
     uses_hypothesis: bool,
     probe: Probe | None = None,
+    test_timeout: float | None = None,
+    source_paths: tuple[str, ...] = (),
 ) -> Plan:
+    """The request for one run. `test_timeout` limits each pytest test (a test past it
+    fails as a timeout, the run goes on); `source_paths` are the project's folders its
+    code is imported from (e.g. `src`), ahead of anything installed."""
     workdir = f"{CANDIDATES_DIR}/{slot}"
     scratch = f"/tmp/fixloop-{slot}"
     report = f"{scratch}/report"
@@ -65,9 +73,15 @@ def plan_candidate(
         "nproc": config.candidate_pids,
         "output_cap": config.output_cap_bytes,
         "report": report if command.kind != CommandKind.OTHER else None,
+        "pythonpath": [f"{workdir}/{path}" for path in source_paths],
     }
     if command.kind == CommandKind.PYTEST:
         args = _pytest_args(command, config, report, uses_hypothesis)
+        request["pythonpath"].append(PLUGIN_DIR)
+        args += ["-p", TIMEOUT_PLUGIN]
+        limit = test_timeout if test_timeout is not None else config.test_timeout_seconds
+        if limit:
+            request["env"]["FIXLOOP_TEST_TIMEOUT"] = f"{limit:g}"
         if probe is not None:
             _add_probe(request, args, probe, workdir, scratch)
         if config.pytest_forkserver and not _sets_interpreter_variables(command):
@@ -77,10 +91,13 @@ def plan_candidate(
             request["preimport"] = ["pytest", *(["hypothesis"] if uses_hypothesis else [])]
         else:
             request["argv"] = ["python3", "-B", "-m", "pytest", *args]
-    elif command.kind == CommandKind.NODE:
+    if command.kind == CommandKind.NODE:
         request["argv"] = _node_argv(command, report)
-    else:
+    elif command.kind == CommandKind.OTHER:
         request["argv"] = list(command.argv)
+    if request["pythonpath"] and "argv" in request:  # a new interpreter reads the variable
+        given = request["env"].get("PYTHONPATH")
+        request["env"]["PYTHONPATH"] = ":".join([*request["pythonpath"], *filter(None, [given])])
     return Plan(request, PathMap(workdir, project_root), command.kind)
 
 
@@ -89,6 +106,7 @@ def _add_probe(
 ) -> None:
     output = f"{scratch}/probe"
     request["files"] = {**probe.files, **request["files"]}
+    request["env"].update(probe.env)
     request["env"][probe.output_env] = output
     if probe.root_env:
         request["env"][probe.root_env] = workdir

@@ -1,0 +1,81 @@
+"""fixloop_timeout: a pytest plugin that fails a test running past its time limit.
+
+Runs inside the sandbox (stdlib + pytest only; the host never imports it). A hang is a
+failing test like any other: the test gets a `TestTimeout` raised where it is stuck, so
+its report carries that stack (which localizes the loop) and the run goes on with the
+next test, instead of the whole run being killed with nothing learned.
+
+Environment: FIXLOOP_TEST_TIMEOUT, the seconds each test may take (setup, call and
+teardown each); the plugin does nothing without it. A hang the signal cannot
+interrupt (in C code) is left to the run's own wall-clock limit; faulthandler then dumps
+every thread's stack into the output first.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import signal
+import sys
+import threading
+from collections.abc import Generator
+from types import FrameType
+
+import pytest
+
+
+class TestTimeout(Exception):
+    """Raised in a test that ran past its time limit."""
+
+    __test__ = False
+
+
+def _limit() -> float | None:
+    try:
+        value = float(os.environ.get("FIXLOOP_TEST_TIMEOUT", ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def _raise(limit: float) -> object:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise TestTimeout(f"the test ran past its {limit:g} s limit (it hangs, or loops forever)")
+
+    return handler
+
+
+def _limited() -> Generator[None, None, None]:
+    """One phase of a test under the limit. The timer is armed around the phase alone:
+    the exception must surface in the test's code, which pytest reports as its failure,
+    never in pytest's own between the phases."""
+    limit = _limit()
+    if limit is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _raise(limit))  # type: ignore[arg-type]
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    # A hang in C code never returns to the interpreter to take the signal: the stacks
+    # are dumped a little later, for the person reading the output.
+    faulthandler.dump_traceback_later(limit + 2.0, file=sys.__stderr__ or sys.stderr)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        faulthandler.cancel_dump_traceback_later()
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    yield from _limited()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    yield from _limited()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    yield from _limited()

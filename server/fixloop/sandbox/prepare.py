@@ -1,0 +1,487 @@
+"""The project's own environment in the sandbox: an image derived from the sandbox's base
+image with the project's dependencies (and its own metadata) installed, prepared once per
+set of dependency files and reused.
+
+How it is made, so that test runs keep no network and nothing of the project runs on the
+host: the host downloads wheels only (`pip download --only-binary=:all:` for the
+sandbox's Python and platform, with the user's own pip settings: index, proxy,
+certificates); a `docker build --network none` installs them from that folder into a
+virtual environment (`/opt/fixloop-env`, seeing the base image's pytest and hypothesis);
+the project itself is then installed there as the image's unprivileged user, and its
+code removed again, keeping its metadata and entry points: the tests always import the
+code from the sandbox's copy of the project (`src/` first when it has one). The image is
+named by a hash of what it installs: the second run finds it at once, a change to the
+dependency files prepares again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fixloop.sandbox import project as project_files
+from fixloop.sandbox.config import SandboxConfig
+from fixloop.sandbox.errors import SandboxError
+from fixloop.sandbox.requirements import Requirements, canonical, find_requirements
+
+if TYPE_CHECKING:
+    import docker
+
+ENV_REPOSITORY = "fixloop-env"
+ENV_PREFIX = "/opt/fixloop-env"
+# Bump when what a prepared image holds changes: older ones are prepared again.
+PREPARE_REVISION = "1"
+LABEL_KEY = "fixloop.env.key"
+LABEL_PROJECT = "fixloop.env.project"
+LABEL_PATHS = "fixloop.env.paths"
+LABEL_AUTOLOAD = "fixloop.env.autoload"
+LABEL_PACKAGES = "fixloop.env.packages"
+LABEL_PYTHON = "fixloop.env.python"
+LABEL_NOTES = "fixloop.env.notes"
+_PIP_ERROR = re.compile(r"^ERROR: (.*)$", re.MULTILINE)
+
+Say = Callable[[str], None]
+
+
+class PrepareError(SandboxError):
+    """The project's environment could not be prepared; the message names what failed."""
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What the sandbox's base image runs: which wheels fit it."""
+
+    python: tuple[int, int]
+    glibc: tuple[int, int]
+    machine: str
+
+    @property
+    def version(self) -> str:
+        return f"{self.python[0]}.{self.python[1]}"
+
+    def pip_options(self) -> list[str]:
+        tag = f"cp{self.python[0]}{self.python[1]}"
+        options = ["--python-version", self.version, "--implementation", "cp"]
+        for abi in (tag, "abi3", "none"):
+            options += ["--abi", abi]
+        for minor in range(self.glibc[1], 4, -1):  # manylinux_2_36 … manylinux_2_5
+            options += ["--platform", f"manylinux_2_{minor}_{self.machine}"]
+        for legacy in ("manylinux2014", "manylinux2010", "manylinux1"):
+            options += ["--platform", f"{legacy}_{self.machine}"]
+        return options
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The image a project's tests run in, and how to run them there."""
+
+    image_ref: str
+    source_paths: tuple[str, ...] = ()
+    autoload_plugins: bool = False  # the environment has pytest plugins: let pytest load them
+    packages: int = 0
+    prepared_now: bool = False
+    python: str = ""
+    notes: tuple[str, ...] = ()
+
+
+def environment_for(
+    client: docker.DockerClient,
+    config: SandboxConfig,
+    root: Path,
+    say: Say | None = None,
+    *,
+    force: bool = False,
+) -> Environment:
+    """The project's environment: the base image when it needs nothing installed, else
+    its prepared image, prepared now when missing (or when `force`)."""
+    requirements = find_requirements(root)
+    if requirements.empty or not config.prepare_environment:
+        return Environment(config.image_ref, requirements.source_paths)
+    base = client.images.get(config.image_ref)
+    key = _key(requirements, str(base.id))
+    reference = f"{ENV_REPOSITORY}:{key}"
+    if not force and (existing := _existing(client, reference)) is not None:
+        return existing
+    say = say or (lambda message: None)
+    platform = base_platform(client, config)
+    _check_python(requirements, platform)
+    environment = _prepare(client, config, root, requirements, platform, reference, say)
+    _remove_older(client, root, reference)
+    return environment
+
+
+def _key(requirements: Requirements, base_id: str) -> str:
+    digest = hashlib.sha256(f"{PREPARE_REVISION}\0{base_id}\0".encode())
+    digest.update(requirements.digest().encode())
+    return digest.hexdigest()[:20]
+
+
+def _project_label(root: Path) -> str:
+    return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+
+
+def _existing(client: docker.DockerClient, reference: str) -> Environment | None:
+    import docker.errors
+
+    try:
+        image = client.images.get(reference)
+    except docker.errors.ImageNotFound:
+        return None
+    return _from_labels(reference, image.labels or {})
+
+
+def _from_labels(reference: str, labels: dict[str, str], now: bool = False) -> Environment:
+    paths = tuple(p for p in labels.get(LABEL_PATHS, "").split(":") if p)
+    notes = tuple(n for n in labels.get(LABEL_NOTES, "").split("\n") if n)
+    return Environment(
+        reference,
+        paths,
+        labels.get(LABEL_AUTOLOAD) == "1",
+        int(labels.get(LABEL_PACKAGES, "0") or 0),
+        now,
+        labels.get(LABEL_PYTHON, ""),
+        notes,
+    )
+
+
+# --- the sandbox's platform -----------------------------------------------------------------
+
+_PLATFORMS: dict[str, Platform] = {}
+_PROBE = (
+    "import platform, sys; v = platform.libc_ver()[1] or '2.17'; "
+    "print(sys.version_info[0], sys.version_info[1], *v.split('.')[:2], platform.machine())"
+)
+
+
+def base_platform(client: docker.DockerClient, config: SandboxConfig) -> Platform:
+    """The base image's Python, C library and machine (asked once per image)."""
+    image = client.images.get(config.image_ref)
+    known = _PLATFORMS.get(str(image.id))
+    if known is not None:
+        return known
+    output = client.containers.run(
+        config.image_ref, ["python3", "-c", _PROBE], remove=True, network_mode="none"
+    )
+    major, minor, libc_major, libc_minor, machine = output.decode().split()
+    found = Platform((int(major), int(minor)), (int(libc_major), int(libc_minor)), machine)
+    _PLATFORMS[str(image.id)] = found
+    return found
+
+
+def _check_python(requirements: Requirements, platform: Platform) -> None:
+    spec = requirements.requires_python
+    if not spec:
+        return
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        fits = SpecifierSet(spec).contains(platform.version, prereleases=True)
+    except InvalidSpecifier:
+        return
+    if not fits:
+        raise PrepareError(
+            f"the project needs Python {spec}, and the sandbox runs Python "
+            f"{platform.version}: set `sandbox.image` (your own settings) to an image with "
+            "a Python the project supports, built from the sandbox's Dockerfile"
+        )
+
+
+# --- preparing ----------------------------------------------------------------------------------
+
+
+def _prepare(
+    client: docker.DockerClient,
+    config: SandboxConfig,
+    root: Path,
+    requirements: Requirements,
+    platform: Platform,
+    reference: str,
+    say: Say,
+) -> Environment:
+    with tempfile.TemporaryDirectory(prefix="fixloop-env-") as folder:
+        context = Path(folder)
+        wheels = context / "wheels"
+        wheels.mkdir()
+        count = len(requirements.lines)
+        say(f"preparing the sandbox: downloading {count} packages ({requirements.source})")
+        _download(requirements, platform, wheels, root)
+        notes = list(requirements.notes)
+        builds_project = bool(requirements.build_requires)
+        if builds_project and not _download_backend(requirements, platform, wheels, notes):
+            builds_project = False
+        installed = sorted(p.name for p in wheels.glob("*.whl"))
+        pip_wheel = next((n for n in installed if canonical(n.split("-")[0]) == "pip"), None)
+        if pip_wheel is None:
+            raise PrepareError("cannot prepare the sandbox: pip itself could not be downloaded")
+        packages = len(installed) - 1
+        say(f"preparing the sandbox: installing {packages} packages")
+        labels = {
+            LABEL_KEY: reference.split(":")[1],
+            LABEL_PROJECT: _project_label(root),
+            LABEL_PATHS: ":".join(requirements.source_paths),
+            LABEL_AUTOLOAD: "1" if _has_pytest_plugins(wheels) else "0",
+            LABEL_PACKAGES: str(packages),
+            LABEL_PYTHON: platform.version,
+        }
+        _write_context(context, config, requirements, pip_wheel, root, builds_project)
+        log = _build(client, context, reference, labels)
+        notes += _project_notes(client, reference, requirements, builds_project, log)
+    if notes:  # a label, so that a reused image says the same
+        _relabel(client, reference, {**labels, LABEL_NOTES: "\n".join(notes)})
+        labels[LABEL_NOTES] = "\n".join(notes)
+    say(f"the sandbox is prepared: {packages} packages (image {reference})")
+    return _from_labels(reference, labels, now=True)
+
+
+def _pip(arguments: list[str]) -> subprocess.CompletedProcess[str]:
+    """The host's pip, as the user set it up (index, proxy, certificates)."""
+    command = [sys.executable, "-m", "pip", *arguments]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def _download(requirements: Requirements, platform: Platform, wheels: Path, root: Path) -> None:
+    lists = wheels.parent
+    (lists / "requirements.txt").write_text("\n".join(requirements.lines) + "\n", encoding="utf-8")
+    (lists / "constraints.txt").write_text(
+        "\n".join(requirements.constraints) + "\n", encoding="utf-8"
+    )
+    arguments = [
+        "download",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--dest",
+        str(wheels),
+        *platform.pip_options(),
+        "-r",
+        str(lists / "requirements.txt"),
+        "-c",
+        str(lists / "constraints.txt"),
+        "pip",
+    ]
+    completed = _pip(arguments)
+    if completed.returncode != 0:
+        errors = _PIP_ERROR.findall(completed.stderr) or completed.stderr.strip().splitlines()[-3:]
+        shown = " ".join(["pip", *arguments[:1], "--only-binary=:all:", "…", "-r", "…"])
+        raise PrepareError(
+            f"cannot prepare the sandbox for {root.name}: {'; '.join(errors)} "
+            f"(`{shown}` failed for Python {platform.version} on {platform.machine}; "
+            f"the requirements came from {requirements.source}). The sandbox installs "
+            "wheels only: a dependency that has none for this Python cannot be installed"
+        )
+
+
+def _download_backend(
+    requirements: Requirements, platform: Platform, wheels: Path, notes: list[str]
+) -> bool:
+    """The project's build backend, to install the project's own metadata (entry points,
+    its version): without it the tests still run, from the copy of the project."""
+    arguments = [
+        "download",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--dest",
+        str(wheels),
+        *platform.pip_options(),
+        *requirements.build_requires,
+    ]
+    completed = _pip(arguments)
+    if completed.returncode == 0:
+        return True
+    errors = _PIP_ERROR.findall(completed.stderr) or ["pip download failed"]
+    notes.append(f"the project's own metadata is not installed: {errors[0]}")
+    return False
+
+
+def _has_pytest_plugins(wheels: Path) -> bool:
+    """Whether a downloaded package is a pytest plugin (other than hypothesis, whose plugin
+    the sandbox loads itself when the tests use it)."""
+    for wheel in wheels.glob("*.whl"):
+        if canonical(wheel.name.split("-")[0]) == "hypothesis":
+            continue
+        try:
+            with zipfile.ZipFile(wheel) as archive:
+                names = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
+                if any("[pytest11]" in archive.read(n).decode(errors="replace") for n in names):
+                    return True
+        except (OSError, zipfile.BadZipFile):
+            continue
+    return False
+
+
+_STRIP_PROJECT = '''
+import json, os, re, sys, sysconfig
+name = re.sub(r"[-_.]+", "_", sys.argv[1]).lower()
+site = sysconfig.get_paths()["purelib"]
+for info in os.listdir(site):
+    if info.endswith(".dist-info") and info.lower().startswith(name + "-"):
+        with open(os.path.join(site, info, "RECORD")) as record:
+            for line in record:
+                path = line.rsplit(",", 2)[0]
+                if ".dist-info/" not in path and not path.startswith(".."):
+                    full = os.path.join(site, path)
+                    if os.path.isfile(full):
+                        os.remove(full)
+                        folder = os.path.dirname(full)
+                        while folder != site and not os.listdir(folder):
+                            os.rmdir(folder)
+                            folder = os.path.dirname(folder)
+        print("stripped", info)
+for entry in os.listdir(site):
+    if entry.startswith("__editable__"):
+        os.remove(os.path.join(site, entry))
+'''
+
+
+def _write_context(
+    context: Path,
+    config: SandboxConfig,
+    requirements: Requirements,
+    pip_wheel: str,
+    root: Path,
+    builds_project: bool,
+) -> None:
+    pip = f"{ENV_PREFIX}/bin/python /tmp/fixloop-wheels/{pip_wheel}/pip"
+    offline = "--no-index --find-links /tmp/fixloop-wheels --no-cache-dir --disable-pip-version-check"
+    lines = [
+        f"FROM {config.image_ref}",
+        "USER root",
+        "COPY wheels /tmp/fixloop-wheels",
+        "COPY requirements.txt constraints.txt strip_project.py /tmp/fixloop/",
+        f"RUN python3 -m venv --without-pip --system-site-packages {ENV_PREFIX} && "
+        f"{pip} install {offline} -q -r /tmp/fixloop/requirements.txt "
+        "-c /tmp/fixloop/constraints.txt",
+    ]
+    if builds_project and requirements.project_name:
+        (context / "project").mkdir()
+        _copy_project(root, config, context / "project")
+        # Its build runs the project's own code: as the unprivileged user, with no network.
+        lines += [
+            "COPY --chown=1000:1000 project /tmp/fixloop-project",
+            f"RUN chown -R 1000:1000 {ENV_PREFIX}",
+            "USER 1000",
+            f"RUN ({pip} install {offline} --no-deps -q /tmp/fixloop-project && "
+            f"{ENV_PREFIX}/bin/python /tmp/fixloop/strip_project.py "
+            f"{requirements.project_name}) > {ENV_PREFIX}/project-install.log 2>&1 "
+            f"|| echo 'FIXLOOP-PROJECT-''NOT-INSTALLED' >> "
+            f"{ENV_PREFIX}/project-install.log; cat {ENV_PREFIX}/project-install.log",
+            "USER root",
+            f"RUN chown -R root:root {ENV_PREFIX}",
+        ]
+    lines += [
+        "RUN rm -rf /tmp/fixloop-wheels /tmp/fixloop /tmp/fixloop-project",
+        f"ENV VIRTUAL_ENV={ENV_PREFIX} PATH={ENV_PREFIX}/bin:/usr/local/sbin:/usr/local/bin:"
+        "/usr/sbin:/usr/bin:/sbin:/bin",
+        "USER 1000",
+    ]
+    (context / "Dockerfile").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (context / "strip_project.py").write_text(_STRIP_PROJECT, encoding="utf-8")
+
+
+def _copy_project(root: Path, config: SandboxConfig, target: Path) -> None:
+    """The project's files as the sandbox copies them (no .git, venvs, caches)."""
+    snapshot = project_files.snapshot(root, config.excludes)
+    for relative, _info in snapshot.files:
+        source = root / relative
+        if source.is_symlink():
+            continue  # a link may point anywhere on the host: not into a build context
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, destination)
+
+
+def _build(
+    client: docker.DockerClient, context: Path, reference: str, labels: dict[str, str]
+) -> str:
+    """docker build with no network; the build's output (raises PrepareError on failure)."""
+    import docker.errors
+
+    output = io.StringIO()
+    try:
+        for chunk in client.api.build(
+            path=str(context),
+            tag=reference,
+            labels=labels,
+            network_mode="none",
+            rm=True,
+            forcerm=True,
+            decode=True,
+        ):
+            if "stream" in chunk:
+                output.write(str(chunk["stream"]))
+            if "error" in chunk:
+                raise PrepareError(_build_failure(str(chunk["error"]), output.getvalue()))
+    except docker.errors.APIError as error:
+        raise PrepareError(f"cannot prepare the sandbox: docker build failed: {error}") from error
+    return output.getvalue()
+
+
+def _build_failure(error: str, log: str) -> str:
+    pip_errors = _PIP_ERROR.findall(log)
+    detail = "; ".join(pip_errors[-3:]) if pip_errors else log.strip().splitlines()[-3:]
+    return (
+        f"cannot prepare the sandbox: installing the dependencies failed ({error.strip()}): "
+        f"{detail}"
+    )
+
+
+def _project_notes(
+    client: docker.DockerClient,
+    reference: str,
+    requirements: Requirements,
+    builds_project: bool,
+    log: str,
+) -> list[str]:
+    if not builds_project or not requirements.project_name:
+        return []
+    if "FIXLOOP-PROJECT-NOT-INSTALLED" not in log:  # the echo's own text, not the step's
+        return []
+    reason = next((line for line in reversed(log.splitlines()) if "rror" in line), "")
+    return [f"the project's own metadata is not installed ({reason.strip() or 'its build failed'})"]
+
+
+def _relabel(client: docker.DockerClient, reference: str, labels: dict[str, str]) -> None:
+    """Labels cannot change on an image: a one-line build on top carries the new ones."""
+    with tempfile.TemporaryDirectory(prefix="fixloop-env-") as folder:
+        Path(folder, "Dockerfile").write_text(f"FROM {reference}\n", encoding="utf-8")
+        _build(client, Path(folder), reference, labels)
+
+
+def _remove_older(client: docker.DockerClient, root: Path, keep: str) -> None:
+    """Earlier environments of this project: their dependency files have changed since."""
+    label = f"{LABEL_PROJECT}={_project_label(root)}"
+    for image in client.images.list(name=ENV_REPOSITORY, filters={"label": label}):
+        if keep in image.tags:
+            continue
+        for tag in image.tags:
+            try:
+                client.images.remove(tag, noprune=False)
+            except Exception:  # in use by a running sandbox: removed next time
+                continue
+
+
+def describe(environment: Environment) -> dict[str, Any]:
+    """The environment as `fixloop sandbox prepare --json` shows it."""
+    return {
+        "image": environment.image_ref,
+        "python": environment.python,
+        "packages": environment.packages,
+        "source_paths": list(environment.source_paths),
+        "pytest_plugins": environment.autoload_plugins,
+        "prepared_now": environment.prepared_now,
+        "notes": list(environment.notes),
+    }
+
+
+def dumps(environment: Environment) -> str:
+    return json.dumps(describe(environment), indent=2)
