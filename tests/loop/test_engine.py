@@ -4,7 +4,6 @@ what it refuses, and how it reports."""
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path

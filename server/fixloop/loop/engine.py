@@ -111,7 +111,7 @@ def _hang_outside(
         if any(relative(frame.path) in sources for frame in case.frames):
             return None
     case = failures[0]
-    stuck = next((f for f in reversed(case.frames)), None)
+    stuck = next((f for f in reversed(case.frames) if f.in_project), None)
     where = f" in {relative(stuck.path) or stuck.path}:{stuck.line}" if stuck else ""
     return (
         f"no fix found: {case.test_id} hangs{where}, outside the code under repair "
@@ -773,10 +773,11 @@ class FixSession:
         suite_timeout = self._suite_timeout(timeout)
         verified: list[_Tried] = []
         group = max(1, self.budget.parallel)
-        # The best few first; when all of them break a test, the next few (a weak failing
-        # test lets several wrong edits rank above the right one, never to be tried again).
-        for index, item in enumerate(ranked[: group * _REGRESSION_GROUPS]):
-            if self._cancelled.is_set() or (verified and index % group == 0):
+        # In rank order, until one breaks nothing: the whole suite runs once for the winner.
+        # When the best break a test, the next ones (a weak failing test lets several wrong
+        # edits rank above the right one, never to be tried again).
+        for item in ranked[: group * _REGRESSION_GROUPS]:
+            if self._cancelled.is_set() or verified:
                 break
             full = self.tester.run(
                 self.project_root,

@@ -183,6 +183,7 @@ async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, A
     ls.last_session_id = session.session_id  # "Show fix report" opens it, even mid-run
     progress = await _Progress.start(ls, session.budget.max_iterations)
     session.on_progress = progress.threadsafe()
+    pool.on_prepare = progress.say_threadsafe()  # "preparing the sandbox: installing 14 …"
     progress.on_cancel(run.cancel)
     ls.fix_runs.running.append(run)
     send_status(ls, "fixing", "running the tests", iteration=0, max_iterations=progress.maximum)
@@ -390,6 +391,21 @@ class _Progress:
             self._loop.call_soon_threadsafe(self._report, progress)
 
         return report
+
+    def say_threadsafe(self) -> Callable[[str], None]:
+        def say(message: str) -> None:
+            self._loop.call_soon_threadsafe(self._say, message)
+
+        return say
+
+    def _say(self, message: str) -> None:
+        if self._ended:
+            return
+        send_status(self._ls, "fixing", message)
+        if self._token is not None:
+            self._ls.work_done_progress.report(
+                self._token, types.WorkDoneProgressReport(message=message)
+            )
 
     def _report(self, progress: Progress) -> None:
         if self._ended:  # a report that crossed the end on its way from the session

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from fixloop.lsp.fix_command import FixRuns
 from fixloop.lsp.memory_access import MemoryAccess
 from fixloop.lsp.protocol import FixloopProtocol
 from fixloop.lsp.remembered import RememberedFixes
+from fixloop.lsp.status import send_status
 from fixloop.lsp.test_diagnostics import TestDiagnostics
 from fixloop.lsp.verdicts import VerdictWatcher
 
@@ -89,8 +90,26 @@ class FixloopServer(LanguageServer):
         if self._pool is None or self._pool.config != config:
             if self._pool is not None:
                 self._pool.close()
-            self._pool = SandboxPool(config)
+            self._pool = SandboxPool(config, on_prepare=self._say_preparing())
         return self._pool
+
+    def _say_preparing(self) -> Callable[[str], None]:
+        """What preparing a project's environment does (minutes, the first time): in the
+        status bar and the log, from the sandbox's thread."""
+        loop = asyncio.get_running_loop()
+
+        def say(message: str) -> None:
+            def tell() -> None:
+                send_status(self, "testing", message, background=True)
+                self.window_log_message(
+                    types.LogMessageParams(
+                        type=types.MessageType.Info, message=f"fixloop: {message}"
+                    )
+                )
+
+            loop.call_soon_threadsafe(tell)
+
+        return say
 
     def close_sandbox(self) -> None:
         if self._pool is not None:

@@ -319,7 +319,7 @@ def _has_pytest_plugins(wheels: Path) -> bool:
     return False
 
 
-_STRIP_PROJECT = '''
+_STRIP_PROJECT = """
 import json, os, re, sys, sysconfig
 name = re.sub(r"[-_.]+", "_", sys.argv[1]).lower()
 site = sysconfig.get_paths()["purelib"]
@@ -340,7 +340,7 @@ for info in os.listdir(site):
 for entry in os.listdir(site):
     if entry.startswith("__editable__"):
         os.remove(os.path.join(site, entry))
-'''
+"""
 
 
 def _write_context(
@@ -352,7 +352,9 @@ def _write_context(
     builds_project: bool,
 ) -> None:
     pip = f"{ENV_PREFIX}/bin/python /tmp/fixloop-wheels/{pip_wheel}/pip"
-    offline = "--no-index --find-links /tmp/fixloop-wheels --no-cache-dir --disable-pip-version-check"
+    offline = (
+        "--no-index --find-links /tmp/fixloop-wheels --no-cache-dir --disable-pip-version-check"
+    )
     lines = [
         f"FROM {config.image_ref}",
         "USER root",

@@ -23,7 +23,7 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,33 +112,33 @@ def find_requirements(root: Path) -> Requirements:
     project = pyproject.get("project", {}) if isinstance(pyproject.get("project"), dict) else {}
     name = project.get("name") if isinstance(project.get("name"), str) else None
     name = name or _setup_cfg_value(root, "metadata", "name") or _setup_py_value(root, "name")
-    common = {
-        "project_name": name,
-        "requires_python": _requires_python(root, project),
-        "build_requires": _build_requires(root, pyproject),
-        "source_paths": source_paths(root, pyproject),
-    }
+    common = Requirements(
+        (),
+        project_name=name,
+        requires_python=_requires_python(root, project),
+        build_requires=_build_requires(root, pyproject),
+        source_paths=source_paths(root, pyproject),
+    )
     build_files = [root / n for n in BUILD_FILES if (root / n).is_file()]
     venv = _project_venv(root)
     if venv is not None:
         found = _from_venv(venv, name)
         if found.lines:
-            return Requirements(
-                tuple(found.lines),
+            return replace(
+                common,
+                lines=tuple(found.lines),
                 source=f"the project's virtual environment {venv.name}/ (its exact versions)",
-                files=(*_venv_records(venv), *build_files),
+                files=tuple(build_files),
                 notes=tuple(found.notes),
-                **common,
             )
     found = _from_manifests(root, pyproject, project)
-    constraints = _lock_pins(root)
-    return Requirements(
-        tuple(found.lines),
-        constraints=constraints,
+    return replace(
+        common,
+        lines=tuple(found.lines),
+        constraints=_lock_pins(root),
         source=", ".join(sorted({p.name for p in found.files})) or "nothing",
         files=tuple(found.files),
         notes=tuple(found.notes),
-        **common,
     )
 
 
@@ -154,11 +154,6 @@ def _project_venv(root: Path) -> Path | None:
 
 def _site_packages(venv: Path) -> list[Path]:
     return sorted(venv.glob("lib/python3*/site-packages"))
-
-
-def _venv_records(venv: Path) -> list[Path]:
-    """The folder listings that change when a package is installed or removed."""
-    return _site_packages(venv)
 
 
 def _from_venv(venv: Path, project_name: str | None) -> _Found:
@@ -211,7 +206,7 @@ def _from_manifests(root: Path, pyproject: Mapping[str, Any], project: Mapping[s
         for line in _strings(project.get("dependencies")):
             found.add(line, "pyproject.toml")
         extras = project.get("optional-dependencies")
-        for group, lines in (extras.items() if isinstance(extras, dict) else ()):
+        for group, lines in extras.items() if isinstance(extras, dict) else ():
             if TEST_GROUPS.match(group):
                 for line in _strings(lines):
                     found.add(_self_extra(line, project), "pyproject.toml")

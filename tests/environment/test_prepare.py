@@ -1,0 +1,217 @@
+"""The project's own environment in the sandbox, for real: a package with a pure-Python
+and a compiled dependency, installed from a wheelhouse (the user's pip settings name it:
+no index at all), its bug fixed by `fixloop fix` with no flags, the environment reused on
+the next run and prepared again when the dependency files change."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import suppress
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+
+from fixloop.sandbox.prepare import ENV_REPOSITORY, LABEL_PROJECT, _project_label
+
+pytestmark = pytest.mark.slow
+
+WHEELHOUSE = Path.home() / ".cache" / "fixloop-tests" / "wheelhouse"
+# six: pure Python; markupsafe: a C extension; the rest is what preparing itself needs.
+WHEELS = ("six", "markupsafe", "iniconfig", "setuptools", "wheel", "pip")
+
+CORE = """\
+import six
+from markupsafe import _speedups, escape
+
+
+def clamp(value, low, high):
+    if value > high:
+        return high
+    if value < low:
+        return low
+    return value
+
+
+def shout(text):
+    return six.text_type(escape(text)).upper()
+
+
+def speedups():
+    return _speedups.__name__
+"""
+TESTS = """\
+from pkg.core import clamp, shout, speedups
+
+
+def test_clamp_inside():
+    assert clamp(5, 0, 10) == 5
+
+
+def test_clamp_high():
+    assert clamp(11, 0, 10) == 10
+
+
+def test_shout_escapes():
+    assert shout("<a>") == "&LT;A&GT;"
+
+
+def test_compiled_dependency_loads():
+    assert speedups() == "markupsafe._speedups"
+"""
+
+
+@pytest.fixture(scope="module")
+def wheelhouse() -> Path:
+    """The wheels these tests install, from the registry once (kept between runs)."""
+    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+    download = [sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:"]
+    subprocess.run([*download, "--dest", str(WHEELHOUSE), *WHEELS], check=True)
+    return WHEELHOUSE
+
+
+@pytest.fixture
+def offline_pip(wheelhouse: Path, tmp_path: Path) -> dict[str, str]:
+    """The user's pip settings: no index, only the wheelhouse; fixloop's data apart."""
+    return {
+        **os.environ,
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheelhouse),
+        "FIXLOOP_DATA_DIR": str(tmp_path / "data"),
+        "FIXLOOP_MEMORY_PATH": str(tmp_path / "memory"),
+    }
+
+
+def make_project(root: Path, dependencies: list[str], requires_python: str = ">=3.8") -> Path:
+    """A src-layout package; its own description makes its environment its own (the same
+    dependency files elsewhere share one)."""
+    (root / "src" / "pkg").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""\
+            [build-system]
+            requires = ["setuptools>=61"]
+            build-backend = "setuptools.build_meta"
+            [project]
+            name = "pkg"
+            version = "0.1"
+            description = "{root}"
+            requires-python = "{requires_python}"
+            dependencies = {json.dumps(dependencies)}
+            [tool.pytest.ini_options]
+            testpaths = ["tests"]
+            """
+        )
+    )
+    (root / "src" / "pkg" / "__init__.py").write_text("")
+    (root / "src" / "pkg" / "core.py").write_text(CORE.replace("return high", "return low"))
+    (root / "tests" / "test_core.py").write_text(TESTS)
+    return root
+
+
+@pytest.fixture
+def images_removed() -> Iterator[list[Path]]:
+    """Projects whose prepared images are removed after the test."""
+    roots: list[Path] = []
+    yield roots
+    client = docker.from_env()
+    for root in roots:
+        label = f"{LABEL_PROJECT}={_project_label(root)}"
+        for image in client.images.list(name=ENV_REPOSITORY, filters={"label": label}):
+            for tag in image.tags:
+                with suppress(docker.errors.APIError):  # gone already: fine
+                    client.images.remove(tag, force=True)
+    client.close()
+
+
+def fixloop(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fixloop", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def prepared_images(root: Path) -> list[str]:
+    client = docker.from_env()
+    label = f"{LABEL_PROJECT}={_project_label(root)}"
+    tags = [
+        t for i in client.images.list(name=ENV_REPOSITORY, filters={"label": label}) for t in i.tags
+    ]
+    client.close()
+    return tags
+
+
+def test_a_project_with_dependencies_is_fixed_then_its_environment_reused(
+    tmp_path: Path, offline_pip: dict[str, str], images_removed: list[Path]
+) -> None:
+    root = make_project(tmp_path / "proj", ["six>=1.10", "markupsafe>=2"])
+    images_removed.append(root)
+    # As a user would: from a folder inside the project, no --test, no flags.
+    first = fixloop(root / "tests", offline_pip, "fix", "../src/pkg/core.py", "--no-memory")
+    assert first.returncode == 0, first.stderr
+    assert "-        return low\n+        return high\n" in first.stdout
+    assert "preparing the sandbox: installing" in first.stderr
+    assert "4 passed" in first.stderr  # the compiled dependency loaded in the sandbox
+    [image] = prepared_images(root)
+
+    second = fixloop(root, offline_pip, "fix", "src/pkg/core.py", "--no-memory", "--json")
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["verified"] is True
+    assert "preparing the sandbox" not in second.stderr  # reused at once
+    assert prepared_images(root) == [image]
+
+
+def test_changed_dependency_files_prepare_again(
+    tmp_path: Path, offline_pip: dict[str, str], images_removed: list[Path]
+) -> None:
+    root = make_project(tmp_path / "proj", ["six"])
+    images_removed.append(root)
+    first = fixloop(root, offline_pip, "sandbox", "prepare", "--json")
+    assert first.returncode == 0, first.stderr
+    before = json.loads(first.stdout)
+    assert before["prepared_now"] and before["source_paths"] == ["src"]
+    again = json.loads(fixloop(root, offline_pip, "sandbox", "prepare", "--json").stdout)
+    assert again["image"] == before["image"] and not again["prepared_now"]
+
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('["six"]', '["six", "iniconfig"]'))
+    changed = fixloop(root, offline_pip, "sandbox", "prepare", "--json")
+    assert changed.returncode == 0, changed.stderr
+    after = json.loads(changed.stdout)
+    assert after["prepared_now"] and after["image"] != before["image"]
+    assert prepared_images(root) == [after["image"]]  # the outdated one is gone
+
+
+def test_a_dependency_that_cannot_be_installed_is_named(
+    tmp_path: Path, offline_pip: dict[str, str], images_removed: list[Path]
+) -> None:
+    root = make_project(tmp_path / "proj", ["six", "fixloop-no-such-dist==9.9"])
+    images_removed.append(root)
+    prepared = fixloop(root, offline_pip, "sandbox", "prepare")
+    assert prepared.returncode == 1
+    assert "fixloop-no-such-dist==9.9" in prepared.stderr
+    assert "pip download" in prepared.stderr
+    fixed = fixloop(root, offline_pip, "fix", "src/pkg/core.py", "--no-memory")
+    assert fixed.returncode == 2 and "fixloop-no-such-dist==9.9" in fixed.stderr
+    assert "environment, not the code" not in fixed.stderr  # never the silent verdict
+
+
+def test_a_python_the_sandbox_lacks_is_said(
+    tmp_path: Path, offline_pip: dict[str, str], images_removed: list[Path]
+) -> None:
+    root = make_project(tmp_path / "proj", ["six"], requires_python=">=3.99")
+    images_removed.append(root)
+    prepared = fixloop(root, offline_pip, "sandbox", "prepare")
+    assert prepared.returncode == 1
+    assert "Python >=3.99" in prepared.stderr and "sandbox runs Python 3." in prepared.stderr

@@ -1,0 +1,145 @@
+"""Real suites: a hang is a failing test, and a session's cost grows with the failing
+tests, not with the suite (the real sandbox, the offline engine as a user runs it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixloop.loop.engine import Budget, FixSession, Status
+from fixloop.loop.offline import OfflineGenerator
+from fixloop.sandbox import SandboxConfig, SandboxPool
+
+pytestmark = pytest.mark.slow
+
+COMMAND = "python -m pytest -q"
+# A second per test instead of ten: the same mechanism, a quicker test.
+CONFIG = SandboxConfig(test_timeout_seconds=2.0, parallel=2)
+
+LOOPS_FOREVER = """\
+def total(items):
+    result = 0
+    index = 0
+    while index < len(items):
+        result += items[index]
+        index += 0
+    return result
+"""
+TOTAL_TESTS = """\
+from sums import total
+
+
+def test_empty():
+    assert total([]) == 0
+
+
+def test_two():
+    assert total([1, 2]) == 3
+"""
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[SandboxPool]:
+    with SandboxPool(CONFIG) as sandbox:
+        yield sandbox
+
+
+class Events:
+    """The session's log, kept in memory."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, Mapping[str, Any]]] = []
+
+    def __call__(self, kind: str, data: Mapping[str, Any]) -> None:
+        self.items.append((kind, data))
+
+    def of(self, kind: str) -> list[Mapping[str, Any]]:
+        return [data for event, data in self.items if event == kind]
+
+
+def session(root: Path, target: str, pool: SandboxPool, events: Events) -> FixSession:
+    return FixSession(
+        root,
+        COMMAND,
+        [OfflineGenerator()],
+        pool,
+        targets=[target],
+        budget=Budget(wall_clock_seconds=120, parallel=2),
+        on_event=events,
+    )
+
+
+def test_an_infinite_loop_is_a_failing_test_and_gets_fixed(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    (tmp_path / "sums.py").write_text(LOOPS_FOREVER)
+    (tmp_path / "test_sums.py").write_text(TOTAL_TESTS)
+    events = Events()
+    result = session(tmp_path, "sums.py", pool, events).run()
+    assert result.status is Status.FIXED, result.message
+    assert "-        index += 0\n+        index += 1\n" in result.diff
+    [hang] = result.baseline.failures if result.baseline else ()
+    assert hang.test_id == "test_sums.py::test_two" and "TestTimeout" in hang.message
+    # The stack where it was stuck is in the loop: that is what localizes the fix.
+    assert any(frame.path.endswith("sums.py") and 4 <= frame.line <= 6 for frame in hang.frames)
+    assert result.baseline and result.baseline.count(result.baseline.cases[0].outcome) >= 1
+
+
+def test_a_test_that_hangs_outside_the_target_ends_fast_with_the_reason(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    (tmp_path / "sums.py").write_text(LOOPS_FOREVER.replace("index += 0", "index += 1"))
+    (tmp_path / "test_sums.py").write_text(
+        "import time\n\nfrom sums import total\n\n\ndef test_waits():\n"
+        "    assert total([1]) == 1\n    time.sleep(10**6)\n"
+    )
+    events = Events()
+    result = session(tmp_path, "sums.py", pool, events).run()
+    assert result.status is Status.NOT_FOUND
+    assert "test_sums.py::test_waits hangs in test_sums.py:8" in result.message
+    assert "outside the code under repair" in result.message
+    assert result.candidates_tried == 0 and not events.of("candidate")
+
+
+def suite(root: Path, files: int = 6, per_file: int = 60) -> int:
+    """A project with `files` files of `per_file` tests; one of them fails on the bug in shop.py."""
+    (root / "shop.py").write_text(
+        "def price(quantity, unit):\n"
+        "    if quantity > 10:\n"
+        "        return quantity * unit * 0.9\n"
+        "    return quantity * unit\n"
+    )
+    for index in range(files):
+        lines = ["from shop import price", ""]
+        for number in range(per_file):
+            lines += [f"def test_{number}():", f"    assert price(1, {number}) == {number}", ""]
+        if index == files - 1:  # the one test that sees the bug
+            lines += ["def test_bulk():", "    assert price(10, 1) == 9.0", ""]
+        (root / f"test_part{index}.py").write_text("\n".join(lines))
+    return files * per_file + 1
+
+
+def test_a_large_suite_costs_the_failing_tests_not_the_suite(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    size = suite(tmp_path)
+    events = Events()
+    result = session(tmp_path, "shop.py", pool, events).run()
+    assert result.status is Status.FIXED and "quantity >= 10" in result.diff
+
+    def ran(data: Mapping[str, Any]) -> int:
+        return int(data["tests"]["passed"]) + int(data["tests"]["failed"])
+
+    [localize] = events.of("localize")  # the failing test's file only, traced
+    assert localize["command"] == f"{COMMAND} test_part5.py"
+    assert ran(localize) == 61
+    candidates = events.of("candidate")
+    assert candidates and all(ran(c) == 1 for c in candidates)  # the failing test alone
+    whole = events.of("regression")
+    assert len(whole) == 1 and ran(whole[0]) == size  # the whole suite once, for the winner
+    [baseline] = events.of("baseline")
+    executed = ran(baseline) + ran(localize) + sum(ran(c) for c in candidates) + ran(whole[0])
+    assert executed < 2 * size + 100
