@@ -179,3 +179,17 @@ def test_narrowing_drops_the_paths_the_command_names() -> None:
     )
     assert with_tests("npm test", ["a"]) == "npm test"
     assert with_tests("pytest -p no:cov", ["t.py::x[1-2]"]) == "pytest -p no:cov 't.py::x[1-2]'"
+
+
+def test_the_test_command_is_detected_from_test_files_below_the_root(tmp_path: Path) -> None:
+    from fixloop.testcommand import detect_test_command
+
+    write(tmp_path, "pyproject.toml", "[project]\nname = 'x'\n")
+    write(tmp_path, "lib/x.py", "")
+    assert detect_test_command(tmp_path) is None
+    write(tmp_path, ".venv/lib/test_venv.py", "")  # a virtualenv's files are not the tests
+    write(tmp_path, ".venv/pyvenv.cfg", "")
+    assert detect_test_command(tmp_path) is None
+    write(tmp_path, "src/x/testing/unit/parser_test.py", "")
+    assert detect_test_command(tmp_path) == "python -m pytest -q"
+    assert detect_test_command(tmp_path, "tox -e py311") == "tox -e py311"
