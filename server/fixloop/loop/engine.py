@@ -65,6 +65,8 @@ _REFLECTION_DEPTH = 3
 _REGRESSION_GROUPS = 3
 # The baseline stops after this many failing tests: enough to localize and to fix.
 _BASELINE_MAX_FAILURES = 5
+# Passing tests traced beside the failing ones for the spectrum, at most.
+_SPECTRUM_PASSING = 100
 # A test past its limit fails with this in its message (sandbox/_pytest_timeout.py).
 _TIMEOUT_MARK = "TestTimeout"
 _DEFAULT_TEST_LIMIT = 10.0
@@ -516,10 +518,18 @@ class FixSession:
         in the sources alone (the rest of the suite and the libraries run untraced)."""
         if self._given is not None or not self.use_localization or not self._is_pytest():
             return baseline.probe_data
-        files = sorted({c.test_id.split("::")[0] for c in baseline.failures if "::" in c.test_id})
-        if not files:
+        failing = [c.test_id for c in baseline.failures if "::" in c.test_id]
+        files = {test.split("::")[0] for test in failing}
+        if not failing:
             return None
-        command = with_tests(self.test_command, files)
+        # The failing tests and the passing ones beside them that the baseline ran: enough
+        # for Ochiai to tell the lines they share from those only the failures run.
+        passing = [
+            c.test_id
+            for c in baseline.cases
+            if c.outcome is Outcome.PASSED and c.test_id.split("::")[0] in files
+        ][:_SPECTRUM_PASSING]
+        command = with_tests(self.test_command, [*failing, *passing])
         result = self.tester.run(
             self.project_root,
             {},
