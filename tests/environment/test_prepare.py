@@ -215,3 +215,41 @@ def test_a_python_the_sandbox_lacks_is_said(
     prepared = fixloop(root, offline_pip, "sandbox", "prepare")
     assert prepared.returncode == 1
     assert "Python >=3.99" in prepared.stderr and "sandbox runs Python 3." in prepared.stderr
+
+
+def test_a_javascript_projects_packages_are_prepared_when_not_installed(
+    tmp_path: Path, offline_pip: dict[str, str], images_removed: list[Path]
+) -> None:
+    from fixloop.sandbox import SandboxPool
+
+    root = tmp_path / "jsp"
+    (root / "src").mkdir(parents=True)
+    (root / "test").mkdir()
+    (root / "package.json").write_text(
+        json.dumps(
+            {
+                "name": "jsp",
+                "description": str(root),
+                "type": "module",
+                "scripts": {"test": "node --test"},
+                "dependencies": {"is-number": "7.0.0"},
+            }
+        )
+    )
+    (root / "src" / "check.js").write_text(
+        'import isNumber from "is-number";\n'
+        "export const positive = (x) => isNumber(x) && Number(x) > 0;\n"
+    )
+    (root / "test" / "check.test.js").write_text(
+        'import { test } from "node:test";\nimport assert from "node:assert";\n'
+        'import { positive } from "../src/check.js";\n'
+        'test("positive", () => { assert.strictEqual(positive("3"), true); });\n'
+    )
+    images_removed.append(root)
+    prepared = fixloop(root, offline_pip, "sandbox", "prepare", "--json")
+    assert prepared.returncode == 0, prepared.stderr
+    assert json.loads(prepared.stdout)["node_modules"] is True
+    assert not (root / "node_modules").exists()  # the user's folder is left as it was
+    with SandboxPool() as pool:
+        result = pool.run(root, {}, "npm test")
+    assert result.passed and result.tally() == {"passed": 1, "failed": 0}, result.output.text

@@ -482,9 +482,17 @@ class FixSession:
                     context = self._rejected_in_review(context, best, review)
             self._emit(Phase.REFLECT, "learning from the failures", baseline)
             context = self._reflect(context, [t for t in tried if not t.result.passed])
-        return self._finish(
-            Status.NOT_FOUND, f"no verified fix after {self._tried} candidates", baseline
-        )
+        return self._finish(Status.NOT_FOUND, self._nothing_verified(), baseline)
+
+    def _nothing_verified(self) -> str:
+        message = f"no verified fix after {self._tried} candidates"
+        python = all(path.endswith(".py") for path in self.targets)
+        if self._tried == 0 and not python:
+            message += (
+                " (the offline templates repair Python; for other languages set a model, "
+                "`llm.model`, with engine auto or llm)"
+            )
+        return message
 
     # --- phases -----------------------------------------------------------------------
 

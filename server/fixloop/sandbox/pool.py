@@ -38,6 +38,7 @@ from fixloop.sandbox.results import CandidateResult, Probe
 from fixloop.sandbox.runner import (
     AGENT_PATH,
     CANDIDATES_DIR,
+    NODE_MODULES,
     NODE_REPORTER_PATH,
     PLUGIN_DIR,
     SLOT_UID_FIRST,
@@ -120,6 +121,7 @@ class _Warm:
     # The project's folders its code is imported from (`src`): ahead of what is installed.
     source_paths: tuple[str, ...] = ()
     config: SandboxConfig | None = None  # the pool's, unless the environment asks otherwise
+    node_modules: bool = False  # its image holds the project's node packages
     generation: int = 0
     slots: queue.Queue[_Slot] = field(default_factory=queue.Queue)
     gate: _Gate = field(default_factory=_Gate)
@@ -300,6 +302,7 @@ class SandboxPool:
         )
         snapshot = project_files.snapshot(root, self.config.excludes)
         warm = _Warm(container, root, snapshot.fingerprint, "", False, environment.source_paths)
+        warm.node_modules = environment.node_modules
         if environment.autoload_plugins:  # the project's pytest plugins are there to load
             warm.config = replace(self.config, pytest_autoload_plugins=True)
         try:
@@ -361,7 +364,9 @@ class SandboxPool:
             NODE_REPORTER_PATH.removeprefix(f"{WORK_ROOT}/"): _node_reporter.SOURCE.encode(),
             f"{PLUGIN_DIR}/{TIMEOUT_PLUGIN}.py".removeprefix(f"{WORK_ROOT}/"): _TIMEOUT_SOURCE,
         }
-        tar = project_files.archive(snapshot, base, extra, OWNER_UID)
+        # A prepared image holds the node packages the project's copy lacks: linked in.
+        links = {"node_modules": NODE_MODULES} if warm.node_modules else {}
+        tar = project_files.archive(snapshot, base, extra, OWNER_UID, links)
         script = (
             f"mkdir -p -m 1777 {CANDIDATES_DIR} && head -c {len(tar.data)} "
             f"| tar -x -p --no-same-owner -C {WORK_ROOT} -f -"

@@ -33,13 +33,18 @@ from typing import TYPE_CHECKING, Any
 from fixloop.sandbox import project as project_files
 from fixloop.sandbox.config import SandboxConfig
 from fixloop.sandbox.errors import SandboxError
-from fixloop.sandbox.requirements import Requirements, canonical, find_requirements
+from fixloop.sandbox.requirements import (
+    Requirements,
+    canonical,
+    find_requirements,
+    node_manifest,
+)
+from fixloop.sandbox.runner import ENV_PREFIX, NODE_MODULES
 
 if TYPE_CHECKING:
     import docker
 
 ENV_REPOSITORY = "fixloop-env"
-ENV_PREFIX = "/opt/fixloop-env"
 # Bump when what a prepared image holds changes: older ones are prepared again.
 PREPARE_REVISION = "1"
 LABEL_KEY = "fixloop.env.key"
@@ -49,6 +54,7 @@ LABEL_AUTOLOAD = "fixloop.env.autoload"
 LABEL_PACKAGES = "fixloop.env.packages"
 LABEL_PYTHON = "fixloop.env.python"
 LABEL_NOTES = "fixloop.env.notes"
+LABEL_NODE = "fixloop.env.node"
 _PIP_ERROR = re.compile(r"^ERROR: (.*)$", re.MULTILINE)
 
 Say = Callable[[str], None]
@@ -93,6 +99,7 @@ class Environment:
     prepared_now: bool = False
     python: str = ""
     notes: tuple[str, ...] = ()
+    node_modules: bool = False  # the image holds the project's node packages
 
 
 def environment_for(
@@ -106,25 +113,45 @@ def environment_for(
     """The project's environment: the base image when it needs nothing installed, else
     its prepared image, prepared now when missing (or when `force`)."""
     requirements = find_requirements(root)
-    if requirements.empty or not config.prepare_environment:
+    node = node_manifest(root)
+    if (requirements.empty and not node) or not config.prepare_environment:
         return Environment(config.image_ref, requirements.source_paths)
     base = client.images.get(config.image_ref)
-    key = _key(requirements, str(base.id))
+    key = _key(requirements, node, str(base.id))
     reference = f"{ENV_REPOSITORY}:{key}"
     if not force and (existing := _existing(client, reference)) is not None:
         return existing
     say = say or (lambda message: None)
     platform = base_platform(client, config)
-    _check_python(requirements, platform)
-    environment = _prepare(client, config, root, requirements, platform, reference, say)
+    if not requirements.empty:
+        _check_python(requirements, platform)
+    plan = _Plan(root, requirements, node, platform, reference)
+    environment = _prepare(client, config, plan, say)
     _remove_older(client, root, reference)
     return environment
 
 
-def _key(requirements: Requirements, base_id: str) -> str:
+def _key(requirements: Requirements, node: tuple[Path, ...], base_id: str) -> str:
     digest = hashlib.sha256(f"{PREPARE_REVISION}\0{base_id}\0".encode())
     digest.update(requirements.digest().encode())
+    for path in node:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one preparation installs, and for which platform."""
+
+    root: Path
+    requirements: Requirements
+    node: tuple[Path, ...]  # package.json (+ lock file) when node packages are wanted
+    platform: Platform
+    reference: str
+
+    @property
+    def python(self) -> bool:
+        return not self.requirements.empty
 
 
 def _project_label(root: Path) -> str:
@@ -152,6 +179,7 @@ def _from_labels(reference: str, labels: dict[str, str], now: bool = False) -> E
         now,
         labels.get(LABEL_PYTHON, ""),
         notes,
+        labels.get(LABEL_NODE) == "1",
     )
 
 
@@ -201,47 +229,86 @@ def _check_python(requirements: Requirements, platform: Platform) -> None:
 
 
 def _prepare(
-    client: docker.DockerClient,
-    config: SandboxConfig,
-    root: Path,
-    requirements: Requirements,
-    platform: Platform,
-    reference: str,
-    say: Say,
+    client: docker.DockerClient, config: SandboxConfig, plan: _Plan, say: Say
 ) -> Environment:
+    requirements, platform = plan.requirements, plan.platform
     with tempfile.TemporaryDirectory(prefix="fixloop-env-") as folder:
         context = Path(folder)
         wheels = context / "wheels"
         wheels.mkdir()
-        count = len(requirements.lines)
-        say(f"preparing the sandbox: downloading {count} packages ({requirements.source})")
-        _download(requirements, platform, wheels, root)
         notes = list(requirements.notes)
-        builds_project = bool(requirements.build_requires)
-        if builds_project and not _download_backend(requirements, platform, wheels, notes):
-            builds_project = False
-        installed = sorted(p.name for p in wheels.glob("*.whl"))
-        pip_wheel = next((n for n in installed if canonical(n.split("-")[0]) == "pip"), None)
-        if pip_wheel is None:
-            raise PrepareError("cannot prepare the sandbox: pip itself could not be downloaded")
-        packages = len(installed) - 1
+        builds_project = plan.python and bool(requirements.build_requires)
+        pip_wheel: str | None = None
+        if plan.python:
+            count = len(requirements.lines)
+            say(f"preparing the sandbox: downloading {count} packages ({requirements.source})")
+            _download(requirements, platform, wheels, plan.root)
+            if builds_project and not _download_backend(requirements, platform, wheels, notes):
+                builds_project = False
+            pip_wheel = _pip_wheel(wheels)
+        packages = max(0, len(list(wheels.glob("*.whl"))) - 1)
+        if plan.node:
+            say(f"preparing the sandbox: installing {plan.node[0].name}'s packages with npm")
+            packages += _npm_install(plan.node, context / "node_modules", plan.root)
         say(f"preparing the sandbox: installing {packages} packages")
         labels = {
-            LABEL_KEY: reference.split(":")[1],
-            LABEL_PROJECT: _project_label(root),
+            LABEL_KEY: plan.reference.split(":")[1],
+            LABEL_PROJECT: _project_label(plan.root),
             LABEL_PATHS: ":".join(requirements.source_paths),
             LABEL_AUTOLOAD: "1" if _has_pytest_plugins(wheels) else "0",
             LABEL_PACKAGES: str(packages),
             LABEL_PYTHON: platform.version,
+            LABEL_NODE: "1" if plan.node else "0",
         }
-        _write_context(context, config, requirements, pip_wheel, root, builds_project)
-        log = _build(client, context, reference, labels)
-        notes += _project_notes(client, reference, requirements, builds_project, log)
+        _write_context(context, config, plan, pip_wheel, builds_project)
+        log = _build(client, context, plan.reference, labels)
+        notes += _project_notes(requirements, builds_project, log)
     if notes:  # a label, so that a reused image says the same
-        _relabel(client, reference, {**labels, LABEL_NOTES: "\n".join(notes)})
+        _relabel(client, plan.reference, {**labels, LABEL_NOTES: "\n".join(notes)})
         labels[LABEL_NOTES] = "\n".join(notes)
-    say(f"the sandbox is prepared: {packages} packages (image {reference})")
-    return _from_labels(reference, labels, now=True)
+    say(f"the sandbox is prepared: {packages} packages (image {plan.reference})")
+    return _from_labels(plan.reference, labels, now=True)
+
+
+def _pip_wheel(wheels: Path) -> str:
+    """pip's own wheel: it installs the others inside the image, which has no pip."""
+    for wheel in sorted(wheels.glob("*.whl")):
+        if canonical(wheel.name.split("-")[0]) == "pip":
+            return wheel.name
+    raise PrepareError("cannot prepare the sandbox: pip itself could not be downloaded")
+
+
+def _npm_install(manifest: tuple[Path, ...], target: Path, root: Path) -> int:
+    """The packages package.json declares, installed by the host's npm with the user's own
+    npm settings (the project's .npmrc is not copied: where packages come from is the
+    user's choice) and no install scripts (nothing of a package runs on the host)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise PrepareError(
+            f"cannot prepare the sandbox for {root.name}: its package.json declares packages "
+            "and they are not installed (no node_modules), and npm is not on this machine: "
+            "install npm, or the packages (npm ci)"
+        )
+    with tempfile.TemporaryDirectory(prefix="fixloop-npm-") as folder:
+        work = Path(folder)
+        for path in manifest:
+            shutil.copy2(path, work / path.name)
+        locked = len(manifest) > 1
+        command = [npm, "ci" if locked else "install", "--ignore-scripts", "--no-audit"]
+        command += ["--no-fund", "--loglevel=error"]
+        if not locked:
+            command.append("--no-package-lock")
+        completed = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
+        if completed.returncode != 0:
+            lines = [line for line in completed.stderr.splitlines() if "ERR" in line][:4]
+            raise PrepareError(
+                f"cannot prepare the sandbox for {root.name}: `{' '.join(command[1:])}` failed: "
+                + ("; ".join(lines) or completed.stderr.strip()[-300:])
+            )
+        shutil.move(str(work / "node_modules"), target)
+    return sum(1 for _ in target.glob("*/package.json")) + sum(
+        1 for _ in target.glob("@*/*/package.json")
+    )
 
 
 def _pip(arguments: list[str]) -> subprocess.CompletedProcess[str]:
@@ -346,48 +413,58 @@ for entry in os.listdir(site):
 def _write_context(
     context: Path,
     config: SandboxConfig,
-    requirements: Requirements,
-    pip_wheel: str,
-    root: Path,
+    plan: _Plan,
+    pip_wheel: str | None,
     builds_project: bool,
 ) -> None:
+    lines = [f"FROM {config.image_ref}", "USER root"]
+    path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    environment = []
+    if pip_wheel is not None:
+        lines += _python_steps(context, config, plan, pip_wheel, builds_project)
+        path = f"{ENV_PREFIX}/bin:{path}"
+        environment.append(f"VIRTUAL_ENV={ENV_PREFIX}")
+    if plan.node:
+        lines.append(f"COPY node_modules {NODE_MODULES}")
+        path = f"{NODE_MODULES}/.bin:{path}"
+    lines += [f"ENV {' '.join([*environment, f'PATH={path}'])}", "USER 1000"]
+    (context / "Dockerfile").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _python_steps(
+    context: Path, config: SandboxConfig, plan: _Plan, pip_wheel: str, builds_project: bool
+) -> list[str]:
     pip = f"{ENV_PREFIX}/bin/python /tmp/fixloop-wheels/{pip_wheel}/pip"
     offline = (
         "--no-index --find-links /tmp/fixloop-wheels --no-cache-dir --disable-pip-version-check"
     )
+    (context / "strip_project.py").write_text(_STRIP_PROJECT, encoding="utf-8")
     lines = [
-        f"FROM {config.image_ref}",
-        "USER root",
         "COPY wheels /tmp/fixloop-wheels",
         "COPY requirements.txt constraints.txt strip_project.py /tmp/fixloop/",
         f"RUN python3 -m venv --without-pip --system-site-packages {ENV_PREFIX} && "
         f"{pip} install {offline} -q -r /tmp/fixloop/requirements.txt "
         "-c /tmp/fixloop/constraints.txt",
     ]
-    if builds_project and requirements.project_name:
+    name = plan.requirements.project_name
+    if builds_project and name:
         (context / "project").mkdir()
-        _copy_project(root, config, context / "project")
+        _copy_project(plan.root, config, context / "project")
         # Its build runs the project's own code: as the unprivileged user, with no network.
         lines += [
             "COPY --chown=1000:1000 project /tmp/fixloop-project",
             f"RUN chown -R 1000:1000 {ENV_PREFIX}",
             "USER 1000",
             f"RUN ({pip} install {offline} --no-deps -q /tmp/fixloop-project && "
-            f"{ENV_PREFIX}/bin/python /tmp/fixloop/strip_project.py "
-            f"{requirements.project_name}) > {ENV_PREFIX}/project-install.log 2>&1 "
-            f"|| echo 'FIXLOOP-PROJECT-''NOT-INSTALLED' >> "
-            f"{ENV_PREFIX}/project-install.log; cat {ENV_PREFIX}/project-install.log",
+            f"{ENV_PREFIX}/bin/python /tmp/fixloop/strip_project.py {name}) "
+            f"> {ENV_PREFIX}/project-install.log 2>&1 "
+            f"|| echo 'FIXLOOP-PROJECT-''NOT-INSTALLED' >> {ENV_PREFIX}/project-install.log; "
+            f"cat {ENV_PREFIX}/project-install.log",
             "USER root",
             f"RUN chown -R root:root {ENV_PREFIX}",
         ]
-    lines += [
-        "RUN rm -rf /tmp/fixloop-wheels /tmp/fixloop /tmp/fixloop-project",
-        f"ENV VIRTUAL_ENV={ENV_PREFIX} PATH={ENV_PREFIX}/bin:/usr/local/sbin:/usr/local/bin:"
-        "/usr/sbin:/usr/bin:/sbin:/bin",
-        "USER 1000",
-    ]
-    (context / "Dockerfile").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (context / "strip_project.py").write_text(_STRIP_PROJECT, encoding="utf-8")
+    lines.append("RUN rm -rf /tmp/fixloop-wheels /tmp/fixloop /tmp/fixloop-project")
+    return lines
 
 
 def _copy_project(root: Path, config: SandboxConfig, target: Path) -> None:
@@ -437,13 +514,7 @@ def _build_failure(error: str, log: str) -> str:
     )
 
 
-def _project_notes(
-    client: docker.DockerClient,
-    reference: str,
-    requirements: Requirements,
-    builds_project: bool,
-    log: str,
-) -> list[str]:
+def _project_notes(requirements: Requirements, builds_project: bool, log: str) -> list[str]:
     if not builds_project or not requirements.project_name:
         return []
     if "FIXLOOP-PROJECT-NOT-INSTALLED" not in log:  # the echo's own text, not the step's
@@ -481,6 +552,7 @@ def describe(environment: Environment) -> dict[str, Any]:
         "source_paths": list(environment.source_paths),
         "pytest_plugins": environment.autoload_plugins,
         "prepared_now": environment.prepared_now,
+        "node_modules": environment.node_modules,
         "notes": list(environment.notes),
     }
 

@@ -63,9 +63,16 @@ class Archive:
     uses_hypothesis: bool
 
 
-def archive(project: Snapshot, prefix: str, extra: dict[str, bytes], owner_uid: int) -> Archive:
-    """A tar of the snapshot under `prefix/`, plus `extra` files; modes made group/other
-    read-only so that candidates (other uids) can read the copy but never change it."""
+def archive(
+    project: Snapshot,
+    prefix: str,
+    extra: dict[str, bytes],
+    owner_uid: int,
+    links: dict[str, str] | None = None,
+) -> Archive:
+    """A tar of the snapshot under `prefix/`, plus `extra` files and `links` (a path under
+    `prefix/` → where it points); modes made group/other read-only so that candidates
+    (other uids) can read the copy but never change it."""
     buffer = io.BytesIO()
     uses_hypothesis = False
     with tarfile.open(fileobj=buffer, mode="w") as tar:
@@ -84,6 +91,10 @@ def archive(project: Snapshot, prefix: str, extra: dict[str, bytes], owner_uid: 
             )
             entry.size, entry.mode = len(data), 0o755 if info.st_mode & 0o111 else 0o644
             tar.addfile(entry, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            entry = _entry(f"{prefix}/{name}", owner_uid, 0)
+            entry.type, entry.linkname = tarfile.SYMTYPE, target
+            tar.addfile(entry)
         for name, data in extra.items():
             _add_parents(tar, name, directories, owner_uid)
             entry = _entry(name, owner_uid, 0)

@@ -483,3 +483,25 @@ def _strings(value: object) -> Iterable[str]:
     if isinstance(value, list | tuple):
         return [item for item in value if isinstance(item, str) and item.strip()]
     return []
+
+
+# --- JavaScript ------------------------------------------------------------------------------
+
+NODE_LOCK_FILES = ("package-lock.json", "npm-shrinkwrap.json")
+
+
+def node_manifest(root: Path) -> tuple[Path, ...]:
+    """package.json and its npm lock file, when the project declares packages that are not
+    installed in it (no node_modules: a fresh clone); empty otherwise."""
+    package = root / "package.json"
+    try:
+        manifest = json.loads(package.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()
+    declares = isinstance(manifest, dict) and bool(
+        manifest.get("dependencies") or manifest.get("devDependencies")
+    )
+    if not declares or (root / "node_modules").is_dir():
+        return ()
+    locks = [root / name for name in NODE_LOCK_FILES if (root / name).is_file()]
+    return (package, *locks[:1])

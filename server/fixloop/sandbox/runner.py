@@ -30,7 +30,12 @@ CANDIDATES_DIR = f"{WORK_ROOT}/c"
 # Candidates of slot i run as uid base + i (see _agent.py). Each container draws its own
 # base: RLIMIT_NPROC counts per uid across the host, so two pools must not share uids.
 SLOT_UID_FIRST, SLOT_UID_LAST = 20000, 60000
-PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Where a prepared environment installs the project's packages (see prepare.py); first on
+# the PATH of every run, so that `python3` and the packages' tools are the project's.
+ENV_PREFIX = "/opt/fixloop-env"
+NODE_MODULES = "/opt/fixloop-node/node_modules"
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+PATH = f"{ENV_PREFIX}/bin:{NODE_MODULES}/.bin:{SYSTEM_PATH}"
 HYPOTHESIS_PLUGIN = "hypothesis.extra.pytestplugin"
 
 
