@@ -69,7 +69,9 @@ class FixloopServer(LanguageServer):
         self.verdicts = VerdictWatcher(self)
         self.availability = LoopAvailability(self)
         self.background: set[asyncio.Future[None]] = set()  # tasks kept until done
-        self._pool: SandboxPool | None = None
+        # One pool per distinct sandbox configuration: folders of a multi-root workspace
+        # that configure the sandbox differently each keep theirs (until shutdown).
+        self._pools: dict[SandboxConfig, SandboxPool] = {}
         # The test command of each project root, detected once: codeAction asks on every
         # cursor move and must not read the disk each time. Emptied when settings reload.
         self.test_commands: dict[tuple[Path, str | None], str | None] = {}
@@ -83,15 +85,15 @@ class FixloopServer(LanguageServer):
         return self.test_commands[key]
 
     def sandbox_pool(self, config: SandboxConfig) -> SandboxPool:
-        """The sandbox, started on first use and shared by every fix (closed at shutdown);
-        a change of sandbox settings replaces it."""
+        """The sandbox of this configuration, started on first use and shared by the test
+        runs of every folder configured alike (closed at shutdown). Another folder's
+        configuration gets a pool of its own, never closing this one under its runs."""
         from fixloop.sandbox import SandboxPool
 
-        if self._pool is None or self._pool.config != config:
-            if self._pool is not None:
-                self._pool.close()
-            self._pool = SandboxPool(config, on_prepare=self._say_preparing())
-        return self._pool
+        pool = self._pools.get(config)
+        if pool is None:
+            pool = self._pools[config] = SandboxPool(config, on_prepare=self._say_preparing())
+        return pool
 
     def _say_preparing(self) -> Callable[[str], None]:
         """What preparing a project's environment does (minutes, the first time): in the
@@ -112,9 +114,10 @@ class FixloopServer(LanguageServer):
         return say
 
     def close_sandbox(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        pools = list(self._pools.values())
+        self._pools.clear()
+        for pool in pools:
+            pool.close()
 
     @property
     def encoding(self) -> Encoding:
