@@ -193,3 +193,38 @@ def test_the_test_command_is_detected_from_test_files_below_the_root(tmp_path: P
     write(tmp_path, "src/x/testing/unit/parser_test.py", "")
     assert detect_test_command(tmp_path) == "python -m pytest -q"
     assert detect_test_command(tmp_path, "tox -e py311") == "tox -e py311"
+
+
+def test_feature_extras_are_optional_and_tox_deps_count(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "pyproject.toml",
+        """
+        [project]
+        name = "conv"
+        dependencies = ["attrs"]
+        [project.optional-dependencies]
+        msgpack = ["msgpack>=1"]
+        yaml = ["PyYAML>=6"]
+        docs = ["sphinx"]
+        lint = ["ruff"]
+        """,
+    )
+    write(
+        tmp_path,
+        "tox.ini",
+        """
+        [testenv]
+        deps =
+            pytest>=7
+            freezegun
+            -r requirements/extra.txt
+        commands = pytest
+        """,
+    )
+    write(tmp_path, "requirements/extra.txt", "hypothesis\n")
+    found = find_requirements(tmp_path)
+    assert found.lines == ("attrs", "pytest>=7", "freezegun", "hypothesis")
+    # What the tests may exercise, installed when every one of them can be.
+    assert found.optional == ("msgpack>=1", "PyYAML>=6")
+    assert tmp_path / "tox.ini" in found.files

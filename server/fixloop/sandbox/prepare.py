@@ -26,7 +26,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 ENV_REPOSITORY = "fixloop-env"
 # Bump when what a prepared image holds changes: older ones are prepared again.
-PREPARE_REVISION = "1"
+PREPARE_REVISION = "2"
 LABEL_KEY = "fixloop.env.key"
 LABEL_PROJECT = "fixloop.env.project"
 LABEL_PATHS = "fixloop.env.paths"
@@ -240,9 +240,9 @@ def _prepare(
         builds_project = plan.python and bool(requirements.build_requires)
         pip_wheel: str | None = None
         if plan.python:
-            count = len(requirements.lines)
+            count = len(requirements.lines) + len(requirements.optional)
             say(f"preparing the sandbox: downloading {count} packages ({requirements.source})")
-            _download(requirements, platform, wheels, plan.root)
+            _download(requirements, platform, wheels, plan.root, notes)
             if builds_project and not _download_backend(requirements, platform, wheels, notes):
                 builds_project = False
             pip_wheel = _pip_wheel(wheels)
@@ -317,7 +317,23 @@ def _pip(arguments: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
-def _download(requirements: Requirements, platform: Platform, wheels: Path, root: Path) -> None:
+def _download(
+    requirements: Requirements, platform: Platform, wheels: Path, root: Path, notes: list[str]
+) -> None:
+    """The wheels of the requirements, the feature extras' too when they all have one."""
+    if requirements.optional:
+        try:
+            everything = (*requirements.lines, *requirements.optional)
+            _download_lines(replace(requirements, lines=everything), platform, wheels, root)
+            return
+        except PrepareError as error:
+            notes.append(f"the extras' packages are not installed: {error}")
+    _download_lines(requirements, platform, wheels, root)
+
+
+def _download_lines(
+    requirements: Requirements, platform: Platform, wheels: Path, root: Path
+) -> None:
     lists = wheels.parent
     (lists / "requirements.txt").write_text("\n".join(requirements.lines) + "\n", encoding="utf-8")
     (lists / "constraints.txt").write_text(

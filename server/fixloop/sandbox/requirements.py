@@ -30,6 +30,12 @@ from typing import Any
 VENV_NAMES = (".venv", "venv", "env", ".env")
 # Extras and dependency groups that hold what the tests need.
 TEST_GROUPS = re.compile(r"^(test|tests|testing|dev|develop|development|check|ci)$", re.I)
+# Extras that no test needs; every other extra is a feature the tests may exercise.
+NOT_FOR_TESTS = re.compile(
+    r"^(docs?|documentation|sphinx|lint|linting|typing|types|mypy|bench|benchmarks?|"
+    r"release|publish|deploy|build|pre-?commit|format|style)$",
+    re.I,
+)
 REQUIREMENT_FILES = (
     "requirements.txt",
     "requirements-dev.txt",
@@ -63,6 +69,9 @@ class Requirements:
     """What to install in the project's sandbox environment."""
 
     lines: tuple[str, ...]  # pip requirement specifiers
+    # The project's feature extras: installed when they can be (the tests often exercise
+    # them), left out with a note when one cannot.
+    optional: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()  # pins from a lock file
     source: str = ""  # for people: where they come from
     files: tuple[Path, ...] = ()  # the files they were read from (a change prepares again)
@@ -79,7 +88,8 @@ class Requirements:
     def digest(self) -> str:
         """Changes whenever what would be installed changes."""
         hasher = hashlib.sha256()
-        for part in (*self.lines, "\0", *self.constraints, "\0", *self.build_requires):
+        parts = (*self.lines, "\0", *self.optional, "\0", *self.constraints)
+        for part in (*parts, "\0", *self.build_requires):
             hasher.update(part.encode() + b"\n")
         for path in self.files:
             hasher.update(path.name.encode() + b"\0")
@@ -95,6 +105,19 @@ class _Found:
     lines: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    optional: list[str] = field(default_factory=list)
+
+    def extra(self, group: str, lines: Iterable[str]) -> list[str]:
+        """An extra's requirements when they are the tests'; a feature's are kept as
+        optional (returning none), a doc or lint extra's left out."""
+        if TEST_GROUPS.match(group):
+            return list(lines)
+        if not NOT_FOR_TESTS.match(group):
+            for line in lines:
+                head = line.split(";")[0]
+                if line.strip() and "@" not in head and "://" not in head:
+                    self.optional.append(line.strip())
+        return []
 
     def add(self, line: str, where: str) -> None:
         head = line.split(";")[0]
@@ -135,6 +158,7 @@ def find_requirements(root: Path) -> Requirements:
     return replace(
         common,
         lines=tuple(found.lines),
+        optional=tuple(dict.fromkeys(o for o in found.optional if o not in found.lines)),
         constraints=_lock_pins(root),
         source=", ".join(sorted({p.name for p in found.files})) or "nothing",
         files=tuple(found.files),
@@ -207,9 +231,9 @@ def _from_manifests(root: Path, pyproject: Mapping[str, Any], project: Mapping[s
             found.add(line, "pyproject.toml")
         extras = project.get("optional-dependencies")
         for group, lines in extras.items() if isinstance(extras, dict) else ():
-            if TEST_GROUPS.match(group):
-                for line in _strings(lines):
-                    found.add(_self_extra(line, project), "pyproject.toml")
+            own = [_self_extra(line, project) for line in _strings(lines)]
+            for line in found.extra(str(group), own):
+                found.add(line, "pyproject.toml")
         for line in _dependency_groups(pyproject):
             found.add(line, "pyproject.toml")
         for line in _poetry_dependencies(pyproject):
@@ -222,9 +246,11 @@ def _from_manifests(root: Path, pyproject: Mapping[str, Any], project: Mapping[s
             for line in _requirement_lines(path, root, set()):
                 found.add(line, name)
             found.files.append(path)
-    setup_lines = [*_setup_cfg_requirements(root), *_setup_py_requirements(root)]
+    setup_lines = [*_setup_cfg_requirements(root, found), *_setup_py_requirements(root, found)]
     for line in setup_lines:
         found.add(line, "setup")
+    if _tox_requirements(root, found):
+        found.files.append(root / "tox.ini")
     found.files += [root / n for n in ("setup.cfg", "setup.py") if (root / n).is_file()]
     for name in LOCK_FILES:
         if (root / name).is_file():
@@ -301,16 +327,37 @@ def _requirement_lines(path: Path, root: Path, seen: set[Path]) -> Iterator[str]
             yield line
 
 
-def _setup_cfg_requirements(root: Path) -> Iterator[str]:
+def _setup_cfg_requirements(root: Path, found: _Found) -> Iterator[str]:
     parser = _setup_cfg(root)
     if parser is None:
         return
     yield from _cfg_list(parser.get("options", "install_requires", fallback=""))
     if parser.has_section("options.extras_require"):
         for group, value in parser.items("options.extras_require"):
-            if TEST_GROUPS.match(group):
-                yield from _cfg_list(value)
+            yield from found.extra(group, _cfg_list(value))
     yield from _cfg_list(parser.get("options", "tests_require", fallback=""))
+
+
+def _tox_requirements(root: Path, found: _Found) -> bool:
+    """tox.ini's `[testenv]` deps (what `tox` installs to run the tests)."""
+    path = root / "tox.ini"
+    if not path.is_file():
+        return False
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return False
+    if not parser.has_section("testenv"):
+        return False
+    for line in _cfg_list(parser.get("testenv", "deps", fallback="")):
+        if line.startswith(("-r", "-c")):
+            include = root / line[2:].strip().lstrip("=")
+            for included in _requirement_lines(include, root, set()):
+                found.add(included, "tox.ini")
+        elif not line.startswith(("-", ".")) and "{" not in line and ":" not in line.split()[0]:
+            found.add(line, "tox.ini")
+    return True
 
 
 def _setup_cfg_value(root: Path, section: str, key: str) -> str | None:
@@ -369,13 +416,13 @@ def _setup_py_value(root: Path, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _setup_py_requirements(root: Path) -> Iterator[str]:
+def _setup_py_requirements(root: Path, found: _Found) -> Iterator[str]:
     yield from _strings(_setup_py_literal(root, "install_requires"))
     yield from _strings(_setup_py_literal(root, "tests_require"))
     extras = _setup_py_literal(root, "extras_require")
     for group, lines in extras.items() if isinstance(extras, dict) else ():
-        if isinstance(group, str) and TEST_GROUPS.match(group):
-            yield from _strings(lines)
+        if isinstance(group, str):
+            yield from found.extra(group, _strings(lines))
 
 
 def _lock_pins(root: Path) -> tuple[str, ...]:
