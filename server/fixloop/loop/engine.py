@@ -564,6 +564,14 @@ class FixSession:
             )
         if baseline.timed_out:
             return self._finish(Status.ENVIRONMENT, "the tests time out as they are", baseline)
+        if baseline.out_of_memory:
+            limit = getattr(getattr(self.tester, "config", None), "memory", "its limit")
+            return self._finish(
+                Status.ENVIRONMENT,
+                f"the tests run out of memory in the sandbox (sandbox.memory = {limit}): "
+                "raise it in your settings",
+                baseline,
+            )
         failures = baseline.failures
         if not failures and baseline.cases:
             return self._finish(

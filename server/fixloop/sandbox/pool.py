@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 LABEL = "fixloop"
 OWNER_UID = 1000  # the image's non-root user: owns the project copy
 GRACE_SECONDS = 30.0  # beyond the test timeout, for copying and reporting
+# Where the kernel counts the processes it killed for the memory limit (cgroup v2, v1).
+_OOM_FILES = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
 _AGENT_SOURCE = (Path(__file__).parent / "_agent.py").read_bytes()
 _TIMEOUT_SOURCE = (Path(__file__).parent / "_pytest_timeout.py").read_bytes()
 _live_pools: weakref.WeakSet[SandboxPool] = weakref.WeakSet()
@@ -122,6 +124,7 @@ class _Warm:
     source_paths: tuple[str, ...] = ()
     config: SandboxConfig | None = None  # the pool's, unless the environment asks otherwise
     node_modules: bool = False  # its image holds the project's node packages
+    oom_kills: int = 0  # the kernel's count of processes it killed there, seen so far
     generation: int = 0
     slots: queue.Queue[_Slot] = field(default_factory=queue.Queue)
     gate: _Gate = field(default_factory=_Gate)
@@ -405,6 +408,19 @@ class SandboxPool:
             return False
         return bool(warm.container.status == "running")
 
+    def _out_of_memory(self, warm: _Warm) -> bool:
+        """Whether the container's memory limit made the kernel kill one of its processes."""
+        try:
+            _, output = warm.container.exec_run(["cat", *_OOM_FILES])
+        except Exception:
+            return False
+        for line in output.decode(errors="replace").splitlines():
+            name, _, count = line.partition(" ")
+            if name == "oom_kill" and count.strip().isdigit() and int(count) > warm.oom_kills:
+                warm.oom_kills = int(count)
+                return True
+        return False
+
     def _discard(self, warm: _Warm) -> None:
         with self._lock:
             for key, known in list(self._warm.items()):
@@ -439,6 +455,8 @@ class SandboxPool:
             return self._run_on(warm, command, changes, limits, probe, cancel)
         except ChannelClosed as error:
             if warm is not None and self._container_alive(warm):
+                if self._out_of_memory(warm):  # the kernel killed the slot's agent
+                    return CandidateResult((), None, 0.0, out_of_memory=True)
                 return CandidateResult((), None, 0.0, infrastructure_error=str(error))
             if warm is not None:
                 self._discard(warm)
