@@ -94,6 +94,15 @@ def _environmental_reason(failure: CaseResult, output: str) -> str | None:
     return None
 
 
+def _first_error(output: str) -> str:
+    """The line of a run's output that says why it failed, else its last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in lines:
+        if "rror" in line or "cannot" in line or "not found" in line:
+            return line[:300]
+    return lines[-1][:300] if lines else "no output"
+
+
 def _timed_out(case: CaseResult) -> bool:
     """Whether a test failed by running past its limit (the sandbox's timeout plugin)."""
     return case.outcome is not Outcome.PASSED and _TIMEOUT_MARK in case.message
@@ -484,8 +493,13 @@ class FixSession:
             context = self._reflect(context, [t for t in tried if not t.result.passed])
         return self._finish(Status.NOT_FOUND, self._nothing_verified(), baseline)
 
+    def _closest(self) -> str:
+        """The candidate that got nearest, for a session that found no fix: the user may
+        take it from there (other failing tests may fail for another reason)."""
+        return f"; closest: {self._best_so_far}" if self._best_so_far else ""
+
     def _nothing_verified(self) -> str:
-        message = f"no verified fix after {self._tried} candidates"
+        message = f"no verified fix after {self._tried} candidates{self._closest()}"
         python = all(path.endswith(".py") for path in self.targets)
         if self._tried == 0 and not python:
             message += (
@@ -564,6 +578,14 @@ class FixSession:
             )
         if baseline.timed_out:
             return self._finish(Status.ENVIRONMENT, "the tests time out as they are", baseline)
+        if baseline.exit_code == 127 or (self._is_pytest() and not baseline.cases):
+            # The command did not get as far as running a test: no failure to fix.
+            return self._finish(
+                Status.ENVIRONMENT,
+                f"the test command ran no test (exit code {baseline.exit_code}): "
+                f"{_first_error(baseline.output.text)}",
+                baseline,
+            )
         if baseline.out_of_memory:
             limit = getattr(getattr(self.tester, "config", None), "memory", "its limit")
             return self._finish(
@@ -903,7 +925,7 @@ class FixSession:
             return self._finish(
                 Status.NOT_FOUND,
                 f"out of time after {self._tried} candidates "
-                f"({self.budget.wall_clock_seconds:.0f} s budget)",
+                f"({self.budget.wall_clock_seconds:.0f} s budget){self._closest()}",
                 baseline,
             )
         usage = self._usage()

@@ -93,7 +93,11 @@ def plan_candidate(
             request["pytest_args"] = args
             # hypothesis itself is the slow import; its plugin module is left to pytest,
             # which rewrites the asserts of plugins it imports (a warning otherwise).
-            request["preimport"] = ["pytest", *(["hypothesis"] if uses_hypothesis else [])]
+            # Not with plugin auto-loading: pytest then marks the plugins' whole
+            # distributions for assertion rewriting, and hypothesis imported already
+            # warns (an error under the projects' `filterwarnings = error`).
+            warm_hypothesis = uses_hypothesis and not config.pytest_autoload_plugins
+            request["preimport"] = ["pytest", *(["hypothesis"] if warm_hypothesis else [])]
         else:
             request["argv"] = ["python3", "-B", "-m", "pytest", *args]
     if command.kind == CommandKind.NODE:
