@@ -496,7 +496,8 @@ class FixSession:
     def _closest(self) -> str:
         """The candidate that got nearest, for a session that found no fix: the user may
         take it from there (other failing tests may fail for another reason)."""
-        return f"; closest: {self._best_so_far}" if self._best_so_far else ""
+        closer = self._best_failing is not None and self._best_failing < self._baseline_failing
+        return f"; closest: {self._best_so_far}" if closer else ""
 
     def _nothing_verified(self) -> str:
         message = f"no verified fix after {self._tried} candidates{self._closest()}"
