@@ -993,13 +993,13 @@ class FixSession:
         return candidate_timeout * 3
 
     def _test_timeout(self, baseline: CandidateResult) -> float | None:
-        """Each test's limit for the candidates: a few times the slowest test that did not
+        """Each test's limit for the candidates: ten times the slowest test that did not
         hang in the baseline (a candidate that loops forever fails fast), never above the
         sandbox's own. None: the sandbox's (when the baseline says nothing of the times)."""
         healthy = [c.duration for c in baseline.cases if not _timed_out(c)]
         if not healthy:
             return None
-        return min(self._sandbox_test_limit(), max(1.0, 5.0 * max(healthy)))
+        return min(self._sandbox_test_limit(), max(2.0, 10.0 * max(healthy)))
 
     def _sandbox_test_limit(self) -> float:
         config = getattr(self.tester, "config", None)
