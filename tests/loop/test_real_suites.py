@@ -143,3 +143,24 @@ def test_a_large_suite_costs_the_failing_tests_not_the_suite(
     [baseline] = events.of("baseline")
     executed = ran(baseline) + ran(localize) + sum(ran(c) for c in candidates) + ran(whole[0])
     assert executed < 2 * size + 100
+
+
+def test_a_command_that_runs_no_test_ends_the_session_with_its_error(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    (tmp_path / "sums.py").write_text(LOOPS_FOREVER)
+    (tmp_path / "test_sums.py").write_text(TOTAL_TESTS)
+    events = Events()
+    session = FixSession(
+        tmp_path,
+        f"{COMMAND} --no-such-option",
+        [OfflineGenerator()],
+        pool,
+        targets=["sums.py"],
+        on_event=events,
+    )
+    result = session.run()
+    assert result.status is Status.ENVIRONMENT
+    assert "ran no test (exit code 4)" in result.message
+    assert "unrecognized arguments: --no-such-option" in result.message
+    assert not events.of("candidate")

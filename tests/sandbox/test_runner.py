@@ -156,3 +156,29 @@ def test_interpreter_variables_of_the_command_take_effect(
     assert not any_pool.run(tmp_path, {}, "pytest -q").passed
     result = any_pool.run(tmp_path, {}, "PYTHONPATH=src pytest -q")
     assert result.passed, result.output.text
+
+
+def test_hypothesis_is_warmed_only_when_pytest_loads_no_plugins_itself() -> None:
+    """With auto-loading, pytest marks a plugin's whole distribution for rewriting: a
+    hypothesis imported already warns, which `filterwarnings = error` makes fatal."""
+    from pathlib import Path
+
+    from fixloop.sandbox.commands import parse_command
+    from fixloop.sandbox.config import SandboxConfig
+    from fixloop.sandbox.runner import plan_candidate
+
+    def preimported(autoload: bool) -> list[str]:
+        plan = plan_candidate(
+            command=parse_command("python -m pytest -q"),
+            changes={},
+            config=SandboxConfig(pytest_autoload_plugins=autoload),
+            project_root=Path("/project"),
+            base="/work/base-1",
+            slot=0,
+            timeout=10,
+            uses_hypothesis=True,
+        )
+        return list(plan.request["preimport"])
+
+    assert preimported(autoload=False) == ["pytest", "hypothesis"]
+    assert preimported(autoload=True) == ["pytest"]
