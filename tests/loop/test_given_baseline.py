@@ -41,6 +41,7 @@ class Scripted:
 
     texts: list[str]
     name: str = "scripted"
+    reflective: bool = False
     contexts: list[RepairContext] = field(default_factory=list)
 
     def candidates(self, context: RepairContext) -> Iterator[Candidate]:

@@ -463,7 +463,7 @@ class FixSession:
                     break
             self._emit(Phase.GENERATE, "generating candidates", baseline)
             for generator in self.generators:
-                if getattr(generator, "reflective", False):  # a model sees the new attempts
+                if generator.reflective:  # a model sees the new attempts
                     streams[id(generator)] = generator.candidates(context)
             try:
                 batch = self._next_batch(streams, context, seen)
@@ -727,7 +727,7 @@ class FixSession:
     def _quota(self, generator: Generator) -> int:
         """How many candidates a generator adds to an iteration: a model's are costly and
         each retry should learn from the last; template candidates are cheap and many."""
-        if getattr(generator, "reflective", False):
+        if generator.reflective:
             return 1
         return self.budget.candidates_per_iteration or 8 * max(1, self.budget.parallel)
 
@@ -778,7 +778,7 @@ class FixSession:
         """One more batch of template candidates once one passes: weak tests let a wrong
         edit pass first, and the edit a careful person would make is often just behind it.
         Not for a model, whose every candidate costs a request."""
-        if any(getattr(g, "reflective", False) for g in self.generators):
+        if any(g.reflective for g in self.generators):
             return []
         passing: list[_Tried] = []
         for _ in range(self.budget.alternative_batches):
@@ -795,7 +795,7 @@ class FixSession:
     def _retire_models(self) -> None:
         """A model's rounds are `max_iterations`: each costs requests. The templates cost
         only sandbox time, so they go on while candidates remain and time allows."""
-        self.generators = [g for g in self.generators if not getattr(g, "reflective", False)]
+        self.generators = [g for g in self.generators if not g.reflective]
 
     def _time_left(self) -> float:
         if not self._started:
@@ -1117,7 +1117,7 @@ class FixSession:
                 message,
                 self._best_so_far,
                 seconds_left=self._time_left(),
-                model_rounds=any(getattr(g, "reflective", False) for g in self.generators),
+                model_rounds=any(g.reflective for g in self.generators),
                 spent=self._spent(),
             )
         )
@@ -1125,6 +1125,6 @@ class FixSession:
     def _spent(self) -> float:
         """The share of the budget spent: time, or a model's rounds when it has fewer left."""
         shares = [1.0 - self._time_left() / max(1e-9, self.budget.wall_clock_seconds)]
-        if any(getattr(g, "reflective", False) for g in self.generators):
+        if any(g.reflective for g in self.generators):
             shares.append(self._iteration / max(1, self.budget.max_iterations))
         return min(1.0, max(shares))

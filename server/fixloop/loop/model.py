@@ -108,5 +108,8 @@ class Generator(Protocol):
     has enough, so generators should be lazy."""
 
     name: str
+    # A model: asked again each round with the new attempts (reflection), its rounds
+    # counted by the budget. Templates are not: their stream goes on while time allows.
+    reflective: bool
 
     def candidates(self, context: RepairContext) -> Iterator[Candidate]: ...

@@ -87,6 +87,7 @@ class OfflineGenerator:
     """Repair templates at the suspicious lines; no model needed."""
 
     name = "offline"
+    reflective = False  # its stream goes on while time allows: no rounds to count
 
     def __init__(self, max_candidates: int = 20_000, max_pairs: int = 2_000) -> None:
         self.max_candidates = max_candidates
