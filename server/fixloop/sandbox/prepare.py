@@ -339,19 +339,8 @@ def _download_lines(
     (lists / "constraints.txt").write_text(
         "\n".join(requirements.constraints) + "\n", encoding="utf-8"
     )
-    arguments = [
-        "download",
-        "--only-binary=:all:",
-        "--disable-pip-version-check",
-        "--dest",
-        str(wheels),
-        *platform.pip_options(),
-        "-r",
-        str(lists / "requirements.txt"),
-        "-c",
-        str(lists / "constraints.txt"),
-        "pip",
-    ]
+    lists_options = ["-r", str(lists / "requirements.txt"), "-c", str(lists / "constraints.txt")]
+    arguments = [*_download_arguments(platform, wheels), *lists_options, "pip"]
     completed = _pip(arguments)
     if completed.returncode != 0:
         errors = _PIP_ERROR.findall(completed.stderr) or completed.stderr.strip().splitlines()[-3:]
@@ -364,20 +353,24 @@ def _download_lines(
         )
 
 
-def _download_backend(
-    requirements: Requirements, platform: Platform, wheels: Path, notes: list[str]
-) -> bool:
-    """The project's build backend, to install the project's own metadata (entry points,
-    its version): without it the tests still run, from the copy of the project."""
-    arguments = [
+def _download_arguments(platform: Platform, wheels: Path) -> list[str]:
+    """pip download of wheels alone (no code of a package runs here) for the sandbox."""
+    return [
         "download",
         "--only-binary=:all:",
         "--disable-pip-version-check",
         "--dest",
         str(wheels),
         *platform.pip_options(),
-        *requirements.build_requires,
     ]
+
+
+def _download_backend(
+    requirements: Requirements, platform: Platform, wheels: Path, notes: list[str]
+) -> bool:
+    """The project's build backend, to install the project's own metadata (entry points,
+    its version): without it the tests still run, from the copy of the project."""
+    arguments = [*_download_arguments(platform, wheels), *requirements.build_requires]
     completed = _pip(arguments)
     if completed.returncode == 0:
         return True

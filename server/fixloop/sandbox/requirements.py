@@ -340,15 +340,8 @@ def _setup_cfg_requirements(root: Path, found: _Found) -> Iterator[str]:
 
 def _tox_requirements(root: Path, found: _Found) -> bool:
     """tox.ini's `[testenv]` deps (what `tox` installs to run the tests)."""
-    path = root / "tox.ini"
-    if not path.is_file():
-        return False
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError):
-        return False
-    if not parser.has_section("testenv"):
+    parser = _ini(root / "tox.ini")
+    if parser is None or not parser.has_section("testenv"):
         return False
     for line in _cfg_list(parser.get("testenv", "deps", fallback="")):
         if line.startswith(("-r", "-c")):
@@ -367,7 +360,11 @@ def _setup_cfg_value(root: Path, section: str, key: str) -> str | None:
 
 
 def _setup_cfg(root: Path) -> configparser.ConfigParser | None:
-    path = root / "setup.cfg"
+    return _ini(root / "setup.cfg")
+
+
+def _ini(path: Path) -> configparser.ConfigParser | None:
+    """An ini file (setup.cfg, tox.ini) as read, or None when missing or unreadable."""
     if not path.is_file():
         return None
     parser = configparser.ConfigParser(interpolation=None)
