@@ -56,6 +56,9 @@ class SandboxConfig:
     pytest_autoload_plugins: bool = False
     # Run pytest in a process forked from a warm one that has imported pytest already.
     pytest_forkserver: bool = True
+    # A pytest command run again (the loop's candidates) runs in a session that has
+    # collected it once; each candidate confined to function bodies in a fork of it.
+    pytest_warm_runner: bool = True
 
     @property
     def image_ref(self) -> str:

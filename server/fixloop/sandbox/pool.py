@@ -40,6 +40,7 @@ from fixloop.sandbox.runner import (
     NODE_REPORTER_PATH,
     SLOT_UID_FIRST,
     SLOT_UID_LAST,
+    WARM_PATH,
     WORK_ROOT,
     plan_candidate,
     read_result,
@@ -53,6 +54,7 @@ LABEL = "fixloop"
 OWNER_UID = 1000  # the image's non-root user: owns the project copy
 GRACE_SECONDS = 30.0  # beyond the test timeout, for copying and reporting
 _AGENT_SOURCE = (Path(__file__).parent / "_agent.py").read_bytes()
+_WARM_SOURCE = (Path(__file__).parent / "_warm.py").read_bytes()
 _live_pools: weakref.WeakSet[SandboxPool] = weakref.WeakSet()
 
 
@@ -342,6 +344,7 @@ class SandboxPool:
         extra = {
             AGENT_PATH.removeprefix(f"{WORK_ROOT}/"): _AGENT_SOURCE,
             NODE_REPORTER_PATH.removeprefix(f"{WORK_ROOT}/"): _node_reporter.SOURCE.encode(),
+            WARM_PATH.removeprefix(f"{WORK_ROOT}/"): _WARM_SOURCE,
         }
         tar = project_files.archive(snapshot, base, extra, OWNER_UID)
         script = (

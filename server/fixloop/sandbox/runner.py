@@ -23,6 +23,7 @@ from fixloop.sandbox.results import (
 WORK_ROOT = "/work"
 AGENT_PATH = f"{WORK_ROOT}/.fixloop/agent.py"
 NODE_REPORTER_PATH = f"{WORK_ROOT}/.fixloop/node-reporter.mjs"
+WARM_PATH = f"{WORK_ROOT}/.fixloop/_fixloop_warm.py"  # imported by the agent's warm runner
 CANDIDATES_DIR = f"{WORK_ROOT}/c"
 # Candidates of slot i run as uid base + i (see _agent.py). Each container draws its own
 # base: RLIMIT_NPROC counts per uid across the host, so two pools must not share uids.
@@ -75,6 +76,8 @@ def plan_candidate(
             # hypothesis itself is the slow import; its plugin module is left to pytest,
             # which rewrites the asserts of plugins it imports (a warning otherwise).
             request["preimport"] = ["pytest", *(["hypothesis"] if uses_hypothesis else [])]
+            # A repeated command may run in a warm session of its own (_warm.py).
+            request["warm"] = config.pytest_warm_runner and probe is None
         else:
             request["argv"] = ["python3", "-B", "-m", "pytest", *args]
     elif command.kind == CommandKind.NODE:
@@ -174,4 +177,5 @@ def read_result(plan: Plan, response: Mapping[str, Any]) -> CandidateResult:
         out_of_memory=bool(response.get("out_of_memory")),
         report_format=report_format,
         probe_data=response.get("artifact"),
+        runner=str(response.get("runner", "")),
     )

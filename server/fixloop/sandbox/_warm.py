@@ -1,0 +1,457 @@
+"""The warm pytest session of a slot (W) and the candidates it forks (C), in the container.
+
+Streamed into the container beside the agent (pool.py) as `_fixloop_warm.py` and imported
+only by the agent's forked W process; stdlib and the pytest it runs under, Python 3.11.
+
+W runs pytest's startup and collection once for one command, so the project, its
+dependencies, the test modules and the conftests are imported once. Its plugin's
+`pytest_runtestloop` then serves candidates instead of running the tests: for each one
+it checks that the change is confined to the body of one function that nothing ran while
+W started (`plan`), forks C, and C replaces the code of the live function objects
+(`__code__`, so `from mod import f`, methods and decorators all see the new body) and
+returns from the hook, so that pytest itself runs the collected items, writes the JUnit
+report and prints the summary, as a fresh run would. Anything else is refused with a
+reason, and the agent runs the candidate the ordinary way.
+
+Protocol with the agent on a Unix socket, each message a 4-byte length and a JSON object:
+W → `{"ready": n}` (or `{"refused": why}` and exit); then per candidate, agent → one byte
+carrying the output pipe's write end (SCM_RIGHTS) and `{"files", "report"}`; W →
+`{"fallback": why}`, or `{"pid": C}` once C is set up and later `{"status": exit code}`.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import json
+import linecache
+import os
+import socket
+import struct
+import sys
+import time
+import types
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+Key = tuple[str, str, int]  # (file, qualified name, first line) of a function's code
+Patch = list[tuple[types.FunctionType, types.CodeType]]
+STATUS_CLOSED = -9  # what the agent is told when C's status cannot be known
+
+
+def send(sock: socket.socket, message: dict[str, object]) -> None:
+    body = json.dumps(message).encode()
+    sock.sendall(struct.pack(">I", len(body)) + body)
+
+
+def receive(sock: socket.socket) -> tuple[dict[str, Any], int] | None:
+    """A candidate's request and the write end of its output pipe; None at the end."""
+    try:
+        data, fds, _flags, _address = socket.recv_fds(sock, 1, 1)
+    except OSError:
+        return None
+    if not data or not fds:
+        return None
+    header = _read_exactly(sock, 4)
+    body = _read_exactly(sock, struct.unpack(">I", header)[0]) if header else None
+    if body is None:
+        return None
+    return json.loads(body), fds[0]
+
+
+def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
+    data = bytearray()
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+class Tracker:
+    """Which of the project's functions ran while W started (imports, collection, plugins'
+    hooks): their new body would have changed what W has already done, so they are never
+    patched. A `call` event per Python call, only until the serving starts."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.ran: set[types.CodeType] = set()
+
+    def __call__(self, frame: types.FrameType, event: str, arg: object) -> None:
+        code = frame.f_code
+        if code.co_filename.startswith(self.prefix):
+            self.ran.add(code)
+
+    def keys(self) -> set[Key]:
+        return {_key(code) for code in self.ran}
+
+
+def _key(code: types.CodeType) -> Key:
+    return (os.path.normpath(code.co_filename), code.co_qualname, code.co_firstlineno)
+
+
+def _nested_codes(code: types.CodeType) -> Iterator[types.CodeType]:
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield const
+            yield from _nested_codes(const)
+
+
+class Region:
+    """The lines a change replaced: old [start, old_end], new [start, new_end] (1-based,
+    inclusive; empty when end < start), the text around them the same."""
+
+    def __init__(self, old: str, new: str) -> None:
+        old_lines, new_lines = old.splitlines(True), new.splitlines(True)
+        prefix = 0
+        limit = min(len(old_lines), len(new_lines))
+        while prefix < limit and old_lines[prefix] == new_lines[prefix]:
+            prefix += 1
+        suffix = 0
+        while (
+            suffix < limit - prefix
+            and old_lines[len(old_lines) - 1 - suffix] == new_lines[len(new_lines) - 1 - suffix]
+        ):
+            suffix += 1
+        self.start = prefix + 1
+        self.old_end = len(old_lines) - suffix
+        self.new_end = len(new_lines) - suffix
+        self.delta = self.new_end - self.old_end
+
+    def span(self, end: int) -> tuple[int, int]:
+        """The lines that must lie in one function's body; for an empty side, the line
+        before the gap."""
+        return (self.start, end) if end >= self.start else (self.start - 1, self.start - 1)
+
+
+def _innermost_def(
+    tree: ast.Module, first: int, last: int
+) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, str, str] | None:
+    """The innermost function whose statements cover lines first..last, its qualified
+    name and that of the outermost function around it."""
+    node: ast.AST = tree
+    found: tuple[ast.FunctionDef | ast.AsyncFunctionDef, str, str] | None = None
+    names: list[str] = []
+    outermost = ""
+    while True:
+        inner = next(
+            (
+                child
+                for child in ast.iter_child_nodes(node)
+                if isinstance(child, ast.stmt | ast.excepthandler)
+                and child.lineno <= first
+                and last <= (child.end_lineno or 0)
+            ),
+            None,
+        )
+        if inner is None:
+            return found
+        if isinstance(inner, ast.ClassDef):
+            names.append(inner.name)
+        elif isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
+            names.append(inner.name)
+            qualname = ".".join(names)
+            outermost = outermost or qualname
+            found = (inner, qualname, outermost)
+            names.append("<locals>")
+        node = inner
+
+
+def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """co_firstlineno of its code: the first decorator's line when it has some."""
+    return min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+
+
+def _has_docstring_in(node: ast.FunctionDef | ast.AsyncFunctionDef, first: int) -> bool:
+    head = node.body[0]
+    return (
+        isinstance(head, ast.Expr)
+        and isinstance(head.value, ast.Constant)
+        and isinstance(head.value.value, str)
+        and first <= (head.end_lineno or 0)
+    )
+
+
+class WarmPlugin:
+    """Serves candidates from `pytest_runtestloop` once the session has collected."""
+
+    def __init__(self, sock: socket.socket, memfd: int, root: str, base: str) -> None:
+        self.sock = sock
+        self.memfd = memfd
+        self.root = root  # W's copy of the project
+        self.base = base  # the pristine copy: the old text of a changed file
+        self.tracker = Tracker(root + os.sep)
+        self.startup_output = b""
+        self.ran: set[Key] = set()
+        self.functions: dict[Key, list[types.FunctionType]] = {}
+        self.modules: set[str] = set()
+        self.protected: set[str] = set()
+        self.trees: dict[str, tuple[str, ast.Module] | None] = {}
+        self.config: Any = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: Any) -> object:
+        traced = sys.gettrace() is self.tracker
+        sys.settrace(None)
+        refusal = "another tracer replaced the warm runner's" if not traced else None
+        refusal = refusal or self._refusal(session)
+        if refusal:
+            send(self.sock, {"refused": refusal})
+            os._exit(0)
+        self._learn(session)
+        send(self.sock, {"ready": len(session.items)})
+        while True:
+            job = receive(self.sock)
+            if job is None:
+                os._exit(0)
+            if self._serve(*job):
+                return None  # in C: pytest's own loop runs the items
+        return None
+
+    def _refusal(self, session: Any) -> str | None:
+        if session.config.option.collectonly:
+            return "--collect-only"
+        hook = session.config.pluginmanager.hook.pytest_runtestloop
+        for impl in hook.get_hookimpls():
+            wrapper = getattr(impl, "hookwrapper", False) or getattr(impl, "wrapper", False)
+            name = getattr(impl.plugin, "__name__", "")
+            if impl.plugin is not self and not wrapper and name != "_pytest.main":
+                return f"the plugin {impl.plugin_name} runs the tests itself"
+        import threading
+
+        if threading.active_count() > 1:
+            return "threads were started while the tests were collected"
+        return None
+
+    def _learn(self, session: Any) -> None:
+        """What the candidates are checked against: the functions that ran, the live
+        function objects of the project, its modules, its test modules and conftests."""
+        self.config = session.config
+        self.ran = self.tracker.keys()
+        self.tracker.ran.clear()
+        prefix = self.root + os.sep
+        for module in list(sys.modules.values()):
+            path = getattr(module, "__file__", None)
+            if not isinstance(path, str) or not path.startswith(prefix):
+                continue
+            path = os.path.normpath(path)
+            self.modules.add(path)
+            loader = type(getattr(module, "__loader__", None)).__name__
+            if loader == "AssertionRewritingHook" or os.path.basename(path) == "conftest.py":
+                self.protected.add(path)  # rewritten asserts: a plain compile would differ
+        for item in session.items:
+            self.protected.add(os.path.normpath(str(getattr(item, "path", item.fspath))))
+        for obj in gc.get_objects():
+            if type(obj) is types.FunctionType:
+                key = _key(obj.__code__)
+                if key[0] in self.modules:
+                    self.functions.setdefault(key, []).append(obj)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.startup_output = os.pread(self.memfd, 1 << 24, 0)
+        _warm_caches()
+        gc.collect()
+        gc.freeze()  # C's collections never touch W's objects: fewer pages copied per fork
+
+    # --- one candidate (in W) ---------------------------------------------------------
+
+    def _serve(self, job: dict[str, Any], out: int) -> bool:
+        """Fork C for one candidate; True in C. W answers for it and waits for it."""
+        try:
+            plan = self.plan(job["files"])
+        except Exception as error:  # never let one candidate take W down
+            plan = f"the warm runner failed to read the change: {error!r}"
+        if isinstance(plan, str):
+            os.close(out)
+            send(self.sock, {"fallback": plan})
+            return False
+        ready_read, ready_write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(ready_read)
+            self.sock.close()
+            try:
+                self._become_candidate(out, plan, job)
+            except BaseException:
+                os._exit(70)
+            os.write(ready_write, b"ok")
+            os.close(ready_write)
+            _write_all(1, self.startup_output)  # the header a fresh run would have printed
+            return True
+        os.close(out)
+        os.close(ready_write)
+        ready = os.read(ready_read, 2) == b"ok"
+        os.close(ready_read)
+        if not ready:
+            os.waitpid(pid, 0)
+            send(self.sock, {"fallback": "the candidate's process could not be set up"})
+            return False
+        send(self.sock, {"pid": pid})
+        try:
+            status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        except ChildProcessError:
+            status = STATUS_CLOSED
+        send(self.sock, {"status": status})
+        return False
+
+    def plan(self, files: dict[str, str]) -> Patch | str:
+        """The code to put in which live functions, or why the change needs a fresh run."""
+        patch: Patch = []
+        for relative, text in files.items():
+            path = os.path.normpath(os.path.join(self.root, relative))
+            refusal = self._plan_file(path, relative, text, patch)
+            if refusal:
+                return f"{relative}: {refusal}"
+        return patch
+
+    def _plan_file(self, path: str, relative: str, text: str, patch: Patch) -> str | None:
+        if path in self.protected:
+            return "a test module or conftest changed"
+        if path not in self.modules:
+            return "not a module the tests' session imported"
+        old = self._old(relative)
+        if old is None:
+            return "not in the project"
+        old_text, old_tree = old
+        if text == old_text:
+            return None
+        region = Region(old_text, text)
+        try:
+            new_tree = ast.parse(text, path)
+            module_code = compile(new_tree, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            return "does not compile"
+        old_def = _innermost_def(old_tree, *region.span(region.old_end))
+        new_def = _innermost_def(new_tree, *region.span(region.new_end))
+        if old_def is None or new_def is None:
+            return "a change outside function bodies"
+        (old_node, qualname, outermost), (new_node, new_qualname, _) = old_def, new_def
+        first, _ = region.span(region.old_end)
+        if (
+            qualname != new_qualname
+            or old_node.lineno != new_node.lineno
+            or (new_node.end_lineno or 0) - (old_node.end_lineno or 0) != region.delta
+            or old_node.body[0].lineno > first
+            or new_node.body[0].lineno > region.span(region.new_end)[0]
+        ):
+            return "a change outside function bodies"
+        if _has_docstring_in(old_node, first) or _has_docstring_in(new_node, first):
+            return "a docstring changed"
+        if (path, qualname, _first_line(old_node)) in self.ran:
+            return f"{qualname} ran while the tests were collected"
+        if not any(key[0] == path and key[1] == outermost for key in self.functions):
+            return f"no live function {outermost}"
+        return self._patch_codes(path, module_code, region, patch)
+
+    def _patch_codes(
+        self, path: str, module_code: types.CodeType, region: Region, patch: Patch
+    ) -> str | None:
+        """Pair each live function with its new code (lines after the change moved)."""
+        chosen: dict[Key, types.CodeType] = {}
+        for code in _nested_codes(module_code):
+            line = code.co_firstlineno
+            if region.start <= line <= region.new_end:
+                continue  # defined inside the changed lines: nothing of it is live
+            old_line = line if line < region.start else line - region.delta
+            key = (path, code.co_qualname, old_line)
+            live = self.functions.get(key)
+            if not live:
+                continue
+            if key in chosen and chosen[key] != code:
+                return f"two functions {code.co_qualname} on line {old_line}"
+            chosen[key] = code
+            for function in live:
+                if function.__code__ == code:
+                    continue
+                if function.__code__.co_freevars != code.co_freevars:
+                    return f"the variables {code.co_qualname} closes over changed"
+                patch.append((function, code))
+        return None
+
+    def _old(self, relative: str) -> tuple[str, ast.Module] | None:
+        if relative not in self.trees:
+            try:
+                with open(os.path.join(self.base, relative), encoding="utf-8", newline="") as f:
+                    text = f.read()
+                self.trees[relative] = (text, ast.parse(text))
+            except (OSError, SyntaxError, ValueError):
+                self.trees[relative] = None
+        return self.trees[relative]
+
+    # --- in C ---------------------------------------------------------------------------
+
+    def _become_candidate(self, out: int, patch: Patch, job: dict[str, Any]) -> None:
+        """Output to the candidate's pipe, the new code in place, its report path."""
+        startup = os.fstat(self.memfd)
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            try:
+                seen = os.fstat(fd)
+            except OSError:
+                continue
+            if (seen.st_dev, seen.st_ino) == (startup.st_dev, startup.st_ino):
+                os.dup2(out, fd)  # stdout, stderr, and the copies pytest saved of them
+        os.close(out)
+        self._reset_capture()
+        for function, code in patch:
+            function.__code__ = code
+        for relative in job["files"]:
+            linecache.cache.pop(os.path.normpath(os.path.join(self.root, relative)), None)
+        report = job.get("report")
+        for plugin in self.config.pluginmanager.get_plugins():
+            if isinstance(report, str) and type(plugin).__name__ == "LogXML":
+                plugin.logfile = os.path.normpath(report)
+            _restart_clock(plugin)
+
+    def _reset_capture(self) -> None:
+        """Empty the capture files W's session opened: a candidate killed mid-test left
+        its output there, which the next test would otherwise report as its own."""
+        capman = self.config.pluginmanager.getplugin("capturemanager")
+        capturing = getattr(capman, "_global_capturing", None)
+        for name in ("out", "err"):
+            tmpfile = getattr(getattr(capturing, name, None), "tmpfile", None)
+            if tmpfile is not None and hasattr(tmpfile, "truncate"):
+                tmpfile.seek(0)
+                tmpfile.truncate()
+
+
+def _warm_caches() -> None:
+    """What every run computes on first use and keeps, computed once in W instead: the
+    JUnit writer's escaping regex (~10 ms to compile in each C otherwise)."""
+    try:
+        from _pytest.junitxml import bin_xml_escape
+
+        bin_xml_escape("\x00")
+    except Exception:  # another pytest: it is only a cache
+        pass
+
+
+def _restart_clock(plugin: object) -> None:
+    """The session's start time (printed, and in the report) is C's, not W's."""
+    for name in ("_sessionstarttime", "_session_start", "suite_start_time", "suite_start"):
+        value: Any = getattr(plugin, name, None)
+        if isinstance(value, float):
+            setattr(plugin, name, time.time())
+        elif type(value).__name__ == "Instant":
+            setattr(plugin, name, type(value)())
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def run(args: list[str], sock: socket.socket, memfd: int, root: str, base: str) -> int:
+    """pytest.main in W; returns only in C (its exit code) or when W never got to serve."""
+    plugin = WarmPlugin(sock, memfd, root, base)
+    sys.settrace(plugin.tracker)
+    try:
+        return int(pytest.main(args, plugins=[plugin]))
+    finally:
+        sys.settrace(None)
