@@ -121,6 +121,11 @@ class Region:
         self.new_end = len(new_lines) - suffix
         self.delta = self.new_end - self.old_end
 
+    def in_body(self, node: ast.FunctionDef | ast.AsyncFunctionDef, end: int) -> bool:
+        """Whether this side's changed lines are statements of the function's body. An
+        empty side (lines only added, or only removed) is judged by the other side."""
+        return end < self.start or node.body[0].lineno <= self.start
+
     def span(self, end: int) -> tuple[int, int]:
         """The lines that must lie in one function's body; for an empty side, the line
         before the gap."""
@@ -331,16 +336,15 @@ class WarmPlugin:
         if old_def is None or new_def is None:
             return "a change outside function bodies"
         (old_node, qualname, outermost), (new_node, new_qualname, _) = old_def, new_def
-        first, _ = region.span(region.old_end)
         if (
             qualname != new_qualname
             or old_node.lineno != new_node.lineno
             or (new_node.end_lineno or 0) - (old_node.end_lineno or 0) != region.delta
-            or old_node.body[0].lineno > first
-            or new_node.body[0].lineno > region.span(region.new_end)[0]
+            or not region.in_body(old_node, region.old_end)
+            or not region.in_body(new_node, region.new_end)
         ):
             return "a change outside function bodies"
-        if _has_docstring_in(old_node, first) or _has_docstring_in(new_node, first):
+        if _has_docstring_in(old_node, region.start) or _has_docstring_in(new_node, region.start):
             return "a docstring changed"
         if (path, qualname, _first_line(old_node)) in self.ran:
             return f"{qualname} ran while the tests were collected"
