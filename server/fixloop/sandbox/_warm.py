@@ -22,7 +22,10 @@ carrying the output pipe's write end (SCM_RIGHTS) and `{"files", "report"}`; W â
 from __future__ import annotations
 
 import ast
+import contextlib
 import gc
+import inspect
+import io
 import json
 import linecache
 import os
@@ -30,6 +33,7 @@ import socket
 import struct
 import sys
 import time
+import tokenize
 import types
 from collections.abc import Iterator
 from typing import Any
@@ -257,7 +261,7 @@ class WarmPlugin:
         sys.stdout.flush()
         sys.stderr.flush()
         self.startup_output = os.pread(self.memfd, 1 << 24, 0)
-        _warm_caches()
+        _warm_caches(session)
         gc.collect()
         gc.freeze()  # C's collections never touch W's objects: fewer pages copied per fork
 
@@ -424,15 +428,31 @@ class WarmPlugin:
                 tmpfile.truncate()
 
 
-def _warm_caches() -> None:
-    """What every run computes on first use and keeps, computed once in W instead: the
-    JUnit writer's escaping regex (~10 ms to compile in each C otherwise)."""
-    try:
-        from _pytest.junitxml import bin_xml_escape
+def _warm_caches(session: Any) -> None:
+    """What a run computes on first use and keeps, computed once in W rather than in every
+    C: the regexes of the JUnit writer and of tokenize, inspect's map of modules to files,
+    pytest's traceback machinery (a failure formatted to nowhere; nothing of it is kept)."""
+    with contextlib.suppress(Exception):
+        from _pytest.junitxml import bin_xml_escape, mangle_test_address
 
         bin_xml_escape("\x00")
-    except Exception:  # another pytest: it is only a cache
-        pass
+        mangle_test_address("warm.py::up")
+    with contextlib.suppress(Exception):
+        list(tokenize.generate_tokens(io.StringIO("pass\n").readline))
+    if not session.items:
+        return
+    item = session.items[0]
+    with contextlib.suppress(Exception):
+        inspect.getmodule(getattr(item, "obj", None))
+    with contextlib.suppress(Exception):
+        from _pytest._code import ExceptionInfo
+        from _pytest._io import TerminalWriter
+
+        try:
+            raise AssertionError("warm-up")
+        except AssertionError:
+            info = ExceptionInfo.from_current()
+        item.repr_failure(info).toterminal(TerminalWriter(io.StringIO()))
 
 
 def _restart_clock(plugin: object) -> None:

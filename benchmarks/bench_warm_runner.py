@@ -1,0 +1,236 @@
+"""Per-candidate cost on the failing tests: the warm runner against the forked pytest.
+
+Run: .venv/bin/python benchmarks/bench_warm_runner.py [--tests N] [--rounds N]
+Needs the engine and the image (scripts/ensure-docker.sh). Prints its figures; not a test.
+
+A generated project (a package of a few modules, a suite of `--tests` tests in several
+files, one line of `stats.py` broken so that a few tests fail) and the candidates a
+template search tries on that line (operator swaps, constants ±1, other variables, ...).
+Each candidate runs the failing tests only, as the loop's candidates do, on a one-slot
+pool:
+  - forked pytest: pytest.main in a fork of the agent, which has imported pytest (before);
+  - warm runner: a fork of a session that has collected those tests already.
+It prints the median milliseconds per candidate both ways, as the host sees them (the
+Docker round trip included) and as the agent measured them, the speed-up, how each
+candidate ran, and whether the two verdicts agree on every candidate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "server"), str(ROOT)]
+
+from fixloop.sandbox import CandidateResult, SandboxConfig, SandboxPool  # noqa: E402
+
+BUGGY_LINE = "    return total / (len(values) - 1)"
+STATS = f"""\
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class Summary:
+    count: int
+    mean: float
+    spread: float
+
+
+def mean(values):
+    total = 0
+    for value in values:
+        total += value
+{BUGGY_LINE}
+
+
+def variance(values):
+    centre = mean(values)
+    return sum((value - centre) ** 2 for value in values) / len(values)
+
+
+def spread(values):
+    return math.sqrt(variance(values))
+
+
+def summary(values):
+    return Summary(len(values), mean(values), spread(values))
+
+
+def exact_mean(values):
+    return Fraction(sum(Fraction(value) for value in values), len(values))
+
+
+def money(value):
+    return Decimal(value).quantize(Decimal("0.01"))
+"""
+TEXT = """\
+import json
+import re
+
+WORD = re.compile(r"[a-z']+")
+
+
+def words(text):
+    return WORD.findall(text.lower())
+
+
+def counts(text):
+    found = {}
+    for word in words(text):
+        found[word] = found.get(word, 0) + 1
+    return found
+
+
+def as_json(text):
+    return json.dumps(counts(text), sort_keys=True)
+"""
+# Variants of the buggy line a template search would try (the right one among them).
+TEMPLATES = [
+    "total / (len(values) - 1)",
+    "total / (len(values) + 1)",
+    "total / len(values)",
+    "total / (len(values) - 2)",
+    "total * (len(values) - 1)",
+    "total // (len(values) - 1)",
+    "total / (len(values) - 0)",
+    "total - (len(values) - 1)",
+    "total + (len(values) - 1)",
+    "(total - 1) / len(values)",
+    "(total + 1) / len(values)",
+    "total / max(1, len(values) - 1)",
+    "total / abs(len(values) - 1)",
+    "total / (len(values) ** 1)",
+    "len(values) / total",
+    "total / (len(values) - 1) if values else 0",
+    "total / len(values) if values else 0.0",
+    "total / (1 - len(values))",
+    "-total / (len(values) - 1)",
+    "total % (len(values) - 1)",
+    "total / (len(values) * 1)",
+    "round(total / (len(values) - 1))",
+    "int(total / len(values))",
+    "float(total) / len(values)",
+    "total / float(len(values))",
+    "total / (len(values) - 1) + 1",
+    "total / (len(values) - 1) - 1",
+    "total / len(values) + 0",
+    "sum(values) / len(values)",
+    "total / (len(values) or 1)",
+]
+
+
+def make_project(root: Path, tests: int) -> tuple[Path, list[str]]:
+    """The project and the ids of the tests its bug fails."""
+    (root / "tests").mkdir(parents=True)
+    (root / "stats.py").write_text(STATS)
+    (root / "text.py").write_text(TEXT)
+    (root / "tests" / "test_stats.py").write_text(
+        "import pytest\n\nfrom stats import exact_mean, mean, money, summary\n\n\n"
+        "def test_mean():\n    assert mean([1, 2, 3]) == 2\n\n\n"
+        "def test_mean_of_one():\n    assert mean([4]) == 4\n\n\n"
+        "def test_summary():\n    assert summary([2, 2]).mean == 2\n\n\n"
+        "def test_exact_mean():\n    assert exact_mean([1, 2]) == 1.5\n\n\n"
+        "@pytest.mark.parametrize('cents', range(40))\n"
+        "def test_money(cents):\n    assert money(cents / 100) == money(str(cents / 100))\n"
+    )
+    per_file = 50
+    for index in range(max(1, (tests - 44) // per_file)):
+        (root / "tests" / f"test_text_{index}.py").write_text(
+            "import pytest\n\nfrom text import as_json, counts, words\n\n\n"
+            f"@pytest.mark.parametrize('n', range({per_file // 2}))\n"
+            "def test_counts(n):\n    assert counts('a b ' * n).get('a', 0) == n\n\n\n"
+            f"@pytest.mark.parametrize('n', range({per_file // 2}))\n"
+            "def test_words(n):\n    assert len(words('x ' * n)) == n\n"
+            "    assert as_json('x') == '{\"x\": 1}'\n"
+        )
+    failing = [
+        "tests/test_stats.py::test_mean",
+        "tests/test_stats.py::test_mean_of_one",
+        "tests/test_stats.py::test_summary",
+    ]
+    return root, failing
+
+
+def outcomes(result: CandidateResult) -> tuple[bool, bool, dict[str, str]]:
+    cases = {case.test_id: str(case.outcome) for case in result.cases}
+    return result.passed, result.timed_out, cases
+
+
+def run_all(
+    pool: SandboxPool, project: Path, command: str, rounds: int
+) -> tuple[list[float], list[float], list[CandidateResult]]:
+    """(host seconds, agent seconds, results of the last round) per candidate."""
+    for _ in range(3):  # the container, the agent and (warm) the session
+        pool.run(project, {}, command)
+    host: list[float] = []
+    agent: list[float] = []
+    results: list[CandidateResult] = []
+    for _ in range(rounds):
+        results = []
+        for template in TEMPLATES:
+            changes = {"stats.py": STATS.replace(BUGGY_LINE, f"    return {template}")}
+            started = time.perf_counter()
+            result = pool.run(project, changes, command, timeout=10)
+            host.append(time.perf_counter() - started)
+            agent.append(result.duration)
+            results.append(result)
+    return host, agent, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tests", type=int, default=400, help="size of the suite")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the candidates")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fixloop-bench-") as directory:
+        project, failing = make_project(Path(directory) / "project", options.tests)
+        command = "pytest -q " + " ".join(failing)
+        runs = {}
+        for name, warm in (("forked pytest", False), ("warm runner", True)):
+            config = SandboxConfig(parallel=1, pytest_warm_runner=warm)
+            with SandboxPool(config) as pool:
+                suite = pool.run(project, {}, "pytest -q")
+                runs[name] = run_all(pool, project, command, options.rounds)
+    fork_host, fork_agent, fork_results = runs["forked pytest"]
+    warm_host, warm_agent, warm_results = runs["warm runner"]
+    agree = [outcomes(a) == outcomes(b) for a, b in zip(fork_results, warm_results, strict=True)]
+    ran = [result.runner for result in warm_results]
+
+    def ms(values: list[float]) -> float:
+        return statistics.median(values) * 1000
+
+    print(f"Suite: {len(suite.cases)} tests; candidates: {len(TEMPLATES)} variants of one line,")
+    print(f"each on the {len(failing)} failing tests, {options.rounds} rounds, one slot.")
+    print("Median per candidate         host (round trip)   agent")
+    print(f"  forked pytest (before)     {ms(fork_host):8.1f} ms      {ms(fork_agent):8.1f} ms")
+    print(f"  warm runner                {ms(warm_host):8.1f} ms      {ms(warm_agent):8.1f} ms")
+    print(
+        f"  speed-up                   {ms(fork_host) / ms(warm_host):8.1f}x"
+        f"       {ms(fork_agent) / ms(warm_agent):8.1f}x"
+    )
+    for verdict in (True, False):
+        chosen = [
+            i for i, result in enumerate(warm_results * options.rounds) if result.passed == verdict
+        ]
+        print(
+            f"  {'passing' if verdict else 'failing'} candidates only"
+            f"     {ms([fork_host[i] for i in chosen]):8.1f} ms vs {ms([warm_host[i] for i in chosen]):5.1f} ms"
+        )
+    print(f"Warm runner ran {ran.count('warm')} of {len(ran)} candidates warm ({set(ran)}).")
+    passing = sum(1 for result in warm_results if result.passed)
+    print(f"Verdicts agree on {sum(agree)} of {len(agree)} candidates ({passing} pass).")
+    for template, same, a, b in zip(TEMPLATES, agree, fork_results, warm_results, strict=True):
+        if not same:
+            print(f"  DISAGREE on {template!r}: forked {a.summary()}, warm {b.summary()}")
+
+
+if __name__ == "__main__":
+    main()
