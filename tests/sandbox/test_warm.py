@@ -215,6 +215,8 @@ def warm_processes(project: Path) -> int:
         pytest.param(edit("return a + b", "return a - b"), id="failing"),
         pytest.param(edit("return a * b", "return a ** b"), id="failing-decorated"),
         pytest.param(edit("self.count += 1", "self.count += 2"), id="failing-method"),
+        # In a closure the decorator made at import: the whole module is compiled.
+        pytest.param(edit("return function(*args)", "return -function(*args)"), id="closure"),
         pytest.param(edit("return Counter()", "raise RuntimeError('no')"), id="fixture-error"),
         pytest.param(
             # Two lines longer: the traceback's lines in check(), below it, must move too.

@@ -20,6 +20,7 @@ carrying the output pipe's write end (SCM_RIGHTS) and `{"files", "report"}`; W â
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
 import contextlib
@@ -42,6 +43,7 @@ import pytest
 
 Key = tuple[str, str, int]  # (file, qualified name, first line) of a function's code
 Patch = list[tuple[types.FunctionType, types.CodeType]]
+OUTSIDE = "a change outside function bodies"
 STATUS_CLOSED = -9  # what the agent is told when C's status cannot be known
 
 
@@ -136,15 +138,38 @@ class Region:
         return (self.start, end) if end >= self.start else (self.start - 1, self.start - 1)
 
 
-def _innermost_def(
-    tree: ast.Module, first: int, last: int
-) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, str, str] | None:
-    """The innermost function whose statements cover lines first..last, its qualified
-    name and that of the outermost function around it."""
+class Found:
+    """The innermost function whose statements cover some lines, and what encloses it."""
+
+    def __init__(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, outer: list[ast.AST]
+    ) -> None:
+        self.node = node
+        self.qualname = qualname
+        self.outer = outer  # the statements around it, outermost first
+
+    @property
+    def outermost(self) -> str:
+        """The qualified name of the outermost function around it (itself, if none)."""
+        names: list[str] = []
+        for node in [*self.outer, self.node]:
+            if isinstance(node, ast.ClassDef):
+                names.append(node.name)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                return ".".join([*names, node.name])
+        return self.qualname
+
+    @property
+    def in_classes_only(self) -> bool:
+        return all(isinstance(node, ast.ClassDef) for node in self.outer)
+
+
+def _innermost_def(tree: ast.Module, first: int, last: int) -> Found | None:
+    """The innermost function whose statements cover lines first..last."""
     node: ast.AST = tree
-    found: tuple[ast.FunctionDef | ast.AsyncFunctionDef, str, str] | None = None
+    path: list[ast.AST] = []
+    found: Found | None = None
     names: list[str] = []
-    outermost = ""
     while True:
         inner = next(
             (
@@ -162,11 +187,66 @@ def _innermost_def(
             names.append(inner.name)
         elif isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
             names.append(inner.name)
-            qualname = ".".join(names)
-            outermost = outermost or qualname
-            found = (inner, qualname, outermost)
+            found = Found(inner, ".".join(names), list(path))
             names.append("<locals>")
+        path.append(inner)
         node = inner
+
+
+def _future_flags(tree: ast.Module) -> int:
+    """The compiler flags of the module's `from __future__ import ...`."""
+    flags = 0
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            for alias in statement.names:
+                feature = getattr(__future__, alias.name, None)
+                flags |= getattr(feature, "compiler_flag", 0)
+    return flags
+
+
+def _imported_names(tree: ast.Module) -> list[str]:
+    """The module-level names bound by imports: 3.11 compiles `name.f()` differently
+    (LOAD_ATTR, not LOAD_METHOD) when `name` is one, so _alone() must know them."""
+    names: list[str] = []
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names += [alias.asname or alias.name.split(".")[0] for alias in node.names]
+        elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            pending += [
+                child
+                for child in ast.iter_child_nodes(node)
+                if isinstance(child, ast.stmt | ast.excepthandler)
+            ]
+    return sorted(set(names) - {"*"})
+
+
+def _alone(lines: list[str], found: Found, first: int, last: int, imported: list[str]) -> str:
+    """The module's lines first..last (a function) with its classes' headers at their
+    lines and every other line blank, then an import of the module's imported names: it
+    compiles to the code the whole module gives that function (same names, lines,
+    `__class__` cell, opcodes), at a fraction of the cost."""
+    text = ["\n"] * last
+    for node in found.outer:
+        assert isinstance(node, ast.ClassDef)
+        text[node.lineno - 1] = " " * node.col_offset + f"class {node.name}:\n"
+    text[first - 1 : last] = lines[first - 1 : last]
+    if not text[-1].endswith("\n"):
+        text[-1] += "\n"
+    if imported:
+        text.append(f"import {', '.join(imported)}\n")
+    return "".join(text)
+
+
+def _shifted(code: types.CodeType, delta: int) -> types.CodeType:
+    """The same code `delta` lines further down (3.11's line table is relative to
+    co_firstlineno)."""
+    consts = tuple(
+        _shifted(const, delta) if isinstance(const, types.CodeType) else const
+        for const in code.co_consts
+    )
+    return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=consts)
 
 
 def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -196,9 +276,11 @@ class WarmPlugin:
         self.startup_output = b""
         self.ran: set[Key] = set()
         self.functions: dict[Key, list[types.FunctionType]] = {}
+        self.by_file: dict[str, list[tuple[Key, list[types.FunctionType]]]] = {}
         self.modules: set[str] = set()
         self.protected: set[str] = set()
         self.trees: dict[str, tuple[str, ast.Module] | None] = {}
+        self.imported: dict[ast.Module, list[str]] = {}
         self.config: Any = None
 
     @pytest.hookimpl(tryfirst=True)
@@ -258,6 +340,8 @@ class WarmPlugin:
                 key = _key(obj.__code__)
                 if key[0] in self.modules:
                     self.functions.setdefault(key, []).append(obj)
+        for key, live in self.functions.items():
+            self.by_file.setdefault(key[0], []).append((key, live))
         sys.stdout.flush()
         sys.stderr.flush()
         self.startup_output = os.pread(self.memfd, 1 << 24, 0)
@@ -330,31 +414,91 @@ class WarmPlugin:
         if text == old_text:
             return None
         region = Region(old_text, text)
+        found = _innermost_def(old_tree, *region.span(region.old_end))
+        if found is None:
+            return OUTSIDE
+        if found.in_classes_only:
+            return self._plan_alone(path, text, old_tree, found, region, patch)
         try:
             new_tree = ast.parse(text, path)
             module_code = compile(new_tree, path, "exec", dont_inherit=True)
         except (SyntaxError, ValueError):
             return "does not compile"
-        old_def = _innermost_def(old_tree, *region.span(region.old_end))
-        new_def = _innermost_def(new_tree, *region.span(region.new_end))
-        if old_def is None or new_def is None:
-            return "a change outside function bodies"
-        (old_node, qualname, outermost), (new_node, new_qualname, _) = old_def, new_def
+        refusal = self._same_function(path, found, new_tree, region)
+        return refusal or self._patch_codes(path, module_code, region, patch)
+
+    def _plan_alone(
+        self,
+        path: str,
+        text: str,
+        old_tree: ast.Module,
+        found: Found,
+        region: Region,
+        patch: Patch,
+    ) -> str | None:
+        """A function or method (no function around it): only it is compiled again, and
+        the functions below it are moved by the lines it gained or lost."""
+        first, end = _first_line(found.node), found.node.end_lineno or 0
+        lines = text.splitlines(True)
+        if end + region.delta > len(lines):
+            return OUTSIDE
+        if old_tree not in self.imported:
+            self.imported[old_tree] = _imported_names(old_tree)
+        source = _alone(lines, found, first, end + region.delta, self.imported[old_tree])
+        flags = _future_flags(old_tree)
+        try:
+            tree = compile(source, path, "exec", ast.PyCF_ONLY_AST | flags, dont_inherit=True)
+            module_code = compile(tree, path, "exec", flags, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            return "does not compile"
+        refusal = self._same_function(path, found, tree, region)
+        if refusal:
+            return refusal
+        code = next(
+            (
+                code
+                for code in _nested_codes(module_code)
+                if (code.co_qualname, code.co_firstlineno) == (found.qualname, first)
+            ),
+            None,
+        )
+        if code is None:
+            return OUTSIDE
+        for function in self.functions.get((path, found.qualname, first), []):
+            if function.__code__ != code:
+                if function.__code__.co_freevars != code.co_freevars:
+                    return f"the variables {found.qualname} closes over changed"
+                patch.append((function, code))
+        for key, live in self.by_file.get(path, []) if region.delta else []:
+            if key[2] > end:
+                patch.extend(
+                    (function, _shifted(function.__code__, region.delta)) for function in live
+                )
+        return None
+
+    def _same_function(
+        self, path: str, found: Found, new_tree: ast.Module, region: Region
+    ) -> str | None:
+        """None when the change is inside the body of the same function in both texts,
+        a function that did not run while W started and that is alive in W."""
+        new = _innermost_def(new_tree, *region.span(region.new_end))
+        old_node = found.node
         if (
-            qualname != new_qualname
-            or old_node.lineno != new_node.lineno
-            or (new_node.end_lineno or 0) - (old_node.end_lineno or 0) != region.delta
+            new is None
+            or found.qualname != new.qualname
+            or old_node.lineno != new.node.lineno
+            or (new.node.end_lineno or 0) - (old_node.end_lineno or 0) != region.delta
             or not region.in_body(old_node, region.old_end)
-            or not region.in_body(new_node, region.new_end)
+            or not region.in_body(new.node, region.new_end)
         ):
-            return "a change outside function bodies"
-        if _has_docstring_in(old_node, region.start) or _has_docstring_in(new_node, region.start):
+            return OUTSIDE
+        if _has_docstring_in(old_node, region.start) or _has_docstring_in(new.node, region.start):
             return "a docstring changed"
-        if (path, qualname, _first_line(old_node)) in self.ran:
-            return f"{qualname} ran while the tests were collected"
-        if not any(key[0] == path and key[1] == outermost for key in self.functions):
-            return f"no live function {outermost}"
-        return self._patch_codes(path, module_code, region, patch)
+        if (path, found.qualname, _first_line(old_node)) in self.ran:
+            return f"{found.qualname} ran while the tests were collected"
+        if not any(key[1] == found.outermost for key, _ in self.by_file.get(path, [])):
+            return f"no live function {found.outermost}"
+        return None
 
     def _patch_codes(
         self, path: str, module_code: types.CodeType, region: Region, patch: Patch
