@@ -166,23 +166,22 @@ def outcomes(result: CandidateResult) -> tuple[bool, bool, dict[str, str]]:
 
 def run_all(
     pool: SandboxPool, project: Path, command: str, rounds: int
-) -> tuple[list[float], list[float], list[CandidateResult]]:
-    """(host seconds, agent seconds, results of the last round) per candidate."""
+) -> list[tuple[float, CandidateResult]]:
+    """(host seconds, result) per candidate run, `rounds` passes over the candidates."""
     for _ in range(3):  # the container, the agent and (warm) the session
         pool.run(project, {}, command)
-    host: list[float] = []
-    agent: list[float] = []
-    results: list[CandidateResult] = []
+    runs = []
     for _ in range(rounds):
-        results = []
         for template in TEMPLATES:
             changes = {"stats.py": STATS.replace(BUGGY_LINE, f"    return {template}")}
             started = time.perf_counter()
             result = pool.run(project, changes, command, timeout=10)
-            host.append(time.perf_counter() - started)
-            agent.append(result.duration)
-            results.append(result)
-    return host, agent, results
+            runs.append((time.perf_counter() - started, result))
+    return runs
+
+
+def ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:7.1f} ms" if values else "      -   "
 
 
 def main() -> None:
@@ -194,42 +193,33 @@ def main() -> None:
         project, failing = make_project(Path(directory) / "project", options.tests)
         command = "pytest -q " + " ".join(failing)
         runs = {}
-        for name, warm in (("forked pytest", False), ("warm runner", True)):
-            config = SandboxConfig(parallel=1, pytest_warm_runner=warm)
-            with SandboxPool(config) as pool:
+        for name, warm in (("forked", False), ("warm", True)):
+            with SandboxPool(SandboxConfig(parallel=1, pytest_warm_runner=warm)) as pool:
                 suite = pool.run(project, {}, "pytest -q")
                 runs[name] = run_all(pool, project, command, options.rounds)
-    fork_host, fork_agent, fork_results = runs["forked pytest"]
-    warm_host, warm_agent, warm_results = runs["warm runner"]
-    agree = [outcomes(a) == outcomes(b) for a, b in zip(fork_results, warm_results, strict=True)]
-    ran = [result.runner for result in warm_results]
-
-    def ms(values: list[float]) -> float:
-        return statistics.median(values) * 1000
-
-    print(f"Suite: {len(suite.cases)} tests; candidates: {len(TEMPLATES)} variants of one line,")
-    print(f"each on the {len(failing)} failing tests, {options.rounds} rounds, one slot.")
-    print("Median per candidate         host (round trip)   agent")
-    print(f"  forked pytest (before)     {ms(fork_host):8.1f} ms      {ms(fork_agent):8.1f} ms")
-    print(f"  warm runner                {ms(warm_host):8.1f} ms      {ms(warm_agent):8.1f} ms")
-    print(
-        f"  speed-up                   {ms(fork_host) / ms(warm_host):8.1f}x"
-        f"       {ms(fork_agent) / ms(warm_agent):8.1f}x"
-    )
-    for verdict in (True, False):
-        chosen = [
-            i for i, result in enumerate(warm_results * options.rounds) if result.passed == verdict
-        ]
-        print(
-            f"  {'passing' if verdict else 'failing'} candidates only"
-            f"     {ms([fork_host[i] for i in chosen]):8.1f} ms vs {ms([warm_host[i] for i in chosen]):5.1f} ms"
-        )
-    print(f"Warm runner ran {ran.count('warm')} of {len(ran)} candidates warm ({set(ran)}).")
-    passing = sum(1 for result in warm_results if result.passed)
-    print(f"Verdicts agree on {sum(agree)} of {len(agree)} candidates ({passing} pass).")
-    for template, same, a, b in zip(TEMPLATES, agree, fork_results, warm_results, strict=True):
+    forked, warm = runs["forked"], runs["warm"]
+    agree = [outcomes(a) == outcomes(b) for (_, a), (_, b) in zip(forked, warm, strict=True)]
+    print(f"Suite: {len(suite.cases)} tests. Candidates: {len(TEMPLATES)} variants of one line,")
+    print(f"each run on the {len(failing)} failing tests; {options.rounds} rounds; one slot.")
+    print("Median per candidate          forked pytest   warm runner   speed-up")
+    rows = [
+        ("all, as the host sees it", lambda run: run[0], lambda run: True),
+        ("all, in the agent", lambda run: run[1].duration, lambda run: True),
+        ("passing candidates (host)", lambda run: run[0], lambda run: run[1].passed),
+        ("failing candidates (host)", lambda run: run[0], lambda run: not run[1].passed),
+    ]
+    for label, value, chosen in rows:
+        before = [value(run) for run in forked if chosen(run)]
+        after = [value(run) for run in warm if chosen(run)]
+        ratio = statistics.median(before) / statistics.median(after) if after else 0.0
+        print(f"  {label:27} {ms(before)}    {ms(after)}    {ratio:5.1f}x")
+    ran = [result.runner for _, result in warm]
+    print(f"The warm runner ran {ran.count('warm')} of {len(ran)} candidates warm.")
+    passing = sum(1 for _, result in warm if result.passed)
+    print(f"Verdicts agree on {sum(agree)} of {len(agree)} candidate runs ({passing} pass).")
+    for same, (_, a), (_, b) in zip(agree, forked, warm, strict=True):
         if not same:
-            print(f"  DISAGREE on {template!r}: forked {a.summary()}, warm {b.summary()}")
+            print(f"  DISAGREE: forked {a.summary()}, warm {b.summary()}")
 
 
 if __name__ == "__main__":

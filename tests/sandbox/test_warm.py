@@ -343,10 +343,11 @@ def test_the_session_starts_again_when_the_project_changes_on_disk(tmp_path: Pat
         (project / "shop.py").write_text(on_disk)
         # The new copy is a new command: fresh, then warm again, on the new code.
         assert pool.run(project, {}, COMMAND).runner == "fork"
+        assert warm_processes(project) == 0  # the session of the old copy ended
         again = warm_run(pool, project, edit("return a + b", "return a - b", on_disk))
         failed = sorted(case.test_id for case in again.failures)
         assert failed == ["tests/test_shop.py::test_add", "tests/test_shop.py::test_mul"]
-        assert warm_processes(project) == 1  # the old session ended
+        assert warm_processes(project) == 1
     assert containers_of_project(project) == []  # and nothing at all after closing
 
 

@@ -373,12 +373,15 @@ def handle(request: dict[str, object], proto_in: int) -> Answer:
         os.makedirs(scratch)
     except OSError as error:
         return {"infrastructure_error": f"cannot start the candidate: {error}"}, nothing
+    if WARM.session is not None and WARM.session.base != request["base"]:
+        WARM.stop()  # the project was copied again: its command can never come back
     key = warm_key(request)
     if key is not None:
         WARM.why_not = "not asked for before"
         answer = WARM.run(request, key, proto_in, started, oom_before)
         if answer is not None:
             return answer
+        started = time.monotonic()  # a failed start of W takes nothing of the timeout
     response, cleanup = run_fresh(request, proto_in, started, oom_before)
     if key is not None:
         response["warm_fallback"] = WARM.why_not

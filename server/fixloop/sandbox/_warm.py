@@ -274,6 +274,7 @@ class WarmPlugin:
         self.base = base  # the pristine copy: the old text of a changed file
         self.tracker = Tracker(root + os.sep)
         self.startup_output = b""
+        self.output_fds: list[int] = []  # where W's output goes: each C's output instead
         self.ran: set[Key] = set()
         self.functions: dict[Key, list[types.FunctionType]] = {}
         self.by_file: dict[str, list[tuple[Key, list[types.FunctionType]]]] = {}
@@ -345,6 +346,12 @@ class WarmPlugin:
         sys.stdout.flush()
         sys.stderr.flush()
         self.startup_output = os.pread(self.memfd, 1 << 24, 0)
+        startup = os.fstat(self.memfd)
+        for name in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):
+                seen = os.fstat(int(name))
+                if (seen.st_dev, seen.st_ino) == (startup.st_dev, startup.st_ino):
+                    self.output_fds.append(int(name))  # stdout, stderr, pytest's copies
         _warm_caches(session)
         gc.collect()
         gc.freeze()  # C's collections never touch W's objects: fewer pages copied per fork
@@ -539,15 +546,8 @@ class WarmPlugin:
 
     def _become_candidate(self, out: int, patch: Patch, job: dict[str, Any]) -> None:
         """Output to the candidate's pipe, the new code in place, its report path."""
-        startup = os.fstat(self.memfd)
-        for name in os.listdir("/proc/self/fd"):
-            fd = int(name)
-            try:
-                seen = os.fstat(fd)
-            except OSError:
-                continue
-            if (seen.st_dev, seen.st_ino) == (startup.st_dev, startup.st_ino):
-                os.dup2(out, fd)  # stdout, stderr, and the copies pytest saved of them
+        for fd in self.output_fds:
+            os.dup2(out, fd)
         os.close(out)
         self._reset_capture()
         for function, code in patch:
