@@ -230,7 +230,8 @@ def _alone(lines: list[str], found: Found, first: int, last: int, imported: list
     text = ["\n"] * last
     for node in found.outer:
         assert isinstance(node, ast.ClassDef)
-        text[node.lineno - 1] = " " * node.col_offset + f"class {node.name}:\n"
+        indent = lines[node.lineno - 1][: node.col_offset]  # tabs stay tabs
+        text[node.lineno - 1] = f"{indent}class {node.name}:\n"
     text[first - 1 : last] = lines[first - 1 : last]
     if not text[-1].endswith("\n"):
         text[-1] += "\n"
