@@ -360,3 +360,22 @@ def test_another_command_keeps_one_session_per_slot(tmp_path: Path) -> None:
         assert warm_run(pool, project, {}).passed
         assert pool.run(project, {}, one).runner == "warm"  # asked twice: its own W
         assert warm_processes(project) == 1
+
+
+def test_the_session_ends_with_its_agent(tmp_path: Path) -> None:
+    """The host closing a slot's agent (a reset, a closed pool) ends its W as well."""
+    project = shop_project(tmp_path)
+    with SandboxPool(SandboxConfig(timeout_seconds=30, parallel=1)) as pool:
+        warmed(pool, project)
+        assert warm_processes(project) == 1
+        warm = next(iter(pool._warm.values()))
+        slot = warm.slots.get()
+        assert slot.channel is not None
+        slot.channel.close()  # the agent reads the end of its input and exits
+        slot.channel = None
+        warm.slots.put(slot)
+        deadline = time.monotonic() + 30
+        while warm_processes(project) != 0:
+            assert time.monotonic() < deadline, "W outlived its agent"
+            time.sleep(0.1)
+        assert pool.run(project, {}, COMMAND).runner == "fork"  # a new agent, cold again

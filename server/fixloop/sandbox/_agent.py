@@ -510,8 +510,12 @@ def sync_tree(source: str, target: str) -> None:
     wanted = {entry.name: entry for entry in os.scandir(source)}
     for entry in os.scandir(target):
         twin = wanted.get(entry.name)
-        if twin is None or _kind(twin) != _kind(entry):
-            remove_tree(entry.path) if _kind(entry) == "dir" else os.unlink(entry.path)
+        if twin is not None and _kind(twin) == _kind(entry):
+            continue
+        if _kind(entry) == "dir":
+            remove_tree(entry.path)
+        else:
+            os.unlink(entry.path)
     for name, twin in wanted.items():
         path = os.path.join(target, name)
         if not os.path.lexists(path):

@@ -302,7 +302,6 @@ class WarmPlugin:
                 os._exit(0)
             if self._serve(*job):
                 return None  # in C: pytest's own loop runs the items
-        return None
 
     def _refusal(self, session: Any) -> str | None:
         if session.config.option.collectonly:
