@@ -11,8 +11,10 @@ pool:
   - forked pytest: pytest.main in a fork of the agent, which has imported pytest (before);
   - warm runner: a fork of a session that has collected those tests already.
 It prints the median milliseconds per candidate both ways, as the host sees them (the
-Docker round trip included) and as the agent measured them, the speed-up, how each
-candidate ran, and whether the two verdicts agree on every candidate.
+Docker round trip included), as the agent measured them, and the CPU the candidate cost
+in the container (the agent, W and C, or the forked pytest and its copy; independent of
+how busy the machine is), the speed-up, how each candidate ran, and whether the two
+verdicts agree on every candidate.
 """
 
 from __future__ import annotations
@@ -27,7 +29,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "server"), str(ROOT)]
 
+import fixloop.sandbox.pool as pool_module  # noqa: E402
 from fixloop.sandbox import CandidateResult, SandboxConfig, SandboxPool  # noqa: E402
+
+_read_result = pool_module.read_result
+CPU: dict[int, float] = {}  # id(result) → the CPU the candidate cost in the container
+
+
+def _read_result_and_cpu(plan: pool_module.Plan, response: dict[str, object]) -> CandidateResult:
+    """read_result, keeping the agent's `cpu_seconds` (not part of CandidateResult)."""
+    result = _read_result(plan, response)
+    CPU[id(result)] = float(str(response.get("cpu_seconds", 0.0)))
+    return result
+
+
+pool_module.read_result = _read_result_and_cpu  # type: ignore[assignment]
 
 BUGGY_LINE = "    return total / (len(values) - 1)"
 STATS = f"""\
@@ -167,10 +183,13 @@ def outcomes(result: CandidateResult) -> tuple[bool, bool, dict[str, str]]:
 def run_all(
     pool: SandboxPool, project: Path, command: str, rounds: int
 ) -> list[tuple[float, CandidateResult]]:
-    """(host seconds, result) per candidate run, `rounds` passes over the candidates."""
-    for _ in range(3):  # the container, the agent and (warm) the session
-        pool.run(project, {}, command)
+    """(host seconds, result) per candidate run, `rounds` passes over the candidates;
+    first the three runs that start the container, the agent and (warm) the session."""
     runs = []
+    for _ in range(3):
+        started = time.perf_counter()
+        result = pool.run(project, {}, command)
+        runs.append((time.perf_counter() - started, result))
     for _ in range(rounds):
         for template in TEMPLATES:
             changes = {"stats.py": STATS.replace(BUGGY_LINE, f"    return {template}")}
@@ -197,7 +216,9 @@ def main() -> None:
             with SandboxPool(SandboxConfig(parallel=1, pytest_warm_runner=warm)) as pool:
                 suite = pool.run(project, {}, "pytest -q")
                 runs[name] = run_all(pool, project, command, options.rounds)
-    forked, warm = runs["forked"], runs["warm"]
+    (forked_start, forked), (warm_start, warm) = (
+        (runs[name][:3], runs[name][3:]) for name in ("forked", "warm")
+    )
     agree = [outcomes(a) == outcomes(b) for (_, a), (_, b) in zip(forked, warm, strict=True)]
     print(f"Suite: {len(suite.cases)} tests. Candidates: {len(TEMPLATES)} variants of one line,")
     print(f"each run on the {len(failing)} failing tests; {options.rounds} rounds; one slot.")
@@ -205,6 +226,7 @@ def main() -> None:
     rows = [
         ("all, as the host sees it", lambda run: run[0], lambda run: True),
         ("all, in the agent", lambda run: run[1].duration, lambda run: True),
+        ("all, CPU in the container", lambda run: CPU[id(run[1])], lambda run: True),
         ("passing candidates (host)", lambda run: run[0], lambda run: run[1].passed),
         ("failing candidates (host)", lambda run: run[0], lambda run: not run[1].passed),
     ]
@@ -213,6 +235,10 @@ def main() -> None:
         after = [value(run) for run in warm if chosen(run)]
         ratio = statistics.median(before) / statistics.median(after) if after else 0.0
         print(f"  {label:27} {ms(before)}    {ms(after)}    {ratio:5.1f}x")
+    print(
+        f"The run that starts the session (the command's second): {ms([warm_start[1][0]])};"
+        f" the same run without: {ms([forked_start[1][0]])}"
+    )
     ran = [result.runner for _, result in warm]
     print(f"The warm runner ran {ran.count('warm')} of {len(ran)} candidates warm.")
     passing = sum(1 for _, result in warm if result.passed)

@@ -365,6 +365,24 @@ Answer = tuple[dict[str, object], Callable[[], None]]  # the response, and what 
 
 
 def handle(request: dict[str, object], proto_in: int) -> Answer:
+    """The candidate's response (with the CPU it cost in this container, cleanup aside)."""
+    cpu_before = cpu_seconds()
+    response, cleanup = run_candidate(request, proto_in)
+    response["cpu_seconds"] = cpu_seconds() - cpu_before + float(str(WARM.cpu or 0.0))
+    WARM.cpu = 0.0
+    return response, cleanup
+
+
+def cpu_seconds() -> float:
+    """This process's and its waited-for children's (the forked pytest, cp)."""
+    import resource
+
+    mine = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_candidate(request: dict[str, object], proto_in: int) -> Answer:
     started = time.monotonic()
     oom_before = oom_kills()
     try:
@@ -662,6 +680,7 @@ class WarmChild:
         reply = self.session.reply(60.0)
         if reply is None or "status" not in reply:
             return -signal.SIGKILL  # W died with it: a test killed its parent
+        WARM.cpu = float(str(reply.get("cpu", 0.0)))
         return int(str(reply["status"]))
 
 
@@ -673,6 +692,7 @@ class WarmRunner:
         self.seen: dict[str, int] = {}
         self.refused: set[str] = set()
         self.why_not = ""  # why the last candidate asked to run warm did not (for people)
+        self.cpu = 0.0  # what W and C spent on the last candidate, as W told
 
     def run(
         self, request: dict[str, object], key: str, proto_in: int, started: float, oom_before: int

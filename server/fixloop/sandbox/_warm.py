@@ -30,6 +30,7 @@ import io
 import json
 import linecache
 import os
+import resource
 import socket
 import struct
 import sys
@@ -284,6 +285,7 @@ class WarmPlugin:
         self.trees: dict[str, tuple[str, ast.Module] | None] = {}
         self.imported: dict[ast.Module, list[str]] = {}
         self.config: Any = None
+        self.cpu_before = 0.0
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: Any) -> object:
@@ -360,6 +362,7 @@ class WarmPlugin:
 
     def _serve(self, job: dict[str, Any], out: int) -> bool:
         """Fork C for one candidate; True in C. W answers for it and waits for it."""
+        self.cpu_before = _cpu_seconds()
         try:
             plan = self.plan(job["files"])
         except Exception as error:  # never let one candidate take W down
@@ -393,10 +396,12 @@ class WarmPlugin:
             return False
         send(self.sock, {"pid": pid})
         try:
-            status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            _, raw, usage = os.wait4(pid, 0)
+            status, cpu = os.waitstatus_to_exitcode(raw), usage.ru_utime + usage.ru_stime
         except ChildProcessError:
-            status = STATUS_CLOSED
-        send(self.sock, {"status": status})
+            status, cpu = STATUS_CLOSED, 0.0
+        # The CPU this candidate cost: C's, and W's own (the plan, the fork).
+        send(self.sock, {"status": status, "cpu": cpu + _cpu_seconds() - self.cpu_before})
         return False
 
     def plan(self, files: dict[str, str]) -> Patch | str:
@@ -607,6 +612,11 @@ def _restart_clock(plugin: object) -> None:
             setattr(plugin, name, time.time())
         elif type(value).__name__ == "Instant":
             setattr(plugin, name, type(value)())
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _write_all(fd: int, data: bytes) -> None:
