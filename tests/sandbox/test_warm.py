@@ -379,3 +379,23 @@ def test_the_session_ends_with_its_agent(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "W outlived its agent"
             time.sleep(0.1)
         assert pool.run(project, {}, COMMAND).runner == "fork"  # a new agent, cold again
+
+
+def test_what_a_candidate_leaves_running_is_killed_and_the_session_kept(
+    warm_pool: SandboxPool, shop: Path
+) -> None:
+    warmed(warm_pool, shop)
+    daemon = "__import__('subprocess').Popen(['sleep', '987654'], start_new_session=True)"
+    result = warm_run(warm_pool, shop, edit("    return n\n", f"    {daemon}\n    return n\n"))
+    assert result.passed
+    assert running_in_sandbox(shop, "sleep 987654") == 0
+    bomb = (  # a fork bomb in the body: processes until the slot's cap, then spinning
+        "    while True:\n"
+        "        try:\n"
+        "            __import__('os').fork()\n"
+        "        except OSError:\n"
+        "            pass\n"
+    )
+    assert warm_run(warm_pool, shop, edit("    return n\n", bomb), timeout=3).timed_out
+    assert warm_run(warm_pool, shop, {}).passed
+    assert warm_processes(shop) == 1
