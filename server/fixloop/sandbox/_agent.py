@@ -415,6 +415,8 @@ def run_fresh(request: dict[str, object], proto_in: int, started: float, oom_bef
     command executed); W's copy, when there is one, is moved out of the way meanwhile."""
     workdir = str(request["workdir"])
     session = WARM.set_aside()
+    if session is None:
+        remove_tree(workdir + ".warm")  # left by an agent that died during a fresh run
 
     def cleanup() -> None:
         remove_tree(workdir)
