@@ -16,7 +16,14 @@ reason, and the agent runs the candidate the ordinary way.
 Protocol with the agent on a Unix socket, each message a 4-byte length and a JSON object:
 W → `{"ready": n}` (or `{"refused": why}` and exit); then per candidate, agent → one byte
 carrying the output pipe's write end (SCM_RIGHTS) and `{"files", "report"}`; W →
-`{"fallback": why}`, or `{"pid": C}` once C is set up and later `{"status": exit code}`.
+`{"fallback": why}`, or `{"pid": C}` once C is set up and later `{"status": exit code,
+"cpu": seconds}` (C's and W's own CPU for that candidate).
+
+A change runs warm when it is one run of changed lines inside the body of one function
+(old and new text parsed; same function, same first and shifted last line, docstring
+untouched, free variables unchanged), of a module the session imported that is neither a
+test module nor a conftest, and when that function did not run while W started (a
+sys.settrace hook records the project's code that ran during imports and collection).
 """
 
 from __future__ import annotations
