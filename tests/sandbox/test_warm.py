@@ -272,6 +272,7 @@ def test_a_module_level_edit_runs_fresh_and_is_judged_right(
         (edit("SCALE = 1", "SCALE = 2"), ["test_scaled"]),  # a module-level statement
         (edit("    return 0\n", "    return 5\n"), ["test_counter"]),  # it ran at import
         (edit("def wait(n):", "def wait(n=0):"), []),  # a signature
+        (edit("    return n\n", "    yield n\n"), ["test_wait"]),  # now a generator
         ({"tests/test_shop.py": TESTS.replace("== 5", "== 6")}, ["test_add"]),  # a test
     ):
         result = warm_pool.run(shop, changes, COMMAND)

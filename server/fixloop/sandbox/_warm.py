@@ -258,6 +258,19 @@ def _shifted(code: types.CodeType, delta: int) -> types.CodeType:
     return code.replace(co_firstlineno=code.co_firstlineno + delta, co_consts=consts)
 
 
+# A decorator may have looked at these when it wrapped the function at import.
+KIND_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def _replaceable(old: types.CodeType, new: types.CodeType) -> str | None:
+    """Why `new` cannot stand in for `old` in a live function, if it cannot."""
+    if old.co_freevars != new.co_freevars:
+        return f"the variables {new.co_qualname} closes over changed"
+    if old.co_flags & KIND_FLAGS != new.co_flags & KIND_FLAGS:
+        return f"{new.co_qualname} became or stopped being a generator or coroutine"
+    return None
+
+
 def _first_line(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
     """co_firstlineno of its code: the first decorator's line when it has some."""
     return min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
@@ -485,8 +498,9 @@ class WarmPlugin:
             return OUTSIDE
         for function in self.functions.get((path, found.qualname, first), []):
             if function.__code__ != code:
-                if function.__code__.co_freevars != code.co_freevars:
-                    return f"the variables {found.qualname} closes over changed"
+                refusal = _replaceable(function.__code__, code)
+                if refusal:
+                    return refusal
                 patch.append((function, code))
         for key, live in self.by_file.get(path, []) if region.delta else []:
             if key[2] > end:
@@ -539,8 +553,9 @@ class WarmPlugin:
             for function in live:
                 if function.__code__ == code:
                     continue
-                if function.__code__.co_freevars != code.co_freevars:
-                    return f"the variables {code.co_qualname} closes over changed"
+                refusal = _replaceable(function.__code__, code)
+                if refusal:
+                    return refusal
                 patch.append((function, code))
         return None
 
