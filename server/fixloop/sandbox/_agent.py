@@ -12,6 +12,11 @@ files, the command (argv, or pytest arguments to run in a forked child of this a
 warm process) and the limits; the response carries the exit status and trimmed output.
 A `{"cancel": true}` sent while a candidate runs kills it and answers at once (marked
 cancelled); the agent stays warm for the next one.
+
+A pytest request marked `warm` may instead run in a warm session of its command (W, see
+_warm.py, streamed beside this file): the second time a command is asked for, W collects
+it once in a copy of the project of its own, and each candidate whose change is confined
+to a function body runs in a fork of W; the answer says which way it ran (`runner`).
 """
 
 import atexit
@@ -23,11 +28,13 @@ import re
 import select
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import time
-from typing import NoReturn
+from collections.abc import Callable
+from typing import NoReturn, Protocol
 
 ERROR_LINE = re.compile(rb"error|exception|traceback|fail|assert|panic|killed", re.IGNORECASE)
 # Substrings of ERROR_LINE's words: `in` on bytes is far faster than the regex on a flood.
@@ -39,6 +46,13 @@ ERROR_HINTS = tuple(
 OOM_FILES = ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events")
 REPORT_CAP = 8 * 1024 * 1024
 PROTOCOL_FDS: list[int] = []  # closed in every child: tests must not reach the protocol
+KEEP_ALIVE: set[int] = set()  # processes of this uid that a cleanup leaves alone (W)
+WARM_MODULE = "_fixloop_warm"
+# W's copy, imports and collection; a candidate that finds it not ready by then runs the
+# ordinary way with its whole timeout, within the host's 30 s of grace (pool.py).
+WARM_STARTUP_LIMIT = 20.0
+WARM_AFTER = 2  # a command gets W the second time it is run: one-off runs never pay for W
+WARM_KEYS_KEPT = 32
 
 
 def has_error_hint(chunk: bytes) -> bool:
@@ -136,9 +150,39 @@ def oom_kills() -> int:
 
 
 def kill_my_processes() -> None:
-    """SIGKILL every process of this uid but this one: the candidate's whole tree."""
+    """SIGKILL every process of this uid but this one (and W): the candidate's whole tree."""
+    if not KEEP_ALIVE:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(-1, signal.SIGKILL)
+        return
+    # Stopped first, all at once: kill(-1) is atomic against fork, so nothing of the uid
+    # can fork between the listing below and the kills.
     with contextlib.suppress(ProcessLookupError):
-        os.kill(-1, signal.SIGKILL)
+        os.kill(-1, signal.SIGSTOP)
+    for pid in processes_of_my_uid():
+        if pid not in KEEP_ALIVE:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    for pid in KEEP_ALIVE:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+
+
+def processes_of_my_uid() -> list[int]:
+    """Live processes (zombies left out) that kill(-1) from here would reach, but this one."""
+    uid, me, found = os.getuid(), os.getpid(), []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            with open(f"/proc/{name}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+        except OSError:
+            continue
+        real, _effective, saved = (int(value) for value in fields["Uid"].split()[:3])
+        if uid in (real, saved) and not fields["State"].strip().startswith(("Z", "X")):
+            found.append(int(name))
+    return found
 
 
 def remove_tree(path: str) -> None:
@@ -192,6 +236,14 @@ def child_setup(request: dict[str, object], workdir: str, write_end: int) -> Non
     os.environ.update({str(k): str(v) for k, v in env.items()})
 
 
+def project_path(request: dict[str, object]) -> None:
+    """sys.path as `python -m pytest` in the project has it: the agent's directory out,
+    the project in, then its source folders (`src`) and fixloop's plugins."""
+    sys.path[0] = os.getcwd()
+    extra = request.get("pythonpath")
+    sys.path[1:1] = [str(p) for p in extra] if isinstance(extra, list) else []
+
+
 def run_child(request: dict[str, object], workdir: str, write_end: int) -> NoReturn:
     """In the forked child: exec the command, or run pytest in this warm interpreter."""
     try:
@@ -203,9 +255,7 @@ def run_child(request: dict[str, object], workdir: str, write_end: int) -> NoRet
             import pytest
 
             sys.argv = ["pytest", *pytest_args]
-            sys.path[0] = os.getcwd()  # the agent's directory out, the project in: `python -m`
-            extra = request.get("pythonpath")
-            sys.path[1:1] = [str(p) for p in extra] if isinstance(extra, list) else []
+            project_path(request)
             code = pytest.main(pytest_args)
             atexit._run_exitfuncs()  # as a fresh process would at its end
             sys.stdout.flush()
@@ -219,8 +269,35 @@ def run_child(request: dict[str, object], workdir: str, write_end: int) -> NoRet
         os._exit(127)
 
 
+class Child(Protocol):
+    """The candidate's process as supervise() sees it: `fd`, when set, turns readable
+    when its status may be known."""
+
+    fd: int | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self) -> int: ...
+
+
+class ForkedChild:
+    """A child of the agent itself."""
+
+    fd: int | None = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def poll(self) -> int | None:
+        done, raw = os.waitpid(self.pid, os.WNOHANG)
+        return os.waitstatus_to_exitcode(raw) if done else None
+
+    def wait(self) -> int:
+        return os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+
+
 def supervise(
-    pid: int, read_end: int, output: CappedOutput, deadline: float, proto_in: int
+    child: Child, read_end: int, output: CappedOutput, deadline: float, proto_in: int
 ) -> tuple[int, str | None]:
     """Drain the output until the child exits; on the deadline, or when the host asks
     (a message on `proto_in`), kill its whole tree. (status, "timeout" | "cancel" | None)"""
@@ -231,30 +308,31 @@ def supervise(
         now = time.monotonic()
         if now >= deadline:
             kill_my_processes()
-            os.waitpid(pid, 0)
-            return -signal.SIGKILL, "timeout"
+            return (child.wait() if status is None else status), "timeout"
         if status is not None and grace_end is None:
             grace_end = now + 0.5  # a background process may hold the pipe open
         if grace_end is not None and now >= grace_end:
             break
-        ready, _, _ = select.select([read_end, proto_in], [], [], min(0.05, deadline - now))
+        watched = [read_end, proto_in]
+        if child.fd is not None and status is None:
+            watched.append(child.fd)
+        ready, _, _ = select.select(watched, [], [], min(0.05, deadline - now))
         if proto_in in ready:
             read_message(proto_in)  # a cancel, or the end of the host's stream: stop either way
             kill_my_processes()
-            os.waitpid(pid, 0)
+            if status is None:
+                child.wait()
             return -signal.SIGKILL, "cancel"
-        if ready:
+        if read_end in ready:
             data = os.read(read_end, 1 << 20)
             if data:
                 output.feed(data)
             else:
                 open_pipe = False
-        if status is None:
-            done, raw = os.waitpid(pid, os.WNOHANG)
-            if done:
-                status = os.waitstatus_to_exitcode(raw)
+        if status is None and (child.fd is None or child.fd in ready):
+            status = child.poll()
     if status is None:
-        status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        status = child.wait()
     return status, None
 
 
@@ -268,11 +346,16 @@ def read_report(path: object) -> str | None:
         return None
 
 
-def start_child(request: dict[str, object], workdir: str) -> tuple[int, int]:
-    """Fork the candidate's process; its pid and the read end of its output."""
+def output_pipe() -> tuple[int, int]:
     read_end, write_end = os.pipe()
     with contextlib.suppress(OSError):  # fewer, larger reads when a test floods its output
         fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+    return read_end, write_end
+
+
+def start_child(request: dict[str, object], workdir: str) -> tuple[int, int]:
+    """Fork the candidate's process; its pid and the read end of its output."""
+    read_end, write_end = output_pipe()
     try:
         pid = os.fork()
     except OSError:
@@ -286,21 +369,92 @@ def start_child(request: dict[str, object], workdir: str) -> tuple[int, int]:
     return pid, read_end
 
 
-def handle(request: dict[str, object], proto_in: int) -> dict[str, object]:
+Answer = tuple[dict[str, object], Callable[[], None]]  # the response, and what to do after
+
+
+def handle(request: dict[str, object], proto_in: int) -> Answer:
+    """The candidate's response (with the CPU it cost in this container, cleanup aside)."""
+    cpu_before = cpu_seconds()
+    response, cleanup = run_candidate(request, proto_in)
+    response["cpu_seconds"] = cpu_seconds() - cpu_before + float(str(WARM.cpu or 0.0))
+    WARM.cpu = 0.0
+    return response, cleanup
+
+
+def cpu_seconds() -> float:
+    """This process's and its waited-for children's (the forked pytest, cp)."""
+    import resource
+
+    mine = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_candidate(request: dict[str, object], proto_in: int) -> Answer:
     started = time.monotonic()
     oom_before = oom_kills()
     try:
         scratch = str(request["scratch"])
         remove_tree(scratch)
         os.makedirs(scratch)
+    except OSError as error:
+        return {"infrastructure_error": f"cannot start the candidate: {error}"}, nothing
+    if WARM.session is not None and WARM.session.base != request["base"]:
+        WARM.stop()  # the project was copied again: its command can never come back
+    key = warm_key(request)
+    if key is not None:
+        WARM.why_not = "not asked for before"
+        answer = WARM.run(request, key, proto_in, started, oom_before)
+        if answer is not None:
+            return answer
+        started = time.monotonic()  # a failed start of W takes nothing of the timeout
+    response, cleanup = run_fresh(request, proto_in, started, oom_before)
+    if key is not None:
+        response["warm_fallback"] = WARM.why_not
+    return response, cleanup
+
+
+def nothing() -> None:
+    pass
+
+
+def run_fresh(request: dict[str, object], proto_in: int, started: float, oom_before: int) -> Answer:
+    """Today's way: a fresh copy of the project, pytest forked from this process (or the
+    command executed); W's copy, when there is one, is moved out of the way meanwhile."""
+    workdir = str(request["workdir"])
+    session = WARM.set_aside()
+    if session is None:
+        remove_tree(workdir + ".warm")  # left by an agent that died during a fresh run
+
+    def cleanup() -> None:
+        remove_tree(workdir)
+        if session is not None:
+            WARM.put_back(session)
+
+    try:
         pid, read_end = start_child(request, prepare_workdir(request))
     except (OSError, ValueError, subprocess.CalledProcessError) as error:
         # e.g. no process left to fork: another candidate exhausted the container's pids.
-        return {"infrastructure_error": f"cannot start the candidate: {error}"}
-    output = CappedOutput(int(str(request["output_cap"])))
+        return {"infrastructure_error": f"cannot start the candidate: {error}"}, cleanup
     deadline = started + float(str(request["timeout"]))
+    response = finish(request, ForkedChild(pid), read_end, proto_in, started, oom_before, deadline)
+    response["runner"] = "fork" if isinstance(request.get("pytest_args"), list) else "exec"
+    return response, cleanup
+
+
+def finish(
+    request: dict[str, object],
+    child: Child,
+    read_end: int,
+    proto_in: int,
+    started: float,
+    oom_before: int,
+    deadline: float,
+) -> dict[str, object]:
+    """Supervise the candidate's process to its end; the response."""
+    output = CappedOutput(int(str(request["output_cap"])))
     try:
-        status, stopped = supervise(pid, read_end, output, deadline, proto_in)
+        status, stopped = supervise(child, read_end, output, deadline, proto_in)
     finally:
         os.close(read_end)
         kill_my_processes()  # stragglers left in the background by the tests
@@ -316,6 +470,375 @@ def handle(request: dict[str, object], proto_in: int) -> dict[str, object]:
         "report": read_report(request.get("report")),
         "artifact": read_report(request.get("artifact")),
     }
+
+
+# --- the warm runner ----------------------------------------------------------------------
+
+
+def warm_key(request: dict[str, object]) -> str | None:
+    """What W is made for: the same base copy, command, environment and limits (the
+    report's path aside, which W sets per candidate); None when it may not run warm."""
+    args = request.get("pytest_args")
+    if not request.get("warm") or not isinstance(args, list) or request.get("artifact"):
+        return None
+    kept = [arg for arg in args if not str(arg).startswith("--junitxml=")]
+    fields = ("base", "workdir", "scratch", "cwd", "env", "nproc")
+    return json.dumps([kept, *(request.get(name) for name in fields)], sort_keys=True)
+
+
+class Watcher:
+    """inotify on every directory of W's copy: what a candidate's tests wrote there."""
+
+    MASK = 0x2 | 0x4 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800  # writes, moves, attrs
+    OVERFLOW = 0x4000
+
+    def __init__(self, root: str) -> None:
+        import ctypes
+
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = int(self.libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC))
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        self.dirs: dict[int, str] = {}
+        try:
+            for directory, _, _ in os.walk(root):
+                wd = int(self.libc.inotify_add_watch(self.fd, os.fsencode(directory), self.MASK))
+                if wd < 0:
+                    raise OSError(ctypes.get_errno(), f"inotify_add_watch {directory}")
+                self.dirs[wd] = directory
+        except OSError:
+            os.close(self.fd)
+            raise
+
+    def changes(self) -> set[str] | None:
+        """The paths changed since the last call; None when too many to tell."""
+        paths: set[str] = set()
+        while True:
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                return paths
+            offset = 0
+            while offset < len(data):
+                wd, mask, _cookie, size = struct.unpack_from("iIII", data, offset)
+                name = data[offset + 16 : offset + 16 + size].rstrip(b"\0")
+                offset += 16 + size
+                if mask & self.OVERFLOW:
+                    return None
+                directory = self.dirs.get(wd, "/")
+                paths.add(os.path.normpath(os.path.join(directory, os.fsdecode(name))))
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+def sync_tree(source: str, target: str) -> None:
+    """Make `target` a copy of `source` again in place: directories in both are kept (W's
+    working directory among them), anything else that differs is replaced or removed."""
+    wanted = {entry.name: entry for entry in os.scandir(source)}
+    for entry in os.scandir(target):
+        twin = wanted.get(entry.name)
+        if twin is not None and _kind(twin) == _kind(entry):
+            continue
+        if _kind(entry) == "dir":
+            remove_tree(entry.path)
+        else:
+            os.unlink(entry.path)
+    for name, twin in wanted.items():
+        path = os.path.join(target, name)
+        if not os.path.lexists(path):
+            if _kind(twin) == "dir":
+                shutil.copytree(twin.path, path, symlinks=True)
+            else:
+                shutil.copy2(twin.path, path, follow_symlinks=False)
+        elif _kind(twin) == "dir":
+            shutil.copystat(twin.path, path)
+            sync_tree(twin.path, path)
+        elif _differs(twin.stat(follow_symlinks=False), os.lstat(path)):
+            os.unlink(path)
+            shutil.copy2(twin.path, path, follow_symlinks=False)
+
+
+def _kind(entry: os.DirEntry[str]) -> str:
+    if entry.is_symlink():
+        return "link"
+    return "dir" if entry.is_dir() else "file"
+
+
+def _differs(want: os.stat_result, have: os.stat_result) -> bool:
+    return (want.st_size, want.st_mtime_ns, want.st_mode) != (
+        have.st_size,
+        have.st_mtime_ns,
+        have.st_mode,
+    )
+
+
+class WarmSession:
+    """The agent's side of W: its process, its socket, its copy of the project."""
+
+    def __init__(
+        self, key: str, request: dict[str, object], pid: int, sock: socket.socket, watcher: Watcher
+    ) -> None:
+        self.key = key
+        self.base = str(request["base"])
+        self.workdir = str(request["workdir"])
+        self.pid = pid
+        self.sock = sock
+        self.watcher = watcher
+        self.broken = False
+        KEEP_ALIVE.add(pid)
+        PROTOCOL_FDS.extend((sock.fileno(), watcher.fd))
+
+    def alive(self) -> bool:
+        if self.broken:
+            return False
+        try:
+            done, _ = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            done = self.pid
+        return done == 0
+
+    def reply(self, timeout: float) -> dict[str, object] | None:
+        """W's next message; None when W is gone or silent that long (then broken)."""
+        ready, _, _ = select.select([self.sock], [], [], timeout)
+        message = None
+        if ready:
+            with contextlib.suppress(OSError, ValueError):
+                message = read_message(self.sock.fileno())
+        if message is None:
+            self.broken = True
+        return message
+
+    def stop(self) -> None:
+        KEEP_ALIVE.discard(self.pid)
+        for fd in (self.sock.fileno(), self.watcher.fd):
+            with contextlib.suppress(ValueError):
+                PROTOCOL_FDS.remove(fd)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        self.sock.close()
+        self.watcher.close()
+        remove_tree(self.workdir)
+        remove_tree(self.workdir + ".warm")
+
+    def run(
+        self, request: dict[str, object], proto_in: int, started: float, oom_before: int
+    ) -> Answer | None:
+        """The candidate in a fork of W; None when W says it needs a fresh run."""
+        files = request["files"]
+        assert isinstance(files, dict)
+        for relative, text in files.items():  # for subprocesses and tracebacks: on disk too
+            target = os.path.join(self.workdir, relative)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(target)
+            with open(target, "w", encoding="utf-8", newline="") as out:
+                out.write(text)
+        read_end, write_end = output_pipe()
+        job = json.dumps({"files": files, "report": request.get("report")}).encode()
+        try:
+            socket.send_fds(self.sock, [b"j"], [write_end])
+            self.sock.sendall(struct.pack(">I", len(job)) + job)
+        except OSError:
+            self.broken = True
+        finally:
+            os.close(write_end)
+        reply = None if self.broken else self.reply(WARM_STARTUP_LIMIT)
+        if reply is None or "pid" not in reply:
+            os.close(read_end)
+            self.restore(files)
+            WARM.why_not = str((reply or {}).get("fallback", "the warm runner stopped"))
+            return None
+        deadline = time.monotonic() + float(str(request["timeout"]))
+        child = WarmChild(self)
+        response = finish(request, child, read_end, proto_in, started, oom_before, deadline)
+        response["runner"] = "warm"
+        return response, lambda: self.restore(files)
+
+    def restore(self, files: dict[str, str]) -> None:
+        """W's copy as the base again for the next candidate; W stopped when it cannot be."""
+        try:
+            for relative in files:
+                target = os.path.join(self.workdir, relative)
+                if os.path.lexists(target):
+                    os.unlink(target)
+                shutil.copy2(os.path.join(self.base, relative), target)
+            expected = {os.path.normpath(os.path.join(self.workdir, name)) for name in files}
+            changed = self.watcher.changes()
+            if changed is None or changed - expected:
+                sync_tree(self.base, self.workdir)
+                self.watcher.changes()
+        except OSError:
+            self.broken = True
+        if not self.alive():
+            WARM.stop()
+
+
+class WarmChild:
+    """C, a child of W: W tells its exit status on its socket."""
+
+    def __init__(self, session: WarmSession) -> None:
+        self.session = session
+        self.fd: int | None = session.sock.fileno()
+
+    def poll(self) -> int | None:
+        ready, _, _ = select.select([self.session.sock], [], [], 0)
+        return self.wait() if ready else None
+
+    def wait(self) -> int:
+        reply = self.session.reply(60.0)
+        if reply is None or "status" not in reply:
+            return -signal.SIGKILL  # W died with it: a test killed its parent
+        WARM.cpu = float(str(reply.get("cpu", 0.0)))
+        return int(str(reply["status"]))
+
+
+class WarmRunner:
+    """At most one W per slot (agent), for the command last asked for twice."""
+
+    def __init__(self) -> None:
+        self.session: WarmSession | None = None
+        self.seen: dict[str, int] = {}
+        self.refused: set[str] = set()
+        self.why_not = ""  # why the last candidate asked to run warm did not (for people)
+        self.cpu = 0.0  # what W and C spent on the last candidate, as W told
+
+    def run(
+        self, request: dict[str, object], key: str, proto_in: int, started: float, oom_before: int
+    ) -> Answer | None:
+        self.seen[key] = self.seen.pop(key, 0) + 1
+        while len(self.seen) > WARM_KEYS_KEPT:
+            del self.seen[next(iter(self.seen))]
+        if not self._files_may_run_warm(request):
+            self.why_not = "changes a file that is not a module of the project"
+            return None
+        session = self.session
+        if session is None or session.key != key or not session.alive():
+            if key in self.refused or self.seen[key] < WARM_AFTER:
+                return None
+            started_session = self.start(request, key, proto_in)
+            if started_session == "cancel":
+                cancelled = {"exit_code": -signal.SIGKILL, "cancelled": True, "runner": "warm"}
+                return {**cancelled, "duration": time.monotonic() - started}, nothing
+            if not isinstance(started_session, WarmSession):
+                self.refused.add(key)
+                self.why_not = "the command cannot run warm"
+                return None
+            session = started_session
+        return session.run(request, proto_in, started, oom_before)
+
+    def _files_may_run_warm(self, request: dict[str, object]) -> bool:
+        files, base = request["files"], str(request["base"])
+        assert isinstance(files, dict)
+        return all(
+            name.endswith(".py") and os.path.isfile(os.path.join(base, name)) for name in files
+        )
+
+    def start(
+        self, request: dict[str, object], key: str, proto_in: int
+    ) -> WarmSession | str | None:
+        """W, ready to serve; "cancel" when the host cancelled meanwhile; None when the
+        command cannot run warm (W refused, failed, or took too long)."""
+        self.stop()
+        workdir, base = str(request["workdir"]), str(request["base"])
+        remove_tree(workdir)
+        remove_tree(workdir + ".warm")
+        try:
+            subprocess.run(["cp", "-R", "--preserve=mode,timestamps", base, workdir], check=True)
+            watcher = Watcher(workdir)
+        except (OSError, subprocess.CalledProcessError):
+            remove_tree(workdir)
+            return None
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            run_session(request, workdir, theirs, watcher.fd)  # never returns
+        theirs.close()
+        self.session = WarmSession(key, request, pid, ours, watcher)
+        outcome = self._wait_ready(self.session, proto_in, str(request["scratch"]))
+        if outcome is not self.session:
+            self.stop()
+        return outcome
+
+    def _wait_ready(
+        self, session: WarmSession, proto_in: int, scratch: str
+    ) -> WarmSession | str | None:
+        deadline = time.monotonic() + WARM_STARTUP_LIMIT
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([session.sock.fileno(), proto_in], [], [], left)
+            if proto_in in ready:
+                read_message(proto_in)
+                return "cancel"
+            if ready:
+                reply = session.reply(0)
+                startup_was_clean = (
+                    session.watcher.changes() == set()  # wrote nothing into the project
+                    and not os.listdir(scratch)
+                    and processes_of_my_uid() == [session.pid]  # started no server
+                )
+                return session if reply and "ready" in reply and startup_was_clean else None
+        return None
+
+    def stop(self) -> None:
+        if self.session is not None:
+            self.session.stop()
+            self.session = None
+
+    def set_aside(self) -> WarmSession | None:
+        """W's copy moved away (its inodes kept) while a fresh run needs the workdir."""
+        session = self.session
+        if session is None:
+            return None
+        try:
+            os.rename(session.workdir, session.workdir + ".warm")
+        except OSError:
+            self.stop()
+            return None
+        return session
+
+    def put_back(self, session: WarmSession) -> None:
+        try:
+            os.rename(session.workdir + ".warm", session.workdir)
+            session.watcher.changes()  # the moves themselves
+        except OSError:
+            session.broken = True
+        if self.session is session and not session.alive():
+            self.stop()
+
+
+WARM = WarmRunner()
+
+
+def run_session(
+    request: dict[str, object], workdir: str, sock: socket.socket, watcher_fd: int
+) -> NoReturn:
+    """In the forked W: pytest's startup and collection, then serving candidates; returns
+    (exits) in each C with its pytest's exit code, as a forked pytest would."""
+    try:
+        for fd in (*PROTOCOL_FDS, watcher_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        memfd = os.memfd_create("fixloop-warm-startup")  # pytest's header, replayed by each C
+        child_setup(request, workdir, memfd)
+        with open("/proc/self/comm", "w") as comm:
+            comm.write("fixloop-warm")
+        warm = __import__(WARM_MODULE)  # from the agent's directory, before the project's
+        pytest_args = request["pytest_args"]
+        assert isinstance(pytest_args, list)
+        args = [str(arg) for arg in pytest_args]
+        sys.argv = ["pytest", *args]
+        project_path(request)
+        code = warm.run(args, sock, memfd, workdir, str(request["base"]))
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(code))
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.write(2, f"fixloop sandbox: the warm runner failed: {error}\n".encode())
+        os._exit(127)
 
 
 def preimport(modules: object) -> None:
@@ -343,8 +866,10 @@ def main() -> None:
             continue
         if request.get("cancel"):
             continue  # it came after its run had ended: nothing to stop
-        write_message(proto_out, handle(request, proto_in))
-        remove_tree(str(request["workdir"]))
+        response, cleanup = handle(request, proto_in)
+        write_message(proto_out, response)
+        cleanup()  # after answering: the host need not wait for it
+    KEEP_ALIVE.clear()
     kill_my_processes()
 
 

@@ -62,6 +62,9 @@ class SandboxConfig:
     # Prepare an image of the project's own dependencies (read from its files) to run its
     # tests in, once per set of dependency files (see prepare.py).
     prepare_environment: bool = True
+    # A pytest command run again (the loop's candidates) runs in a session that has
+    # collected it once; each candidate confined to function bodies in a fork of it.
+    pytest_warm_runner: bool = True
 
     @property
     def image_ref(self) -> str:

@@ -44,6 +44,7 @@ from fixloop.sandbox.runner import (
     SLOT_UID_FIRST,
     SLOT_UID_LAST,
     TIMEOUT_PLUGIN,
+    WARM_PATH,
     WORK_ROOT,
     plan_candidate,
     read_result,
@@ -60,6 +61,7 @@ GRACE_SECONDS = 30.0  # beyond the test timeout, for copying and reporting
 _OOM_FILES = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
 _AGENT_SOURCE = (Path(__file__).parent / "_agent.py").read_bytes()
 _TIMEOUT_SOURCE = (Path(__file__).parent / "_pytest_timeout.py").read_bytes()
+_WARM_SOURCE = (Path(__file__).parent / "_warm.py").read_bytes()
 _live_pools: weakref.WeakSet[SandboxPool] = weakref.WeakSet()
 
 
@@ -366,6 +368,7 @@ class SandboxPool:
             AGENT_PATH.removeprefix(f"{WORK_ROOT}/"): _AGENT_SOURCE,
             NODE_REPORTER_PATH.removeprefix(f"{WORK_ROOT}/"): _node_reporter.SOURCE.encode(),
             f"{PLUGIN_DIR}/{TIMEOUT_PLUGIN}.py".removeprefix(f"{WORK_ROOT}/"): _TIMEOUT_SOURCE,
+            WARM_PATH.removeprefix(f"{WORK_ROOT}/"): _WARM_SOURCE,
         }
         # A prepared image holds the node packages the project's copy lacks: linked in.
         links = {"node_modules": NODE_MODULES} if warm.node_modules else {}

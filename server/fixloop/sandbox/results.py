@@ -98,6 +98,9 @@ class CandidateResult:
     report_format: str = "exit-code"  # "junit", "node" or "exit-code"
     # What a Probe wrote (e.g. the coverage spectrum), when one was asked for.
     probe_data: str | None = None
+    # How pytest ran: "warm" (a fork of a session that had collected already), "fork"
+    # (pytest.main in a fork of the agent), "exec" (a process of its own); "" otherwise.
+    runner: str = ""
 
     @property
     def passed(self) -> bool:

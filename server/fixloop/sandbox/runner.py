@@ -26,6 +26,7 @@ NODE_REPORTER_PATH = f"{WORK_ROOT}/.fixloop/node-reporter.mjs"
 # Importable by every pytest run: the per-test time limit (fixloop_timeout).
 PLUGIN_DIR = f"{WORK_ROOT}/.fixloop/plugins"
 TIMEOUT_PLUGIN = "fixloop_timeout"
+WARM_PATH = f"{WORK_ROOT}/.fixloop/_fixloop_warm.py"  # imported by the agent's warm runner
 CANDIDATES_DIR = f"{WORK_ROOT}/c"
 # Candidates of slot i run as uid base + i (see _agent.py). Each container draws its own
 # base: RLIMIT_NPROC counts per uid across the host, so two pools must not share uids.
@@ -98,6 +99,8 @@ def plan_candidate(
             # warns (an error under the projects' `filterwarnings = error`).
             warm_hypothesis = uses_hypothesis and not config.pytest_autoload_plugins
             request["preimport"] = ["pytest", *(["hypothesis"] if warm_hypothesis else [])]
+            # A repeated command may run in a warm session of its own (_warm.py).
+            request["warm"] = config.pytest_warm_runner and probe is None
         else:
             request["argv"] = ["python3", "-B", "-m", "pytest", *args]
     if command.kind == CommandKind.NODE:
@@ -201,4 +204,5 @@ def read_result(plan: Plan, response: Mapping[str, Any]) -> CandidateResult:
         out_of_memory=bool(response.get("out_of_memory")),
         report_format=report_format,
         probe_data=response.get("artifact"),
+        runner=str(response.get("runner", "")),
     )
