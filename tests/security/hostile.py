@@ -44,12 +44,15 @@ class Listener:
         """What arrived, readable in an assertion message."""
         return "; ".join(f"{peer}: {data[:200]!r}" for peer, data in self.received)
 
-    def _serve(self, server: socket.socket) -> None:
-        while True:
+    def _serve(self, server: socket.socket, stop: threading.Event) -> None:
+        server.settimeout(0.1)  # to see `stop`: closing does not wake an accept()
+        while not stop.is_set():
             try:
                 connection, peer = server.accept()
+            except TimeoutError:
+                continue
             except OSError:
-                return  # closed
+                return
             with connection:
                 connection.settimeout(2.0)
                 data = b""
@@ -70,18 +73,21 @@ def listening() -> Iterator[Listener]:
         listener._sockets.append(v6)
     except OSError:
         pass  # no IPv6 loopback here: the v4 listener alone
+    stop = threading.Event()
     threads = [
-        threading.Thread(target=listener._serve, args=(s,), daemon=True) for s in listener._sockets
+        threading.Thread(target=listener._serve, args=(s, stop), daemon=True)
+        for s in listener._sockets
     ]
     for thread in threads:
         thread.start()
     try:
         yield listener
     finally:
-        for sock in listener._sockets:
-            sock.close()
+        stop.set()
         for thread in threads:
             thread.join(timeout=5)
+        for sock in listener._sockets:
+            sock.close()
 
 
 def hostile_values(listener: Listener, variable: str) -> dict[str, Any]:
