@@ -60,7 +60,10 @@ class FolderSettings:
         return self._loaded(uri).settings
 
     def trusted(self, uri: str) -> bool:
-        """Whether the folder of `uri` is trusted (its tests may run on their own)."""
+        """Whether the folder of `uri` is trusted (its tests may run on their own); before
+        the settings load, what the editor said (False when it said nothing)."""
+        if not self._by_folder:
+            return self.workspace_trusted is True
         return self._loaded(uri).trust is Trust.TRUSTED
 
     def how_to_trust(self, folder: Path) -> str:

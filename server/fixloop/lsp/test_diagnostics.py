@@ -167,8 +167,11 @@ class TestDiagnostics:
         """Why the loop cannot run the tests of `uri` on its own: its folder is not trusted
         and the user has not asked for its tests yet (None: it may run)."""
         root = self._root_of(uri)
-        if root is None or root in self._asked or self._server.folder_settings.trusted(uri):
+        folders = self._server.folder_settings
+        if root is None or root in self._asked or folders.trusted(uri):
             return None
+        if not self._settings_loaded and folders.workspace_trusted is None:
+            return None  # not known yet (`fixloop trust`): the command looks again
         return (
             "this workspace is not trusted: fixloop runs its code (the tests, in the sandbox) "
             "only when you ask. Run “fixloop: Run tests now” (fixloop.runTests) first, or "
