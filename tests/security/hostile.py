@@ -5,11 +5,9 @@ planted too) pointing at those listeners."""
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 import socket
 import threading
-import typing
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -186,13 +184,3 @@ def restricted_values(settings: Settings) -> dict[str, Any]:
             node = getattr(node, part)
         values[setting_name(path)] = node
     return values
-
-
-def leaves(cls: type = Settings) -> int:
-    """How many settings there are (for a sanity check of the declared list)."""
-    hints = get_type_hints(cls)
-    count = 0
-    for f in dataclasses.fields(cls):
-        kind = hints[f.name]
-        count += leaves(typing.cast(type, kind)) if dataclasses.is_dataclass(kind) else 1
-    return count
