@@ -13,10 +13,8 @@ the marker.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,6 +40,8 @@ class Trust(Enum):
 
 def digest_of(values: Mapping[str, Any]) -> str:
     """The digest a record is bound to: the restricted values, whatever their order."""
+    import hashlib  # here: the server's start-up does not need it
+
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -110,6 +110,8 @@ class TrustStore:
         return True
 
     def _write(self, records: Mapping[str, TrustRecord]) -> None:
+        import tempfile
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         body = {
             "version": 1,
