@@ -196,3 +196,37 @@ async def test_trust_granted_in_the_editor_runs_the_tests_held_on_open(tmp_path:
     finally:
         await client.shutdown_session()
         await client.stop()
+
+
+async def test_fixloop_trust_from_a_shell_is_seen_at_the_next_save(tmp_path: Path) -> None:
+    """Neovim's flow: the client says nothing of trust; the user runs `fixloop trust` in a
+    shell; the next save runs the tests, with no restart."""
+    shop = copy_of_shop(tmp_path)
+    uri = (shop / "pricing.py").as_uri()
+    config = ClientServerConfig(server_command=SERVER, client_factory=make_editor_client)
+    client = await config.start()
+    assert isinstance(client, EditorClient)
+    try:
+        await client.initialize_session(
+            types.InitializeParams(
+                capabilities=client_capabilities("neovim@v0.7.0"),
+                root_uri=shop.as_uri(),
+                workspace_folders=[types.WorkspaceFolder(uri=shop.as_uri(), name="shop")],
+            )
+        )
+        client.open(uri, (shop / "pricing.py").read_text(encoding="utf-8"))
+        await wait_until(
+            client, lambda: any(f"fixloop trust {shop}" in m.message for m in client.messages), 30
+        )
+        client.save(uri)
+        await asyncio.sleep(2.0)
+        assert not shown_test_failures(client, uri)  # a save alone runs nothing
+        trusted = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "fixloop", "trust", str(shop), stdout=asyncio.subprocess.DEVNULL
+        )
+        assert await trusted.wait() == 0
+        client.save(uri)
+        await wait_until(client, lambda: bool(shown_test_failures(client, uri)), 90)
+    finally:
+        await client.shutdown_session()
+        await client.stop()

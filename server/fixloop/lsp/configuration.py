@@ -26,7 +26,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from fixloop.config import LoadedSettings, Settings, load_project
-from fixloop.trust import Trust
+from fixloop.trust import Trust, TrustStore
 
 if TYPE_CHECKING:
     from fixloop.lsp.server import FixloopServer
@@ -47,6 +47,7 @@ class FolderSettings:
         # What the client said in initializationOptions (see the module's docstring).
         self.workspace_trusted: bool | None = None
         self.editor_is_users = False
+        self.store_stamp: int | None = None  # the trust store as the settings last read it
 
     def client_options(self, options: Any) -> None:
         """Read the client's trust options from `initializationOptions`."""
@@ -65,6 +66,11 @@ class FolderSettings:
         if not self._by_folder:
             return self.workspace_trusted is True
         return self._loaded(uri).trust is Trust.TRUSTED
+
+    def trust_store_changed(self) -> bool:
+        """Whether `fixloop trust` wrote since the settings were read (only it decides when
+        the editor says nothing of trust)."""
+        return self.workspace_trusted is None and store_stamp() != self.store_stamp
 
     def how_to_trust(self, folder: Path) -> str:
         if self.workspace_trusted is not None:
@@ -87,6 +93,14 @@ class FolderSettings:
         return new
 
 
+def store_stamp() -> int | None:
+    """When the trust store last changed (None: there is none)."""
+    try:
+        return TrustStore.default().path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 def workspace_folders(server: FixloopServer) -> list[str]:
     folders = [folder.uri for folder in server.workspace.folders.values()]
     root = server.workspace.root_uri
@@ -101,6 +115,7 @@ async def refresh(server: FixloopServer, pushed: Any = None) -> None:
     editor = await _editor_settings(server, folders, pushed)
     loaded = {}
     known = server.folder_settings
+    known.store_stamp = store_stamp()  # before reading it: a later `fixloop trust` is seen
     for folder, section in zip(folders, editor, strict=True):
         path = to_fs_path(folder)
         loaded[folder] = load_project(

@@ -28,7 +28,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from fixloop.lsp.configuration import workspace_folders
+from fixloop.lsp.configuration import refresh, workspace_folders
 from fixloop.lsp.status import send_status
 
 if TYPE_CHECKING:
@@ -109,7 +109,8 @@ class TestDiagnostics:
         self._unavailable: dict[SandboxConfig, tuple[str, float]] = {}
         self._said: set[str] = set()  # problems shown once per session
         self._asked: set[Path] = set()  # untrusted roots whose tests the user asked to run
-        self._held: set[str] = set()  # opened in an untrusted folder: run once trusted
+        self._held: set[str] = set()  # opened or saved untrusted: run once trusted
+        self._reloading: asyncio.Task[None] | None = None
         # No run starts before the settings have loaded: files opened at start-up arrive
         # before them, and the settings may say `off`.
         self._settings_loaded = False
@@ -159,9 +160,13 @@ class TestDiagnostics:
             if self._server.folder_settings.for_uri(uri).tests.run == "off":
                 del self._findings[uri]
         for uri in [u for u in self._held if self._server.folder_settings.trusted(u)]:
-            self._held.discard(uri)  # trusted since: its open runs now
+            self._held.discard(uri)  # trusted since: its tests run now
             if self._server.documents.get(uri) is not None:
                 self.request(uri, "open", OPEN_DEBOUNCE_SECONDS)
+
+    def _reload_settings(self) -> None:
+        if self._reloading is None or self._reloading.done():
+            self._reloading = asyncio.get_running_loop().create_task(refresh(self._server))
 
     def why_waiting(self, uri: str) -> str | None:
         """Why the loop cannot run the tests of `uri` on its own: its folder is not trusted
@@ -294,9 +299,11 @@ class TestDiagnostics:
     def _allows(self, uri: str, reason: Reason) -> bool:
         folders = self._server.folder_settings
         if reason != "command" and self._settings_loaded and not folders.trusted(uri):
-            if reason == "open":
-                self._held.add(uri)
-            self._say_untrusted(uri)
+            self._held.add(uri)
+            if folders.trust_store_changed():  # `fixloop trust` since: read the settings again
+                self._reload_settings()
+            else:
+                self._say_untrusted(uri)
             return False
         trigger = folders.for_uri(uri).tests.run
         return reason in _ALLOWED.get(trigger, _ALLOWED["onOpenAndSave"])
