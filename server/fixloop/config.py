@@ -151,12 +151,16 @@ def load_project(
     if trust is not Trust.TRUSTED:
         ignored.update(found)
         project = _without(project, found)
-        if not editor_is_users:
-            from_editor_found = _restricted_in(from_editor)
-            ignored.update({f"{name} (editor)": v for name, v in from_editor_found.items()})
-            from_editor = _without(from_editor, from_editor_found)
-    if ignored:
-        problems.append(_ignored_message(project_root, sorted(ignored), trust, trusted, env))
+    if found and trust is not Trust.TRUSTED:
+        problems.append(_ignored_message(project_root, sorted(found), trust, trusted, env))
+    # An editor that cannot say its values are the user's may have read them from the
+    # project (and `fixloop trust` bound none of them): only its own workspace trust counts.
+    if not editor_is_users and trusted is not True:
+        from_editor_found = _restricted_in(from_editor)
+        from_editor = _without(from_editor, from_editor_found)
+        ignored.update({f"{name} (editor)": v for name, v in from_editor_found.items()})
+        if from_editor_found:
+            problems.append(_editor_ignored_message(sorted(from_editor_found), env))
     merged: dict[str, Any] = {}
     _deep_update(merged, project)
     _deep_update(merged, _read_table(user_config_path(env), None, problems))
@@ -261,6 +265,16 @@ def _ignored_message(
     return (
         f"{where} is not trusted: its settings {listed} are ignored (they decide where your "
         f"code, data or key go, or how tests are contained); {how}"
+    )
+
+
+def _editor_ignored_message(names: list[str], env: Mapping[str, str]) -> str:
+    listed = ", ".join(f"`{name}`" for name in names)
+    user_file = user_config_path(env) or "your fixloop config file"
+    return (
+        f"the editor's settings {listed} are ignored: this editor does not say whether they "
+        "are yours or the project's, and they decide where your code, data or key go; set "
+        f"them in {user_file} or the environment (FIXLOOP_…)"
     )
 
 

@@ -120,20 +120,19 @@ async def _untrusted_story(
         ),
         30,
     )
-    editor_names = [f"`{name} (editor)`" for name in ("llm.base-url", "sandbox.docker-host")]
-    await wait_until(client, lambda: any(editor_names[0] in m.message for m in client.messages), 30)
+    await wait_until(
+        client, lambda: any("the editor's settings" in m.message for m in client.messages), 30
+    )
     said = [m.message for m in client.messages if "settings `" in m.message]
     assert len(said) == len(set(said))  # each said once
-    ignored = said[-1]
+    [ignored] = [m for m in said if "is not trusted" in m]
     for name in planted:
         assert f"`{name}`" in ignored
-    for name in (
-        "llm.base-url (editor)",
-        "llm.api-key-env (editor)",
-        "sandbox.docker-host (editor)",
-    ):
-        assert f"`{name}`" in ignored
     assert f"fixloop trust {shop}" in ignored
+    [from_editor] = [m for m in said if "the editor's settings" in m]
+    for name in ("llm.base-url", "llm.api-key-env", "sandbox.docker-host", "memory.url"):
+        assert f"`{name}`" in from_editor
+    assert "config.toml" in from_editor
     await asyncio.sleep(3.0)  # time enough for a run on open to start, were it allowed
     assert not shown_test_failures(client, uri)
     assert "testing" not in [s.get("state") for s in client.statuses]

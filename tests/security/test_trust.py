@@ -175,6 +175,12 @@ def test_editor_values_count_as_the_users_only_when_the_editor_says_so(
     unknown = load_project(project, environ=env, editor=editor, editor_is_users=False)
     assert unknown.settings.llm.base_url is None and unknown.ignored == ("llm.base-url (editor)",)
     assert unknown.settings.tests.command == "make test"
+    [said] = unknown.settings.problems
+    assert "`llm.base-url`" in said and "config.toml" in said
+    # `fixloop trust` binds the project's files, not what such an editor sends.
+    TrustStore.default(env).trust(project, digest_of({}), ())
+    store_trusted = load_project(project, environ=env, editor=editor, editor_is_users=False)
+    assert store_trusted.trust is Trust.TRUSTED and store_trusted.settings.llm.base_url is None
     workspace = load_settings(
         project, environ=env, editor=editor, editor_is_users=False, trusted=True
     )

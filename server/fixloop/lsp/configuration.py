@@ -12,7 +12,8 @@ it knows in `initializationOptions`:
   grant). Without it, `fixloop trust PATH` decides, folder by folder.
 - `restrictedSettings: "user"`: the client sends only user-level values of the restricted
   settings (the VS Code extension). Without it, the restricted values a client sends are
-  used only in trusted folders: an LSP client may read them from the project.
+  used only when it says the workspace is trusted: an LSP client may read them from the
+  project, and `fixloop trust` binds only the project's files.
 """
 
 from __future__ import annotations
