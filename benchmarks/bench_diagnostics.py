@@ -194,7 +194,9 @@ def started_servers(workspace: Path, uri: str) -> Iterator[list[ServerUnderTest]
         for name, command in SERVER_COMMANDS.items():
             wire = LspServerProcess(command, cwd=str(workspace))
             stack.callback(wire.stop)
-            wire.initialize(workspace.as_uri(), CLIENT_CAPABILITIES)
+            # fixloop in a trusted workspace, as the user's own project (issue 12).
+            options = {"workspaceTrusted": True} if name == "fixloop" else None
+            wire.initialize(workspace.as_uri(), CLIENT_CAPABILITIES, options)
             servers.append(ServerUnderTest(name, wire, uri))
         yield servers
 

@@ -105,7 +105,7 @@ def start(
     command: list[str], root: Path, wire_class: type[LspServerProcess] = EditorWire
 ) -> LspServerProcess:
     wire = wire_class(command, cwd=str(root))
-    wire.initialize(root.as_uri(), CAPABILITIES)
+    wire.initialize(root.as_uri(), CAPABILITIES, {"workspaceTrusted": True})  # issue 12
     return wire
 
 

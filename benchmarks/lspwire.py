@@ -152,16 +152,18 @@ class LspServerProcess:
 
     # --- lifecycle -------------------------------------------------------------------
 
-    def initialize(self, root_uri: str, capabilities: Message) -> Received:
-        response = self.call(
-            "initialize",
-            {
-                "processId": os.getpid(),
-                "rootUri": root_uri,
-                "workspaceFolders": [{"uri": root_uri, "name": "bench"}],
-                "capabilities": capabilities,
-            },
-        )
+    def initialize(
+        self, root_uri: str, capabilities: Message, options: Message | None = None
+    ) -> Received:
+        params: Message = {
+            "processId": os.getpid(),
+            "rootUri": root_uri,
+            "workspaceFolders": [{"uri": root_uri, "name": "bench"}],
+            "capabilities": capabilities,
+        }
+        if options is not None:
+            params["initializationOptions"] = options
+        response = self.call("initialize", params)
         self.notify("initialized", {})
         return response
 

@@ -1,14 +1,21 @@
-"""Settings: `[tool.fixloop]` in pyproject.toml, then `FIXLOOP_*` environment variables,
-then the editor's `fixloop` settings section, each overriding the one before.
+"""Settings: the project's `[tool.fixloop]` in pyproject.toml (then its `fixloop.toml`),
+the user's `$XDG_CONFIG_HOME/fixloop/config.toml`, `FIXLOOP_*` environment variables, then
+the editor's `fixloop` settings section, each overriding the one before.
 
 Settings are nested frozen dataclasses with defaults. Keys are accepted in snake_case,
 kebab-case (pyproject) and camelCase (editors). An invalid value never stops fixloop: it
 is reported (`Settings.problems`) and the default is used instead.
+
+Restricted settings (fields marked with `fixloop.trust.RESTRICTED`: where code, data or
+the key go) are taken from a project's own files only once the project is trusted; until
+then they are left out and reported by name, with how to trust (see fixloop/trust.py).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import os
 import re
 import tomllib
@@ -21,6 +28,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 from fixloop.loop.settings import LoopSettings
 from fixloop.sandbox.config import SandboxConfig
+from fixloop.trust import RESTRICTED, Trust, TrustStore, digest_of, is_restricted
 
 RuleGroup = Literal["syntax", "safety", "secrets"]
 Engine = Literal["auto", "offline", "llm"]
@@ -38,10 +46,10 @@ class DiagnosticsSettings:
 
 @dataclass(frozen=True)
 class LlmSettings:
-    base_url: str | None = None
-    model: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    fallback_models: tuple[str, ...] = ()
+    base_url: str | None = field(default=None, metadata=RESTRICTED)
+    model: str | None = field(default=None, metadata=RESTRICTED)
+    api_key_env: str = field(default="OPENAI_API_KEY", metadata=RESTRICTED)
+    fallback_models: tuple[str, ...] = field(default=(), metadata=RESTRICTED)
     timeout: float = 60.0
     max_tokens: int = 2048
     temperature: float = 0.2
@@ -67,10 +75,10 @@ class TestsSettings:
 @dataclass(frozen=True)
 class MemorySettings:
     enabled: bool = True
-    path: str | None = None
-    url: str | None = None
+    path: str | None = field(default=None, metadata=RESTRICTED)
+    url: str | None = field(default=None, metadata=RESTRICTED)
     # "hashed" (offline, the default), "hashed:DIM", "openai:MODEL", "sentence-transformers:M"
-    embedding: str | None = None
+    embedding: str | None = field(default=None, metadata=RESTRICTED)
     retention_days: int = 90
     cap_per_kind: int = 1000
 
@@ -102,33 +110,206 @@ def load_settings(
     project_root: Path | None = None,
     environ: Mapping[str, str] | None = None,
     editor: Mapping[str, Any] | None = None,
+    *,
+    trusted: bool | None = None,
+    editor_is_users: bool = True,
 ) -> Settings:
-    """Settings for a project: defaults < pyproject < environment < editor."""
+    """Settings for a project: defaults < project files < user config file < environment
+    < editor. See `load_project` for `trusted` and `editor_is_users`."""
+    return load_project(
+        project_root, environ, editor, trusted=trusted, editor_is_users=editor_is_users
+    ).settings
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    # Whether the project's own files may set restricted settings (and run on their own).
+    trust: Trust
+    # The restricted settings found in the project's files: what `fixloop trust` binds to.
+    restricted: Mapping[str, Any]
+    ignored: tuple[str, ...]  # restricted settings left out, by name
+
+
+def load_project(
+    project_root: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    editor: Mapping[str, Any] | None = None,
+    *,
+    trusted: bool | None = None,
+    editor_is_users: bool = True,
+) -> LoadedSettings:
+    """Settings and trust of a project. `trusted`: None looks the project up in the trust
+    store (`fixloop trust`); True or False is the editor's workspace trust. The editor's
+    restricted values count as the user's when `editor_is_users` (an editor that sends only
+    its user-level values of them), else only when the project is trusted."""
+    env = os.environ if environ is None else environ
     problems: list[str] = []
+    project = _read_project(project_root, problems) if project_root is not None else {}
+    from_editor = _normalize(editor) if editor else {}
+    found = _restricted_in(project)
+    trust = _trust_of(project_root, found, trusted, env)
+    ignored: dict[str, Any] = {}
+    if trust is not Trust.TRUSTED:
+        ignored.update(found)
+        project = _without(project, found)
+    if found and trust is not Trust.TRUSTED:
+        problems.append(_ignored_message(project_root, sorted(found), trust, trusted, env))
+    # An editor that cannot say its values are the user's may have read them from the
+    # project (and `fixloop trust` bound none of them): only its own workspace trust counts.
+    if not editor_is_users and trusted is not True:
+        from_editor_found = _restricted_in(from_editor)
+        from_editor = _without(from_editor, from_editor_found)
+        ignored.update({f"{name} (editor)": v for name, v in from_editor_found.items()})
+        if from_editor_found:
+            problems.append(_editor_ignored_message(sorted(from_editor_found), env))
     merged: dict[str, Any] = {}
-    if project_root is not None:
-        _deep_update(merged, _normalize(_read_pyproject(project_root, problems)))
-    _deep_update(merged, _from_environment(os.environ if environ is None else environ))
-    if editor:
-        _deep_update(merged, _normalize(editor))
+    _deep_update(merged, project)
+    _deep_update(merged, _read_table(user_config_path(env), None, problems))
+    _deep_update(merged, _from_environment(env))
+    _deep_update(merged, from_editor)
     settings = _build(Settings, merged, "", problems)
-    return dataclasses.replace(settings, problems=tuple(problems))
+    return LoadedSettings(
+        dataclasses.replace(settings, problems=tuple(problems)),
+        trust,
+        found,
+        tuple(sorted(ignored)),
+    )
 
 
-def _read_pyproject(root: Path, problems: list[str]) -> Mapping[str, Any]:
-    path = root / "pyproject.toml"
-    if not path.is_file():
+def user_config_path(environ: Mapping[str, str] | None = None) -> Path | None:
+    """`$XDG_CONFIG_HOME/fixloop/config.toml`, else `~/.config/fixloop/config.toml`; None
+    when an environment given without either names no home."""
+    env = os.environ if environ is None else environ
+    if env.get("XDG_CONFIG_HOME"):
+        return Path(env["XDG_CONFIG_HOME"]).expanduser() / "fixloop" / "config.toml"
+    home = env.get("HOME") or (str(Path.home()) if environ is None else None)
+    return Path(home) / ".config" / "fixloop" / "config.toml" if home else None
+
+
+@functools.cache
+def restricted_settings(cls: type = Settings) -> tuple[tuple[str, ...], ...]:
+    """Paths of the restricted settings: fields marked RESTRICTED (every leaf of a marked
+    section)."""
+    paths: list[tuple[str, ...]] = []
+    hints = get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        kind = hints[f.name]
+        if dataclasses.is_dataclass(kind):
+            inner = typing.cast(type, kind)
+            if is_restricted(f.metadata):
+                paths.extend((f.name, *p) for p in _leaf_paths(inner))
+            else:
+                paths.extend((f.name, *p) for p in restricted_settings(inner))
+        elif is_restricted(f.metadata):
+            paths.append((f.name,))
+    return tuple(paths)
+
+
+def setting_name(path: tuple[str, ...]) -> str:
+    """A setting as pyproject spells it: `llm.base-url`."""
+    return ".".join(part.replace("_", "-") for part in path)
+
+
+def _restricted_in(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The restricted settings present in normalized `values`, by name."""
+    found: dict[str, Any] = {}
+    for path in restricted_settings():
+        node: Any = values
+        for part in path:
+            node = node.get(part, _MISSING) if isinstance(node, Mapping) else _MISSING
+        if node is not _MISSING:
+            found[setting_name(path)] = node
+    return found
+
+
+def _without(values: dict[str, Any], names: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of `values` without the restricted settings `names`."""
+    kept = copy.deepcopy(values)
+    for path in restricted_settings():
+        if setting_name(path) not in names:
+            continue
+        node = kept
+        for part in path[:-1]:
+            node = node[part]
+        del node[path[-1]]
+    return kept
+
+
+def _trust_of(
+    root: Path | None, found: Mapping[str, Any], trusted: bool | None, env: Mapping[str, str]
+) -> Trust:
+    if trusted is not None:
+        return Trust.TRUSTED if trusted else Trust.UNTRUSTED
+    if root is None:
+        return Trust.UNTRUSTED
+    return TrustStore.default(env).status(root, digest_of(found))
+
+
+def _ignored_message(
+    root: Path | None,
+    names: list[str],
+    trust: Trust,
+    trusted: bool | None,
+    env: Mapping[str, str],
+) -> str:
+    where = str(root) if root is not None else "this project"
+    listed = ", ".join(f"`{name}`" for name in names)
+    user_file = user_config_path(env)
+    own = f" (or set them in your own {user_file})" if user_file else ""
+    if trusted is not None:
+        how = f"trust the workspace in the editor to use them{own}"
+    elif trust is Trust.CHANGED:
+        how = f"they changed since you trusted it: check them, then run `fixloop trust {where}`"
+        how += f" again{own}"
+    else:
+        how = f"check them, then run `fixloop trust {where}` to use them{own}"
+    return (
+        f"{where} is not trusted: its settings {listed} are ignored (they decide where your "
+        f"code, data or key go, or how tests are contained); {how}"
+    )
+
+
+def _editor_ignored_message(names: list[str], env: Mapping[str, str]) -> str:
+    listed = ", ".join(f"`{name}`" for name in names)
+    user_file = user_config_path(env) or "your fixloop config file"
+    return (
+        f"the editor's settings {listed} are ignored: this editor does not say whether they "
+        "are yours or the project's, and they decide where your code, data or key go; set "
+        f"them in {user_file} or the environment (FIXLOOP_…)"
+    )
+
+
+_MISSING = object()
+
+
+def _read_project(root: Path, problems: list[str]) -> dict[str, Any]:
+    """`[tool.fixloop]` of pyproject.toml, then `fixloop.toml` over it (normalized)."""
+    values = _read_table(root / "pyproject.toml", ("tool", "fixloop"), problems)
+    _deep_update(values, _read_table(root / "fixloop.toml", None, problems))
+    return values
+
+
+def _read_table(
+    path: Path | None, section: tuple[str, ...] | None, problems: list[str]
+) -> dict[str, Any]:
+    """The settings table of a TOML file (`section` inside it, or the whole file),
+    normalized; {} when the file is absent or unreadable (said in `problems`)."""
+    if path is None or not path.is_file():
         return {}
+    name = "[" + ".".join(section) + "]" if section else "the settings"
     try:
         with path.open("rb") as handle:
-            section = tomllib.load(handle).get("tool", {}).get("fixloop", {})
+            table: Any = tomllib.load(handle)
+        for part in section or ():
+            table = table.get(part, {}) if isinstance(table, Mapping) else None
     except (OSError, tomllib.TOMLDecodeError) as error:
-        problems.append(f"{path}: cannot read [tool.fixloop] ({error}); using defaults")
+        problems.append(f"{path}: cannot read {name} ({error}); using defaults")
         return {}
-    if not isinstance(section, Mapping):
-        problems.append(f"{path}: [tool.fixloop] must be a table; using defaults")
+    if not isinstance(table, Mapping):
+        problems.append(f"{path}: {name} must be a table; using defaults")
         return {}
-    return section
+    return _normalize(table)
 
 
 def _normalize(raw: Mapping[str, Any]) -> dict[str, Any]:

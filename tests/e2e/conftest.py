@@ -36,12 +36,15 @@ async def client(
     await lsp_client.shutdown_session()
 
 
-async def initialize_in(client: LanguageClient, editor: str, root: Path, *more: Path) -> None:
+async def initialize_in(
+    client: LanguageClient, editor: str, root: Path, *more: Path, trusted: bool = True
+) -> None:
     """Initialize as `editor` (a pytest-lsp client name) with `root` as the first workspace
-    folder and `more` after it."""
+    folder and `more` after it, in a workspace the editor says is `trusted` (or not)."""
     await client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(editor),
+            initialization_options={"workspaceTrusted": trusted},
             root_uri=root.as_uri(),
             workspace_folders=[
                 types.WorkspaceFolder(uri=folder.as_uri(), name=folder.name)

@@ -71,6 +71,27 @@ def _lua_table(value: Any) -> str:
     return f"vim.fn.json_decode({_lua_string(json.dumps(value))})"
 
 
+def nvim_environment(tmp_path: Path) -> dict[str, str]:
+    home = tmp_path / "nvim-home"  # keeps the user's state, shada and LSP log out of it
+    return {
+        **os.environ,
+        **{
+            name: str(home / name.lower())
+            for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
+        },
+    }
+
+
+def trust(project: Path, tmp_path: Path) -> None:
+    """`fixloop trust PROJECT` as the user of the Neovim that `run_nvim` starts."""
+    subprocess.run(
+        [sys.executable, "-m", "fixloop", "trust", str(project)],
+        env=nvim_environment(tmp_path),
+        check=True,
+        capture_output=True,
+    )
+
+
 def run_nvim(
     tmp_path: Path,
     file: Path,
@@ -103,14 +124,7 @@ def run_nvim(
             body=textwrap.indent(textwrap.dedent(scenario), "  "),
         )
     )
-    home = tmp_path / "nvim-home"  # keeps the user's state, shada and LSP log out of it
-    env = {
-        **os.environ,
-        **{
-            name: str(home / name.lower())
-            for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
-        },
-    }
+    env = nvim_environment(tmp_path)
     command = [nvim, "--headless", "--clean", "-u", str(init), str(file), "-c", f"luafile {driver}"]
     # A session of its own: killing the group also ends the server Neovim started.
     process = subprocess.Popen(
@@ -131,7 +145,7 @@ def run_nvim(
         # The editor is gone; a server it failed to stop is not left behind either.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-    lsp_log = home / "xdg_cache_home" / "nvim" / "lsp.log"
+    lsp_log = Path(env["XDG_CACHE_HOME"]) / "nvim" / "lsp.log"
     context = "\n".join(
         [
             f"command: {' '.join(command)}",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_neovim import run_nvim
+from tests.e2e.test_neovim import run_nvim, trust
 from tests.support.examples import copy_of_shop
 
 pytestmark = pytest.mark.slow
@@ -77,6 +77,7 @@ return {
 
 def test_open_a_failing_file_choose_the_fix_and_the_buffer_holds_it(tmp_path: Path) -> None:
     shop = copy_of_shop(tmp_path)
+    trust(shop, tmp_path)  # as a Neovim user does, so that its tests run on open
     pricing = shop / "pricing.py"
     faulty = pricing.read_text(encoding="utf-8").splitlines().index("    if quantity > 10:")
 

@@ -147,14 +147,15 @@ def test_the_output_keeps_head_and_tail(pool: SandboxPool, calc: Path) -> None:
 def test_interpreter_variables_of_the_command_take_effect(
     any_pool: SandboxPool, tmp_path: Path
 ) -> None:
-    """`PYTHONPATH=src pytest` is common: it must work with the warm runner too."""
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "lib.py").write_text("ANSWER = 42\n")
+    """`PYTHONPATH=lib pytest` is common: it must work with the warm runner too. (Not
+    `src`: the sandbox puts a src layout on the path by itself, as an install would.)"""
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "lib.py").write_text("ANSWER = 42\n")
     (tmp_path / "tests").mkdir()
     test = "import lib\n\ndef test_answer():\n    assert lib.ANSWER == 42\n"
     (tmp_path / "tests" / "test_lib.py").write_text(test)
     assert not any_pool.run(tmp_path, {}, "pytest -q").passed
-    result = any_pool.run(tmp_path, {}, "PYTHONPATH=src pytest -q")
+    result = any_pool.run(tmp_path, {}, "PYTHONPATH=code pytest -q")
     assert result.passed, result.output.text
 
 

@@ -11,12 +11,21 @@ import {
 } from "vscode-languageclient/node";
 
 import { chooseServerCommand, checkFixloopImportable, installArgs, type ServerCommand } from "./interpreter";
-import { contributedKeys, explicitValue, needsRestart, serverSection } from "./settings";
+import {
+  contributedKeys,
+  explicitValue,
+  isInside,
+  needsRestart,
+  restrictedKeys,
+  serverSection,
+  trustOptions,
+} from "./settings";
 import { statusView, type StatusParams } from "./status";
 import { TestLog } from "./testlog";
 
 const SECTION = "fixloop";
 const STATUS_NOTIFICATION = "fixloop/status";
+const TRUST_NOTIFICATION = "fixloop/workspaceTrust";
 const PYTHON_EXTENSION = "ms-python.python";
 const LANGUAGES = ["python", "javascript", "typescript", "typescriptreact"];
 
@@ -38,10 +47,12 @@ class Controller {
   private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 0);
   private readonly log = new TestLog(process.env.FIXLOOP_VSCODE_TEST_LOG);
   private readonly keys: string[];
+  private readonly restricted: Set<string>;
   private restarting: Promise<void> = Promise.resolve();
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.keys = contributedKeys(context.extension.packageJSON);
+    this.restricted = restrictedKeys(context.extension.packageJSON);
   }
 
   async activate(): Promise<void> {
@@ -54,6 +65,7 @@ class Controller {
     this.registerCommands();
     this.context.subscriptions.push(
       vscode.workspace.onDidChangeConfiguration((event) => this.settingsChanged(event)),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.trustGranted()),
     );
     if (this.log.enabled) {
       this.context.subscriptions.push(
@@ -90,8 +102,7 @@ class Controller {
     const configuration = vscode.workspace.getConfiguration(SECTION);
     const configuredCommand = configuration.get<string[]>("server.command", []);
     const configuredPython = configuration.get<string>("server.python", "");
-    const fromExtension =
-      configuredCommand.length === 0 && !configuredPython ? await this.pythonFromExtension() : undefined;
+    const fromExtension = this.followsPythonExtension() ? this.runnable(await this.pythonFromExtension()) : undefined;
     const command = chooseServerCommand(configuredCommand, configuredPython, fromExtension);
     this.output.appendLine(`server: ${[command.command, ...command.args].join(" ")} (from ${command.source})`);
     if (command.python && !(await this.ensureInstalled(command))) {
@@ -117,6 +128,7 @@ class Controller {
   private clientOptions(): LanguageClientOptions {
     return {
       documentSelector: LANGUAGES.map((language) => ({ scheme: "file", language })),
+      initializationOptions: trustOptions(vscode.workspace.isTrusted),
       outputChannel: this.output,
       middleware: {
         workspace: {
@@ -164,7 +176,42 @@ class Controller {
   private sectionFor(scopeUri: string | undefined): Record<string, unknown> {
     const scope = scopeUri ? vscode.Uri.parse(scopeUri) : undefined;
     const configuration = vscode.workspace.getConfiguration(SECTION, scope);
-    return serverSection(this.keys.map((key) => [key, explicitValue(configuration.inspect(key))] as const));
+    return serverSection(
+      this.keys.map((key) => [key, explicitValue(configuration.inspect(key), this.restricted.has(key))] as const),
+    );
+  }
+
+  /** Whether the server's interpreter is the Python extension's (none is configured). */
+  private followsPythonExtension(): boolean {
+    const configuration = vscode.workspace.getConfiguration(SECTION);
+    return configuration.get<string[]>("server.command", []).length === 0 && !configuration.get<string>("server.python");
+  }
+
+  /** The Python extension's interpreter, unless the workspace is untrusted and the
+   * interpreter lies inside it (a repository's `.venv` is the repository's program). */
+  private runnable(python: string | undefined): string | undefined {
+    if (python === undefined || vscode.workspace.isTrusted) {
+      return python;
+    }
+    const inside = (vscode.workspace.workspaceFolders ?? []).some((folder) =>
+      isInside(python, folder.uri.fsPath),
+    );
+    if (inside) {
+      this.output.appendLine(`Restricted Mode: not running the workspace's interpreter ${python}`);
+      return undefined;
+    }
+    return python;
+  }
+
+  /** Trust granted: the server may now use the project's own settings and run its tests; a
+   * restart when the interpreter becomes the Python extension's. */
+  private trustGranted(): void {
+    this.log.write("trustGranted");
+    if (this.followsPythonExtension() && vscode.extensions.getExtension(PYTHON_EXTENSION)) {
+      void this.restart();
+    } else if (this.client?.isRunning()) {
+      void this.client.sendNotification(TRUST_NOTIFICATION, { trusted: true });
+    }
   }
 
   private settingsChanged(event: vscode.ConfigurationChangeEvent): void {
@@ -214,8 +261,7 @@ class Controller {
     if (api) {
       this.context.subscriptions.push(
         api.environments.onDidChangeActiveEnvironmentPath(() => {
-          const configuration = vscode.workspace.getConfiguration(SECTION);
-          if (configuration.get<string[]>("server.command", []).length === 0 && !configuration.get<string>("server.python")) {
+          if (this.followsPythonExtension()) {
             void this.restart();
           }
         }),

@@ -23,12 +23,18 @@ export interface InspectedValue {
 
 /** The value the user set for a key, the most specific scope first; undefined when only the
  * contributed default applies. Defaults are not sent: they would hide `[tool.fixloop]` in
- * pyproject.toml and the `FIXLOOP_*` variables, which the editor's values override. */
-export function explicitValue(inspected: InspectedValue | undefined): unknown {
+ * pyproject.toml and the `FIXLOOP_*` variables, which the editor's values override.
+ * `userOnly`: the user settings' value alone, for the restricted settings (where code, data
+ * or the key go), which a workspace's `.vscode/settings.json` must never set: `inspect()`
+ * reports workspace values whatever the setting's scope. */
+export function explicitValue(inspected: InspectedValue | undefined, userOnly = false): unknown {
   if (inspected === undefined) {
     return undefined;
   }
-  for (const value of [inspected.workspaceFolderValue, inspected.workspaceValue, inspected.globalValue]) {
+  const scopes = userOnly
+    ? [inspected.globalValue]
+    : [inspected.workspaceFolderValue, inspected.workspaceValue, inspected.globalValue];
+  for (const value of scopes) {
     if (value !== undefined && value !== null && value !== "") {
       return value;
     }
@@ -66,4 +72,28 @@ export function contributedKeys(packageJson: unknown): string[] {
 /** Whether a settings change needs a new server process (the others are pulled live). */
 export function needsRestart(affects: (section: string) => boolean): boolean {
   return affects("fixloop.server");
+}
+
+/** Keys (relative to `fixloop.`) that only the user's settings may set: the restricted
+ * configurations declared for Restricted Mode in package.json (also `"scope": "machine"`). */
+export function restrictedKeys(packageJson: unknown): Set<string> {
+  const declared = (packageJson as {
+    capabilities?: { untrustedWorkspaces?: { restrictedConfigurations?: string[] } };
+  })?.capabilities?.untrustedWorkspaces?.restrictedConfigurations;
+  return new Set(
+    (declared ?? []).filter((key) => key.startsWith("fixloop.")).map((key) => key.slice("fixloop.".length)),
+  );
+}
+
+/** What the server is told at start-up about trust (see server/fixloop/lsp/configuration.py):
+ * the workspace's trust, and that restricted settings it receives are the user's own. */
+export function trustOptions(workspaceTrusted: boolean): { workspaceTrusted: boolean; restrictedSettings: "user" } {
+  return { workspaceTrusted, restrictedSettings: "user" };
+}
+
+/** Whether `path` is `folder` or inside it (POSIX or Windows separators). */
+export function isInside(path: string, folder: string): boolean {
+  const normal = (p: string): string => p.replace(/\\/g, "/").replace(/\/+$/, "");
+  const [file, root] = [normal(path), normal(folder)];
+  return file === root || file.startsWith(root + "/");
 }

@@ -3,7 +3,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 
-import { contributedKeys, explicitValue, needsRestart, serverSection, snakeCase } from "../src/settings";
+import {
+  contributedKeys,
+  explicitValue,
+  isInside,
+  needsRestart,
+  restrictedKeys,
+  serverSection,
+  snakeCase,
+  trustOptions,
+} from "../src/settings";
 
 const packageJson = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8"));
 
@@ -58,4 +67,37 @@ test("every contributed key is read, and the server settings are all there", () 
 test("a change of the server command restarts; a change of a rule group does not", () => {
   assert.equal(needsRestart((s) => ["fixloop", "fixloop.server", "fixloop.server.command"].includes(s)), true);
   assert.equal(needsRestart((s) => ["fixloop", "fixloop.diagnostics"].includes(s)), false);
+});
+
+test("a restricted setting is sent from the user settings only, never the workspace's", () => {
+  const planted = { globalValue: "http://localhost:11434/v1", workspaceValue: "http://attacker/v1" };
+  assert.equal(explicitValue(planted, true), "http://localhost:11434/v1");
+  assert.equal(explicitValue({ workspaceFolderValue: "AWS_SECRET_ACCESS_KEY" }, true), undefined);
+  assert.equal(explicitValue(planted), "http://attacker/v1"); // an ordinary setting: most specific
+});
+
+test("the restricted settings are declared for Restricted Mode and scoped to the machine", () => {
+  const restricted = restrictedKeys(packageJson);
+  for (const key of ["llm.baseUrl", "llm.apiKeyEnv", "memory.url", "memory.embedding", "sandbox.dockerHost",
+    "sandbox.image", "server.command", "server.python"]) {
+    assert.ok(restricted.has(key), `${key} is not restricted`);
+  }
+  const properties = packageJson.contributes.configuration.properties;
+  for (const key of contributedKeys(packageJson)) {
+    const machine = properties[`fixloop.${key}`].scope === "machine";
+    assert.equal(machine, restricted.has(key), `${key}: scope and restrictedConfigurations disagree`);
+  }
+  assert.equal(packageJson.capabilities.untrustedWorkspaces.supported, "limited");
+});
+
+test("the server is told the workspace's trust and that restricted values are the user's", () => {
+  assert.deepEqual(trustOptions(false), { workspaceTrusted: false, restrictedSettings: "user" });
+  assert.deepEqual(trustOptions(true), { workspaceTrusted: true, restrictedSettings: "user" });
+});
+
+test("an interpreter inside a workspace folder is recognised, with either separator", () => {
+  assert.equal(isInside("/home/u/repo/.venv/bin/python", "/home/u/repo"), true);
+  assert.equal(isInside("/home/u/repo-other/bin/python", "/home/u/repo"), false);
+  assert.equal(isInside("C:\\repo\\.venv\\python.exe", "C:\\repo\\"), true);
+  assert.equal(isInside("/usr/bin/python3", "/home/u/repo"), false);
 });

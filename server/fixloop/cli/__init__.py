@@ -15,6 +15,7 @@ from fixloop.cli import (
     memory_cmd,
     sandbox_cmd,
     tests_cmd,
+    trust_cmd,
 )
 
 
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     memory_cmd.add_parser(subparsers)
     history_cmd.add_parsers(subparsers)
     tests_cmd.add_parser(subparsers)
+    trust_cmd.add_parser(subparsers)
     return parser
 
 

@@ -50,7 +50,10 @@ def sandbox_config(args: argparse.Namespace, root: Path | None = None) -> Sandbo
     try:
         from fixloop.config import load_settings
 
-        configured = getattr(load_settings(root or Path.cwd()), "sandbox", None)
+        settings = load_settings(root or Path.cwd())
+        for problem in settings.problems:  # e.g. a restricted value of an untrusted project
+            print(f"fixloop: {problem}", file=sys.stderr)
+        configured = getattr(settings, "sandbox", None)
         if isinstance(configured, SandboxConfig):
             config = configured
     except ImportError:

@@ -106,7 +106,9 @@ def _loop_actions(
         return []
     ours = [d for d in params.context.diagnostics if d.source in FIXLOOP_SOURCES]
     tests = [d for d in ours if d.source == TEST_SOURCE]
-    problem = ls.availability.problem(ls.folder_settings.for_uri(opened.uri))
+    problem = ls.test_diagnostics.why_waiting(opened.uri) or ls.availability.problem(
+        ls.folder_settings.for_uri(opened.uri)
+    )
     if problem is not None:
         if not ls.client_flags.code_action_disabled:
             return []  # said once already, in a message and the status

@@ -1,6 +1,20 @@
-"""Settings per workspace folder: pyproject + environment + the editor's `fixloop` section
-(pulled with `workspace/configuration`), refreshed on `didChangeConfiguration` and when
-folders are added or removed."""
+"""Settings per workspace folder: the project's files + the user's config file + environment
++ the editor's `fixloop` section (pulled with `workspace/configuration`), refreshed on
+`didChangeConfiguration`, when folders are added or removed, and when the editor's
+workspace trust changes.
+
+Trust: `workspace/configuration` answers with values merged from user and workspace scope,
+so the server cannot tell a user's value from a repository's by itself. A client says what
+it knows in `initializationOptions`:
+
+- `workspaceTrusted` (bool): the editor's workspace trust decides whether the folders'
+  own files may set restricted settings (VS Code; `fixloop/workspaceTrust` notifies a
+  grant). Without it, `fixloop trust PATH` decides, folder by folder.
+- `restrictedSettings: "user"`: the client sends only user-level values of the restricted
+  settings (the VS Code extension). Without it, the restricted values a client sends are
+  used only when it says the workspace is trusted: an LSP client may read them from the
+  project, and `fixloop trust` binds only the project's files.
+"""
 
 from __future__ import annotations
 
@@ -12,24 +26,59 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from fixloop.config import Settings, load_settings
+from fixloop.config import LoadedSettings, Settings, load_project
+from fixloop.trust import Trust, TrustStore
 
 if TYPE_CHECKING:
     from fixloop.lsp.server import FixloopServer
 
 logger = logging.getLogger(__name__)
 SECTION = "fixloop"
+TRUST_NOTIFICATION = "fixloop/workspaceTrust"
 
 
 class FolderSettings:
-    """The settings of each workspace folder; a file takes its innermost folder's."""
+    """The settings and trust of each workspace folder; a file takes its innermost
+    folder's."""
 
     def __init__(self) -> None:
-        self._by_folder: dict[str, Settings] = {}
-        self._fallback = load_settings(None)
+        self._by_folder: dict[str, LoadedSettings] = {}
+        self._fallback = load_project(None)
         self._reported: set[str] = set()
+        # What the client said in initializationOptions (see the module's docstring).
+        self.workspace_trusted: bool | None = None
+        self.editor_is_users = False
+        self.store_stamp: int | None = None  # the trust store as the settings last read it
+
+    def client_options(self, options: Any) -> None:
+        """Read the client's trust options from `initializationOptions`."""
+        if not isinstance(options, Mapping):
+            return
+        trusted = options.get("workspaceTrusted")
+        self.workspace_trusted = trusted if isinstance(trusted, bool) else None
+        self.editor_is_users = options.get("restrictedSettings") == "user"
 
     def for_uri(self, uri: str) -> Settings:
+        return self._loaded(uri).settings
+
+    def trusted(self, uri: str) -> bool:
+        """Whether the folder of `uri` is trusted (its tests may run on their own); before
+        the settings load, what the editor said (False when it said nothing)."""
+        if not self._by_folder:
+            return self.workspace_trusted is True
+        return self._loaded(uri).trust is Trust.TRUSTED
+
+    def trust_store_changed(self) -> bool:
+        """Whether `fixloop trust` wrote since the settings were read (only it decides when
+        the editor says nothing of trust)."""
+        return self.workspace_trusted is None and store_stamp() != self.store_stamp
+
+    def how_to_trust(self, folder: Path) -> str:
+        if self.workspace_trusted is not None:
+            return "trust the workspace"
+        return f"run `fixloop trust {folder}`"
+
+    def _loaded(self, uri: str) -> LoadedSettings:
         best = ""
         for folder in self._by_folder:
             prefix = folder.rstrip("/") + "/"
@@ -37,12 +86,20 @@ class FolderSettings:
                 best = folder
         return self._by_folder.get(best, self._fallback)
 
-    def replace(self, settings: Mapping[str, Settings]) -> list[str]:
+    def replace(self, loaded: Mapping[str, LoadedSettings]) -> list[str]:
         """Install new settings; returns the problems not reported before."""
-        self._by_folder = dict(settings)
-        new = [p for s in settings.values() for p in s.problems if p not in self._reported]
+        self._by_folder = dict(loaded)
+        new = [p for s in loaded.values() for p in s.settings.problems if p not in self._reported]
         self._reported.update(new)
         return new
+
+
+def store_stamp() -> int | None:
+    """When the trust store last changed (None: there is none)."""
+    try:
+        return TrustStore.default().path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def workspace_folders(server: FixloopServer) -> list[str]:
@@ -58,9 +115,16 @@ async def refresh(server: FixloopServer, pushed: Any = None) -> None:
     folders = workspace_folders(server)
     editor = await _editor_settings(server, folders, pushed)
     loaded = {}
+    known = server.folder_settings
+    known.store_stamp = store_stamp()  # before reading it: a later `fixloop trust` is seen
     for folder, section in zip(folders, editor, strict=True):
         path = to_fs_path(folder)
-        loaded[folder] = load_settings(Path(path) if path else None, editor=section)
+        loaded[folder] = load_project(
+            Path(path) if path else None,
+            editor=section,
+            trusted=known.workspace_trusted,
+            editor_is_users=known.editor_is_users,
+        )
     server.test_commands.clear()  # a new test-command setting, or new project files
     for problem in server.folder_settings.replace(loaded):
         server.window_show_message(
@@ -102,6 +166,15 @@ def register(server: FixloopServer) -> None:
     ) -> None:
         """Settings changed in the editor: reload them and republish."""
         await refresh(ls, params.settings)
+
+    @server.feature(TRUST_NOTIFICATION)
+    async def workspace_trust(ls: FixloopServer, params: Any) -> None:
+        """The editor's workspace trust changed (VS Code grants it without a restart)."""
+        trusted = params.get("trusted") if isinstance(params, Mapping) else None
+        trusted = getattr(params, "trusted", trusted)
+        if isinstance(trusted, bool):
+            ls.folder_settings.workspace_trusted = trusted
+            await refresh(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     async def did_change_folders(

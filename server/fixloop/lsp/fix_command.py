@@ -161,7 +161,7 @@ async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, A
     opened = ls.documents.get(uri)
     root = project_root(ls, uri)
     path = to_fs_path(uri)
-    problem = why_tests_cannot_run(opened, root, path)
+    problem = why_tests_cannot_run(opened, root, path) or ls.test_diagnostics.why_waiting(uri)
     if problem is not None:
         _say(ls, problem, types.MessageType.Warning)
         return {"status": "refused", "message": problem}

@@ -146,7 +146,7 @@ def _cannot_start(ls: FixloopServer, uri: str) -> str | None:
             "workspace.workspaceEdit.resourceOperations 'create'): run `fixloop tests "
             "generate FILE:LINE --write` instead"
         )
-    return problem
+    return problem or ls.test_diagnostics.why_waiting(uri)
 
 
 async def _create(ls: FixloopServer, generated: GeneratedTests) -> dict[str, Any]:

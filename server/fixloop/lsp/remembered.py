@@ -191,7 +191,7 @@ class RememberedFixes:
         root = project_root(ls, uri)
         path = to_fs_path(uri)
         # Unsaved text too: the tests would run on other text than the editor shows.
-        if why_tests_cannot_run(opened, root, path) is not None:
+        if why_tests_cannot_run(opened, root, path) or ls.test_diagnostics.why_waiting(uri):
             return None
         assert opened is not None and root is not None and path is not None
         settings = ls.folder_settings.for_uri(uri)

@@ -151,6 +151,7 @@ def _register_lifecycle(server: FixloopServer) -> None:
     def initialize(ls: FixloopServer, params: types.InitializeParams) -> None:
         """Resolve what the client can do."""
         ls.client_flags = ClientFlags.from_capabilities(params.capabilities)
+        ls.folder_settings.client_options(params.initialization_options)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: FixloopServer, params: None) -> None:

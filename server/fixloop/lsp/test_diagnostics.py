@@ -2,6 +2,10 @@
 first opened and on every save (setting `tests.run`), and each failure is shown on the
 line where it surfaced.
 
+In a folder that is not trusted (the editor's workspace trust, else `fixloop trust`) tests
+run only when the user asks (`fixloop.runTests`): they are the project's code. Until then
+the loop's actions wait, and say why (`why_waiting`).
+
 Runs are per project: requests are debounced and merged while a run is queued; a newer
 request cancels the run in progress (its processes are killed in the sandbox, and the
 newer run covers its files too); one project never has two runs in the sandbox at once.
@@ -24,7 +28,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from fixloop.lsp.configuration import workspace_folders
+from fixloop.lsp.configuration import refresh, workspace_folders
 from fixloop.lsp.status import send_status
 
 if TYPE_CHECKING:
@@ -104,6 +108,9 @@ class TestDiagnostics:
         self._projects: dict[Path, _ProjectRuns] = {}
         self._unavailable: dict[SandboxConfig, tuple[str, float]] = {}
         self._said: set[str] = set()  # problems shown once per session
+        self._asked: set[Path] = set()  # untrusted roots whose tests the user asked to run
+        self._held: set[str] = set()  # opened or saved untrusted: run once trusted
+        self._reloading: asyncio.Task[None] | None = None
         # No run starts before the settings have loaded: files opened at start-up arrive
         # before them, and the settings may say `off`.
         self._settings_loaded = False
@@ -126,6 +133,8 @@ class TestDiagnostics:
         if target is None:
             return None
         root, path = target
+        if reason == "command":
+            self._asked.add(root)  # the user's word for this project's code to run
         if not self._allows(uri, reason):
             return None  # checked again when the run starts: settings may load meanwhile
         runs = self._projects.setdefault(root, _ProjectRuns(root))
@@ -150,6 +159,29 @@ class TestDiagnostics:
         for uri in list(self._findings):
             if self._server.folder_settings.for_uri(uri).tests.run == "off":
                 del self._findings[uri]
+        for uri in [u for u in self._held if self._server.folder_settings.trusted(u)]:
+            self._held.discard(uri)  # trusted since: its tests run now
+            if self._server.documents.get(uri) is not None:
+                self.request(uri, "open", OPEN_DEBOUNCE_SECONDS)
+
+    def _reload_settings(self) -> None:
+        if self._reloading is None or self._reloading.done():
+            self._reloading = asyncio.get_running_loop().create_task(refresh(self._server))
+
+    def why_waiting(self, uri: str) -> str | None:
+        """Why the loop cannot run the tests of `uri` on its own: its folder is not trusted
+        and the user has not asked for its tests yet (None: it may run)."""
+        root = self._root_of(uri)
+        folders = self._server.folder_settings
+        if root is None or root in self._asked or folders.trusted(uri):
+            return None
+        if not self._settings_loaded and folders.workspace_trusted is None:
+            return None  # not known yet (`fixloop trust`): the command looks again
+        return (
+            "this workspace is not trusted: fixloop runs its code (the tests, in the sandbox) "
+            "only when you ask. Run “fixloop: Run tests now” (fixloop.runTests) first, or "
+            f"{self._server.folder_settings.how_to_trust(root)}"
+        )
 
     def stop_all(self) -> None:
         for runs in self._projects.values():
@@ -201,16 +233,21 @@ class TestDiagnostics:
 
     # --- running ----------------------------------------------------------------------
 
+    def _root_of(self, uri: str) -> Path | None:
+        """The innermost workspace folder holding `uri`."""
+        folders = [
+            f for f in workspace_folders(self._server) if uri.startswith(f.rstrip("/") + "/")
+        ]
+        root = to_fs_path(max(folders, key=len)) if folders else None
+        return Path(root) if root else None
+
     def _target(self, uri: str) -> tuple[Path, Path] | None:
         """The project root and file of a document whose tests can run."""
         from fixloop.failures.related import runs_for
         from fixloop.sandbox.errors import CommandRefused
 
         path = to_fs_path(uri)
-        folders = [
-            f for f in workspace_folders(self._server) if uri.startswith(f.rstrip("/") + "/")
-        ]
-        root = to_fs_path(max(folders, key=len)) if folders else None
+        root = self._root_of(uri)
         if path is None or root is None:
             return None
         command = self._command(Path(root), uri)
@@ -260,7 +297,15 @@ class TestDiagnostics:
         return {uri: r for uri, r in pending.items() if self._allows(uri, r.reason)}
 
     def _allows(self, uri: str, reason: Reason) -> bool:
-        trigger = self._server.folder_settings.for_uri(uri).tests.run
+        folders = self._server.folder_settings
+        if reason != "command" and self._settings_loaded and not folders.trusted(uri):
+            self._held.add(uri)
+            if folders.trust_store_changed():  # `fixloop trust` since: read the settings again
+                self._reload_settings()
+            else:
+                self._say_untrusted(uri)
+            return False
+        trigger = folders.for_uri(uri).tests.run
         return reason in _ALLOWED.get(trigger, _ALLOWED["onOpenAndSave"])
 
     async def _run(self, runs: _ProjectRuns, batch: dict[str, _Request]) -> TestRun | None:
@@ -334,6 +379,16 @@ class TestDiagnostics:
                     self._server.diagnostics.publish(uri)
             if findings:  # a fix seen before for these failures, verified in the background
                 self._server.remembered.failures_known(uri, run)
+
+    def _say_untrusted(self, uri: str) -> None:
+        root = self._root_of(uri)
+        if root is None or root in self._asked:
+            return
+        self._say_once(
+            f"{root} is not trusted: its tests (its code, in the sandbox) run only when you ask "
+            "— “fixloop: Run tests now” (fixloop.runTests). To run them on open and save, "
+            f"{self._server.folder_settings.how_to_trust(root)}"
+        )
 
     def _say_once(self, message: str) -> None:
         if message in self._said:

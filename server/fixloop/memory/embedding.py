@@ -161,8 +161,14 @@ class OpenAIEmbedding:
         except ImportError as error:  # pragma: no cover - a pinned dependency
             raise EmbeddingUnavailable(f"the openai package is missing: {error}") from error
         self.model = model
+        from fixloop.loop.llm.client import no_redirects_http_client
+
+        self._key = os.environ.get(api_key_env) or None
         self._client = openai.OpenAI(
-            base_url=base_url, api_key=os.environ.get(api_key_env) or "none", max_retries=1
+            base_url=base_url,
+            api_key=self._key or "none",
+            max_retries=1,
+            http_client=no_redirects_http_client(60.0),  # the key goes to base_url's host only
         )
         self._dimension: int | None = None
 
@@ -177,7 +183,10 @@ class OpenAIEmbedding:
         try:
             response = self._client.embeddings.create(model=self.model, input=texts)
         except Exception as error:  # the SDK's errors have no common base we can rely on
-            raise EmbeddingUnavailable(f"embedding endpoint: {error}") from error
+            from fixloop.loop.llm.client import scrub_key
+
+            message = scrub_key(f"embedding endpoint: {error}", self._key)
+            raise EmbeddingUnavailable(message) from None
         return [list(item.embedding) for item in response.data]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from fixloop.trust import RESTRICTED
+
 # Directories of a project that are never copied into the sandbox: version control,
 # virtualenvs (their interpreters are the host's, useless in the container) and caches.
 # node_modules is copied only when package.json declares dependencies (see pool.py).
@@ -32,28 +34,29 @@ def _cpu_count() -> int:
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    """How candidates are run; every field has a default."""
+    """How candidates are run; every field has a default. Fields marked RESTRICTED (where
+    code runs, how it is contained) come from a project's files only once it is trusted."""
 
-    image: str = "fixloop-sandbox"
-    tag: str = "latest"
+    image: str = field(default="fixloop-sandbox", metadata=RESTRICTED)
+    tag: str = field(default="latest", metadata=RESTRICTED)
     # None: the DOCKER_HOST environment variable, else the local socket.
-    docker_host: str | None = None
+    docker_host: str | None = field(default=None, metadata=RESTRICTED)
     # Wall-clock limit of one test command, whole process tree included: a last resort.
     # A healthy suite is never stopped by it; a hanging test is stopped by the next limit.
     timeout_seconds: float = 1800.0
     # Seconds one pytest test may take before it fails as a timeout (the run goes on).
     test_timeout_seconds: float = 10.0
     # Limits of the warm container, shared by the candidates it runs in parallel.
-    memory: str = "1g"
-    cpus: float = field(default_factory=lambda: float(_cpu_count()))
-    pids: int = 512
+    memory: str = field(default="1g", metadata=RESTRICTED)
+    cpus: float = field(default_factory=lambda: float(_cpu_count()), metadata=RESTRICTED)
+    pids: int = field(default=512, metadata=RESTRICTED)
     # Processes (and threads) one candidate may have: contains a fork bomb to its slot.
-    candidate_pids: int = 128
+    candidate_pids: int = field(default=128, metadata=RESTRICTED)
     # Size of the tmpfs holding the project copy and the candidates' work directories.
-    work_size: str = "1g"
+    work_size: str = field(default="1g", metadata=RESTRICTED)
     parallel: int = field(default_factory=_cpu_count)
     # Bytes of test output kept per candidate (head + tail + error lines).
-    output_cap_bytes: int = 64 * 1024
+    output_cap_bytes: int = field(default=64 * 1024, metadata=RESTRICTED)
     excludes: tuple[str, ...] = DEFAULT_EXCLUDES
     # pytest's plugin auto-loading costs ~0.5 s (hypothesis); off unless the project needs it.
     pytest_autoload_plugins: bool = False

@@ -6,7 +6,10 @@ server) through the `openai` package, with the resilience the loop needs:
 - a circuit breaker: after N failed requests in a row the endpoint is left alone for a
   cool-down, and calls fail at once with a `ModelUnavailable` that says what to check;
 - fallback models, tried in order when a model is missing or keeps failing;
-- token and cost accounting per session (`Usage`).
+- token and cost accounting per session (`Usage`);
+- the key goes only to the host of `base_url`: redirects are not followed (a redirect could
+  carry the key, or the code in the request, elsewhere), and the key is scrubbed from every
+  message this client raises.
 """
 
 from __future__ import annotations
@@ -210,6 +213,14 @@ class ChatClient:
     def complete(self, messages: Sequence[Message]) -> Completion:
         """The first reply of the first model that gives one. Raises `ModelUnavailable`
         (nothing more to try) or `ModelRequestRejected` (this request is refused)."""
+        try:
+            return self._complete(messages)
+        except ModelError as error:
+            # A server may echo the request's headers in its error: never pass the key on.
+            # `from None`: the SDK's exception (with the response) stays out of tracebacks.
+            raise type(error)(scrub_key(str(error), self.api_key)) from None
+
+    def _complete(self, messages: Sequence[Message]) -> Completion:
         self._fail_if_open("")
         failures: list[tuple[str, _ModelFailed]] = []
         for model in self.models:
@@ -263,6 +274,14 @@ class ChatClient:
         """Sort an HTTP error: retry (returns why), next model, or give up now."""
         status = error.status_code
         detail = f"HTTP {status}: {_message_of(error)}"
+        if 300 <= status < 400:
+            self._count(failed=1)
+            location = error.response.headers.get("location", "elsewhere")
+            raise ModelUnavailable(
+                f"{self.endpoint} redirects to {location[:200]} (HTTP {status}): fixloop does "
+                "not follow redirects, so that your key and code go only to the host of "
+                "llm.base-url; set llm.base-url to the address that answers"
+            )
         if status in (401, 403):
             self._on_failure(detail)
             raise ModelUnavailable(
@@ -346,7 +365,24 @@ class ChatClient:
             base_url=self.base_url,
             timeout=self.timeout,
             max_retries=0,  # ours, below, are bounded and counted
+            http_client=no_redirects_http_client(self.timeout),
         )
+
+
+def no_redirects_http_client(timeout: float) -> Any:
+    """The SDK's HTTP client, except that it does not follow redirects: the SDK's would
+    resend the request body (the code) to wherever a redirect points, and the key too when
+    it is an http → https redirect. A redirect is an error that names where it pointed."""
+    from openai import DefaultHttpxClient
+
+    return DefaultHttpxClient(follow_redirects=False, timeout=timeout)
+
+
+def scrub_key(text: str, key: str | None) -> str:
+    """`text` without the key (keys shorter than 8 characters are no secret to keep)."""
+    if key and len(key) >= 8:
+        return text.replace(key, "[the key]")
+    return text
 
 
 def _message_of(error: APIStatusError) -> str:
