@@ -98,8 +98,14 @@ def run_prepare(args: argparse.Namespace) -> int:
     config = sandbox_config(args, root)
     started = time.monotonic()
 
+    interactive = sys.stderr.isatty()
+
     def say(message: str) -> None:
-        print(f"[{time.monotonic() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
+        line = f"[{time.monotonic() - started:5.1f} s] {message}"
+        if interactive and "] " in message:  # the build's bar: redrawn in place
+            print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
+            return
+        print(f"\r\033[K{line}" if interactive else line, file=sys.stderr, flush=True)
 
     requirements = find_requirements(root)
     say(f"{root}: {len(requirements.lines)} requirements from {requirements.source}")

@@ -56,6 +56,7 @@ LABEL_PYTHON = "fixloop.env.python"
 LABEL_NOTES = "fixloop.env.notes"
 LABEL_NODE = "fixloop.env.node"
 _PIP_ERROR = re.compile(r"^ERROR: (.*)$", re.MULTILINE)
+_STEP = re.compile(r"^Step (\d+)/(\d+) :")
 
 Say = Callable[[str], None]
 
@@ -261,7 +262,7 @@ def _prepare(
             LABEL_NODE: "1" if plan.node else "0",
         }
         _write_context(context, config, plan, pip_wheel, builds_project)
-        log = _build(client, context, plan.reference, labels)
+        log = _build(client, context, plan.reference, labels, _steps(say, packages))
         notes += _project_notes(requirements, builds_project, log)
     if notes:  # a label, so that a reused image says the same
         _relabel(client, plan.reference, {**labels, LABEL_NOTES: "\n".join(notes)})
@@ -488,8 +489,23 @@ def _copy_project(root: Path, config: SandboxConfig, target: Path) -> None:
         shutil.copy2(source, destination)
 
 
+def _steps(say: Say, packages: int) -> Callable[[int, int], None]:
+    """The build's progress as a bar: each of its steps done."""
+
+    def step(done: int, total: int) -> None:
+        filled = round(20 * done / max(1, total))
+        bar = "#" * filled + "-" * (20 - filled)
+        say(f"preparing the sandbox: installing {packages} packages [{bar}] {done}/{total}")
+
+    return step
+
+
 def _build(
-    client: docker.DockerClient, context: Path, reference: str, labels: dict[str, str]
+    client: docker.DockerClient,
+    context: Path,
+    reference: str,
+    labels: dict[str, str],
+    step: Callable[[int, int], None] | None = None,
 ) -> str:
     """docker build with no network; the build's output (raises PrepareError on failure)."""
     import docker.errors
@@ -507,6 +523,8 @@ def _build(
         ):
             if "stream" in chunk:
                 output.write(str(chunk["stream"]))
+                if step is not None and (found := _STEP.match(str(chunk["stream"]))):
+                    step(int(found.group(1)), int(found.group(2)))
             if "error" in chunk:
                 raise PrepareError(_build_failure(str(chunk["error"]), output.getvalue()))
     except docker.errors.APIError as error:
