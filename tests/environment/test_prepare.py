@@ -9,71 +9,25 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
-from contextlib import suppress
 from pathlib import Path
 
-import docker
-import docker.errors
 import pytest
 
-from fixloop.sandbox.prepare import ENV_REPOSITORY, LABEL_PROJECT, _project_label
+from tests.support.packages import (
+    fill_wheelhouse,
+    make_project,
+    offline_index,
+    prepared_images,
+    remove_prepared_images,
+)
 
 pytestmark = pytest.mark.slow
-
-WHEELHOUSE = Path.home() / ".cache" / "fixloop-tests" / "wheelhouse"
-# six: pure Python; markupsafe: a C extension; the rest is what preparing itself needs.
-WHEELS = ("six", "markupsafe", "iniconfig", "setuptools", "wheel", "pip")
-
-CORE = """\
-import six
-from markupsafe import _speedups, escape
-
-
-def clamp(value, low, high):
-    if value > high:
-        return high
-    if value < low:
-        return low
-    return value
-
-
-def shout(text):
-    return six.text_type(escape(text)).upper()
-
-
-def speedups():
-    return _speedups.__name__
-"""
-TESTS = """\
-from pkg.core import clamp, shout, speedups
-
-
-def test_clamp_inside():
-    assert clamp(5, 0, 10) == 5
-
-
-def test_clamp_high():
-    assert clamp(11, 0, 10) == 10
-
-
-def test_shout_escapes():
-    assert shout("<a>") == "&LT;A&GT;"
-
-
-def test_compiled_dependency_loads():
-    assert speedups() == "markupsafe._speedups"
-"""
 
 
 @pytest.fixture(scope="module")
 def wheelhouse() -> Path:
-    """The wheels these tests install, from the registry once (kept between runs)."""
-    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-    download = [sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:"]
-    subprocess.run([*download, "--dest", str(WHEELHOUSE), *WHEELS], check=True)
-    return WHEELHOUSE
+    return fill_wheelhouse()
 
 
 @pytest.fixture
@@ -81,39 +35,10 @@ def offline_pip(wheelhouse: Path, tmp_path: Path) -> dict[str, str]:
     """The user's pip settings: no index, only the wheelhouse; fixloop's data apart."""
     return {
         **os.environ,
-        "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": str(wheelhouse),
+        **offline_index(wheelhouse),
         "FIXLOOP_DATA_DIR": str(tmp_path / "data"),
         "FIXLOOP_MEMORY_PATH": str(tmp_path / "memory"),
     }
-
-
-def make_project(root: Path, dependencies: list[str], requires_python: str = ">=3.8") -> Path:
-    """A src-layout package; its own description makes its environment its own (the same
-    dependency files elsewhere share one)."""
-    (root / "src" / "pkg").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "pyproject.toml").write_text(
-        textwrap.dedent(
-            f"""\
-            [build-system]
-            requires = ["setuptools>=61"]
-            build-backend = "setuptools.build_meta"
-            [project]
-            name = "pkg"
-            version = "0.1"
-            description = "{root}"
-            requires-python = "{requires_python}"
-            dependencies = {json.dumps(dependencies)}
-            [tool.pytest.ini_options]
-            testpaths = ["tests"]
-            """
-        )
-    )
-    (root / "src" / "pkg" / "__init__.py").write_text("")
-    (root / "src" / "pkg" / "core.py").write_text(CORE.replace("return high", "return low"))
-    (root / "tests" / "test_core.py").write_text(TESTS)
-    return root
 
 
 @pytest.fixture
@@ -121,14 +46,7 @@ def images_removed() -> Iterator[list[Path]]:
     """Projects whose prepared images are removed after the test."""
     roots: list[Path] = []
     yield roots
-    client = docker.from_env()
-    for root in roots:
-        label = f"{LABEL_PROJECT}={_project_label(root)}"
-        for image in client.images.list(name=ENV_REPOSITORY, filters={"label": label}):
-            for tag in image.tags:
-                with suppress(docker.errors.APIError):  # gone already: fine
-                    client.images.remove(tag, force=True)
-    client.close()
+    remove_prepared_images(roots)
 
 
 def fixloop(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -140,16 +58,6 @@ def fixloop(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedP
         text=True,
         timeout=600,
     )
-
-
-def prepared_images(root: Path) -> list[str]:
-    client = docker.from_env()
-    label = f"{LABEL_PROJECT}={_project_label(root)}"
-    tags = [
-        t for i in client.images.list(name=ENV_REPOSITORY, filters={"label": label}) for t in i.tags
-    ]
-    client.close()
-    return tags
 
 
 def test_a_project_with_dependencies_is_fixed_then_its_environment_reused(
