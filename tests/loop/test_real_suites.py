@@ -38,6 +38,14 @@ def test_empty():
 
 def test_two():
     assert total([1, 2]) == 3
+
+
+def test_three():
+    assert total([1, 2, 3]) == 6
+
+
+def test_four():
+    assert total([4]) == 4
 """
 
 
@@ -81,11 +89,15 @@ def test_an_infinite_loop_is_a_failing_test_and_gets_fixed(
     result = session(tmp_path, "sums.py", pool, events).run()
     assert result.status is Status.FIXED, result.message
     assert "-        index += 0\n+        index += 1\n" in result.diff
+    # The first test that hangs ends the run: the next ones would each cost the limit.
     [hang] = result.baseline.failures if result.baseline else ()
     assert hang.test_id == "test_sums.py::test_two" and "TestTimeout" in hang.message
+    assert len(result.baseline.cases) == 2 if result.baseline else False
     # The stack where it was stuck is in the loop: that is what localizes the fix.
     assert any(frame.path.endswith("sums.py") and 4 <= frame.line <= 6 for frame in hang.frames)
-    assert result.baseline and result.baseline.count(result.baseline.cases[0].outcome) >= 1
+    # The whole suite for the fix: every test, the two the first run never reached too.
+    [whole] = events.of("regression")
+    assert whole["tests"] == {"passed": 4, "failed": 0}
 
 
 def test_a_test_that_hangs_outside_the_target_ends_fast_with_the_reason(

@@ -529,9 +529,13 @@ class FixSession:
             command,
             timeout=self.budget.test_timeout,
             cancel=self._stop_runs,
+            stop_at_hang=True,
         )
+        # It stopped early: at its fifth failure, or at a test that hung (the sandbox's
+        # timeout plugin ends the run there).
         self._partial_baseline = command != self.test_command and (
             len(result.failures) >= _BASELINE_MAX_FAILURES
+            or any(_timed_out(case) for case in result.failures)
         )
         return result
 
@@ -754,6 +758,7 @@ class FixSession:
                         timeout=timeout,
                         cancel=self._stop_runs,
                         test_timeout=self._tight,
+                        stop_at_hang=True,
                     )
                     running[future] = candidate
                 if not running:
@@ -993,13 +998,17 @@ class FixSession:
         return candidate_timeout * 3
 
     def _test_timeout(self, baseline: CandidateResult) -> float | None:
-        """Each test's limit for the candidates: ten times the slowest test that did not
-        hang in the baseline (a candidate that loops forever fails fast), never above the
-        sandbox's own. None: the sandbox's (when the baseline says nothing of the times)."""
-        healthy = [c.duration for c in baseline.cases if not _timed_out(c)]
+        """Each test's limit for the candidates: ten times what the tests took in the
+        baseline (the failing ones that did not hang, else most of the others: one slow
+        test elsewhere says nothing of these), at least 2 s, never above the sandbox's
+        own. A candidate that loops forever then fails fast. None: the sandbox's (when the
+        baseline says nothing of the times)."""
+        own = [c.duration for c in baseline.failures if not _timed_out(c)]
+        healthy = own or sorted(c.duration for c in baseline.cases if not _timed_out(c))
         if not healthy:
             return None
-        return min(self._sandbox_test_limit(), max(2.0, 10.0 * max(healthy)))
+        typical = max(own) if own else healthy[int(0.95 * (len(healthy) - 1))]
+        return min(self._sandbox_test_limit(), max(2.0, 10.0 * typical))
 
     def _sandbox_test_limit(self) -> float:
         config = getattr(self.tester, "config", None)

@@ -2,13 +2,16 @@
 
 Runs inside the sandbox (stdlib + pytest only; the host never imports it). A hang is a
 failing test like any other: the test gets a `TestTimeout` raised where it is stuck, so
-its report carries that stack (which localizes the loop) and the run goes on with the
-next test, instead of the whole run being killed with nothing learned.
+its report carries that stack (which localizes the loop), instead of the whole run being
+killed with nothing learned.
 
 Environment: FIXLOOP_TEST_TIMEOUT, the seconds each test may take (setup, call and
-teardown each); the plugin does nothing without it. A hang the signal cannot
-interrupt (in C code) is left to the run's own wall-clock limit; faulthandler then dumps
-every thread's stack into the output first.
+teardown each); the plugin does nothing without it. With FIXLOOP_STOP_AT_HANG=1 the first
+test past it ends the run (a candidate's, the baseline's): the next tests would most
+likely hang the same way, each costing the limit again, and one hang says enough. A run
+that must see every test (the whole suite for a fix) goes on instead.
+A hang the signal cannot interrupt (in C code) is left to the run's own wall-clock limit;
+faulthandler then dumps every thread's stack into the output first.
 """
 
 from __future__ import annotations
@@ -38,14 +41,18 @@ def _limit() -> float | None:
     return value if value > 0 else None
 
 
-def _raise(limit: float) -> object:
+_hung: list[pytest.Item] = []  # the test that ran past its limit, once one has
+
+
+def _raise(limit: float, item: pytest.Item) -> object:
     def handler(signum: int, frame: FrameType | None) -> None:
+        _hung.append(item)
         raise TestTimeout(f"the test ran past its {limit:g} s limit (it hangs, or loops forever)")
 
     return handler
 
 
-def _limited() -> Generator[None, None, None]:
+def _limited(item: pytest.Item) -> Generator[None, None, None]:
     """One phase of a test under the limit. The timer is armed around the phase alone:
     the exception must surface in the test's code, which pytest reports as its failure,
     never in pytest's own between the phases."""
@@ -53,7 +60,7 @@ def _limited() -> Generator[None, None, None]:
     if limit is None or threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGALRM, _raise(limit))  # type: ignore[arg-type]
+    previous = signal.signal(signal.SIGALRM, _raise(limit, item))  # type: ignore[arg-type]
     signal.setitimer(signal.ITIMER_REAL, limit)
     # A hang in C code never returns to the interpreter to take the signal: the stacks
     # are dumped a little later, for the person reading the output.
@@ -68,14 +75,22 @@ def _limited() -> Generator[None, None, None]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    yield from _limited()
+    yield from _limited(item)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    yield from _limited()
+    yield from _limited(item)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
-    yield from _limited()
+    yield from _limited(item)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_logfinish(nodeid: str, location: object) -> None:
+    if os.environ.get("FIXLOOP_STOP_AT_HANG") != "1":
+        return
+    if _hung and not _hung[0].session.shouldstop:
+        _hung[0].session.shouldstop = f"{_hung[0].nodeid} hung: the run stops there"

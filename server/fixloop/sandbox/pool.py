@@ -172,10 +172,12 @@ class SandboxPool:
         probe: Probe | None = None,
         cancel: Cancellation | None = None,
         test_timeout: float | None = None,
+        stop_at_hang: bool = False,
     ) -> CandidateResult:
         """Run `command` on a copy of the project with `changes` (path → new text) applied.
         Once `cancel` is set the run stops at once, its result marked cancelled. `timeout`
-        limits the whole run, `test_timeout` each pytest test (default: the config's).
+        limits the whole run, `test_timeout` each pytest test (default: the config's);
+        with `stop_at_hang` the first test past it ends the run.
 
         Raises CommandRefused for a dangerous command and SandboxError when Docker or the
         image is missing; everything that goes wrong while the tests run is in the result.
@@ -190,7 +192,7 @@ class SandboxPool:
         if cancel is not None and cancel.cancelled:
             return CandidateResult((), None, 0.0, cancelled=True)
         # A container that died (the engine restarted, someone removed it) is replaced once.
-        limits = _Limits(limit, test_timeout)
+        limits = _Limits(limit, test_timeout, stop_at_hang)
         result = self._attempt(root, test_command, changes, limits, probe, cancel)
         if result is None and not (cancel is not None and cancel.cancelled):
             result = self._attempt(root, test_command, changes, limits, probe, cancel)
@@ -492,6 +494,7 @@ class SandboxPool:
                     or project_files.uses_hypothesis(dict(changes)),
                     probe=probe,
                     test_timeout=limits.test,
+                    stop_at_hang=limits.stop_at_hang,
                     source_paths=warm.source_paths,
                 )
                 channel = self._agent(warm, slot, plan.request.get("preimport", []))
@@ -547,6 +550,7 @@ class SandboxPool:
 class _Limits:
     run: float  # the whole command
     test: float | None  # each pytest test (None: the config's)
+    stop_at_hang: bool = False  # end the run at the first test past its limit
 
 
 class _Stopper:

@@ -298,4 +298,5 @@ class Tester(Protocol):
         probe: Probe | None = None,
         cancel: Cancellation | None = None,
         test_timeout: float | None = None,
+        stop_at_hang: bool = False,
     ) -> CandidateResult: ...

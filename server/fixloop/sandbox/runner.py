@@ -62,10 +62,12 @@ def plan_candidate(
     probe: Probe | None = None,
     test_timeout: float | None = None,
     source_paths: tuple[str, ...] = (),
+    stop_at_hang: bool = False,
 ) -> Plan:
     """The request for one run. `test_timeout` limits each pytest test (a test past it
-    fails as a timeout, the run goes on); `source_paths` are the project's folders its
-    code is imported from (e.g. `src`), ahead of anything installed."""
+    fails as a timeout; with `stop_at_hang` the run ends there); `source_paths` are the
+    project's folders its code is imported from (e.g. `src`), ahead of anything
+    installed."""
     workdir = f"{CANDIDATES_DIR}/{slot}"
     scratch = f"/tmp/fixloop-{slot}"
     report = f"{scratch}/report"
@@ -88,6 +90,8 @@ def plan_candidate(
         limit = test_timeout if test_timeout is not None else config.test_timeout_seconds
         if limit:
             request["env"]["FIXLOOP_TEST_TIMEOUT"] = f"{limit:g}"
+            if stop_at_hang:  # one hanging test says enough of this run
+                request["env"]["FIXLOOP_STOP_AT_HANG"] = "1"
         if probe is not None:
             _add_probe(request, args, probe, workdir, scratch)
         if config.pytest_forkserver and not _sets_interpreter_variables(command):
