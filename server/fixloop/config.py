@@ -82,6 +82,8 @@ class Settings:
     tests: TestsSettings = field(default_factory=TestsSettings)
     memory: MemorySettings = field(default_factory=MemorySettings)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
+    # The language server refuses (and skips) a message larger than this.
+    max_message_bytes: int = 256_000_000
     problems: tuple[str, ...] = field(default=(), compare=False)
 
 
