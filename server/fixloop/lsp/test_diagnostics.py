@@ -26,6 +26,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from fixloop.lsp.configuration import workspace_folders
 from fixloop.lsp.status import send_status
+from fixloop.lsp.workspace_paths import innermost_folder
 
 if TYPE_CHECKING:
     from fixloop.analysis.source import SourceText
@@ -207,10 +208,7 @@ class TestDiagnostics:
         from fixloop.sandbox.errors import CommandRefused
 
         path = to_fs_path(uri)
-        folders = [
-            f for f in workspace_folders(self._server) if uri.startswith(f.rstrip("/") + "/")
-        ]
-        root = to_fs_path(max(folders, key=len)) if folders else None
+        root = innermost_folder(uri, workspace_folders(self._server))  # by resolved path
         if path is None or root is None:
             return None
         command = self._command(Path(root), uri)
