@@ -155,7 +155,7 @@ class FixloopServer(LanguageServer):
 
     def flush(self, opened: OpenDocument) -> None:
         """Apply an open document's queued changes."""
-        if not opened.pending:
+        if not opened.pending or opened.loading:
             return
         settings = self.folder_settings.for_uri(opened.uri)
         self.documents.flush(opened, self.encoding, settings.diagnostics.max_file_bytes)
