@@ -203,6 +203,8 @@ class FrameReader:
                         del kept[start:]
                 del self._buffer[: max(0, start)]
                 kept += piece[: max(0, start)]
+                if not keep:
+                    return self._oversized(length, limit, kept)
                 return BadFrame("the next header came inside the body", bytes(kept[:_KEEP]))
             del self._buffer[: len(piece)]
             if keep:
@@ -212,13 +214,13 @@ class FrameReader:
             tail = (tail + piece)[-64:]
             seen += len(piece)
         if not keep:
-            return BadFrame(
-                f"a message of {length:,} bytes is over the limit of {limit:,} "
-                "(setting maxMessageBytes)",
-                bytes(kept),
-                oversized=True,
-            )
+            return self._oversized(length, limit, kept)
         return Frame(bytes(kept))
+
+    @staticmethod
+    def _oversized(length: int, limit: int, kept: bytearray) -> BadFrame:
+        reason = f"a message of {length:,} bytes is over the limit of {limit:,}"
+        return BadFrame(f"{reason} (setting maxMessageBytes)", bytes(kept[:_KEEP]), True)
 
 
 def _complete_json(kept: bytearray, seen: int) -> bool:
