@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 SERVER = [sys.executable, "-m", "fixloop", "lsp", "--stdio"]
-_HEADER = re.compile(rb"Content-Length: (\d+)\r\n(?:[^\r\n]*\r\n)*\r\n")
+_HEADER = re.compile(rb"Content-Length: (\d+)\r\n(?:[^\r\n]+\r\n)*\r\n")
 
 
 def frame(message: dict[str, Any] | bytes) -> bytes:
