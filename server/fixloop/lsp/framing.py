@@ -36,6 +36,7 @@ _LENGTH_LINE = re.compile(rb"content-length[ \t]*:[ \t]*\d+[ \t]*\r?\n", re.IGNO
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _HEADER_LINE = re.compile(rb"[A-Za-z0-9!#$%&'*+.^_`|~-]+[ \t]*:[^\r\n]*")
 _WHITESPACE = b" \t\r\n"
+_JSON_STARTS = frozenset(b'{["-0123456789tfn')
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +125,18 @@ class FrameReader:
         self._dropped_any = False
         return BadFrame("bytes outside any valid frame were skipped", head)
 
-    def _resync(self) -> None:
-        """Skip to the next `Content-Length` header after the current position."""
+    def _resync(self) -> bool:
+        """Skip to the next `Content-Length` header after the current position; False when
+        nothing could be skipped yet (more bytes are needed)."""
         found = _LENGTH.search(self._buffer, 1)
         if found is not None:
             self._drop(found.start())
-        else:  # keep a tail: the header may be split across chunks
-            self._drop(max(0, len(self._buffer) - 32))
+            return True
+        keep = 32  # a tail: the next header may be split across chunks
+        if len(self._buffer) <= keep:
+            return False
+        self._drop(len(self._buffer) - keep)
+        return True
 
     async def next(self) -> Frame | BadFrame | None:
         """The next frame, or what was skipped to reach it; None at the end of the stream."""
@@ -138,22 +144,19 @@ class FrameReader:
             stripped = len(self._buffer) - len(self._buffer.lstrip(_WHITESPACE))
             del self._buffer[:stripped]
             header = self._header() if self._buffer else None
-            if header is None:  # nothing yet, or a header block still coming
-                if len(self._buffer) > _HEADER_LIMIT:
-                    self._resync()
-                elif not await self._fill(_GARBAGE_GRACE if self._dropped_any else None):
-                    if self._eof:
-                        self._drop(len(self._buffer))
+            if header is not None and header[1] is not None:
+                if self._dropped_any:  # report the garbage before the frame after it
                     return self._take_dropped()
+                del self._buffer[: header[0]]
+                return await self._body(header[1])
+            invalid = header is not None or len(self._buffer) > _HEADER_LIMIT
+            if invalid and self._resync():
                 continue
-            end, length = header
-            if length is None:
-                self._resync()
-                continue
-            if self._dropped_any:  # report the garbage before the frame after it
+            # Wait for more; a little only when skipped bytes are waiting to be reported.
+            if not await self._fill(_GARBAGE_GRACE if self._dropped_any else None):
+                if self._eof:
+                    self._drop(len(self._buffer))
                 return self._take_dropped()
-            del self._buffer[:end]
-            return await self._body(length)
 
     def _header(self) -> tuple[int, int | None] | None:
         """The end of the header block and its length (None when invalid); None while the
@@ -188,6 +191,8 @@ class FrameReader:
         tail = b""  # the last bytes read, where a header split across chunks begins
         seen = 0
         while seen < length:
+            if seen == 0 and self._buffer and self._not_json_start():
+                return BadFrame("the body is not JSON", b"")  # re-read from here
             if not self._buffer and not await self._fill(STALL_SECONDS):
                 if not self._eof and _complete_json(kept, seen):
                     return BadFrame("Content-Length is longer than the body", bytes(kept))
@@ -216,6 +221,12 @@ class FrameReader:
         if not keep:
             return self._oversized(length, limit, kept)
         return Frame(bytes(kept))
+
+    def _not_json_start(self) -> bool:
+        """Whether the body cannot be JSON (e.g. it is the next header: the previous
+        frame had a header and no body), so that nothing of it is consumed."""
+        first = self._buffer.lstrip(_WHITESPACE)[:1]
+        return bool(first) and first[0] not in _JSON_STARTS
 
     @staticmethod
     def _oversized(length: int, limit: int, kept: bytearray) -> BadFrame:
