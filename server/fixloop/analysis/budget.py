@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 CODE_TOO_COMPLEX = "FL005"
-# Wall-clock budgets: far above what a real file needs (milliseconds).
-PARSE_SECONDS = 0.5
-RULES_SECONDS = 0.25
+# Wall-clock budgets: far above what a real file needs (milliseconds), even on a busy
+# machine. A file is parsed in a thread when opened; an edit's reparse is incremental.
+PARSE_SECONDS = 2.0
+RULES_SECONDS = 1.0
 # Deeper than this, a walk down the tree stops (real code nests a few dozen levels).
 MAX_DEPTH = 5000
 # Past these, one query takes more than about 0.1 s (it grows with their square).
@@ -33,16 +34,20 @@ _OPENERS = frozenset({"(", "[", "{"})
 
 
 class Budget:
-    """A deadline that remembers whether it was reached."""
+    """A deadline, counted from the first check (not from set-up such as compiling the
+    rules' query), that remembers whether it was reached."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._deadline = time.monotonic() + seconds
+        self._deadline: float | None = None
         self.exceeded = False
 
     def spent(self, *_: object) -> bool:
         """True once the deadline has passed (usable as a tree-sitter progress callback)."""
-        if not self.exceeded and time.monotonic() > self._deadline:
+        now = time.monotonic()
+        if self._deadline is None:
+            self._deadline = now + self.seconds
+        if not self.exceeded and now > self._deadline:
             self.exceeded = True
         return self.exceeded
 

@@ -122,7 +122,11 @@ class OpenDocuments:
     def rescreen(self, opened: OpenDocument, max_bytes: int) -> None:
         """Load or drop the analysis when the size limit (or the size) has changed."""
         data = opened.source.data
-        if opened.loading or _gave_up(opened):
+        if opened.loading:  # a lower limit stops the load; its result is then dropped
+            if not screen(data, max_bytes).analyse:
+                self._load(opened, data, max_bytes)
+            return
+        if _gave_up(opened):
             return
         if screen(data, max_bytes).analyse != (opened.document is not None):
             self._load(opened, data, max_bytes)
