@@ -130,13 +130,18 @@ def register(server: FixloopServer) -> None:
             code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Source]
         ),
     )
-    def code_action(
+    async def code_action(
         ls: FixloopServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
         """Deterministic fixes first, then the remembered fix, the loop, the report."""
         opened = ls.documents.get(params.text_document.uri)
         if opened is None:
             return None
+        if opened.parsing is not None:  # a file just opened is parsed in a thread
+            await opened.ready()
+            opened = ls.documents.get(params.text_document.uri)
+            if opened is None:
+                return None
         ls.flush(opened)
         if opened.document is None or opened.desynced:
             return None

@@ -40,8 +40,15 @@ class OpenDocument:
     # Set when an edit did not fit the text: the editor and fixloop disagree until the
     # next full text arrives, and nothing is reported meanwhile.
     desynced: bool = False
-    # Set while the first parse runs in a thread: changes wait, nothing is published.
+    # Set while the first parse runs in a thread: changes wait, nothing is published;
+    # `parsing` is that work, for a request that needs the document to await.
     loading: bool = False
+    parsing: asyncio.Future[None] | None = None
+
+    async def ready(self) -> None:
+        """Wait for the first parse, if it is still running."""
+        if self.parsing is not None and not self.parsing.done():
+            await asyncio.shield(self.parsing)
 
     @property
     def source(self) -> SourceText:

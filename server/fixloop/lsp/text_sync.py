@@ -43,7 +43,7 @@ def register(server: FixloopServer) -> None:
         if opened is None:
             return
         if opened.loading:  # parsed in a thread: the event loop keeps answering meanwhile
-            task = asyncio.ensure_future(_load(ls, opened))
+            opened.parsing = task = asyncio.ensure_future(_load(ls, opened))
             ls.background.add(task)
             task.add_done_callback(ls.background.discard)
         else:
