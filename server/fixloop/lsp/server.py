@@ -29,7 +29,7 @@ from fixloop.lsp import (
 )
 from fixloop.lsp.availability import LoopAvailability
 from fixloop.lsp.capabilities import ClientFlags
-from fixloop.lsp.configuration import FolderSettings
+from fixloop.lsp.configuration import FolderSettings, workspace_folders
 from fixloop.lsp.convert import encoding_of
 from fixloop.lsp.diagnostics import DiagnosticsPublisher
 from fixloop.lsp.documents import OpenDocument, OpenDocuments
@@ -119,8 +119,13 @@ class FixloopServer(LanguageServer):
 
     @property
     def max_message_bytes(self) -> int:
-        """The size limit of one message: the user's settings (environment, user config)."""
-        return self.folder_settings.for_uri("").max_message_bytes
+        """The size limit of one message: the largest of the environment's (all there is
+        before `initialize`) and each workspace folder's."""
+        try:
+            folders = [folder.rstrip("/") + "/" for folder in workspace_folders(self)]
+        except RuntimeError:  # not initialized
+            folders = []
+        return max(self.folder_settings.for_uri(uri).max_message_bytes for uri in ["", *folders])
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """Serve over stdio with fixloop's reader (see transport.py), not pygls's."""
