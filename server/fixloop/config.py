@@ -92,6 +92,8 @@ class Settings:
     memory: MemorySettings = field(default_factory=MemorySettings)
     sandbox: SandboxConfig = field(default_factory=SandboxConfig)
     loop: LoopSettings = field(default_factory=LoopSettings)
+    # The language server refuses (and skips) a message larger than this.
+    max_message_bytes: int = 256_000_000
     problems: tuple[str, ...] = field(default=(), compare=False)
 
 

@@ -12,7 +12,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from fixloop.analysis.findings import Finding
+from fixloop.analysis.budget import (
+    PARSE_SECONDS,
+    RULES_SECONDS,
+    Budget,
+    TooComplex,
+    path_to,
+    query_blocker,
+    too_complex,
+    window_blocker,
+)
+from fixloop.analysis.findings import Finding, Group
 from fixloop.analysis.languages import LanguageSpec
 from fixloop.analysis.rules import run_rules
 from fixloop.analysis.source import Encoding, Position, PositionError, SourceText, Span
@@ -67,8 +77,43 @@ class Document:
     def _reset(self, data: bytes) -> None:
         self.rules_stale = False
         self.source = SourceText(data)
-        self.tree: Tree = self._parser.parse(data)
-        self._rule_findings = run_rules(self.tree, data, self.language.name)
+        self.tree: Tree = self._parse(data)
+        self._run_all_rules()
+
+    def _parse(self, data: bytes, old_tree: Tree | None = None) -> Tree:
+        """Parse within the budget (tree-sitter's progress callback cancels it), else
+        raise TooComplex."""
+        budget = Budget(PARSE_SECONDS)
+        view = memoryview(data)
+
+        def read(offset: int, _: object) -> memoryview:
+            return view[offset : offset + 65536]
+
+        try:
+            if old_tree is None:
+                tree = self._parser.parse(read, progress_callback=budget.spent)
+            else:
+                tree = self._parser.parse(read, old_tree, progress_callback=budget.spent)
+        except ValueError as error:  # "Parsing failed": cancelled
+            self._parser.reset()
+            raise TooComplex(
+                f"not analysed: the file is too complex to parse in {PARSE_SECONDS} s"
+            ) from error
+        # py-tree-sitter 0.26.1 keeps no text in a tree parsed through a callback, and a
+        # query predicate (#eq?) on it crashes the process: parse the bytes once more,
+        # reusing the whole tree (no edit in between: a fraction of the first parse).
+        return self._parser.parse(data, tree)
+
+    def _run_all_rules(self) -> None:
+        self.rules_incomplete = query_blocker(self.tree.root_node)
+        if self.rules_incomplete is not None:
+            self._rule_findings = []
+            return
+        budget = Budget(RULES_SECONDS)
+        language = self.language.name
+        self._rule_findings = run_rules(self.tree, self.source.data, language, budget=budget)
+        if budget.exceeded:
+            self.rules_incomplete = f"they took over {RULES_SECONDS} s"
 
     @property
     def text(self) -> str:
@@ -78,7 +123,14 @@ class Document:
         """Syntax findings (recomputed: cheap, as clean subtrees are skipped) and the kept
         rule findings, in source order."""
         syntax = syntax_findings(self.tree, self.language.name)
-        return sorted([*syntax, *self._rule_findings], key=lambda f: (f.span.start, f.code))
+        found = [*syntax, *self._rule_findings]
+        if self.rules_incomplete is not None:
+            message = (
+                f"safety checks not run in full ({self.rules_incomplete}): the file is too "
+                "complex to check, so findings may be missing"
+            )
+            found.append(too_complex(message, Group.SAFETY))
+        return sorted(found, key=lambda f: (f.span.start, f.code))
 
     def apply_changes(
         self,
@@ -90,6 +142,8 @@ class Document:
 
         Raises PositionError (leaving the document as it was) when a change points outside
         the text: the editor and the server disagree, and only a full text can mend that.
+        Raises TooComplex when the new text cannot be parsed within the budget (the
+        document is then unusable).
         """
         edits = self._resolve(changes, encoding)
         old_tree = self.tree
@@ -113,7 +167,7 @@ class Document:
             dirty = [*_shift_spans(dirty, span, len(new)), *dropped, Span(span.start, new_end)]
         self.source = source
         self.version = version
-        self.tree = self._parser.parse(source.data, old_tree)
+        self.tree = self._parse(source.data, old_tree)
         edited = list(dirty)
         dirty.extend(Span(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(self.tree))
         windows = _merge([_statement_window(self.tree.root_node, span) for span in dirty])
@@ -132,7 +186,7 @@ class Document:
     def refresh_rules(self) -> None:
         """Run every rule over the whole tree again if an edit left them stale."""
         if self.rules_stale:
-            self._rule_findings = run_rules(self.tree, self.source.data, self.language.name)
+            self._run_all_rules()
             self.rules_stale = False
 
     def _resolve(self, changes: Sequence[Change], encoding: Encoding) -> list[tuple[Span, bytes]]:
@@ -162,15 +216,25 @@ class Document:
             return findings
         kept = [f for f in findings if not any(f.span.touches(w) for w in windows)]
         seen = {(f.code, f.span, f.message) for f in kept}
+        budget = Budget(RULES_SECONDS)
+        root = self.tree.root_node
         for window in windows:
             # Findings that merely touch a window were dropped: widen the query by a byte
             # each side so that it finds them again.
             widened = Span(max(0, window.start - 1), window.end + 1)
-            for finding in run_rules(self.tree, self.source.data, self.language.name, widened):
+            blocker = window_blocker(root, widened.start, widened.end)
+            if blocker is not None:  # left for the whole-file check, which says why
+                self.rules_incomplete, self.rules_stale = blocker, True
+                continue
+            language = self.language.name
+            for finding in run_rules(self.tree, self.source.data, language, widened, budget=budget):
                 key = (finding.code, finding.span, finding.message)
                 if key not in seen:
                     seen.add(key)
                     kept.append(finding)
+        if budget.exceeded:  # cut short: the whole file again when typing pauses
+            self.rules_incomplete = f"they took over {RULES_SECONDS} s"
+            self.rules_stale = True
         return kept
 
 
@@ -211,10 +275,12 @@ def _shift_spans(spans: list[Span], edit: Span, new_length: int) -> list[Span]:
 
 
 def _statement_at(root: Node, offset: int) -> Node:
-    node = root.descendant_for_byte_range(offset, offset) or root
-    while node.parent is not None and node.parent.type not in _STATEMENT_CONTAINERS:
-        node = node.parent
-    return node
+    """The outermost node at `offset` below its innermost statement container."""
+    path = path_to(root, offset)
+    for index in range(len(path) - 1, 0, -1):
+        if path[index - 1].type in _STATEMENT_CONTAINERS:
+            return path[index]
+    return root
 
 
 def _statement_window(root: Node, span: Span) -> Span:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
+from fixloop.analysis.budget import Budget
 from fixloop.analysis.findings import Finding, Group, Severity
 from fixloop.analysis.source import Span
 
@@ -127,8 +128,11 @@ def run_rules(
     language: str,
     window: Span | None = None,
     enabled: Callable[[Rule], bool] = lambda rule: True,
+    budget: Budget | None = None,
 ) -> list[Finding]:
-    """Findings of every enabled rule over the tree, or only over `window` (bytes)."""
+    """Findings of every enabled rule over the tree, or only over `window` (bytes); the
+    checks stop when the `budget` runs out (`budget.exceeded` then says so). The query
+    itself is bounded by the caller (`budget.query_blocker`)."""
     from tree_sitter import QueryCursor
 
     compiled = _compiled(language)
@@ -139,6 +143,8 @@ def run_rules(
         cursor.set_byte_range(window.start, window.end)
     findings: list[Finding] = []
     for pattern_index, captures in cursor.matches(tree.root_node):
+        if budget is not None and budget.spent():
+            break
         rule = compiled.rules[pattern_index]
         if enabled(rule):
             findings.extend(rule.check(rule, Match(captures, source)))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from fixloop.analysis.budget import path_to
 from fixloop.analysis.findings import Finding
 from fixloop.analysis.source import Encoding, PositionError, SourceText, Span
 from fixloop.lsp.convert import SOURCE, from_position, to_range
@@ -90,10 +91,8 @@ def _function_line(opened: OpenDocument, offset: int) -> int | None:
     """The 0-based line of the cursor when it is inside a function, else None."""
     if opened.document is None:
         return None
-    node = opened.document.tree.root_node.descendant_for_byte_range(offset, offset)
-    while node is not None and node.type not in _FUNCTIONS:
-        node = node.parent
-    if node is None:
+    path = path_to(opened.document.tree.root_node, offset)  # down from the root: linear
+    if not any(node.type in _FUNCTIONS for node in path):
         return None
     return int(opened.source.position_at(offset, Encoding.UTF8).line)
 
@@ -133,13 +132,18 @@ def register(server: FixloopServer) -> None:
             code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Source]
         ),
     )
-    def code_action(
+    async def code_action(
         ls: FixloopServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
         """Deterministic fixes first, then the remembered fix, the loop, the report."""
         opened = ls.documents.get(params.text_document.uri)
         if opened is None:
             return None
+        if opened.parsing is not None:  # a file just opened is parsed in a thread
+            await opened.ready()
+            opened = ls.documents.get(params.text_document.uri)
+            if opened is None:
+                return None
         ls.flush(opened)
         if opened.document is None or opened.desynced:
             return None

@@ -56,8 +56,8 @@ class DiagnosticsPublisher:
 
     def publish(self, uri: str) -> None:
         opened = self._server.documents.get(uri)
-        if opened is None:
-            return
+        if opened is None or opened.loading:
+            return  # published once loaded
         self._server.flush(opened)
         diagnostics = self.analysis_diagnostics(opened)
         diagnostics += self._server.test_diagnostics.diagnostics(opened)

@@ -2,10 +2,14 @@
 
 Changes are queued as they arrive and applied in one batch (one reparse) when something
 needs the document: under a burst of keystrokes the parser runs once, not once per key.
+
+A newly opened file is parsed off the event loop (`load`): its changes wait meanwhile. A
+file too complex to parse within the budget is kept as text, with a diagnostic saying so.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -13,8 +17,10 @@ from dataclasses import dataclass, field
 
 from pygls.uris import to_fs_path
 
+from fixloop.analysis.budget import CODE_TOO_COMPLEX, TooComplex, too_complex
 from fixloop.analysis.document import Change, Document
 from fixloop.analysis.files import Screened, screen
+from fixloop.analysis.findings import Finding, Group
 from fixloop.analysis.languages import LanguageSpec, language_for
 from fixloop.analysis.source import Encoding, PositionError, SourceText, Span
 
@@ -34,6 +40,15 @@ class OpenDocument:
     # Set when an edit did not fit the text: the editor and fixloop disagree until the
     # next full text arrives, and nothing is reported meanwhile.
     desynced: bool = False
+    # Set while the first parse runs in a thread: changes wait, nothing is published;
+    # `parsing` is that work, for a request that needs the document to await.
+    loading: bool = False
+    parsing: asyncio.Future[None] | None = None
+
+    async def ready(self) -> None:
+        """Wait for the first parse, if it is still running."""
+        if self.parsing is not None and not self.parsing.done():
+            await asyncio.shield(self.parsing)
 
     @property
     def source(self) -> SourceText:
@@ -71,23 +86,55 @@ class OpenDocuments:
                 kept.version = version
                 opened.document = kept
         if opened.document is None:
-            self._load(opened, data, max_bytes)
+            opened.screened = screen(data, max_bytes)
+            opened.raw = SourceText(data)
+            opened.loading = opened.screened.analyse  # `load` parses it
         self._open[uri] = opened
         return opened
+
+    async def load(self, opened: OpenDocument) -> bool:
+        """Parse a document opened with `loading` set, in a thread; False when it was
+        closed (or reloaded) meanwhile."""
+        data, language, version = opened.raw.data, opened.language, opened.version
+        try:
+            document: Document | None = await asyncio.to_thread(Document, language, data, version)
+        except TooComplex as error:
+            document = None
+            complex_ = Screened(False, (*opened.screened.findings, _too_complex(error)))
+        if self._open.get(opened.uri) is not opened or not opened.loading:
+            return False
+        opened.loading = False
+        if document is None:
+            opened.screened = complex_
+        else:
+            document.defer_large_reruns = True  # refreshed when typing pauses
+            opened.document, opened.raw = document, SourceText(b"")
+        return True
 
     @staticmethod
     def _load(opened: OpenDocument, data: bytes, max_bytes: int) -> None:
         opened.screened = screen(data, max_bytes)
         opened.document = None
+        opened.loading = False
         if opened.screened.analyse:
-            opened.document = Document(opened.language, data, opened.version)
-            opened.document.defer_large_reruns = True  # refreshed when typing pauses
+            try:
+                opened.document = Document(opened.language, data, opened.version)
+                opened.document.defer_large_reruns = True  # refreshed when typing pauses
+            except TooComplex as error:
+                findings = (*opened.screened.findings, _too_complex(error))
+                opened.screened = Screened(False, findings)
         opened.raw = SourceText(data) if opened.document is None else SourceText(b"")
         opened.desynced = False
 
     def rescreen(self, opened: OpenDocument, max_bytes: int) -> None:
         """Load or drop the analysis when the size limit (or the size) has changed."""
         data = opened.source.data
+        if opened.loading:  # a lower limit stops the load; its result is then dropped
+            if not screen(data, max_bytes).analyse:
+                self._load(opened, data, max_bytes)
+            return
+        if _gave_up(opened):
+            return
         if screen(data, max_bytes).analyse != (opened.document is not None):
             self._load(opened, data, max_bytes)
 
@@ -111,7 +158,7 @@ class OpenDocuments:
 
     def flush(self, opened: OpenDocument, encoding: Encoding, max_bytes: int) -> None:
         """Apply the queued changes; an impossible edit marks the document desynced."""
-        if not opened.pending:
+        if not opened.pending or opened.loading:
             return
         changes, opened.pending = opened.pending, []
         opened.version = opened.pending_version
@@ -123,7 +170,13 @@ class OpenDocuments:
             return
         try:
             if opened.document is not None:
-                opened.document.apply_changes(changes, opened.version, encoding)
+                before = opened.document.source
+                try:
+                    opened.document.apply_changes(changes, opened.version, encoding)
+                except TooComplex as error:  # kept as text until a full text comes
+                    opened.document = None
+                    opened.raw = _apply_to_text(before, changes, encoding)
+                    opened.screened = Screened(False, (_too_complex(error),))
             else:
                 opened.raw = _apply_to_text(opened.raw, changes, encoding)
                 self.rescreen(opened, max_bytes)
@@ -132,6 +185,15 @@ class OpenDocuments:
                 "%s: edit out of range (%s); waiting for the full text", opened.uri, error
             )
             opened.desynced = True
+
+
+def _too_complex(error: TooComplex) -> Finding:
+    return too_complex(f"{error}; analysed again when its whole text is replaced", Group.SYNTAX)
+
+
+def _gave_up(opened: OpenDocument) -> bool:
+    """Whether parsing this text was given up as too complex (not tried on every edit)."""
+    return any(f.code == CODE_TOO_COMPLEX for f in opened.screened.findings)
 
 
 def _apply_to_text(text: SourceText, changes: list[Change], encoding: Encoding) -> SourceText:

@@ -22,9 +22,11 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
+from fixloop.lsp.arguments import command_arguments
 from fixloop.lsp.configuration import workspace_folders
 from fixloop.lsp.edits import minimal_edit, workspace_edit
 from fixloop.lsp.status import send_status
+from fixloop.lsp.workspace_paths import innermost_folder
 
 if TYPE_CHECKING:
     from fixloop.config import Settings
@@ -65,12 +67,8 @@ def fix_action(
 
 
 def project_root(server: FixloopServer, uri: str) -> Path | None:
-    """The innermost workspace folder holding the document."""
-    folders = [f for f in workspace_folders(server) if uri.startswith(f.rstrip("/") + "/")]
-    if not folders:
-        return None
-    path = to_fs_path(max(folders, key=len))
-    return Path(path) if path else None
+    """The innermost workspace folder holding the document (by resolved path)."""
+    return innermost_folder(uri, workspace_folders(server))
 
 
 def _say(server: FixloopServer, message: str, kind: types.MessageType) -> None:
@@ -123,25 +121,17 @@ def register(server: FixloopServer) -> None:
         """Run the loop on the file `args[0]` (looking first at line `args[1]`, 0-based,
         when given); apply the verified fix as one edit."""
         ls = cast("FixloopServer", ls)
-        uri, line = _arguments(args)
-        if uri is None:
-            message = "fixloop.fix takes the document's URI (and optionally a line)"
-            _say(ls, message, types.MessageType.Error)
-            return {"status": "refused", "message": message}
+        usage = "[uri] or [uri, line]"
+        uri, line = command_arguments(COMMAND_FIX, args, usage, "text", "line", required=1)
         return await run_fix(ls, uri, line)
 
     @server.command(COMMAND_CANCEL)
     async def cancel_fix(ls: LanguageServer, *args: Any) -> dict[str, Any]:
         """Cancel the running fix sessions (as the progress bar's cancel does)."""
         ls = cast("FixloopServer", ls)
+        command_arguments(COMMAND_CANCEL, args, "no arguments")
         count = ls.fix_runs.cancel_all()
         return {"status": "cancelled" if count else "idle", "sessions": count}
-
-
-def _arguments(args: tuple[Any, ...]) -> tuple[str | None, int | None]:
-    uri = args[0] if args and isinstance(args[0], str) else None
-    line = args[1] if len(args) > 1 and isinstance(args[1], int) and args[1] >= 0 else None
-    return uri, line
 
 
 async def run_fix(ls: FixloopServer, uri: str, line: int | None = None) -> dict[str, Any]:

@@ -1,20 +1,83 @@
-"""pygls' protocol, minus its own copy of every open document.
+"""pygls' protocol, minus its own copy of every open document, plus the LSP lifecycle.
 
 pygls keeps a text copy of each document and patches it line by line on every change;
 fixloop keeps its own (bytes, line index and tree), so the built-in copy would double the
 work on the keystroke path for nothing.
+
+pygls 2.1.1 serves requests before `initialize`, drops them silently after `shutdown`, and
+sends a handler's traceback to the client; the LSP says -32002 before `initialize` and
+InvalidRequest after `shutdown`, and the traceback belongs in the log.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator
 from typing import Any
 
 from lsprotocol import types
 from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.protocol.json_rpc import MsgId
+
+logger = logging.getLogger(__name__)
+
+SERVER_NOT_INITIALIZED = -32002
+INVALID_REQUEST = -32600
 
 
 class FixloopProtocol(LanguageServerProtocol):
+    initialize_seen = False
+    shutdown_seen = False
+
+    def admit(self, method: str | None, msg_id: MsgId | None) -> bool:
+        """Whether the lifecycle allows this message now; a request it does not allow is
+        answered with an error (a notification dropped)."""
+        if msg_id is None:  # a notification, or a response (method None)
+            if method is None or method == types.EXIT:
+                return True
+            if not self.initialize_seen or self.shutdown_seen:
+                logger.warning("notification %s dropped (not initialized, or shut down)", method)
+                return False
+            return True
+        if method is None:
+            return True
+        refusal = self._refusal(method)
+        if refusal is not None:
+            self._refuse(msg_id, *refusal)
+            return False
+        self.initialize_seen = self.initialize_seen or method == types.INITIALIZE
+        self.shutdown_seen = self.shutdown_seen or method == types.SHUTDOWN
+        return True
+
+    def _refusal(self, method: str | None) -> tuple[int, str] | None:
+        if self.shutdown_seen:
+            return INVALID_REQUEST, f"{method}: the server is shutting down"
+        if method == types.INITIALIZE:
+            return (
+                (INVALID_REQUEST, "initialize: already initialized")
+                if self.initialize_seen
+                else None
+            )
+        if not self.initialize_seen:
+            return SERVER_NOT_INITIALIZED, f"{method}: the server is not initialized"
+        return None
+
+    def _refuse(self, msg_id: MsgId, code: int, message: str) -> None:
+        logger.warning("refused: %s", message)
+        error = types.ResponseError(code=code, message=message)
+        self._send_data(types.ResponseErrorMessage(id=msg_id, error=error))
+
+    def _send_response(
+        self, msg_id: MsgId, result: Any | None = None, error: types.ResponseError | None = None
+    ) -> None:
+        """Send a response; a handler's traceback (pygls puts it in `data`) is logged."""
+        if error is not None and isinstance(error.data, dict) and "traceback" in error.data:
+            logger.error(
+                "request %s failed: %s\n%s", msg_id, error.message, "".join(error.data["traceback"])
+            )
+            error = types.ResponseError(code=error.code, message=error.message)
+        super()._send_response(msg_id, result, error)
+
     def _forward(self, method: str, params: Any) -> Generator[Any, Any, None]:
         if (handler := self.fm.features.get(method)) is not None:
             yield handler, (params,), None

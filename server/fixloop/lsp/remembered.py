@@ -31,6 +31,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
+from fixloop.lsp.arguments import command_arguments
 from fixloop.lsp.edits import minimal_edit, workspace_edit
 
 if TYPE_CHECKING:
@@ -340,8 +341,9 @@ def register(server: FixloopServer) -> None:
     async def remembered_applied(ls: LanguageServer, *args: Any) -> dict[str, Any]:
         """The editor applied a remembered fix: remember the use, watch the verdict."""
         ls = cast("FixloopServer", ls)
-        uri = args[0] if args and isinstance(args[0], str) else ""
-        offer = ls.remembered.taken(str(args[1])) if len(args) > 1 else None
+        usage = "[uri, offer id]"
+        uri, offer_id = command_arguments(COMMAND_APPLIED, args, usage, "text", "text")
+        offer = ls.remembered.taken(offer_id)
         opened = ls.documents.get(uri)
         if offer is None or opened is None:
             return {"status": "unknown", "message": "no such offer (the document changed?)"}

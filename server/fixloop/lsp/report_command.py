@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, cast
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from fixloop.lsp.arguments import command_arguments
+
 if TYPE_CHECKING:
     from fixloop.lsp.server import FixloopServer
 
@@ -55,7 +57,10 @@ def register(server: FixloopServer) -> None:
         ls = cast("FixloopServer", ls)
         from fixloop.sessions.history import SessionNotFound
 
-        reference = str(args[0]) if args and args[0] else (ls.last_session_id or "last")
+        (session,) = command_arguments(
+            COMMAND_SHOW_REPORT, args, "no arguments or [session id]", "text", required=0
+        )
+        reference = session or ls.last_session_id or "last"
         try:
             session_id, page, plain, text = await asyncio.to_thread(write_reports, reference)
         except (SessionNotFound, OSError) as error:

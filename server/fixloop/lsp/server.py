@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
+import sys
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from fixloop import __version__
@@ -27,7 +29,7 @@ from fixloop.lsp import (
 )
 from fixloop.lsp.availability import LoopAvailability
 from fixloop.lsp.capabilities import ClientFlags
-from fixloop.lsp.configuration import FolderSettings
+from fixloop.lsp.configuration import FolderSettings, workspace_folders
 from fixloop.lsp.convert import encoding_of
 from fixloop.lsp.diagnostics import DiagnosticsPublisher
 from fixloop.lsp.documents import OpenDocument, OpenDocuments
@@ -37,6 +39,7 @@ from fixloop.lsp.protocol import FixloopProtocol
 from fixloop.lsp.remembered import RememberedFixes
 from fixloop.lsp.status import send_status
 from fixloop.lsp.test_diagnostics import TestDiagnostics
+from fixloop.lsp.transport import serve_connection, serve_stdio
 from fixloop.lsp.verdicts import VerdictWatcher
 
 if TYPE_CHECKING:
@@ -124,26 +127,79 @@ class FixloopServer(LanguageServer):
         return encoding_of(self.workspace.position_encoding)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        """A message that could not be read gets a JSON-RPC error reply (id null, as the
-        spec says when the id cannot be known); the server stays up."""
-        if source is JsonRpcException:
-            code = -32700 if isinstance(error, json.JSONDecodeError) else -32600
-            kind = "parse error" if code == -32700 else "invalid request"
-            # The id is unknown: JSON-RPC says to answer with a null id.
-            reply = types.ResponseErrorMessage(
-                id=None, error=types.ResponseError(code=code, message=f"{kind}: {error}")
-            )
-            self.protocol._send_data(reply)
-            return
-        logger.error("server error (%s): %s", getattr(source, "__name__", source), error)
+        """Log an error; never tell the client (a request's error is in its response, and
+        pygls's default would send a notification with a traceback)."""
+        data = getattr(error, "data", None)
+        detail = (
+            "".join(data["traceback"]) if isinstance(data, dict) and "traceback" in data else ""
+        )
+        logger.error("%s: %s\n%s", getattr(source, "__name__", source), error, detail)
+
+    @property
+    def _protocol(self) -> FixloopProtocol:
+        return cast(FixloopProtocol, self.protocol)
+
+    @property
+    def max_message_bytes(self) -> int:
+        """The size limit of one message: the largest of the environment's (all there is
+        before `initialize`) and each workspace folder's."""
+        try:
+            folders = [folder.rstrip("/") + "/" for folder in workspace_folders(self)]
+        except RuntimeError:  # not initialized
+            folders = []
+        return max(self.folder_settings.for_uri(uri).max_message_bytes for uri in ["", *folders])
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio with fixloop's reader (see transport.py), not pygls's."""
+        self._stop_event = stop = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        limit = lambda: self.max_message_bytes  # noqa: E731
+        try:
+            asyncio.run(serve_stdio(self._protocol, stdin or sys.stdin.buffer, stop, limit))
+        except BrokenPipeError:
+            logger.error("the client closed the connection; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """Serve one client over TCP with fixloop's reader, as pygls's start_tcp does."""
+        self._stop_event = stop = threading.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(_SocketWriter(writer))
+            await serve_connection(self._protocol, reader, stop, lambda: self.max_message_bytes)
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+        async def listen() -> None:
+            self._server = await asyncio.start_server(connection, host, port)
+            async with self._server:
+                await self._server.serve_forever()
+
+        with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            asyncio.run(listen())
 
     def flush(self, opened: OpenDocument) -> None:
         """Apply an open document's queued changes."""
-        if not opened.pending:
+        if not opened.pending or opened.loading:
             return
         settings = self.folder_settings.for_uri(opened.uri)
         self.documents.flush(opened, self.encoding, settings.diagnostics.max_file_bytes)
         self.verdicts.observe(opened)
+
+
+class _SocketWriter:
+    """A TCP connection as pygls's writer (write and close)."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+
+    def write(self, data: bytes) -> None:
+        self._writer.write(data)
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 def _register_lifecycle(server: FixloopServer) -> None:

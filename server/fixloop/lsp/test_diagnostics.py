@@ -30,6 +30,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from fixloop.lsp.configuration import refresh, workspace_folders
 from fixloop.lsp.status import send_status
+from fixloop.lsp.workspace_paths import innermost_folder
 
 if TYPE_CHECKING:
     from fixloop.analysis.source import SourceText
@@ -234,12 +235,8 @@ class TestDiagnostics:
     # --- running ----------------------------------------------------------------------
 
     def _root_of(self, uri: str) -> Path | None:
-        """The innermost workspace folder holding `uri`."""
-        folders = [
-            f for f in workspace_folders(self._server) if uri.startswith(f.rstrip("/") + "/")
-        ]
-        root = to_fs_path(max(folders, key=len)) if folders else None
-        return Path(root) if root else None
+        """The innermost workspace folder holding `uri` (by resolved path)."""
+        return innermost_folder(uri, workspace_folders(self._server))
 
     def _target(self, uri: str) -> tuple[Path, Path] | None:
         """The project root and file of a document whose tests can run."""

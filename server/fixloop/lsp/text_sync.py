@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -10,6 +11,7 @@ from fixloop.analysis.document import Change
 from fixloop.lsp.convert import from_position
 
 if TYPE_CHECKING:
+    from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
 
 
@@ -17,6 +19,12 @@ def _change(event: types.TextDocumentContentChangeEvent) -> Change:
     if isinstance(event, types.TextDocumentContentChangePartial):
         return Change(event.text, from_position(event.range.start), from_position(event.range.end))
     return Change(event.text)
+
+
+async def _load(ls: FixloopServer, opened: OpenDocument) -> None:
+    """Parse a newly opened document off the event loop, then publish its diagnostics."""
+    if await ls.documents.load(opened):
+        ls.diagnostics.publish(opened.uri)
 
 
 def register(server: FixloopServer) -> None:
@@ -32,9 +40,15 @@ def register(server: FixloopServer) -> None:
             item.version,
             settings.diagnostics.max_file_bytes,
         )
-        if opened is not None:
+        if opened is None:
+            return
+        if opened.loading:  # parsed in a thread: the event loop keeps answering meanwhile
+            opened.parsing = task = asyncio.ensure_future(_load(ls, opened))
+            ls.background.add(task)
+            task.add_done_callback(ls.background.discard)
+        else:
             ls.diagnostics.publish(item.uri)
-            ls.test_diagnostics.opened(item.uri)
+        ls.test_diagnostics.opened(item.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: FixloopServer, params: types.DidChangeTextDocumentParams) -> None:
