@@ -40,3 +40,17 @@ def test_each_server_has_its_own_state() -> None:
     send_status(second, "testing", "running the tests", background=True)
     assert first_sent.sent == ["fixing"] and second_sent.sent == ["testing"]
     send_status(first, "idle", "fixed")
+
+
+def test_the_first_of_two_fixes_to_end_leaves_the_status_fixing() -> None:
+    from fixloop.lsp.fix_command import FixRuns, _ended
+
+    server, sent = _server()
+    server.fix_runs = FixRuns()
+    server.fix_runs.running.append(object())  # the other fix, still running
+    send_status(server, "fixing", "iteration 1/5")
+    _ended(server, "fixed")
+    send_status(server, "idle", "tests: 1 failed", background=True)  # still hidden
+    server.fix_runs.running.clear()
+    _ended(server, "no fix found")
+    assert sent.sent == ["fixing", "fixing", "idle"]

@@ -211,3 +211,29 @@ async def test_cancel_stops_the_session_and_its_containers_at_once(
     assert client.applied_edits == []
     await wait_until(client, lambda: containers_of_project(shop) == [], timeout=10)
     assert states(client)[-1] == "idle"
+
+
+async def test_cancel_request_on_the_command_stops_a_fix_that_would_have_applied(
+    client: EditorClient, shop: Path
+) -> None:
+    """`$/cancelRequest` on the executeCommand request takes the same path as the other
+    cancels: the session stops, and the fix it would have found is never applied."""
+    (shop / "tests" / "test_slow.py").write_text(
+        "import time\n\n\ndef test_slow():\n    time.sleep(6)\n", encoding="utf-8"
+    )
+    uri = (shop / "pricing.py").as_uri()
+    client.open(uri, (shop / "pricing.py").read_text(encoding="utf-8"))
+    [fix] = [a for a in await code_actions(client, uri) if a.title == TITLE]
+    pending_before = set(client.protocol._request_futures)
+    running = asyncio.ensure_future(execute(client, fix.command))
+    await wait_until(client, lambda: containers_of_project(shop) != [], timeout=30)
+    await asyncio.sleep(1.0)  # the baseline is in its 6-second test now
+    [request] = set(client.protocol._request_futures) - pending_before
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=request))
+    with pytest.raises(Exception, match="cancel"):  # answered as cancelled (-32800)
+        await asyncio.wait_for(running, 30)
+    await wait_until(client, lambda: states(client)[-1] == "idle", timeout=60)
+    assert client.statuses[-1]["message"] == "fix cancelled"
+    await asyncio.sleep(2.0)  # a session going on would verify and apply its fix by now
+    assert client.applied_edits == []
+    await wait_until(client, lambda: containers_of_project(shop) == [], timeout=10)

@@ -10,6 +10,7 @@ containers at once, which also ends the tests running in them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import uuid
@@ -140,7 +141,7 @@ async def run_fix(ls: FixloopServer, uri: str, line: int | None = None) -> dict[
     except Exception as error:  # one clear message, never a crash of the server
         logger.exception("fix failed")
         _say(ls, f"the fix could not run: {error}", types.MessageType.Error)
-        send_status(ls, "idle", "the fix could not run")
+        _ended(ls, "the fix could not run")
         return {"status": "error", "message": str(error)}
 
 
@@ -177,8 +178,14 @@ async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, A
     progress.on_cancel(run.cancel)
     ls.fix_runs.running.append(run)
     send_status(ls, "fixing", "running the tests", iteration=0, max_iterations=progress.maximum)
+    running = asyncio.ensure_future(asyncio.to_thread(session.run))
     try:
-        result: FixResult | None = await asyncio.to_thread(session.run)
+        result: FixResult | None = await asyncio.shield(running)
+    except asyncio.CancelledError:  # `$/cancelRequest` on the request: as the other cancels
+        run.cancel()
+        with contextlib.suppress(Exception):
+            await running  # the session ends as cancelled; its edit is never applied
+        result = None
     except SandboxError as error:
         if not run.cancelled:
             progress.end(str(error))
@@ -190,13 +197,23 @@ async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, A
         await asyncio.to_thread(pool.close)
     if run.cancelled or result is None:  # whatever the removed containers made it say
         progress.end("cancelled")
-        send_status(ls, "idle", "fix cancelled")
+        _ended(ls, "fix cancelled")
         return {"status": "cancelled", "message": "cancelled", "sessionId": session.session_id}
     progress.end(result.message)
-    send_status(ls, "idle", result.message)
+    _ended(ls, result.message)
     if result.status.value != "environment-error":
         ls.availability.found_available(settings.sandbox)
     return await _conclude(ls, uri, line, relative, version, before, result, settings)
+
+
+def _ended(ls: FixloopServer, message: str) -> None:
+    """A fix ended: the status bar says so, unless another fix still runs (then it stays
+    `fixing`: the first fix to end must not end the status of the others)."""
+    others = len(ls.fix_runs.running)
+    if others:
+        send_status(ls, "fixing", f"{message} · {others} more fix running")
+    else:
+        send_status(ls, "idle", message)
 
 
 def _session(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator
+from concurrent.futures import Future
 from typing import Any
 
 from lsprotocol import types
@@ -28,6 +29,40 @@ INVALID_REQUEST = -32600
 class FixloopProtocol(LanguageServerProtocol):
     initialize_seen = False
     shutdown_seen = False
+    # The request future of the generator handler (executeCommand) about to start the
+    # handler it yields to; see _execute_handler.
+    _outer: Future[Any] | None = None
+
+    def _run_generator(
+        self,
+        future: Future[Any] | None,
+        *,
+        gen: Generator[Any, Any, Any],
+        result_future: Future[Any],
+    ) -> None:
+        self._outer = result_future
+        try:
+            super()._run_generator(future, gen=gen, result_future=result_future)
+        finally:
+            self._outer = None
+
+    def _execute_handler(
+        self,
+        msg_id: MsgId,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """pygls runs a command's handler under an id of its own, so `$/cancelRequest` on
+        the executeCommand request cancels only the request's future and the command runs
+        on (and a fix still applies its edit). The request's cancellation is passed on to
+        the handler's task here: one path for every cancel."""
+        outer, self._outer = self._outer, None
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        inner = self._request_futures.get(msg_id)
+        if outer is not None and inner is not None and inner is not outer:
+            outer.add_done_callback(lambda done: inner.cancel() if done.cancelled() else None)
 
     def admit(self, method: str | None, msg_id: MsgId | None) -> bool:
         """Whether the lifecycle allows this message now; a request it does not allow is
