@@ -1,4 +1,5 @@
 import json
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -203,8 +204,22 @@ def test_importing_memory_does_not_import_chromadb() -> None:
 
 def test_prune_if_due_runs_once_per_interval(store: MemoryStore) -> None:
     old = record_for(cart_context(), CART_FIXED, created_at=time.time() - 200 * 86400)
-    assert store.record_attempt(old)
-    assert store.prune_if_due() == 1
-    assert store.record_attempt(replace(old, id="again"))
+    assert store.record_attempt(old)  # opening the store pruned (due): nothing was there
     assert store.prune_if_due() is None  # pruned less than a day ago
     assert store.prune_if_due(every_days=0) == 1
+    assert store.record_attempt(replace(old, id="again"))
+    assert store.prune_if_due() is None
+
+
+def test_opening_the_store_prunes_once_a_day_by_itself(store: MemoryStore) -> None:
+    old = record_for(cart_context(), CART_FIXED, created_at=time.time() - 200 * 86400)
+    fresh = record_for(cart_context(), CART_FIXED)
+    assert store.record_attempts([old, fresh])
+    assert store.stats().records == 2  # pruned at open, before these were written
+    marker = store.config.spool_path.with_name(store.config.spool_path.stem + ".pruned")
+    yesterday = time.time() - 2 * 86400
+    os.utime(marker, (yesterday, yesterday))
+    reopened = MemoryStore(store.config)
+    assert reopened.stats().records == 1  # the old one went when it opened
+    reopened.close()
+    assert MemoryStore(store.config).stats().records == 1

@@ -685,6 +685,18 @@ class MemoryStore:
                 log.info("memory: %s is available again", self.config.where())
             self._reason, self._reported = None, False
         self._replay_spool()
+        self._retain()
+
+    def _retain(self) -> None:
+        """Retention by itself: where the store opens, at most once a day across processes
+        (age and per-kind caps, as `fixloop memory prune` does by hand)."""
+        try:
+            pruned = self.prune_if_due()
+        except Exception as error:  # retention must never cost a session its memory
+            log.warning("memory: retention skipped: %s", error)
+            return
+        if pruned:
+            log.info("memory: retention removed %d records", pruned)
 
     def _open_client(self) -> Any:
         import chromadb
