@@ -459,11 +459,13 @@ def finish(
         os.close(read_end)
         kill_my_processes()  # stragglers left in the background by the tests
     killed = status == -signal.SIGKILL and stopped is None
+    oom_now = oom_kills()
     return {
+        "oom_count": oom_now,  # the container's, for the host to tell a later loss by
         "exit_code": status,
         "timed_out": stopped == "timeout",
         "cancelled": stopped == "cancel",
-        "out_of_memory": killed and oom_kills() > oom_before,
+        "out_of_memory": killed and oom_now > oom_before,
         "killed": killed,
         "duration": time.monotonic() - started,
         "output": output.summary(),

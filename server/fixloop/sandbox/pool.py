@@ -505,6 +505,9 @@ class SandboxPool:
                         response = channel.receive_message(timeout + GRACE_SECONDS)
                 finally:
                     stopper.end()  # before the slot is free: no stop reaches its next run
+            # The kernel's count of memory kills so far: a later lost agent is blamed on
+            # the memory limit only when the count has grown since.
+            warm.oom_kills = max(warm.oom_kills, int(response.get("oom_count") or 0))
             return read_result(plan, response)
         except ChannelClosed:
             self._reset_slot(warm, slot)
