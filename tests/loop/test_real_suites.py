@@ -4,12 +4,14 @@ tests, not with the suite (the real sandbox, the offline engine as a user runs i
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fixloop.loop.engine import Budget, FixSession, Status
+from fixloop.loop.model import Candidate, RepairContext
 from fixloop.loop.offline import OfflineGenerator
 from fixloop.sandbox import SandboxConfig, SandboxPool
 
@@ -176,3 +178,46 @@ def test_a_command_that_runs_no_test_ends_the_session_with_its_error(
     assert "ran no test (exit code 4)" in result.message
     assert "unrecognized arguments: --no-such-option" in result.message
     assert not events.of("candidate")
+
+
+@dataclass
+class Given:
+    """Candidates of shop.py in the order given, smallest edit first."""
+
+    texts: list[str]
+    name: str = "given"
+    reflective: bool = False
+
+    def candidates(self, context: RepairContext) -> Iterator[Candidate]:
+        for size, text in enumerate(self.texts, 1):
+            yield Candidate({"shop.py": text}, f"candidate {size}", self.name, edit_size=size)
+
+
+def test_tests_the_first_run_never_reached_must_be_fixed_too(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """The first run stops at its fifth failure; a patch that fixes those five and leaves
+    the bug's later failures is no fix (a whole first run would have made them targets)."""
+    (tmp_path / "shop.py").write_text("def next_of(x):\n    return x + 2\n")
+    tests = ["from shop import next_of", ""]
+    for number in range(8):
+        tests += [f"def test_{number}():", f"    assert next_of({number}) == {number + 1}", ""]
+    (tmp_path / "test_shop.py").write_text("\n".join(tests))
+    partial = "def next_of(x):\n    return x + 1 if x < 5 else x + 2\n"
+    right = "def next_of(x):\n    return x + 1\n"
+    events = Events()
+    session = FixSession(
+        tmp_path,
+        COMMAND,
+        [Given([partial, right])],
+        pool,
+        targets=["shop.py"],
+        budget=Budget(wall_clock_seconds=120, parallel=2, alternative_batches=0),
+        on_event=events,
+    )
+    result = session.run()
+    assert result.status is Status.FIXED and result.changes == {"shop.py": right}
+    assert result.final is not None and result.final.tally() == {"passed": 8, "failed": 0}
+    [rejected] = [e for e in events.of("regression") if e.get("unfixed")]
+    assert rejected["description"] == "candidate 1"
+    assert rejected["unfixed"] == [f"test_shop.py::test_{n}" for n in (5, 6, 7)]
