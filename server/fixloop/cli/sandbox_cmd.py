@@ -62,6 +62,12 @@ def sandbox_config(args: argparse.Namespace, root: Path | None = None) -> Sandbo
     return dataclasses.replace(config, **overrides)
 
 
+def _failed(error: SandboxError) -> int:
+    """Say why; exit 2 when there is no Docker engine to talk to, else 1."""
+    print(f"fixloop sandbox: {error}", file=sys.stderr)
+    return 2 if isinstance(error, DockerUnavailable) else 1
+
+
 def run_build(args: argparse.Namespace) -> int:
     from fixloop.sandbox.engine import connect
     from fixloop.sandbox.image import build_image
@@ -70,12 +76,8 @@ def run_build(args: argparse.Namespace) -> int:
     try:
         client = connect(config)
         built = build_image(client, config, offline=args.offline, force=args.force)
-    except DockerUnavailable as error:
-        print(f"fixloop sandbox: {error}", file=sys.stderr)
-        return 2
     except SandboxError as error:
-        print(f"fixloop sandbox: {error}", file=sys.stderr)
-        return 1
+        return _failed(error)
     verb = "built" if built else "reused the current image"
     print(f"fixloop sandbox: {verb} {config.image_ref}")
     return 0
@@ -113,12 +115,8 @@ def run_prepare(args: argparse.Namespace) -> int:
         client = connect(config)
         require_image(client, config)
         environment = environment_for(client, config, root, say, force=args.force)
-    except DockerUnavailable as error:
-        print(f"fixloop sandbox: {error}", file=sys.stderr)
-        return 2
     except SandboxError as error:
-        print(f"fixloop sandbox: {error}", file=sys.stderr)
-        return 1
+        return _failed(error)
     if args.json:
         import json
 
