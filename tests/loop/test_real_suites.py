@@ -221,3 +221,54 @@ def test_tests_the_first_run_never_reached_must_be_fixed_too(
     [rejected] = [e for e in events.of("regression") if e.get("unfixed")]
     assert rejected["description"] == "candidate 1"
     assert rejected["unfixed"] == [f"test_shop.py::test_{n}" for n in (5, 6, 7)]
+
+
+def ran(data: Mapping[str, Any]) -> int:
+    return int(data["tests"]["passed"]) + int(data["tests"]["failed"])
+
+
+def test_the_first_run_is_the_tests_of_the_code_under_repair(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """The tests that import the target run first; the rest of the suite runs once, for
+    the fix, split across the slots."""
+    suite(tmp_path, files=1, per_file=30)  # test_part0.py: shop's tests, one failing
+    (tmp_path / "other.py").write_text("def name():\n    return 'other'\n")
+    for index in range(4):
+        tests = [f"def test_{n}():\n    assert name() == 'other'\n" for n in range(50)]
+        (tmp_path / f"test_other{index}.py").write_text(
+            "from other import name\n\n" + "\n".join(tests)
+        )
+    events = Events()
+    result = session(tmp_path, "shop.py", pool, events).run()
+    assert result.status is Status.FIXED and "quantity >= 10" in result.diff
+    [baseline] = events.of("baseline")
+    assert ran(baseline) == 31  # test_part0.py alone, not the 200 others
+    [whole] = events.of("regression")
+    assert whole["tests"] == {"passed": 231, "failed": 0}
+    # Each failing candidate stopped at its first failing test.
+    assert all(ran(c) == 1 for c in events.of("candidate"))
+
+
+def test_when_the_tests_of_the_target_pass_the_whole_suite_runs(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """A bug only an indirect test sees (it imports another module that uses the target):
+    the first run of the target's own tests passes, and the whole suite finds it."""
+    suite(tmp_path, files=0)
+    (tmp_path / "test_shop.py").write_text(
+        "from shop import price\n\n\ndef test_one():\n    assert price(1, 2) == 2\n"
+    )
+    (tmp_path / "cart.py").write_text(
+        "from shop import price\n\n\ndef bulk():\n    return price(10, 1)\n"
+    )
+    (tmp_path / "test_cart.py").write_text(
+        "from cart import bulk\n\n\ndef test_bulk():\n    assert bulk() == 9.0\n"
+    )
+    events = Events()
+    result = session(tmp_path, "shop.py", pool, events).run()
+    assert result.status is Status.FIXED and "quantity >= 10" in result.diff
+    [baseline] = events.of("baseline")
+    assert baseline["tests"] == {"passed": 1, "failed": 1}  # the whole suite, this time
+    phases = [data["message"] for data in events.of("phase") if data["phase"] == "baseline"]
+    assert phases == ["running the tests of the code under repair", "running the tests as they are"]

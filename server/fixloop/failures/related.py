@@ -92,6 +92,15 @@ def select_tests(root: Path, sources: Iterable[Path], command: str) -> Selection
     return Selection(f"{command} {' '.join(shlex.quote(f) for f in files)}", files)
 
 
+def narrower_than_suite(root: Path, selection: Selection) -> bool:
+    """Whether `selection` leaves out some of the project's pytest files (selecting
+    every one of them is the whole suite by another name)."""
+    if selection.whole_suite:
+        return False
+    every = {path.relative_to(root).as_posix() for path in _test_files(root, is_pytest_file)}
+    return not every <= set(selection.test_files)
+
+
 def related_test_files(root: Path, source: Path) -> list[str]:
     """The test files (relative POSIX paths) that import `source`: pytest files for a
     Python file, `node --test` files for a script."""

@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fixloop.failures.related import narrower_than_suite, select_tests
 from fixloop.loop.audit import introduced_findings
 from fixloop.loop.localize import (
     locations_from_frames,
@@ -45,7 +46,13 @@ from fixloop.loop.ranking import Tried as _Tried
 from fixloop.loop.ranking import rank_key as _rank
 from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.commands import CommandKind, parse_command, with_tests
-from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome, Tester
+from fixloop.sandbox.results import (
+    CandidateResult,
+    CaseResult,
+    Outcome,
+    ShardingTester,
+    Tester,
+)
 
 if TYPE_CHECKING:
     from fixloop.memory.session import SessionMemory
@@ -416,6 +423,8 @@ class FixSession:
             budget=asdict(self.budget),
             given_baseline=self._given.command if self._given else None,
         )
+        if self.memory is not None:  # opened while the baseline runs
+            threading.Thread(target=self.memory.warm_up, name="fixloop-memory", daemon=True).start()
         baseline = self._baseline_run()
         given = {"given": self._given.command} if self._given else {}
         self._log("baseline", **_result_data(baseline), **given)
@@ -516,14 +525,36 @@ class FixSession:
         if self._given is not None:
             self._emit(Phase.BASELINE, "starting from the tests run already")
             return self._given.result
-        self._emit(Phase.BASELINE, "running the tests as they are")
         # Untraced, and stopping after a few failures: what to fix is known then, and the
         # rest of the suite runs once, for the winner (its failures there are checked on
-        # the unchanged code before they count as regressions).
-        command = self.test_command
+        # the unchanged code before they count as regressions). First the tests that
+        # import the targets, when they are fewer than the suite: a bug in the targets
+        # most often fails those, and the rest of the suite need not run twice.
+        if not self._is_pytest():
+            self._emit(Phase.BASELINE, "running the tests as they are")
+            return self._first_run(self.test_command)
+        related = self._related_command()
+        if related is not None:
+            self._emit(Phase.BASELINE, "running the tests of the code under repair")
+            result = self._first_run(related)
+            stopped = result.cancelled or result.infrastructure_error or result.timed_out
+            if result.failures or stopped or result.out_of_memory:
+                self._partial_baseline = True
+                return result
+        self._emit(Phase.BASELINE, "running the tests as they are")
+        result = self._first_run(self.test_command)
+        # It stopped early: at its fifth failure, or at a test that hung (the sandbox's
+        # timeout plugin ends the run there).
+        self._partial_baseline = len(result.failures) >= _BASELINE_MAX_FAILURES or any(
+            _timed_out(case) for case in result.failures
+        )
+        return result
+
+    def _first_run(self, command: str) -> CandidateResult:
+        """The unchanged code's tests, stopping after a few failures or at a hang (pytest)."""
         if self._is_pytest():
             command = f"{command} --maxfail={_BASELINE_MAX_FAILURES}"
-        result = self.tester.run(
+        return self.tester.run(
             self.project_root,
             {},
             command,
@@ -531,13 +562,16 @@ class FixSession:
             cancel=self._stop_runs,
             stop_at_hang=True,
         )
-        # It stopped early: at its fifth failure, or at a test that hung (the sandbox's
-        # timeout plugin ends the run there).
-        self._partial_baseline = command != self.test_command and (
-            len(result.failures) >= _BASELINE_MAX_FAILURES
-            or any(_timed_out(case) for case in result.failures)
-        )
-        return result
+
+    def _related_command(self) -> str | None:
+        """The test command narrowed to the test files that import the targets; None when
+        that is the whole suite (or there is no target to go by)."""
+        sources = [self.project_root / t for t in self.targets if not is_test_file(t)]
+        if not sources or len(sources) != len(self.targets):
+            return None
+        selection = select_tests(self.project_root, sources, self.test_command)
+        narrower = narrower_than_suite(self.project_root, selection)
+        return selection.command if narrower else None
 
     def _spectrum(self, baseline: CandidateResult, sources: Mapping[str, str]) -> str | None:
         """Which lines of the sources each test runs, for Ochiai: from the given baseline
@@ -833,13 +867,7 @@ class FixSession:
         for item in ranked[: group * _REGRESSION_GROUPS]:
             if self._cancelled.is_set() or verified:
                 break
-            full = self.tester.run(
-                self.project_root,
-                item.candidate.changes,
-                self.test_command,
-                timeout=suite_timeout,
-                cancel=self._stop_runs,
-            )
+            full = self._whole_suite(item.candidate.changes, suite_timeout)
             if full.cancelled:
                 break
             failing = {c.test_id for c in full.failures}
@@ -880,6 +908,17 @@ class FixSession:
         best = min(verified, key=_rank)
         self._record_id = self._verified_records.get(id(best.candidate))
         return best
+
+    def _whole_suite(self, changes: Mapping[str, str], timeout: float | None) -> CandidateResult:
+        """The whole suite on a candidate: split across the sandbox's slots when it can."""
+        if isinstance(self.tester, ShardingTester):
+            return self.tester.run_sharded(
+                self.project_root, changes, self.test_command, timeout=timeout,
+                cancel=self._stop_runs,
+            )  # fmt: skip
+        return self.tester.run(
+            self.project_root, changes, self.test_command, timeout=timeout, cancel=self._stop_runs
+        )
 
     def _review(self, best: _Tried, context: RepairContext) -> Review | None:
         """The reviewer's verdict on the patch about to be offered; None when there is no
@@ -970,9 +1009,18 @@ class FixSession:
         return "+".join(g.name for g in self._all_generators)
 
     def _narrowed_command(self, baseline: CandidateResult) -> str:
-        """The failing tests alone (pytest), so that each candidate costs little."""
+        """The failing tests alone (pytest), so that each candidate costs little: stopping
+        at the first that still fails, its traceback Python's own (pytest's long one costs
+        tens of milliseconds a failure, and most candidates fail)."""
         ids = [c.test_id for c in baseline.failures if "::" in c.test_id]
-        return with_tests(self.test_command, ids)
+        narrowed = with_tests(self.test_command, ids)
+        if narrowed == self.test_command:
+            return narrowed
+        words = narrowed.split()
+        chosen = ("-x", "--exitfirst", "--maxfail", "--tb", "--full-trace", "-l", "--showlocals")
+        if any(word.startswith(chosen) for word in words):
+            return narrowed  # the user's own choice of how the tests fail
+        return with_tests(f"{self.test_command} -x --tb=native", ids)
 
     def _narrowed_baseline(self) -> bool:
         """Whether the baseline ran only some of the tests (a given related-tests run, or
@@ -1079,6 +1127,8 @@ class FixSession:
         result = item.result
         if result.infrastructure_error or result.timed_out or not result.cases:
             return
+        if len(result.cases) < self._baseline_failing:
+            return  # it stopped at its first failure: how many would fail is not known
         failing = len(result.failures)
         if self._best_failing is not None and failing >= self._best_failing:
             return

@@ -46,6 +46,11 @@ class SessionMemory:
     # A suggested candidate's changes → the remembered fix it re-applies.
     _suggested: dict[tuple[tuple[str, str], ...], str] = field(default_factory=dict)
 
+    def warm_up(self) -> None:
+        """Open the store now (from a thread of its own while the baseline runs): opening
+        an embedded store costs most of a second that `prepare` need not wait for."""
+        self.store.available()
+
     def prepare(self, context: RepairContext, past_fixes: int = 3) -> RepairContext:
         """The context with `template_prior` and `past_fixes` from memory (unchanged
         when memory is off or unavailable)."""

@@ -28,19 +28,20 @@ from fixloop.sandbox import _node_reporter
 from fixloop.sandbox import project as project_files
 from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.channel import ChannelClosed, ExecChannel
-from fixloop.sandbox.commands import TestCommand, package_script, parse_command
+from fixloop.sandbox.commands import CommandKind, TestCommand, package_script, parse_command
 from fixloop.sandbox.config import SandboxConfig
 from fixloop.sandbox.engine import connect
 from fixloop.sandbox.errors import SandboxError
 from fixloop.sandbox.image import require_image
 from fixloop.sandbox.prepare import Say, environment_for
-from fixloop.sandbox.results import CandidateResult, Probe
+from fixloop.sandbox.results import CandidateResult, Probe, merge_shards
 from fixloop.sandbox.runner import (
     AGENT_PATH,
     CANDIDATES_DIR,
     NODE_MODULES,
     NODE_REPORTER_PATH,
     PLUGIN_DIR,
+    SHARD_PLUGIN,
     SLOT_UID_FIRST,
     SLOT_UID_LAST,
     TIMEOUT_PLUGIN,
@@ -61,6 +62,7 @@ GRACE_SECONDS = 30.0  # beyond the test timeout, for copying and reporting
 _OOM_FILES = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
 _AGENT_SOURCE = (Path(__file__).parent / "_agent.py").read_bytes()
 _TIMEOUT_SOURCE = (Path(__file__).parent / "_pytest_timeout.py").read_bytes()
+_SHARD_SOURCE = (Path(__file__).parent / "_pytest_shard.py").read_bytes()
 _WARM_SOURCE = (Path(__file__).parent / "_warm.py").read_bytes()
 _live_pools: weakref.WeakSet[SandboxPool] = weakref.WeakSet()
 
@@ -173,11 +175,13 @@ class SandboxPool:
         cancel: Cancellation | None = None,
         test_timeout: float | None = None,
         stop_at_hang: bool = False,
+        shard: tuple[int, int] | None = None,
     ) -> CandidateResult:
         """Run `command` on a copy of the project with `changes` (path → new text) applied.
         Once `cancel` is set the run stops at once, its result marked cancelled. `timeout`
         limits the whole run, `test_timeout` each pytest test (default: the config's);
-        with `stop_at_hang` the first test past it ends the run.
+        with `stop_at_hang` the first test past it ends the run; `shard` (i, n) runs the
+        i-th of n shards of a pytest command's tests (see `run_sharded`).
 
         Raises CommandRefused for a dangerous command and SandboxError when Docker or the
         image is missing; everything that goes wrong while the tests run is in the result.
@@ -192,7 +196,7 @@ class SandboxPool:
         if cancel is not None and cancel.cancelled:
             return CandidateResult((), None, 0.0, cancelled=True)
         # A container that died (the engine restarted, someone removed it) is replaced once.
-        limits = _Limits(limit, test_timeout, stop_at_hang)
+        limits = _Limits(limit, test_timeout, stop_at_hang, shard)
         result = self._attempt(root, test_command, changes, limits, probe, cancel)
         if result is None and not (cancel is not None and cancel.cancelled):
             result = self._attempt(root, test_command, changes, limits, probe, cancel)
@@ -218,6 +222,39 @@ class SandboxPool:
                 for changes in candidates
             ]
             return [future.result() for future in futures]
+
+    def run_sharded(
+        self,
+        project_root: Path | str,
+        changes: Mapping[str, str],
+        command: str,
+        *,
+        timeout: float | None = None,
+        cancel: Cancellation | None = None,
+    ) -> CandidateResult:
+        """A pytest command's whole run split into `config.parallel` shards run side by
+        side (whole test files each, see _pytest_shard.py), as one result: the whole suite
+        for a fix costs its time divided by the slots, not its time. Other commands, or
+        one slot, run as `run` does."""
+        shards = self.config.parallel
+        if shards < 2 or parse_command(command).kind is not CommandKind.PYTEST:
+            return self.run(project_root, changes, command, timeout=timeout, cancel=cancel)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=shards) as executor:
+            futures = [
+                executor.submit(
+                    self.run,
+                    project_root,
+                    changes,
+                    command,
+                    timeout=timeout,
+                    cancel=cancel,
+                    shard=(index, shards),
+                )
+                for index in range(shards)
+            ]
+            return merge_shards([future.result() for future in futures])
 
     async def arun(
         self,
@@ -370,6 +407,7 @@ class SandboxPool:
             AGENT_PATH.removeprefix(f"{WORK_ROOT}/"): _AGENT_SOURCE,
             NODE_REPORTER_PATH.removeprefix(f"{WORK_ROOT}/"): _node_reporter.SOURCE.encode(),
             f"{PLUGIN_DIR}/{TIMEOUT_PLUGIN}.py".removeprefix(f"{WORK_ROOT}/"): _TIMEOUT_SOURCE,
+            f"{PLUGIN_DIR}/{SHARD_PLUGIN}.py".removeprefix(f"{WORK_ROOT}/"): _SHARD_SOURCE,
             WARM_PATH.removeprefix(f"{WORK_ROOT}/"): _WARM_SOURCE,
         }
         # A prepared image holds the node packages the project's copy lacks: linked in.
@@ -496,6 +534,7 @@ class SandboxPool:
                     test_timeout=limits.test,
                     stop_at_hang=limits.stop_at_hang,
                     source_paths=warm.source_paths,
+                    shard=limits.shard,
                 )
                 channel = self._agent(warm, slot, plan.request.get("preimport", []))
                 channel.send_message(plan.request)
@@ -554,6 +593,7 @@ class _Limits:
     run: float  # the whole command
     test: float | None  # each pytest test (None: the config's)
     stop_at_hang: bool = False  # end the run at the first test past its limit
+    shard: tuple[int, int] | None = None  # (i, n): the i-th of n shards of the tests
 
 
 class _Stopper:

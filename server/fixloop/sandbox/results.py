@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from fixloop.sandbox.cancellation import Cancellation
@@ -140,6 +140,40 @@ class CandidateResult:
             f"{self.count(outcome)} {outcome}" for outcome in Outcome if self.count(outcome)
         )
         return f"{counts} in {self.duration:.2f} s"
+
+
+# pytest's exit code when a run kept no test: a shard dealt no test file says nothing.
+_NO_TESTS = 5
+
+
+def merge_shards(shards: list[CandidateResult]) -> CandidateResult:
+    """The shards of one pytest run (run side by side) as that run: every test, the worst
+    exit code, the longest shard's time, and each shard's output in turn."""
+    spoke = [r for r in shards if r.cases or r.exit_code != _NO_TESTS] or shards[:1]
+    codes = [r.exit_code for r in spoke]
+    exit_code = next((code for code in codes if code not in (0, None)), None)
+    if exit_code is None:
+        exit_code = None if None in codes else 0
+    outputs = [r.output for r in spoke]
+    return CandidateResult(
+        cases=tuple(case for r in shards for case in r.cases),
+        exit_code=exit_code,
+        duration=max((r.duration for r in shards), default=0.0),
+        output=Output(
+            head="".join(o.head for o in outputs),
+            error_lines=tuple(line for o in outputs for line in o.error_lines),
+            tail="".join(o.tail for o in outputs),
+            total_bytes=sum(o.total_bytes for o in outputs),
+        ),
+        timed_out=any(r.timed_out for r in shards),
+        out_of_memory=any(r.out_of_memory for r in shards),
+        infrastructure_error=next(
+            (r.infrastructure_error for r in shards if r.infrastructure_error), None
+        ),
+        cancelled=any(r.cancelled for r in shards),
+        report_format=spoke[0].report_format if spoke else "exit-code",
+        runner=spoke[0].runner if spoke else "",
+    )
 
 
 @dataclass(frozen=True)
@@ -299,4 +333,20 @@ class Tester(Protocol):
         cancel: Cancellation | None = None,
         test_timeout: float | None = None,
         stop_at_hang: bool = False,
+    ) -> CandidateResult: ...
+
+
+@runtime_checkable
+class ShardingTester(Tester, Protocol):
+    """A tester that can split a pytest run across its parallel slots (the sandbox pool):
+    the whole suite for a fix runs in its time divided by the slots."""
+
+    def run_sharded(
+        self,
+        project_root: Path | str,
+        changes: Mapping[str, str],
+        command: str,
+        *,
+        timeout: float | None = None,
+        cancel: Cancellation | None = None,
     ) -> CandidateResult: ...

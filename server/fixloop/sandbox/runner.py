@@ -26,6 +26,7 @@ NODE_REPORTER_PATH = f"{WORK_ROOT}/.fixloop/node-reporter.mjs"
 # Importable by every pytest run: the per-test time limit (fixloop_timeout).
 PLUGIN_DIR = f"{WORK_ROOT}/.fixloop/plugins"
 TIMEOUT_PLUGIN = "fixloop_timeout"
+SHARD_PLUGIN = "fixloop_shard"  # one shard of the collected tests (FIXLOOP_SHARD=i/n)
 WARM_PATH = f"{WORK_ROOT}/.fixloop/_fixloop_warm.py"  # imported by the agent's warm runner
 CANDIDATES_DIR = f"{WORK_ROOT}/c"
 # Candidates of slot i run as uid base + i (see _agent.py). Each container draws its own
@@ -63,11 +64,12 @@ def plan_candidate(
     test_timeout: float | None = None,
     source_paths: tuple[str, ...] = (),
     stop_at_hang: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> Plan:
     """The request for one run. `test_timeout` limits each pytest test (a test past it
     fails as a timeout; with `stop_at_hang` the run ends there); `source_paths` are the
     project's folders its code is imported from (e.g. `src`), ahead of anything
-    installed."""
+    installed; `shard` (i, n) keeps the i-th of n shards of a pytest run's tests."""
     workdir = f"{CANDIDATES_DIR}/{slot}"
     scratch = f"/tmp/fixloop-{slot}"
     report = f"{scratch}/report"
@@ -87,6 +89,9 @@ def plan_candidate(
         args = _pytest_args(command, config, report, uses_hypothesis)
         request["pythonpath"].append(PLUGIN_DIR)
         args += ["-p", TIMEOUT_PLUGIN]
+        if shard is not None:
+            args += ["-p", SHARD_PLUGIN]
+            request["env"]["FIXLOOP_SHARD"] = f"{shard[0]}/{shard[1]}"
         limit = test_timeout if test_timeout is not None else config.test_timeout_seconds
         if limit:
             request["env"]["FIXLOOP_TEST_TIMEOUT"] = f"{limit:g}"
