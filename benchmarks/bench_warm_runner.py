@@ -210,7 +210,9 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fixloop-bench-") as directory:
         project, failing = make_project(Path(directory) / "project", options.tests)
-        command = "pytest -q " + " ".join(failing)
+        # As the loop runs a candidate: the failing tests, stopping at the first that
+        # still fails, with Python's own traceback (FixSession._narrowed_command).
+        command = "pytest -q -x --tb=native " + " ".join(failing)
         runs = {}
         for name, warm in (("forked", False), ("warm", True)):
             with SandboxPool(SandboxConfig(parallel=1, pytest_warm_runner=warm)) as pool:

@@ -272,3 +272,25 @@ def test_when_the_tests_of_the_target_pass_the_whole_suite_runs(
     assert baseline["tests"] == {"passed": 1, "failed": 1}  # the whole suite, this time
     phases = [data["message"] for data in events.of("phase") if data["phase"] == "baseline"]
     assert phases == ["running the tests of the code under repair", "running the tests as they are"]
+
+
+def test_a_test_elsewhere_that_hangs_ends_fast_with_the_reason(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """The first run (the target's own tests) cannot see a test of other code that hangs;
+    the whole suite for the fix does, and the same test hangs without the patch: no edit
+    of the target can pass the suite, and the session says so at once."""
+    suite(tmp_path, files=1, per_file=3)
+    (tmp_path / "clock.py").write_text("import time\n\n\ndef wait():\n    time.sleep(10**6)\n")
+    (tmp_path / "test_clock.py").write_text(
+        "from clock import wait\n\n\ndef test_waits():\n    wait()\n"
+    )
+    events = Events()
+    result = session(tmp_path, "shop.py", pool, events).run()
+    assert result.status is Status.NOT_FOUND
+    assert "test_clock.py::test_waits hangs in clock.py:5" in result.message
+    assert (
+        "outside the code under repair (shop.py), with the patch and without it" in result.message
+    )
+    assert len(events.of("regression")) == 0 and len(events.of("unchanged")) == 1
+    assert result.duration < 60  # two runs into the 2 s limit, not the session's 120 s

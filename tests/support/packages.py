@@ -16,7 +16,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from fixloop.sandbox.prepare import ENV_REPOSITORY, LABEL_PROJECT, _project_label
+from fixloop.sandbox.prepare import ENV_REPOSITORY, LABEL_PROJECT, project_label
 
 WHEELHOUSE = Path.home() / ".cache" / "fixloop-tests" / "wheelhouse"
 # six: pure Python; markupsafe: a C extension; the rest is what preparing itself needs.
@@ -104,20 +104,20 @@ def make_project(root: Path, dependencies: list[str], requires_python: str = ">=
     return root
 
 
-def prepared_images(root: Path) -> list[str]:
-    """The tags of the environments prepared for the project at `root`."""
+def prepared_images(root: Path, repository: str = ENV_REPOSITORY) -> list[str]:
+    """The tags of the environments prepared (or project images built) for `root`."""
     client = docker.from_env()
-    label = f"{LABEL_PROJECT}={_project_label(root)}"
-    images = client.images.list(name=ENV_REPOSITORY, filters={"label": label})
+    label = f"{LABEL_PROJECT}={project_label(root)}"
+    images = client.images.list(name=repository, filters={"label": label})
     client.close()
     return [tag for image in images for tag in image.tags]
 
 
-def remove_prepared_images(roots: Iterable[Path]) -> None:
+def remove_prepared_images(roots: Iterable[Path], repository: str = ENV_REPOSITORY) -> None:
     client = docker.from_env()
     for root in roots:
-        label = f"{LABEL_PROJECT}={_project_label(root)}"
-        for image in client.images.list(name=ENV_REPOSITORY, filters={"label": label}):
+        label = f"{LABEL_PROJECT}={project_label(root)}"
+        for image in client.images.list(name=repository, filters={"label": label}):
             for tag in image.tags:
                 with suppress(docker.errors.APIError):  # gone already: fine
                     client.images.remove(tag, force=True)

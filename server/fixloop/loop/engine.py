@@ -389,7 +389,11 @@ class FixSession:
         self._baseline_failing = 0
         self._baseline: CandidateResult | None = None
         # Outcomes on the unchanged code of tests a narrowed given baseline did not run.
-        self._unchanged: dict[str, Outcome] = {}
+        self._unchanged: dict[str, CaseResult] = {}
+        self._unchanged_suite: CandidateResult | None = None
+        # Why the session ends without a fix, found while verifying (a suite that hangs or
+        # times out whatever the patch): (status, message).
+        self._verdict: tuple[Status, str] | None = None
         self._partial_baseline = False  # it stopped after its first failures
         self._tight: float | None = None  # each test's limit for the candidates
 
@@ -493,6 +497,8 @@ class FixSession:
                 )
                 self._emit(Phase.REGRESSION, "checking the whole suite", baseline)
                 best = self._best_without_regressions(passing, baseline, context, timeout)
+                if self._verdict is not None:
+                    return self._finish(*self._verdict, baseline)
                 if best is not None:
                     review = self._review(best, context)
                     if review is None or review.approved:
@@ -543,18 +549,22 @@ class FixSession:
                 return result
         self._emit(Phase.BASELINE, "running the tests as they are")
         result = self._first_run(self.test_command)
-        # It stopped early: at its fifth failure, or at a test that hung (the sandbox's
-        # timeout plugin ends the run there).
+        # It stopped early: at its fifth failure (in a shard: five in all is the sign), or
+        # at a test that hung (the sandbox's timeout plugin ends the run there).
         self._partial_baseline = len(result.failures) >= _BASELINE_MAX_FAILURES or any(
             _timed_out(case) for case in result.failures
         )
         return result
 
     def _first_run(self, command: str) -> CandidateResult:
-        """The unchanged code's tests, stopping after a few failures or at a hang (pytest)."""
+        """The unchanged code's tests, stopping after a few failures or at a hang (pytest),
+        split across the sandbox's slots when it can."""
+        run: Callable[..., CandidateResult] = self.tester.run
         if self._is_pytest():
             command = f"{command} --maxfail={_BASELINE_MAX_FAILURES}"
-        return self.tester.run(
+            if isinstance(self.tester, ShardingTester):
+                run = self.tester.run_sharded
+        return run(
             self.project_root,
             {},
             command,
@@ -871,6 +881,13 @@ class FixSession:
             if full.cancelled:
                 break
             failing = {c.test_id for c in full.failures}
+            if (
+                full.timed_out
+                and self._narrowed_baseline()
+                and self._times_out_unchanged(suite_timeout)
+            ):
+                self._verdict = (Status.ENVIRONMENT, "the tests time out as they are")
+                break
             broken = full.infrastructure_error or full.timed_out or full.out_of_memory
             if broken or failing & targets or (not full.cases and not full.passed):
                 self._remember(context, item, "failed")
@@ -881,6 +898,9 @@ class FixSession:
                 passed_before |= unseen - failed_before
                 if self._cancelled.is_set():
                     break  # the unchanged code's run was stopped: no verdict
+                if stuck := self._hanging_outside(failed_before, context.sources):
+                    self._verdict = (Status.NOT_FOUND, stuck)
+                    break
                 if self._partial_baseline and failed_before:
                     # Tests of the suite the first run stopped short of, failing with the
                     # bug and with the patch: a whole first run would have made them
@@ -1045,9 +1065,35 @@ class FixSession:
                 cancel=self._stop_runs,
             )
             self._log("unchanged", command=command, **_result_data(result))
-            self._unchanged.update({c.test_id: c.outcome for c in result.cases})
+            self._unchanged.update({c.test_id: c for c in result.cases})
         bad = (Outcome.FAILED, Outcome.ERROR)
-        return {t for t in test_ids if self._unchanged.get(t) in bad}
+        return {t for t in test_ids if t in self._unchanged and self._unchanged[t].outcome in bad}
+
+    def _times_out_unchanged(self, timeout: float | None) -> bool:
+        """Whether the whole suite times out on the unchanged code too (run once): a
+        first run of some of the tests could not know."""
+        if self._unchanged_suite is None and not self._cancelled.is_set():
+            self._unchanged_suite = self._whole_suite({}, timeout)
+            self._log("unchanged", command=self.test_command, **_result_data(self._unchanged_suite))
+            self._unchanged.update({c.test_id: c for c in self._unchanged_suite.cases})
+        return self._unchanged_suite is not None and self._unchanged_suite.timed_out
+
+    def _hanging_outside(self, test_ids: set[str], sources: Mapping[str, str]) -> str | None:
+        """Why no edit of the sources can pass the suite: one of these tests (failing on
+        the unchanged code too) hangs, and where it is stuck is not in the sources."""
+        for test_id in sorted(test_ids):
+            case = self._unchanged.get(test_id)
+            if case is None or not _timed_out(case):
+                continue
+            if any(self._relative(frame.path) in sources for frame in case.frames):
+                continue
+            stuck = next((f for f in reversed(case.frames) if f.in_project), None)
+            where = f" in {self._relative(stuck.path) or stuck.path}:{stuck.line}" if stuck else ""
+            return (
+                f"no fix found: {test_id} hangs{where}, outside the code under repair "
+                f"({', '.join(sorted(sources))}), with the patch and without it"
+            )
+        return None
 
     def _suite_timeout(self, candidate_timeout: float | None) -> float | None:
         """A whole-suite run's timeout: a few candidates' worth, or the sandbox's own when

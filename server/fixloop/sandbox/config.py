@@ -65,6 +65,10 @@ class SandboxConfig:
     # Prepare an image of the project's own dependencies (read from its files) to run its
     # tests in, once per set of dependency files (see prepare.py).
     prepare_environment: bool = True
+    # The project's own image instead (project_image.py): a Dockerfile's path in the
+    # project, or "devcontainer"; the build runs the project's instructions, so only the
+    # user (or a trusted project) chooses it.
+    dockerfile: str = field(default="", metadata=RESTRICTED)
     # A pytest command run again (the loop's candidates) runs in a session that has
     # collected it once; each candidate confined to function bodies in a fork of it.
     pytest_warm_runner: bool = True

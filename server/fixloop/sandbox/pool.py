@@ -231,29 +231,28 @@ class SandboxPool:
         *,
         timeout: float | None = None,
         cancel: Cancellation | None = None,
+        test_timeout: float | None = None,
+        stop_at_hang: bool = False,
     ) -> CandidateResult:
-        """A pytest command's whole run split into `config.parallel` shards run side by
-        side (whole test files each, see _pytest_shard.py), as one result: the whole suite
-        for a fix costs its time divided by the slots, not its time. Other commands, or
-        one slot, run as `run` does."""
+        """A pytest command's run split into `config.parallel` shards run side by side
+        (whole test files each, see _pytest_shard.py), as one result: a long run (the
+        first one, the whole suite for a fix) costs its time divided by the slots, not its
+        time. Each shard stops at its own `--maxfail` or hang. Other commands, or one
+        slot, run as `run` does."""
+
+        def one(shard: tuple[int, int] | None) -> CandidateResult:
+            return self.run(
+                project_root, changes, command, timeout=timeout, cancel=cancel,
+                test_timeout=test_timeout, stop_at_hang=stop_at_hang, shard=shard,
+            )  # fmt: skip
+
         shards = self.config.parallel
         if shards < 2 or parse_command(command).kind is not CommandKind.PYTEST:
-            return self.run(project_root, changes, command, timeout=timeout, cancel=cancel)
+            return one(None)
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=shards) as executor:
-            futures = [
-                executor.submit(
-                    self.run,
-                    project_root,
-                    changes,
-                    command,
-                    timeout=timeout,
-                    cancel=cancel,
-                    shard=(index, shards),
-                )
-                for index in range(shards)
-            ]
+            futures = [executor.submit(one, (index, shards)) for index in range(shards)]
             return merge_shards([future.result() for future in futures])
 
     async def arun(

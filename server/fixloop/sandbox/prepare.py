@@ -113,6 +113,10 @@ def environment_for(
 ) -> Environment:
     """The project's environment: the base image when it needs nothing installed, else
     its prepared image, prepared now when missing (or when `force`)."""
+    if config.dockerfile:  # the user chose the project's own image
+        from fixloop.sandbox.project_image import project_environment
+
+        return project_environment(client, config, root, say, force=force)
     requirements = find_requirements(root)
     node = node_manifest(root)
     if (requirements.empty and not node) or not config.prepare_environment:
@@ -155,7 +159,7 @@ class _Plan:
         return not self.requirements.empty
 
 
-def _project_label(root: Path) -> str:
+def project_label(root: Path) -> str:
     return hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
 
 
@@ -254,7 +258,7 @@ def _prepare(
         say(f"preparing the sandbox: installing {packages} packages")
         labels = {
             LABEL_KEY: plan.reference.split(":")[1],
-            LABEL_PROJECT: _project_label(plan.root),
+            LABEL_PROJECT: project_label(plan.root),
             LABEL_PATHS: ":".join(requirements.source_paths),
             LABEL_AUTOLOAD: "1" if _has_pytest_plugins(wheels) else "0",
             LABEL_PACKAGES: str(packages),
@@ -265,7 +269,7 @@ def _prepare(
         log = _build(client, context, plan.reference, labels, _steps(say, packages))
         notes += _project_notes(requirements, builds_project, log)
     if notes:  # a label, so that a reused image says the same
-        _relabel(client, plan.reference, {**labels, LABEL_NOTES: "\n".join(notes)})
+        relabel(client, plan.reference, {**labels, LABEL_NOTES: "\n".join(notes)})
         labels[LABEL_NOTES] = "\n".join(notes)
     say(f"the sandbox is prepared: {packages} packages (image {plan.reference})")
     return _from_labels(plan.reference, labels, now=True)
@@ -550,7 +554,7 @@ def _project_notes(requirements: Requirements, builds_project: bool, log: str) -
     return [f"the project's own metadata is not installed ({reason.strip() or 'its build failed'})"]
 
 
-def _relabel(client: docker.DockerClient, reference: str, labels: dict[str, str]) -> None:
+def relabel(client: docker.DockerClient, reference: str, labels: dict[str, str]) -> None:
     """Labels cannot change on an image: a one-line build on top carries the new ones."""
     with tempfile.TemporaryDirectory(prefix="fixloop-env-") as folder:
         Path(folder, "Dockerfile").write_text(f"FROM {reference}\n", encoding="utf-8")
@@ -559,7 +563,7 @@ def _relabel(client: docker.DockerClient, reference: str, labels: dict[str, str]
 
 def _remove_older(client: docker.DockerClient, root: Path, keep: str) -> None:
     """Earlier environments of this project: their dependency files have changed since."""
-    label = f"{LABEL_PROJECT}={_project_label(root)}"
+    label = f"{LABEL_PROJECT}={project_label(root)}"
     for image in client.images.list(name=ENV_REPOSITORY, filters={"label": label}):
         if keep in image.tags:
             continue

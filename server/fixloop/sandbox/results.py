@@ -349,4 +349,6 @@ class ShardingTester(Tester, Protocol):
         *,
         timeout: float | None = None,
         cancel: Cancellation | None = None,
+        test_timeout: float | None = None,
+        stop_at_hang: bool = False,
     ) -> CandidateResult: ...
