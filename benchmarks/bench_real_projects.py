@@ -322,6 +322,7 @@ class Outcome:
     message: str = ""
     candidates: int = 0
     candidate_ms: float | None = None  # median test time of one candidate
+    warm: tuple[int, int] = (0, 0)  # candidates run in the warm runner, of those logged
     baseline_s: float | None = None
     fixed_by: str | None = None
     patch: str = ""
@@ -372,16 +373,21 @@ def wait_for_docker(limit: float = 300.0) -> None:
         time.sleep(5)
 
 
-def session_figures(data_dir: Path, session_id: str) -> tuple[float | None, float | None]:
-    """(median candidate test time in ms, baseline run time in s) from the session log."""
+def session_figures(
+    data_dir: Path, session_id: str
+) -> tuple[float | None, float | None, tuple[int, int]]:
+    """(median candidate test time in ms, baseline run time in s, (candidates run warm,
+    candidates)) from the session log."""
     path = data_dir / "sessions" / f"{session_id}.jsonl"
     if not path.is_file():
-        return None, None
+        return None, None, (0, 0)
     events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    durations = [float(e["duration"]) for e in events if e.get("event") == "candidate"]
+    candidates = [e for e in events if e.get("event") == "candidate"]
+    durations = [float(e["duration"]) for e in candidates]
     baseline = next((float(e["duration"]) for e in events if e.get("event") == "baseline"), None)
     median = statistics.median(durations) * 1000 if durations else None
-    return median, baseline
+    warm = sum(1 for e in candidates if e.get("runner") == "warm")
+    return median, baseline, (warm, len(candidates))
 
 
 def restores_original(patch: str, original: str, buggy: str) -> bool:
@@ -411,7 +417,8 @@ def read_result(outcome: Outcome, result: Run, data_dir: Path, lines: tuple[str,
     outcome.notes = [str(n) for n in data.get("notes") or []]
     outcome.identical = outcome.verified and restores_original(str(data["patch"]), *lines)
     if data.get("session_id"):
-        outcome.candidate_ms, outcome.baseline_s = session_figures(data_dir, data["session_id"])
+        figures = session_figures(data_dir, data["session_id"])
+        outcome.candidate_ms, outcome.baseline_s, outcome.warm = figures
 
 
 def prepare(tree: Path, env: dict[str, str], args: argparse.Namespace) -> str:
@@ -536,6 +543,9 @@ def summary(outcomes: list[Outcome]) -> None:
     costs = [o.candidate_ms for o in outcomes if o.candidate_ms is not None]
     if costs:
         print(f"per-candidate test time, median over bugs: {statistics.median(costs):.0f} ms")
+    warm, logged = (sum(o.warm[i] for o in outcomes) for i in (0, 1))
+    if logged:
+        print(f"candidates run in the warm runner: {warm} of {logged}")
     messages = sorted({f"{o.status}: {o.message}" for o in outcomes if not o.verified})
     if messages:
         print("\nwhat a user saw where no fix was verified:")

@@ -15,13 +15,11 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fixloop.failures.related import narrower_than_suite, select_tests
 from fixloop.loop.audit import introduced_findings
 from fixloop.loop.localize import (
     locations_from_frames,
@@ -44,15 +42,11 @@ from fixloop.loop.model import (
 from fixloop.loop.patches import is_test_file, normalized, refusal, unified_diff
 from fixloop.loop.ranking import Tried as _Tried
 from fixloop.loop.ranking import rank_key as _rank
+from fixloop.loop.verify import GivenBaseline as GivenBaseline  # where callers import it
+from fixloop.loop.verify import Verifier, hang_message, result_data, timed_out
 from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.commands import CommandKind, parse_command, with_tests
-from fixloop.sandbox.results import (
-    CandidateResult,
-    CaseResult,
-    Outcome,
-    ShardingTester,
-    Tester,
-)
+from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome, Tester
 
 if TYPE_CHECKING:
     from fixloop.memory.session import SessionMemory
@@ -68,15 +62,8 @@ _ENVIRONMENTAL = (  # most telling first: the reason shown is the first one foun
 )
 # Reflection keeps the last few failed attempts: older ones cost tokens and say little.
 _REFLECTION_DEPTH = 3
-# Groups of passing candidates (`parallel` each) run against the whole suite at most.
-_REGRESSION_GROUPS = 3
-# The baseline stops after this many failing tests: enough to localize and to fix.
-_BASELINE_MAX_FAILURES = 5
 # Passing tests traced beside the failing ones for the spectrum, at most.
 _SPECTRUM_PASSING = 100
-# A test past its limit fails with this in its message (sandbox/_pytest_timeout.py).
-_TIMEOUT_MARK = "TestTimeout"
-_DEFAULT_TEST_LIMIT = 10.0
 
 
 def _every_line(sources: Mapping[str, str]) -> list[Location]:
@@ -110,55 +97,18 @@ def _first_error(output: str) -> str:
     return lines[-1][:300] if lines else "no output"
 
 
-def _timed_out(case: CaseResult) -> bool:
-    """Whether a test failed by running past its limit (the sandbox's timeout plugin)."""
-    return case.outcome is not Outcome.PASSED and _TIMEOUT_MARK in case.message
-
-
 def _hang_outside(
-    baseline: CandidateResult,
-    sources: Mapping[str, str],
-    relative: Callable[[str], str | None],
+    baseline: CandidateResult, sources: Mapping[str, str], verifier: Verifier
 ) -> str | None:
     """Why no edit of the sources can help, when every failing test hangs somewhere else:
     the stack where each was stuck never passes through the sources."""
     failures = baseline.failures
-    if not failures or not all(_timed_out(case) for case in failures):
+    if not failures or not all(timed_out(case) for case in failures):
         return None
     for case in failures:
-        if any(relative(frame.path) in sources for frame in case.frames):
+        if any(verifier.relative(frame.path) in sources for frame in case.frames):
             return None
-    case = failures[0]
-    stuck = next((f for f in reversed(case.frames) if f.in_project), None)
-    where = f" in {relative(stuck.path) or stuck.path}:{stuck.line}" if stuck else ""
-    return (
-        f"no fix found: {case.test_id} hangs{where}, outside the code under repair "
-        f"({', '.join(sorted(sources))})"
-    )
-
-
-def _checked_baseline(given: GivenBaseline | None, test_command: str) -> GivenBaseline | None:
-    """A given baseline must come from the session's command, whole or narrowed to some of
-    its tests; anything else says nothing of the tests the session verifies against."""
-    if given is None:
-        return None
-    if not given.is_of(test_command):
-        raise ValueError(
-            f"the given baseline ran {given.command!r}: not the session's test command "
-            f"{test_command!r}, whole or narrowed to some of its tests"
-        )
-    return replace(given, command=given.command.strip())
-
-
-def _result_data(result: CandidateResult) -> dict[str, Any]:
-    """A test run as the session log keeps it."""
-    return {
-        "passed": result.passed,
-        "summary": result.summary(),
-        "tests": result.tally(),
-        "failing": [c.test_id for c in result.failures][:20],
-        "duration": round(result.duration, 3),
-    }
+    return hang_message(verifier, failures[0], sources)
 
 
 def tally_of(result: CandidateResult | None) -> dict[str, int]:
@@ -271,32 +221,6 @@ def _total(usage: Mapping[str, object], key: str) -> float:
 
 
 @dataclass(frozen=True)
-class GivenBaseline:
-    """A test run the caller already made of the project as it is on disk now (the
-    editor's run on save): the session starts from it and runs no baseline of its own.
-
-    `command` is what ran: the session's test command, or that command followed by the
-    tests it was narrowed to (the related tests, see fixloop.failures.related). Narrowed
-    is enough for most of what a baseline is for: its failures are the ones to fix, and
-    name the tests each candidate runs; its coverage probe, when it had one (else the
-    traceback frames alone), localizes among the tests that concern the code; its early
-    verdicts ("already pass", the environment) speak of the tests it ran. Two things need
-    the tests it did not run. Regressions: a candidate's whole-suite run that fails one of
-    them runs those tests on the unchanged code (once per session), so that a test that
-    failed before is no regression and one that passed before is. The whole suite's
-    timeout: the related tests' time says nothing of it, so it is the sandbox's own.
-    """
-
-    result: CandidateResult
-    command: str
-
-    def is_of(self, test_command: str) -> bool:
-        """Whether this run was of `test_command`, whole or narrowed to some of its tests."""
-        command, own = self.command.strip(), test_command.strip()
-        return command == own or command.startswith(own + " ")
-
-
-@dataclass(frozen=True)
 class FixResult:
     status: Status
     message: str
@@ -354,7 +278,6 @@ class FixSession:
     ) -> None:
         self.project_root = project_root.resolve()
         self.test_command = test_command
-        self._given = _checked_baseline(baseline, test_command)
         self.generators = list(generators)
         self._all_generators = list(generators)  # the ones that dropped out still count
         self.tester = tester
@@ -388,14 +311,20 @@ class FixSession:
         self._best_failing: int | None = None
         self._baseline_failing = 0
         self._baseline: CandidateResult | None = None
-        # Outcomes on the unchanged code of tests a narrowed given baseline did not run.
-        self._unchanged: dict[str, CaseResult] = {}
-        self._unchanged_suite: CandidateResult | None = None
-        # Why the session ends without a fix, found while verifying (a suite that hangs or
-        # times out whatever the patch): (status, message).
-        self._verdict: tuple[Status, str] | None = None
-        self._partial_baseline = False  # it stopped after its first failures
-        self._tight: float | None = None  # each test's limit for the candidates
+        # The sandbox runs: the first run, the candidates', the whole suite for a fix.
+        self._verifier = Verifier(
+            self.project_root,
+            test_command,
+            tester,
+            parallel=self.budget.parallel,
+            test_timeout=self.budget.test_timeout,
+            targets=self.targets,
+            given=baseline,
+            cancelled=self._cancelled,
+            stop_runs=self._stop_runs,
+            log=self._log,
+        )
+        self._given = self._verifier.given
 
     def cancel(self) -> None:
         """Stop: no new candidate starts, and those being tested are killed in the sandbox."""
@@ -431,7 +360,7 @@ class FixSession:
             threading.Thread(target=self.memory.warm_up, name="fixloop-memory", daemon=True).start()
         baseline = self._baseline_run()
         given = {"given": self._given.command} if self._given else {}
-        self._log("baseline", **_result_data(baseline), **given)
+        self._log("baseline", **result_data(baseline), **given)
         self._baseline_failing = len(baseline.failures)
         self._baseline = baseline
         if baseline.cancelled:
@@ -447,7 +376,7 @@ class FixSession:
                 "or make a failing test's traceback pass through one",
                 baseline,
             )
-        if (hang := _hang_outside(baseline, sources, self._relative)) is not None:
+        if (hang := _hang_outside(baseline, sources, self._verifier)) is not None:
             return self._finish(Status.NOT_FOUND, hang, baseline)
         self._emit(Phase.LOCALIZE, "finding the suspicious lines", baseline)
         context = self._context(baseline, sources, self._spectrum(baseline, sources))
@@ -463,9 +392,10 @@ class FixSession:
     def _iterate(self, context: RepairContext, baseline: CandidateResult) -> FixResult:
         streams = {id(g): g.candidates(context) for g in self.generators}
         seen: dict[tuple[tuple[str, str], ...], _Tried | None] = {}
-        narrowed = self._narrowed_command(baseline)
-        timeout = self._candidate_timeout(baseline)
-        self._tight = self._test_timeout(baseline)
+        verifier = self._verifier
+        narrowed = verifier.narrowed_command(baseline)
+        timeout = verifier.candidate_timeout(baseline)
+        verifier.tight = verifier.test_limit(baseline)
         for iteration in itertools.count(1):
             self._iteration = iteration
             if (stop := self._should_stop(baseline)) is not None:
@@ -497,8 +427,9 @@ class FixSession:
                 )
                 self._emit(Phase.REGRESSION, "checking the whole suite", baseline)
                 best = self._best_without_regressions(passing, baseline, context, timeout)
-                if self._verdict is not None:
-                    return self._finish(*self._verdict, baseline)
+                if (ended := verifier.stop) is not None:
+                    status = Status.ENVIRONMENT if ended.environment else Status.NOT_FOUND
+                    return self._finish(status, ended.message, baseline)
                 if best is not None:
                     review = self._review(best, context)
                     if review is None or review.approved:
@@ -527,61 +458,8 @@ class FixSession:
     # --- phases -----------------------------------------------------------------------
 
     def _baseline_run(self) -> CandidateResult:
-        """The tests on the code as it is: the caller's run when it gave one."""
-        if self._given is not None:
-            self._emit(Phase.BASELINE, "starting from the tests run already")
-            return self._given.result
-        # Untraced, and stopping after a few failures: what to fix is known then, and the
-        # rest of the suite runs once, for the winner (its failures there are checked on
-        # the unchanged code before they count as regressions). First the tests that
-        # import the targets, when they are fewer than the suite: a bug in the targets
-        # most often fails those, and the rest of the suite need not run twice.
-        if not self._is_pytest():
-            self._emit(Phase.BASELINE, "running the tests as they are")
-            return self._first_run(self.test_command)
-        related = self._related_command()
-        if related is not None:
-            self._emit(Phase.BASELINE, "running the tests of the code under repair")
-            result = self._first_run(related)
-            stopped = result.cancelled or result.infrastructure_error or result.timed_out
-            if result.failures or stopped or result.out_of_memory:
-                self._partial_baseline = True
-                return result
-        self._emit(Phase.BASELINE, "running the tests as they are")
-        result = self._first_run(self.test_command)
-        # It stopped early: at its fifth failure (in a shard: five in all is the sign), or
-        # at a test that hung (the sandbox's timeout plugin ends the run there).
-        self._partial_baseline = len(result.failures) >= _BASELINE_MAX_FAILURES or any(
-            _timed_out(case) for case in result.failures
-        )
-        return result
-
-    def _first_run(self, command: str) -> CandidateResult:
-        """The unchanged code's tests, stopping after a few failures or at a hang (pytest),
-        split across the sandbox's slots when it can."""
-        run: Callable[..., CandidateResult] = self.tester.run
-        if self._is_pytest():
-            command = f"{command} --maxfail={_BASELINE_MAX_FAILURES}"
-            if isinstance(self.tester, ShardingTester):
-                run = self.tester.run_sharded
-        return run(
-            self.project_root,
-            {},
-            command,
-            timeout=self.budget.test_timeout,
-            cancel=self._stop_runs,
-            stop_at_hang=True,
-        )
-
-    def _related_command(self) -> str | None:
-        """The test command narrowed to the test files that import the targets; None when
-        that is the whole suite (or there is no target to go by)."""
-        sources = [self.project_root / t for t in self.targets if not is_test_file(t)]
-        if not sources or len(sources) != len(self.targets):
-            return None
-        selection = select_tests(self.project_root, sources, self.test_command)
-        narrower = narrower_than_suite(self.project_root, selection)
-        return selection.command if narrower else None
+        """The tests on the code as it is (verify.py): the caller's run when it gave one."""
+        return self._verifier.baseline(lambda message: self._emit(Phase.BASELINE, message))
 
     def _spectrum(self, baseline: CandidateResult, sources: Mapping[str, str]) -> str | None:
         """Which lines of the sources each test runs, for Ochiai: from the given baseline
@@ -605,12 +483,12 @@ class FixSession:
             self.project_root,
             {},
             command,
-            timeout=self._suite_timeout(None),
+            timeout=self._verifier.suite_timeout(None),
             probe=spectrum_probe(sorted(sources)),
             cancel=self._stop_runs,
-            test_timeout=self._test_timeout(baseline),
+            test_timeout=self._verifier.test_limit(baseline),
         )
-        self._log("localize", command=command, **_result_data(result))
+        self._log("localize", command=command, **result_data(result))
         return result.probe_data
 
     def _verdict_on_baseline(self, baseline: CandidateResult) -> FixResult | None:
@@ -621,7 +499,7 @@ class FixSession:
                 baseline,
             )
         if baseline.passed:
-            which = "the tests it ran" if self._narrowed_baseline() else "the tests"
+            which = "the tests it ran" if self._verifier.narrowed_baseline() else "the tests"
             return self._finish(
                 Status.ALREADY_PASSING, f"{which} already pass: nothing to fix", baseline
             )
@@ -664,7 +542,7 @@ class FixSession:
         if not paths:
             for failure in baseline.failures:
                 for frame in failure.frames:
-                    relative = self._relative(frame.path)
+                    relative = self._verifier.relative(frame.path)
                     if relative and frame.in_project and relative not in paths:
                         paths.append(relative)
         sources = {}
@@ -685,7 +563,7 @@ class FixSession:
                 tuple(
                     (rel, frame.line)
                     for frame in case.frames
-                    if (rel := self._relative(frame.path)) is not None
+                    if (rel := self._verifier.relative(frame.path)) is not None
                 ),
             )
             for case in baseline.failures
@@ -780,40 +658,20 @@ class FixSession:
         return self.budget.candidates_per_iteration or 8 * max(1, self.budget.parallel)
 
     def _verify(self, batch: list[Candidate], command: str, timeout: float) -> list[_Tried]:
-        """Run the batch in parallel; stop starting new runs once cancelled."""
+        """Run the batch in parallel (verify.py); stop starting new runs once cancelled."""
         tried: list[_Tried] = []
-        pending = list(batch)
         order = {}
         for candidate in batch:
             self._order += 1
             order[id(candidate)] = self._order
-        with ThreadPoolExecutor(max_workers=max(1, self.budget.parallel)) as executor:
-            running: dict[Future[CandidateResult], Candidate] = {}
-            while pending or running:
-                while (
-                    pending and len(running) < self.budget.parallel and not self._cancelled.is_set()
-                ):
-                    candidate = pending.pop(0)
-                    future = executor.submit(
-                        self.tester.run,
-                        self.project_root,
-                        candidate.changes,
-                        command,
-                        timeout=timeout,
-                        cancel=self._stop_runs,
-                        test_timeout=self._tight,
-                        stop_at_hang=True,
-                    )
-                    running[future] = candidate
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    candidate = running.pop(future)
-                    tried.append(_Tried(candidate, future.result(), order=order[id(candidate)]))
-                    self._tried += 1
-                    self._log_candidate(tried[-1])
-                    self._note_best(tried[-1], len(pending) + len(running))
+
+        def ended(candidate: Candidate, result: CandidateResult, waiting: int) -> None:
+            tried.append(_Tried(candidate, result, order=order[id(candidate)]))
+            self._tried += 1
+            self._log_candidate(tried[-1])
+            self._note_best(tried[-1], waiting)
+
+        self._verifier.run_candidates(batch, command, timeout, ended)
         return tried
 
     def _alternatives(
@@ -861,84 +719,21 @@ class FixSession:
         context: RepairContext,
         timeout: float,
     ) -> _Tried | None:
-        """Run the whole suite on the best few candidates that fixed the failing tests;
-        the best one that breaks no test which passed before is the fix. Tests that
-        already failed for other reasons may go on failing."""
-        ranked = sorted(passing, key=_rank)
-        passed_before = {c.test_id for c in baseline.cases if c.outcome is Outcome.PASSED}
-        ran_before = {c.test_id for c in baseline.cases}
-        targets = {c.test_id for c in baseline.failures}
-        suite_timeout = self._suite_timeout(timeout)
-        verified: list[_Tried] = []
-        group = max(1, self.budget.parallel)
-        # In rank order, until one breaks nothing: the whole suite runs once for the winner.
-        # When the best break a test, the next ones (a weak failing test lets several wrong
-        # edits rank above the right one, never to be tried again).
-        for item in ranked[: group * _REGRESSION_GROUPS]:
-            if self._cancelled.is_set() or verified:
-                break
-            full = self._whole_suite(item.candidate.changes, suite_timeout)
-            if full.cancelled:
-                break
-            failing = {c.test_id for c in full.failures}
-            if (
-                full.timed_out
-                and self._narrowed_baseline()
-                and self._times_out_unchanged(suite_timeout)
-            ):
-                self._verdict = (Status.ENVIRONMENT, "the tests time out as they are")
-                break
-            broken = full.infrastructure_error or full.timed_out or full.out_of_memory
-            if broken or failing & targets or (not full.cases and not full.passed):
-                self._remember(context, item, "failed")
-                continue
-            if self._narrowed_baseline() and (unseen := failing - ran_before):
-                # Regressions unless they failed on the unchanged code too.
-                failed_before = self._failing_unchanged(unseen)
-                passed_before |= unseen - failed_before
-                if self._cancelled.is_set():
-                    break  # the unchanged code's run was stopped: no verdict
-                if stuck := self._hanging_outside(failed_before, context.sources):
-                    self._verdict = (Status.NOT_FOUND, stuck)
-                    break
-                if self._partial_baseline and failed_before:
-                    # Tests of the suite the first run stopped short of, failing with the
-                    # bug and with the patch: a whole first run would have made them
-                    # targets, so they still fail to be fixed. Not verified.
-                    self._log(
-                        "regression",
-                        description=item.candidate.description,
-                        unfixed=sorted(failed_before),
-                        **_result_data(full),
-                    )
-                    self._remember(context, item, "failed")
-                    continue
-            regressions = len(failing & passed_before)
-            self._log(
-                "regression",
-                description=item.candidate.description,
-                regressions=sorted(failing & passed_before),
-                **_result_data(full),
-            )
-            self._remember(context, item, "regressions" if regressions else "verified", regressions)
-            if not regressions:
-                verified.append(replace(item, result=full))
+        """The best of the candidates that fixed the failing tests and break no test of
+        the whole suite which passed before (verify.py): in rank order, the whole suite
+        runs once for the winner."""
+        verified = self._verifier.best_without_regressions(
+            sorted(passing, key=_rank),
+            baseline,
+            context.sources,
+            timeout,
+            lambda item, outcome, regressions: self._remember(context, item, outcome, regressions),
+        )
         if not verified:
             return None
         best = min(verified, key=_rank)
         self._record_id = self._verified_records.get(id(best.candidate))
         return best
-
-    def _whole_suite(self, changes: Mapping[str, str], timeout: float | None) -> CandidateResult:
-        """The whole suite on a candidate: split across the sandbox's slots when it can."""
-        if isinstance(self.tester, ShardingTester):
-            return self.tester.run_sharded(
-                self.project_root, changes, self.test_command, timeout=timeout,
-                cancel=self._stop_runs,
-            )  # fmt: skip
-        return self.tester.run(
-            self.project_root, changes, self.test_command, timeout=timeout, cancel=self._stop_runs
-        )
 
     def _review(self, best: _Tried, context: RepairContext) -> Review | None:
         """The reviewer's verdict on the patch about to be offered; None when there is no
@@ -1028,114 +823,6 @@ class FixSession:
     def _engine_name(self) -> str:
         return "+".join(g.name for g in self._all_generators)
 
-    def _narrowed_command(self, baseline: CandidateResult) -> str:
-        """The failing tests alone (pytest), so that each candidate costs little: stopping
-        at the first that still fails, its traceback Python's own (pytest's long one costs
-        tens of milliseconds a failure, and most candidates fail)."""
-        ids = [c.test_id for c in baseline.failures if "::" in c.test_id]
-        narrowed = with_tests(self.test_command, ids)
-        if narrowed == self.test_command:
-            return narrowed
-        words = narrowed.split()
-        chosen = ("-x", "--exitfirst", "--maxfail", "--tb", "--full-trace", "-l", "--showlocals")
-        if any(word.startswith(chosen) for word in words):
-            return narrowed  # the user's own choice of how the tests fail
-        return with_tests(f"{self.test_command} -x --tb=native", ids)
-
-    def _narrowed_baseline(self) -> bool:
-        """Whether the baseline ran only some of the tests (a given related-tests run, or
-        one that stopped after its first failures)."""
-        if self._partial_baseline:
-            return True
-        return self._given is not None and self._given.command != self.test_command.strip()
-
-    def _failing_unchanged(self, test_ids: set[str]) -> set[str]:
-        """Which of these tests, unseen by a narrowed baseline, fail on the unchanged code
-        too; each is run there once per session (named, for pytest; else the whole suite).
-        A test that run did not report is not known to fail: a regression, to be safe."""
-        unknown = sorted(t for t in test_ids if t not in self._unchanged)
-        if unknown and not self._cancelled.is_set():
-            named = self._is_pytest() and all("::" in t for t in unknown)
-            command = with_tests(self.test_command, unknown) if named else self.test_command
-            result = self.tester.run(
-                self.project_root,
-                {},
-                command,
-                timeout=self._suite_timeout(None),
-                cancel=self._stop_runs,
-            )
-            self._log("unchanged", command=command, **_result_data(result))
-            self._unchanged.update({c.test_id: c for c in result.cases})
-        bad = (Outcome.FAILED, Outcome.ERROR)
-        return {t for t in test_ids if t in self._unchanged and self._unchanged[t].outcome in bad}
-
-    def _times_out_unchanged(self, timeout: float | None) -> bool:
-        """Whether the whole suite times out on the unchanged code too (run once): a
-        first run of some of the tests could not know."""
-        if self._unchanged_suite is None and not self._cancelled.is_set():
-            self._unchanged_suite = self._whole_suite({}, timeout)
-            self._log("unchanged", command=self.test_command, **_result_data(self._unchanged_suite))
-            self._unchanged.update({c.test_id: c for c in self._unchanged_suite.cases})
-        return self._unchanged_suite is not None and self._unchanged_suite.timed_out
-
-    def _hanging_outside(self, test_ids: set[str], sources: Mapping[str, str]) -> str | None:
-        """Why no edit of the sources can pass the suite: one of these tests (failing on
-        the unchanged code too) hangs, and where it is stuck is not in the sources."""
-        for test_id in sorted(test_ids):
-            case = self._unchanged.get(test_id)
-            if case is None or not _timed_out(case):
-                continue
-            if any(self._relative(frame.path) in sources for frame in case.frames):
-                continue
-            stuck = next((f for f in reversed(case.frames) if f.in_project), None)
-            where = f" in {self._relative(stuck.path) or stuck.path}:{stuck.line}" if stuck else ""
-            return (
-                f"no fix found: {test_id} hangs{where}, outside the code under repair "
-                f"({', '.join(sorted(sources))}), with the patch and without it"
-            )
-        return None
-
-    def _suite_timeout(self, candidate_timeout: float | None) -> float | None:
-        """A whole-suite run's timeout: a few candidates' worth, or the sandbox's own when
-        the baseline ran only some tests (their time says nothing of the suite's)."""
-        if self.budget.test_timeout is not None:
-            return self.budget.test_timeout * 3
-        if self._narrowed_baseline() or candidate_timeout is None:
-            return None
-        return candidate_timeout * 3
-
-    def _test_timeout(self, baseline: CandidateResult) -> float | None:
-        """Each test's limit for the candidates: ten times what the tests took in the
-        baseline (the failing ones that did not hang, else most of the others: one slow
-        test elsewhere says nothing of these), at least 2 s, never above the sandbox's
-        own. A candidate that loops forever then fails fast. None: the sandbox's (when the
-        baseline says nothing of the times)."""
-        own = [c.duration for c in baseline.failures if not _timed_out(c)]
-        healthy = own or sorted(c.duration for c in baseline.cases if not _timed_out(c))
-        if not healthy:
-            return None
-        typical = max(own) if own else healthy[int(0.95 * (len(healthy) - 1))]
-        return min(self._sandbox_test_limit(), max(2.0, 10.0 * typical))
-
-    def _sandbox_test_limit(self) -> float:
-        config = getattr(self.tester, "config", None)
-        return float(getattr(config, "test_timeout_seconds", _DEFAULT_TEST_LIMIT))
-
-    def _candidate_timeout(self, baseline: CandidateResult) -> float:
-        if self.budget.test_timeout is not None:
-            return self.budget.test_timeout
-        # A candidate that hangs costs its whole timeout: scale it to the suite's own time.
-        return max(2.0, baseline.duration * 4 + 1.0)
-
-    def _relative(self, path: str) -> str | None:
-        candidate = Path(path)
-        if not candidate.is_absolute():
-            return candidate.as_posix()
-        try:
-            return candidate.resolve().relative_to(self.project_root).as_posix()
-        except ValueError:
-            return None
-
     def _fixed(self, best: _Tried, context: RepairContext, baseline: CandidateResult) -> FixResult:
         diff = unified_diff(context.sources, best.candidate.changes)
         return replace(
@@ -1199,7 +886,8 @@ class FixSession:
             description=candidate.description,
             edit_size=candidate.edit_size,
             files=sorted(candidate.changes),
-            **_result_data(item.result),
+            runner=item.result.runner,  # "warm", "fork", "exec": what the test run cost
+            **result_data(item.result),
         )
 
     def _audited(self, passing: list[_Tried], context: RepairContext) -> list[_Tried]:

@@ -1,0 +1,442 @@
+"""Verification: the tests that say whether a candidate is a fix, run as cheaply as the
+verdict allows.
+
+The first run of the unchanged code (the tests that import the targets, else the whole
+suite; the caller's own run when it gave one), the candidates' runs of the failing tests
+alone in parallel, and the whole suite once for the best of those that pass, with the
+checks that keep a narrowed first run honest: a test it never ran that fails with the
+patch is run on the unchanged code before it counts as a regression, and a suite that
+hangs or times out without the patch too ends the session with that reason.
+
+The fix session (engine.py) generates, localizes, ranks and remembers; this module knows
+nothing of generators or memory: what it learns of each run goes back through callbacks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from fixloop.failures.related import narrower_than_suite, select_tests
+from fixloop.loop.model import Candidate
+from fixloop.loop.patches import is_test_file
+from fixloop.loop.ranking import Tried
+from fixloop.sandbox.cancellation import Cancellation
+from fixloop.sandbox.commands import CommandKind, parse_command, with_tests
+from fixloop.sandbox.results import (
+    CandidateResult,
+    CaseResult,
+    Outcome,
+    ShardingTester,
+    Tester,
+)
+
+# The first run stops after this many failing tests: enough to localize and to fix.
+BASELINE_MAX_FAILURES = 5
+# Groups of passing candidates (`parallel` each) run against the whole suite at most.
+REGRESSION_GROUPS = 3
+# A test past its limit fails with this in its message (sandbox/_pytest_timeout.py).
+TIMEOUT_MARK = "TestTimeout"
+DEFAULT_TEST_LIMIT = 10.0
+# pytest options that say how failures are reported: a user's choice is kept.
+_FAILURE_OPTIONS = ("-x", "--exitfirst", "--maxfail", "--tb", "--full-trace", "-l", "--showlocals")
+
+
+def timed_out(case: CaseResult) -> bool:
+    """Whether a test failed by running past its limit (the sandbox's timeout plugin)."""
+    return case.outcome is not Outcome.PASSED and TIMEOUT_MARK in case.message
+
+
+def result_data(result: CandidateResult) -> dict[str, Any]:
+    """A test run as the session log keeps it."""
+    return {
+        "passed": result.passed,
+        "summary": result.summary(),
+        "tests": result.tally(),
+        "failing": [c.test_id for c in result.failures][:20],
+        "duration": round(result.duration, 3),
+    }
+
+
+@dataclass(frozen=True)
+class GivenBaseline:
+    """A test run the caller already made of the project as it is on disk now (the
+    editor's run on save): the session starts from it and runs no baseline of its own.
+
+    `command` is what ran: the session's test command, or that command followed by the
+    tests it was narrowed to (the related tests, see fixloop.failures.related). Narrowed
+    is enough for most of what a baseline is for: its failures are the ones to fix, and
+    name the tests each candidate runs; its coverage probe, when it had one (else the
+    traceback frames alone), localizes among the tests that concern the code; its early
+    verdicts ("already pass", the environment) speak of the tests it ran. Two things need
+    the tests it did not run. Regressions: a candidate's whole-suite run that fails one of
+    them runs those tests on the unchanged code (once per session), so that a test that
+    failed before is no regression and one that passed before is. The whole suite's
+    timeout: the related tests' time says nothing of it, so it is the sandbox's own.
+    """
+
+    result: CandidateResult
+    command: str
+
+    def is_of(self, test_command: str) -> bool:
+        """Whether this run was of `test_command`, whole or narrowed to some of its tests."""
+        command, own = self.command.strip(), test_command.strip()
+        return command == own or command.startswith(own + " ")
+
+
+def checked_baseline(given: GivenBaseline | None, test_command: str) -> GivenBaseline | None:
+    """A given baseline must come from the session's command, whole or narrowed to some of
+    its tests; anything else says nothing of the tests the session verifies against."""
+    if given is None:
+        return None
+    if not given.is_of(test_command):
+        raise ValueError(
+            f"the given baseline ran {given.command!r}: not the session's test command "
+            f"{test_command!r}, whole or narrowed to some of its tests"
+        )
+    return replace(given, command=given.command.strip())
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why the session ends without a fix, found while verifying: no patch of the targets
+    can pass the suite (`environment`: the suite itself cannot run as it is)."""
+
+    message: str
+    environment: bool = False
+
+
+# What verification says of one candidate's whole-suite run: "failed", "regressions" or
+# "verified", with the number of regressions (memory keeps it).
+Checked = Callable[[Tried, str, int], None]
+Say = Callable[..., None]  # (event, **data): the session's log
+
+
+class Verifier:
+    """The sandbox runs of one session; thread-safe to cancel (`cancelled`, `stop_runs`)."""
+
+    def __init__(
+        self,
+        project_root: Path,
+        test_command: str,
+        tester: Tester,
+        *,
+        parallel: int,
+        test_timeout: float | None,
+        targets: Sequence[str],
+        given: GivenBaseline | None,
+        cancelled: threading.Event,
+        stop_runs: Cancellation,
+        log: Say,
+    ) -> None:
+        self.project_root = project_root
+        self.test_command = test_command
+        self.tester = tester
+        self.parallel = max(1, parallel)
+        self.test_timeout = test_timeout  # the budget's per-run limit (None: measured)
+        self.targets = list(targets)
+        self.given = checked_baseline(given, test_command)
+        self._cancelled = cancelled
+        self._stop_runs = stop_runs
+        self._log = log
+        self.partial_baseline = False  # the first run stopped early, or ran some tests
+        self.stop: Stop | None = None
+        self._unchanged: dict[str, CaseResult] = {}
+        self._unchanged_suite: CandidateResult | None = None
+        self.tight: float | None = None  # each test's limit for the candidates
+
+    def is_pytest(self) -> bool:
+        return parse_command(self.test_command).kind is CommandKind.PYTEST
+
+    # --- the first run ----------------------------------------------------------------
+
+    def baseline(self, announce: Callable[[str], None]) -> CandidateResult:
+        """The tests on the code as it is: the caller's run when it gave one. Untraced,
+        and stopping after a few failures: what to fix is known then, and the rest of the
+        suite runs once, for the winner. First the tests that import the targets, when
+        they are fewer than the suite: a bug in the targets most often fails those, and
+        the rest of the suite need not run twice."""
+        if self.given is not None:
+            announce("starting from the tests run already")
+            return self.given.result
+        if not self.is_pytest():
+            announce("running the tests as they are")
+            return self._first_run(self.test_command)
+        related = self._related_command()
+        if related is not None:
+            announce("running the tests of the code under repair")
+            result = self._first_run(related)
+            stopped = result.cancelled or result.infrastructure_error or result.timed_out
+            if result.failures or stopped or result.out_of_memory:
+                self.partial_baseline = True
+                return result
+        announce("running the tests as they are")
+        result = self._first_run(self.test_command)
+        # It stopped early: at its fifth failure (in a shard: five in all is the sign), or
+        # at a test that hung (the sandbox's timeout plugin ends the run there).
+        self.partial_baseline = len(result.failures) >= BASELINE_MAX_FAILURES or any(
+            timed_out(case) for case in result.failures
+        )
+        return result
+
+    def _first_run(self, command: str) -> CandidateResult:
+        """The unchanged code's tests, stopping after a few failures or at a hang (pytest),
+        split across the sandbox's slots when it can."""
+        run: Callable[..., CandidateResult] = self.tester.run
+        if self.is_pytest():
+            command = f"{command} --maxfail={BASELINE_MAX_FAILURES}"
+            if isinstance(self.tester, ShardingTester):
+                run = self.tester.run_sharded
+        return run(
+            self.project_root,
+            {},
+            command,
+            timeout=self.test_timeout,
+            cancel=self._stop_runs,
+            stop_at_hang=True,
+        )
+
+    def _related_command(self) -> str | None:
+        """The test command narrowed to the test files that import the targets; None when
+        that is the whole suite (or there is no target to go by)."""
+        sources = [self.project_root / t for t in self.targets if not is_test_file(t)]
+        if not sources or len(sources) != len(self.targets):
+            return None
+        selection = select_tests(self.project_root, sources, self.test_command)
+        narrower = narrower_than_suite(self.project_root, selection)
+        return selection.command if narrower else None
+
+    def narrowed_baseline(self) -> bool:
+        """Whether the first run ran only some of the tests (a given related-tests run, one
+        of the targets' own tests, or one that stopped after its first failures)."""
+        if self.partial_baseline:
+            return True
+        return self.given is not None and self.given.command != self.test_command.strip()
+
+    # --- the candidates -----------------------------------------------------------------
+
+    def narrowed_command(self, baseline: CandidateResult) -> str:
+        """The failing tests alone (pytest), so that each candidate costs little: stopping
+        at the first that still fails, its traceback Python's own (pytest's long one costs
+        tens of milliseconds a failure, and most candidates fail)."""
+        ids = [c.test_id for c in baseline.failures if "::" in c.test_id]
+        narrowed = with_tests(self.test_command, ids)
+        if narrowed == self.test_command:
+            return narrowed
+        if any(word.startswith(_FAILURE_OPTIONS) for word in narrowed.split()):
+            return narrowed  # the user's own choice of how the tests fail
+        return with_tests(f"{self.test_command} -x --tb=native", ids)
+
+    def run_candidates(
+        self,
+        batch: Sequence[Candidate],
+        command: str,
+        timeout: float,
+        on_result: Callable[[Candidate, CandidateResult, int], None],
+    ) -> None:
+        """Run the batch in parallel (`on_result` gets each as it ends, with how many are
+        still waiting or running); no new run starts once cancelled."""
+        pending = list(batch)
+        with ThreadPoolExecutor(max_workers=self.parallel) as executor:
+            running: dict[Future[CandidateResult], Candidate] = {}
+            while pending or running:
+                while pending and len(running) < self.parallel and not self._cancelled.is_set():
+                    candidate = pending.pop(0)
+                    future = executor.submit(
+                        self.tester.run,
+                        self.project_root,
+                        candidate.changes,
+                        command,
+                        timeout=timeout,
+                        cancel=self._stop_runs,
+                        test_timeout=self.tight,
+                        stop_at_hang=True,
+                    )
+                    running[future] = candidate
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    candidate = running.pop(future)
+                    on_result(candidate, future.result(), len(pending) + len(running))
+
+    # --- the whole suite ----------------------------------------------------------------
+
+    def best_without_regressions(
+        self,
+        ranked: Sequence[Tried],
+        baseline: CandidateResult,
+        sources: Mapping[str, str],
+        timeout: float,
+        checked: Checked,
+    ) -> list[Tried]:
+        """Run the whole suite on the best few candidates (in rank order) that fixed the
+        failing tests, until one breaks no test which passed before; those that do not
+        break any (at most one), their results the whole suite's. Tests that already
+        failed for other reasons may go on failing. Sets `stop` when no patch can pass."""
+        passed_before = {c.test_id for c in baseline.cases if c.outcome is Outcome.PASSED}
+        ran_before = {c.test_id for c in baseline.cases}
+        targets = {c.test_id for c in baseline.failures}
+        suite_timeout = self.suite_timeout(timeout)
+        verified: list[Tried] = []
+        # When the best break a test, the next ones (a weak failing test lets several
+        # wrong edits rank above the right one, never to be tried again).
+        for item in ranked[: self.parallel * REGRESSION_GROUPS]:
+            if self._cancelled.is_set() or verified:
+                break
+            full = self.whole_suite(item.candidate.changes, suite_timeout)
+            if full.cancelled:
+                break
+            failing = {c.test_id for c in full.failures}
+            if (
+                full.timed_out
+                and self.narrowed_baseline()
+                and self._times_out_unchanged(suite_timeout)
+            ):
+                self.stop = Stop("the tests time out as they are", environment=True)
+                break
+            broken = full.infrastructure_error or full.timed_out or full.out_of_memory
+            if broken or failing & targets or (not full.cases and not full.passed):
+                checked(item, "failed", 0)
+                continue
+            if self.narrowed_baseline() and (unseen := failing - ran_before):
+                # Regressions unless they failed on the unchanged code too.
+                failed_before = self._failing_unchanged(unseen)
+                passed_before |= unseen - failed_before
+                if self._cancelled.is_set():
+                    break  # the unchanged code's run was stopped: no verdict
+                if stuck := self._hanging_outside(failed_before, sources):
+                    self.stop = Stop(stuck)
+                    break
+                if self.partial_baseline and failed_before:
+                    # Tests of the suite the first run stopped short of, failing with the
+                    # bug and with the patch: a whole first run would have made them
+                    # targets, so they still fail to be fixed. Not verified.
+                    self._log(
+                        "regression",
+                        description=item.candidate.description,
+                        unfixed=sorted(failed_before),
+                        **result_data(full),
+                    )
+                    checked(item, "failed", 0)
+                    continue
+            regressions = len(failing & passed_before)
+            self._log(
+                "regression",
+                description=item.candidate.description,
+                regressions=sorted(failing & passed_before),
+                **result_data(full),
+            )
+            checked(item, "regressions" if regressions else "verified", regressions)
+            if not regressions:
+                verified.append(replace(item, result=full))
+        return verified
+
+    def whole_suite(self, changes: Mapping[str, str], timeout: float | None) -> CandidateResult:
+        """The whole suite on a candidate: split across the sandbox's slots when it can."""
+        if isinstance(self.tester, ShardingTester):
+            return self.tester.run_sharded(
+                self.project_root, changes, self.test_command, timeout=timeout,
+                cancel=self._stop_runs,
+            )  # fmt: skip
+        return self.tester.run(
+            self.project_root, changes, self.test_command, timeout=timeout, cancel=self._stop_runs
+        )
+
+    def _failing_unchanged(self, test_ids: set[str]) -> set[str]:
+        """Which of these tests, unseen by a narrowed baseline, fail on the unchanged code
+        too; each is run there once per session (named, for pytest; else the whole suite).
+        A test that run did not report is not known to fail: a regression, to be safe."""
+        unknown = sorted(t for t in test_ids if t not in self._unchanged)
+        if unknown and not self._cancelled.is_set():
+            named = self.is_pytest() and all("::" in t for t in unknown)
+            command = with_tests(self.test_command, unknown) if named else self.test_command
+            result = self.tester.run(
+                self.project_root,
+                {},
+                command,
+                timeout=self.suite_timeout(None),
+                cancel=self._stop_runs,
+            )
+            self._log("unchanged", command=command, **result_data(result))
+            self._unchanged.update({c.test_id: c for c in result.cases})
+        bad = (Outcome.FAILED, Outcome.ERROR)
+        return {t for t in test_ids if t in self._unchanged and self._unchanged[t].outcome in bad}
+
+    def _times_out_unchanged(self, timeout: float | None) -> bool:
+        """Whether the whole suite times out on the unchanged code too (run once): a
+        first run of some of the tests could not know."""
+        if self._unchanged_suite is None and not self._cancelled.is_set():
+            self._unchanged_suite = self.whole_suite({}, timeout)
+            self._log("unchanged", command=self.test_command, **result_data(self._unchanged_suite))
+            self._unchanged.update({c.test_id: c for c in self._unchanged_suite.cases})
+        return self._unchanged_suite is not None and self._unchanged_suite.timed_out
+
+    def _hanging_outside(self, test_ids: set[str], sources: Mapping[str, str]) -> str | None:
+        """Why no edit of the sources can pass the suite: one of these tests (failing on
+        the unchanged code too) hangs, and where it is stuck is not in the sources."""
+        for test_id in sorted(test_ids):
+            case = self._unchanged.get(test_id)
+            if case is None or not timed_out(case):
+                continue
+            if any(self.relative(frame.path) in sources for frame in case.frames):
+                continue
+            return hang_message(self, case, sources) + ", with the patch and without it"
+        return None
+
+    # --- limits -------------------------------------------------------------------------
+
+    def suite_timeout(self, candidate_timeout: float | None) -> float | None:
+        """A whole-suite run's timeout: a few candidates' worth, or the sandbox's own when
+        the baseline ran only some tests (their time says nothing of the suite's)."""
+        if self.test_timeout is not None:
+            return self.test_timeout * 3
+        if self.narrowed_baseline() or candidate_timeout is None:
+            return None
+        return candidate_timeout * 3
+
+    def test_limit(self, baseline: CandidateResult) -> float | None:
+        """Each test's limit for the candidates: ten times what the tests took in the
+        baseline (the failing ones that did not hang, else most of the others: one slow
+        test elsewhere says nothing of these), at least 2 s, never above the sandbox's
+        own. A candidate that loops forever then fails fast. None: the sandbox's (when the
+        baseline says nothing of the times)."""
+        own = [c.duration for c in baseline.failures if not timed_out(c)]
+        healthy = own or sorted(c.duration for c in baseline.cases if not timed_out(c))
+        if not healthy:
+            return None
+        typical = max(own) if own else healthy[int(0.95 * (len(healthy) - 1))]
+        return min(self._sandbox_test_limit(), max(2.0, 10.0 * typical))
+
+    def _sandbox_test_limit(self) -> float:
+        config = getattr(self.tester, "config", None)
+        return float(getattr(config, "test_timeout_seconds", DEFAULT_TEST_LIMIT))
+
+    def candidate_timeout(self, baseline: CandidateResult) -> float:
+        if self.test_timeout is not None:
+            return self.test_timeout
+        # A candidate that hangs costs its whole timeout: scale it to the suite's own time.
+        return max(2.0, baseline.duration * 4 + 1.0)
+
+    def relative(self, path: str) -> str | None:
+        candidate = Path(path)
+        if not candidate.is_absolute():
+            return candidate.as_posix()
+        try:
+            return candidate.resolve().relative_to(self.project_root).as_posix()
+        except ValueError:
+            return None
+
+
+def hang_message(verifier: Verifier, case: CaseResult, sources: Mapping[str, str]) -> str:
+    """ "no fix found: <test> hangs in <where it was stuck>, outside the code under repair"."""
+    stuck = next((f for f in reversed(case.frames) if f.in_project), None)
+    where = f" in {verifier.relative(stuck.path) or stuck.path}:{stuck.line}" if stuck else ""
+    return (
+        f"no fix found: {case.test_id} hangs{where}, outside the code under repair "
+        f"({', '.join(sorted(sources))})"
+    )

@@ -1,0 +1,178 @@
+"""The verdict on candidates, in process: which whole-suite run makes a fix, which is a
+regression, and when no patch can pass (verify.py's state machine; a scripted tester
+stands in for the sandbox, whose runs the end-to-end tests cover)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fixloop.loop.model import Candidate
+from fixloop.loop.ranking import Tried
+from fixloop.loop.verify import GivenBaseline, Verifier
+from fixloop.sandbox.cancellation import Cancellation
+from fixloop.sandbox.results import CandidateResult, CaseResult, Frame, Outcome
+
+COMMAND = "python -m pytest -q"
+SOURCES = {"shop.py": "def price(): ...\n"}
+PASS, FAIL = Outcome.PASSED, Outcome.FAILED
+
+
+def run(*cases: tuple[str, Outcome], timed_out: bool = False, message: str = "") -> CandidateResult:
+    results = tuple(
+        CaseResult(test, outcome, message if outcome is FAIL else "") for test, outcome in cases
+    )
+    failed = any(outcome is FAIL for _, outcome in cases)
+    return CandidateResult(results, None if timed_out else int(failed), 1.0, timed_out=timed_out)
+
+
+class Scripted:
+    """A tester answering each (changed text, command) from a script; what ran, kept."""
+
+    def __init__(self, script: Mapping[tuple[str, str], CandidateResult]) -> None:
+        self.script = script
+        self.runs: list[tuple[str, str]] = []
+
+    def run(
+        self, project_root: Path | str, changes: Mapping[str, str], command: str, **_: Any
+    ) -> CandidateResult:
+        key = (changes.get("shop.py", "unchanged"), command)
+        self.runs.append(key)
+        return self.script[key]
+
+
+def verifier(tester: Scripted, given: GivenBaseline | None = None) -> tuple[Verifier, list[str]]:
+    said: list[str] = []
+    made = Verifier(
+        Path("/project"),
+        COMMAND,
+        tester,
+        parallel=1,
+        test_timeout=None,
+        targets=["shop.py"],
+        given=given,
+        cancelled=threading.Event(),
+        stop_runs=Cancellation(),
+        log=lambda event, **data: said.append(event),
+    )
+    return made, said
+
+
+def tried(text: str) -> Tried:
+    return Tried(Candidate({"shop.py": text}, text, "test"), run(("t.py::bug", PASS)))
+
+
+def check(
+    made: Verifier, baseline: CandidateResult, *texts: str
+) -> tuple[list[Tried], list[tuple[str, str, int]]]:
+    checked: list[tuple[str, str, int]] = []
+    verified = made.best_without_regressions(
+        [tried(text) for text in texts],
+        baseline,
+        SOURCES,
+        5.0,
+        lambda item, outcome, count: checked.append((item.candidate.description, outcome, count)),
+    )
+    return verified, checked
+
+
+WHOLE = GivenBaseline(run(("t.py::bug", FAIL), ("t.py::ok", PASS)), COMMAND)
+NARROW = GivenBaseline(run(("t.py::bug", FAIL)), f"{COMMAND} t.py")
+
+
+def test_the_first_candidate_that_breaks_nothing_is_the_fix_and_the_rest_never_run() -> None:
+    tester = Scripted({
+        ("wrong", COMMAND): run(("t.py::bug", PASS), ("t.py::ok", FAIL)),
+        ("right", COMMAND): run(("t.py::bug", PASS), ("t.py::ok", PASS)),
+    })  # fmt: skip
+    made, _ = verifier(tester, WHOLE)
+    verified, checked = check(made, WHOLE.result, "wrong", "right", "never")
+    assert [t.candidate.description for t in verified] == ["right"]
+    assert verified[0].result.tally() == {"passed": 2, "failed": 0}  # the whole suite's
+    assert checked == [("wrong", "regressions", 1), ("right", "verified", 0)]
+    assert made.stop is None and ("never", COMMAND) not in tester.runs
+
+
+def test_a_test_the_first_run_never_saw_is_a_regression_only_if_it_passed_before() -> None:
+    unchanged = f"{COMMAND} t.py::other"
+    tester = Scripted({
+        ("patch", COMMAND): run(("t.py::bug", PASS), ("t.py::other", FAIL)),
+        ("unchanged", unchanged): run(("t.py::other", PASS)),
+    })  # fmt: skip
+    made, said = verifier(tester, NARROW)
+    verified, checked = check(made, NARROW.result, "patch")
+    assert verified == [] and checked == [("patch", "regressions", 1)]
+    assert said == ["unchanged", "regression"]
+
+    tester.script = {**tester.script, ("unchanged", unchanged): run(("t.py::other", FAIL))}
+    made, _ = verifier(tester, NARROW)
+    verified, checked = check(made, NARROW.result, "patch")
+    assert checked == [("patch", "verified", 0)]  # it failed before: no regression
+
+
+def test_after_a_first_run_cut_short_a_test_failing_with_and_without_the_patch_is_unfixed() -> None:
+    tester = Scripted({
+        ("unchanged", f"{COMMAND} --maxfail=5"): run(*((f"t.py::b{n}", FAIL) for n in range(5))),
+        ("half", COMMAND): run(*((f"t.py::b{n}", PASS) for n in range(5)), ("t.py::b5", FAIL)),
+        ("unchanged", f"{COMMAND} t.py::b5"): run(("t.py::b5", FAIL)),
+    })  # fmt: skip
+    made, _ = verifier(tester)
+    made.targets = []  # no target to narrow the first run by: the whole suite, cut short
+    baseline = made.baseline(lambda message: None)
+    assert made.partial_baseline and made.narrowed_baseline()
+    verified, checked = check(made, baseline, "half")
+    assert verified == [] and checked == [("half", "failed", 0)]
+
+
+def test_a_suite_that_times_out_without_the_patch_too_ends_the_session() -> None:
+    tester = Scripted({
+        ("patch", COMMAND): run(timed_out=True),
+        ("unchanged", COMMAND): run(timed_out=True),
+    })  # fmt: skip
+    made, _ = verifier(tester, NARROW)
+    verified, checked = check(made, NARROW.result, "patch", "other")
+    assert verified == [] and checked == []
+    assert made.stop is not None and made.stop.environment
+    assert made.stop.message == "the tests time out as they are"
+    assert ("other", COMMAND) not in tester.runs  # no other candidate pays for the suite
+
+
+def test_a_candidate_whose_suite_alone_times_out_is_no_fix_and_the_next_one_is_tried() -> None:
+    tester = Scripted({
+        ("slow", COMMAND): run(timed_out=True),
+        ("unchanged", COMMAND): run(("t.py::bug", FAIL), ("t.py::ok", PASS)),
+        ("right", COMMAND): run(("t.py::bug", PASS), ("t.py::ok", PASS)),
+    })  # fmt: skip
+    made, _ = verifier(tester, NARROW)
+    verified, checked = check(made, NARROW.result, "slow", "right")
+    assert checked == [("slow", "failed", 0), ("right", "verified", 0)]
+    assert [t.candidate.description for t in verified] == ["right"] and made.stop is None
+
+
+def test_a_test_hanging_outside_the_sources_with_and_without_the_patch_ends_the_session() -> None:
+    stuck = (Frame("/project/clock.py", 5, in_project=True),)
+    hung = CaseResult("t.py::waits", FAIL, "TestTimeout: the test ran past its 10 s limit", stuck)
+    tester = Scripted({
+        ("patch", COMMAND): CandidateResult((CaseResult("t.py::bug", PASS), hung), 1, 1.0),
+        ("unchanged", f"{COMMAND} t.py::waits"): CandidateResult((hung,), 1, 1.0),
+    })  # fmt: skip
+    made, _ = verifier(tester, NARROW)
+    verified, _ = check(made, NARROW.result, "patch")
+    assert verified == [] and made.stop is not None and not made.stop.environment
+    assert made.stop.message == (
+        "no fix found: t.py::waits hangs in clock.py:5, outside the code under repair "
+        "(shop.py), with the patch and without it"
+    )
+
+
+def test_candidates_run_the_failing_tests_stopping_at_the_first_failure() -> None:
+    made, _ = verifier(Scripted({}), WHOLE)
+    assert made.narrowed_command(WHOLE.result) == f"{COMMAND} -x --tb=native t.py::bug"
+    mine = Verifier(
+        Path("/project"), f"{COMMAND} --tb=long", Scripted({}), parallel=1, test_timeout=None,
+        targets=[], given=None, cancelled=threading.Event(), stop_runs=Cancellation(),
+        log=lambda event, **data: None,
+    )  # fmt: skip
+    assert mine.narrowed_command(WHOLE.result) == f"{COMMAND} --tb=long t.py::bug"
