@@ -161,3 +161,25 @@ def test_a_javascript_projects_packages_are_prepared_when_not_installed(
     with SandboxPool() as pool:
         result = pool.run(root, {}, "npm test")
     assert result.passed and result.tally() == {"passed": 1, "failed": 0}, result.output.text
+
+
+def test_a_pytest_plugins_modules_are_rewritten_once_when_prepared(
+    tmp_path: Path, offline_pip: dict[str, str], images_removed: list[Path]
+) -> None:
+    """pytest rewrites every module of a plugin's distribution; the sandbox writes no
+    bytecode, so without this each run rewrote them again (hypothesis: 0.5 s a run)."""
+    root = make_project(tmp_path / "proj", ["pytest-mock"])
+    images_removed.append(root)
+    prepared = fixloop(root, offline_pip, "sandbox", "prepare", "--json")
+    assert prepared.returncode == 0, prepared.stderr
+    image = json.loads(prepared.stdout)["image"]
+    found = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", image, "sh", "-c",
+         "find / -path '*pytest_mock/__pycache__/*-pytest-*.pyc' 2>/dev/null; "
+         "stat -c %U $(python3 -c 'import pytest_mock, os; print(os.path.dirname("
+         "pytest_mock.__file__))')"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    lines = found.stdout.split()
+    assert any(line.endswith(".pyc") for line in lines), found.stdout + found.stderr
+    assert lines[-1] == "root"  # and the sandbox's user cannot change them afterwards

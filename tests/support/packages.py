@@ -20,7 +20,7 @@ from fixloop.sandbox.prepare import ENV_REPOSITORY, LABEL_PROJECT, project_label
 
 WHEELHOUSE = Path.home() / ".cache" / "fixloop-tests" / "wheelhouse"
 # six: pure Python; markupsafe: a C extension; the rest is what preparing itself needs.
-WHEELS = ("six", "markupsafe", "iniconfig", "setuptools", "wheel", "pip")
+WHEELS = ("six", "markupsafe", "iniconfig", "pytest-mock", "setuptools", "wheel", "pip")
 
 CORE = """\
 import six

@@ -415,6 +415,7 @@ class FixSession:
             if not batch:
                 break
             self._emit(Phase.TEST, f"testing {len(batch)} candidates", baseline)
+            narrowed = verifier.narrowed_command(baseline)  # with the guards found so far
             tried = self._verify(batch, narrowed, timeout)
             for item in tried:
                 seen[normalized(item.candidate.changes)] = item

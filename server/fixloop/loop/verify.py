@@ -148,6 +148,10 @@ class Verifier:
         self._unchanged: dict[str, CaseResult] = {}
         self._unchanged_suite: CandidateResult | None = None
         self.tight: float | None = None  # each test's limit for the candidates
+        # Tests beyond the failing ones that a whole-suite run showed a candidate breaking
+        # (or still failing): each later candidate runs them too, after the failing tests,
+        # so that the same mistake costs a few milliseconds, not the whole suite again.
+        self.guards: list[str] = []
 
     def is_pytest(self) -> bool:
         return parse_command(self.test_command).kind is CommandKind.PYTEST
@@ -224,6 +228,7 @@ class Verifier:
         at the first that still fails, its traceback Python's own (pytest's long one costs
         tens of milliseconds a failure, and most candidates fail)."""
         ids = [c.test_id for c in baseline.failures if "::" in c.test_id]
+        ids += [t for t in self.guards if t not in ids]
         narrowed = with_tests(self.test_command, ids)
         if narrowed == self.test_command:
             return narrowed
@@ -288,6 +293,9 @@ class Verifier:
         for item in ranked[: self.parallel * REGRESSION_GROUPS]:
             if self._cancelled.is_set() or verified:
                 break
+            if self._breaks_guards(item, timeout):
+                checked(item, "regressions", 1)
+                continue
             full = self.whole_suite(item.candidate.changes, suite_timeout)
             if full.cancelled:
                 break
@@ -316,6 +324,7 @@ class Verifier:
                     # Tests of the suite the first run stopped short of, failing with the
                     # bug and with the patch: a whole first run would have made them
                     # targets, so they still fail to be fixed. Not verified.
+                    self._guard(failed_before)
                     self._log(
                         "regression",
                         description=item.candidate.description,
@@ -325,6 +334,7 @@ class Verifier:
                     checked(item, "failed", 0)
                     continue
             regressions = len(failing & passed_before)
+            self._guard(failing & passed_before)
             self._log(
                 "regression",
                 description=item.candidate.description,
@@ -335,6 +345,30 @@ class Verifier:
             if not regressions:
                 verified.append(replace(item, result=full))
         return verified
+
+    def _guard(self, test_ids: set[str]) -> None:
+        if self.is_pytest():
+            self.guards += sorted(t for t in test_ids if "::" in t and t not in self.guards)
+
+    def _breaks_guards(self, item: Tried, timeout: float) -> bool:
+        """Whether a candidate that passed the failing tests before the guards grew fails
+        one of them: no whole-suite run needed to reject it."""
+        if not self.guards or {c.test_id for c in item.result.cases} >= set(self.guards):
+            return False
+        command = with_tests(self.test_command, self.guards)
+        result = self.tester.run(
+            self.project_root,
+            item.candidate.changes,
+            f"{command} -x --tb=native",
+            timeout=timeout,
+            cancel=self._stop_runs,
+            test_timeout=self.tight,
+            stop_at_hang=True,
+        )
+        if result.passed or result.cancelled:
+            return False
+        self._log("guards", description=item.candidate.description, **result_data(result))
+        return True
 
     def whole_suite(self, changes: Mapping[str, str], timeout: float | None) -> CandidateResult:
         """The whole suite on a candidate: split across the sandbox's slots when it can."""
