@@ -26,9 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
-from fixloop.loop.settings import LoopSettings
-from fixloop.sandbox.config import SandboxConfig
-from fixloop.trust import RESTRICTED, Trust, TrustStore, digest_of, is_restricted
+# Each subsystem owns its section (fields, defaults, restricted marks); this module composes
+# and reads them, and re-exports them (`from fixloop.config import LlmSettings`).
+from fixloop.loop.llm.settings import LlmSettings as LlmSettings
+from fixloop.loop.llm.settings import PromptLimits as PromptLimits
+from fixloop.loop.settings import LoopSettings as LoopSettings
+from fixloop.memory.settings import MemorySettings as MemorySettings
+from fixloop.sandbox.config import SandboxConfig as SandboxConfig
+from fixloop.trust import Trust, TrustStore, digest_of, is_restricted
 
 RuleGroup = Literal["syntax", "safety", "secrets"]
 Engine = Literal["auto", "offline", "llm"]
@@ -45,42 +50,9 @@ class DiagnosticsSettings:
 
 
 @dataclass(frozen=True)
-class LlmSettings:
-    base_url: str | None = field(default=None, metadata=RESTRICTED)
-    model: str | None = field(default=None, metadata=RESTRICTED)
-    api_key_env: str = field(default="OPENAI_API_KEY", metadata=RESTRICTED)
-    fallback_models: tuple[str, ...] = field(default=(), metadata=RESTRICTED)
-    timeout: float = 60.0
-    max_tokens: int = 2048
-    temperature: float = 0.2
-    max_retries: int = 2
-    backoff_base: float = 0.5
-    backoff_max: float = 8.0
-    breaker_threshold: int = 5
-    breaker_cooldown: float = 30.0
-    price_per_1k_prompt: float = 0.0
-    price_per_1k_completion: float = 0.0
-    replies_per_round: int = 3
-    fuzzy_threshold: float = 0.85
-    # Ask the model to review each verified patch before it is offered (costs a request).
-    review: bool = False
-
-
-@dataclass(frozen=True)
 class TestsSettings:
     command: str | None = None
     run: TestTrigger = "onOpenAndSave"
-
-
-@dataclass(frozen=True)
-class MemorySettings:
-    enabled: bool = True
-    path: str | None = field(default=None, metadata=RESTRICTED)
-    url: str | None = field(default=None, metadata=RESTRICTED)
-    # "hashed" (offline, the default), "hashed:DIM", "openai:MODEL", "sentence-transformers:M"
-    embedding: str | None = field(default=None, metadata=RESTRICTED)
-    retention_days: int = 90
-    cap_per_kind: int = 1000
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 
 from fixloop.config import LlmSettings
 from fixloop.loop.engine import Budget, FixSession, Progress, Status
-from fixloop.loop.llm import LlmGenerator, LlmOptions
+from fixloop.loop.llm import LlmGenerator
 from fixloop.loop.model import Candidate, RepairContext
 from fixloop.sandbox import CommandRefused, SandboxPool
 from tests.support.scripted_openai import scripted_openai, unused_port
@@ -379,8 +379,14 @@ def test_the_session_stops_when_the_token_budget_is_spent(
 
 
 def _reviewer(base_url: str | None) -> LlmGenerator:
-    settings = LlmSettings(base_url=base_url, model="reviewer", api_key_env="FIXLOOP_TEST_KEY")
-    return LlmGenerator(settings, LlmOptions(timeout=5.0, max_retries=0), environ={})
+    settings = LlmSettings(
+        base_url=base_url,
+        model="reviewer",
+        api_key_env="FIXLOOP_TEST_KEY",
+        timeout=5.0,
+        max_retries=0,
+    )
+    return LlmGenerator(settings, environ={})
 
 
 def test_a_patch_the_reviewer_rejects_is_not_offered(tmp_path: Path, pool: SandboxPool) -> None:

@@ -19,7 +19,6 @@ from fixloop.config import LlmSettings
 from fixloop.loop.llm import (
     CircuitBreaker,
     LlmGenerator,
-    LlmOptions,
     ModelUnavailable,
     RetryPolicy,
 )
@@ -98,7 +97,8 @@ class Clock:
         return self.now
 
 
-FAST = LlmOptions(
+# The tuning these tests use; `generator()` adds the endpoint and model.
+FAST = LlmSettings(
     timeout=2.0,
     max_retries=2,
     backoff_base=0.01,
@@ -115,17 +115,20 @@ def generator(
     *,
     model: str = "coder",
     fallback: tuple[str, ...] = (),
-    options: LlmOptions = FAST,
+    tuning: LlmSettings = FAST,
     environ: dict[str, str] | None = None,
     sleep: Sleeps | None = None,
     clock: Clock | None = None,
 ) -> LlmGenerator:
-    settings = LlmSettings(
-        base_url=base_url, model=model, api_key_env="FIXLOOP_TEST_KEY", fallback_models=fallback
+    settings = dataclasses.replace(
+        tuning,
+        base_url=base_url,
+        model=model,
+        api_key_env="FIXLOOP_TEST_KEY",
+        fallback_models=fallback,
     )
     return LlmGenerator(
         settings,
-        options,
         environ={} if environ is None else environ,
         sleep=sleep if sleep is not None else Sleeps(),
         clock=clock or Clock(),
@@ -278,9 +281,9 @@ def test_transient_errors_are_retried_with_growing_backoff() -> None:
 
 
 def test_a_timeout_is_retried() -> None:
-    options = dataclasses.replace(FAST, timeout=0.2)
+    tuning = dataclasses.replace(FAST, timeout=0.2)
     with scripted_openai([Reply(RIGHT_REPLY, delay=1.0), RIGHT_REPLY]) as server:
-        gen = generator(server.base_url, options=options)
+        gen = generator(server.base_url, tuning=tuning)
         assert first(gen, context()) is not None
     assert gen.usage.failed_requests == 1 and gen.usage.replies == 1
 
@@ -310,7 +313,7 @@ def test_a_down_endpoint_opens_the_breaker_and_calls_then_fail_fast(down_url: st
 
 
 def test_a_down_endpoint_is_named_with_the_cause(down_url: str) -> None:
-    gen = generator(down_url, options=dataclasses.replace(FAST, breaker_threshold=10))
+    gen = generator(down_url, tuning=dataclasses.replace(FAST, breaker_threshold=10))
     with pytest.raises(ModelUnavailable) as raised:
         first(gen, context())
     message = str(raised.value)
@@ -352,9 +355,9 @@ def test_a_fallback_model_answers_when_the_primary_is_missing() -> None:
 
 
 def test_a_fallback_model_answers_when_the_primary_keeps_failing() -> None:
-    options = dataclasses.replace(FAST, breaker_threshold=10)
+    tuning = dataclasses.replace(FAST, breaker_threshold=10)
     with scripted_openai([Reply(status=502)] * 3 + [RIGHT_REPLY]) as server:
-        gen = generator(server.base_url, model="big", fallback=("small",), options=options)
+        gen = generator(server.base_url, model="big", fallback=("small",), tuning=tuning)
         candidate = first(gen, context())
     assert candidate is not None and candidate.generator == "llm:small"
     assert [r["model"] for r in server.requests] == ["big"] * 3 + ["small"]
@@ -387,7 +390,7 @@ def test_tokens_and_cost_are_counted_per_session() -> None:
 
 def test_a_new_session_starts_its_own_accounting_but_keeps_the_breaker() -> None:
     with scripted_openai(["no edit", RIGHT_REPLY, Reply(status=500)]) as server:
-        gen = generator(server.base_url, options=dataclasses.replace(FAST, breaker_threshold=1))
+        gen = generator(server.base_url, tuning=dataclasses.replace(FAST, breaker_threshold=1))
         assert first(gen, context()) is not None
         finished = gen.start_session()
         assert finished.total_tokens == 240 and gen.usage.total_tokens == 0

@@ -49,6 +49,7 @@ from fixloop.memory.records import (
     context_signature,
     signature_sections,
 )
+from fixloop.memory.settings import MemorySettings, ModelEndpoint
 from fixloop.memory.shapes import edit_shape
 from fixloop.memory.signature import FailureSignature
 
@@ -118,20 +119,20 @@ class MemoryConfig:
     api_key_env: str = "OPENAI_API_KEY"
 
     @classmethod
-    def from_settings(cls, memory: object, llm: object = None) -> MemoryConfig:
-        """From `Settings.memory` (and `Settings.llm` for a model embedding's endpoint).
-        Fields `MemorySettings` does not have yet keep their defaults."""
-        path = getattr(memory, "path", None)
-        defaults = cls()
+    def from_settings(
+        cls, memory: MemorySettings, llm: ModelEndpoint | None = None
+    ) -> MemoryConfig:
+        """From `Settings.memory`, and `Settings.llm` for an `openai:` embedding's endpoint
+        and key variable. Fields `MemorySettings` does not have keep their defaults."""
         return cls(
-            enabled=bool(getattr(memory, "enabled", True)),
-            path=Path(path).expanduser() if path else None,
-            url=getattr(memory, "url", None) or None,
-            embedding=getattr(memory, "embedding", None),
-            retention_days=int(getattr(memory, "retention_days", defaults.retention_days)),
-            cap_per_kind=int(getattr(memory, "cap_per_kind", defaults.cap_per_kind)),
-            embedding_base_url=getattr(llm, "base_url", None),
-            api_key_env=str(getattr(llm, "api_key_env", None) or defaults.api_key_env),
+            enabled=memory.enabled,
+            path=Path(memory.path).expanduser() if memory.path else None,
+            url=memory.url or None,
+            embedding=memory.embedding,
+            retention_days=memory.retention_days,
+            cap_per_kind=memory.cap_per_kind,
+            embedding_base_url=llm.base_url if llm is not None else None,
+            api_key_env=(llm.api_key_env if llm is not None else "") or cls.api_key_env,
         )
 
     @property

@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from fixloop.loop.llm.client import (
     ChatClient,
@@ -25,46 +24,17 @@ from fixloop.loop.llm.client import (
     Usage,
 )
 from fixloop.loop.llm.edits import (
-    FUZZY_THRESHOLD,
     Edit,
     EditError,
     apply_edits,
     edit_size,
     parse_edits,
 )
-from fixloop.loop.llm.prompts import PromptLimits, build_messages, retry_message, review_messages
+from fixloop.loop.llm.prompts import build_messages, retry_message, review_messages
 from fixloop.loop.llm.redact import Redactor, contains_placeholder
+from fixloop.loop.llm.settings import LlmSettings
 from fixloop.loop.model import Candidate, RepairContext, Review
 from fixloop.loop.patches import unified_diff
-
-if TYPE_CHECKING:
-    from fixloop.config import LlmSettings
-
-
-@dataclass(frozen=True)
-class LlmOptions:
-    """Tuning of the LLM path. `from_settings` reads any field of the same name that
-    `LlmSettings` has, so each becomes configurable once it is added there."""
-
-    timeout: float = 60.0  # seconds per request
-    max_tokens: int = 2_048
-    temperature: float = 0.2
-    max_retries: int = 2  # per model, after the first try
-    backoff_base: float = 0.5  # seconds before the first retry, doubled after each
-    backoff_max: float = 8.0
-    breaker_threshold: int = 5  # failed requests in a row that open the breaker
-    breaker_cooldown: float = 30.0  # seconds the breaker stays open
-    price_per_1k_prompt: float = 0.0
-    price_per_1k_completion: float = 0.0
-    replies_per_round: int = 3  # bounded re-asks after unusable replies
-    fuzzy_threshold: float = FUZZY_THRESHOLD
-    limits: PromptLimits = dataclasses.field(default_factory=PromptLimits)
-
-    @classmethod
-    def from_settings(cls, settings: object) -> LlmOptions:
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {name: getattr(settings, name) for name in names if hasattr(settings, name)}
-        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -88,7 +58,6 @@ class LlmGenerator:
     def __init__(
         self,
         settings: LlmSettings,
-        options: LlmOptions | None = None,
         *,
         environ: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -96,9 +65,9 @@ class LlmGenerator:
     ) -> None:
         if not settings.model:
             raise ValueError("the LLM generator needs a model (llm.model)")
-        self.options = options or LlmOptions.from_settings(settings)
+        self.settings = settings
         self.name = f"llm:{settings.model}"
-        self.client = _client(settings, self.options, environ, sleep, clock)
+        self.client = _client(settings, environ, sleep, clock)
         self.rejections: list[Rejection] = []
         self._environ = environ
         self._redactor_cache: tuple[_SourcesKey, Redactor] | None = None
@@ -120,9 +89,9 @@ class LlmGenerator:
         """One round: a candidate per usable reply. Raises `ModelUnavailable` when the
         endpoint cannot be used (down, breaker open, bad key, no model)."""
         redactor = self._redactor(context.sources)
-        question = build_messages(context, redactor, self.options.limits)
+        question = build_messages(context, redactor, self.settings.prompt)
         conversation = question
-        for _ in range(self.options.replies_per_round):
+        for _ in range(self.settings.replies_per_round):
             try:
                 completion = self.client.complete(conversation)
             except ModelRequestRejected as error:
@@ -147,7 +116,7 @@ class LlmGenerator:
         redactor = self._redactor(context.sources)
         diff = unified_diff(context.sources, candidate.changes)
         completion = self.client.complete(
-            review_messages(context.failures, diff, redactor, self.options.limits)
+            review_messages(context.failures, diff, redactor, self.settings.prompt)
         )
         text = completion.text.strip()
         verdict, _, reason = text.partition("\n")
@@ -167,7 +136,7 @@ class LlmGenerator:
             )
         # A SEARCH text may quote a redacted line: it must match the real one.
         restored = [dataclasses.replace(e, search=redactor.restore(e.search)) for e in edits]
-        changes = apply_edits(context.sources, restored, self.options.fuzzy_threshold)
+        changes = apply_edits(context.sources, restored, self.settings.fuzzy_threshold)
         size = sum(edit_size(context.sources[path], text) for path, text in changes.items())
         return Candidate(
             changes=changes,
@@ -198,7 +167,6 @@ class LlmGenerator:
 
 def _client(
     settings: LlmSettings,
-    options: LlmOptions,
     environ: Mapping[str, str] | None,
     sleep: Callable[[float], None],
     clock: Callable[[], float],
@@ -210,16 +178,16 @@ def _client(
         fallback_models=settings.fallback_models,
         api_key_env=settings.api_key_env,
         environ=environ,
-        timeout=options.timeout,
-        max_tokens=options.max_tokens or None,
-        temperature=options.temperature,
+        timeout=settings.timeout,
+        max_tokens=settings.max_tokens or None,
+        temperature=settings.temperature,
         retry=RetryPolicy(
-            attempts=options.max_retries + 1,
-            base_delay=options.backoff_base,
-            max_delay=options.backoff_max,
+            attempts=settings.max_retries + 1,
+            base_delay=settings.backoff_base,
+            max_delay=settings.backoff_max,
         ),
-        breaker=CircuitBreaker(options.breaker_threshold, options.breaker_cooldown, clock),
-        prices=Prices(options.price_per_1k_prompt, options.price_per_1k_completion),
+        breaker=CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown, clock),
+        prices=Prices(settings.price_per_1k_prompt, settings.price_per_1k_completion),
         sleep=sleep,
     )
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from fixloop.loop.llm.redact import Redactor
+from fixloop.loop.llm.settings import PromptLimits
 from fixloop.loop.model import Attempt, Failure, Location, PastFix, RepairContext
 
 SYSTEM_PROMPT = """\
@@ -42,16 +42,6 @@ _LANGUAGE_FENCE = {"python": "python", "javascript": "javascript", "typescript":
 _ERROR_LINE = re.compile(
     r"(?i)error|exception|traceback|failed|assert|^E\s|^>\s|expected|received|\bat\s.+:\d+"
 )
-
-
-@dataclass(frozen=True)
-class PromptLimits:
-    context_lines: int = 40  # lines shown on each side of a suspicious line
-    whole_file_lines: int = 300  # files up to this size are shown whole
-    output_chars: int = 6_000  # the failing run's output
-    attempt_output_chars: int = 2_500  # each earlier attempt's output
-    diff_chars: int = 4_000
-    past_fixes: int = 3
 
 
 def build_messages(
