@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fixloop.config import LlmSettings
+from fixloop.config import LlmSettings, load_settings
 from fixloop.loop.llm import (
     CircuitBreaker,
     LlmGenerator,
@@ -190,6 +190,28 @@ def test_second_round_reflects_on_the_first_failure() -> None:
     assert server.requests[0]["max_tokens"] == FAST.max_tokens
     assert server.requests[0]["messages"][0]["role"] == "system"
     assert server.paths == ["/v1/chat/completions"] * 2
+
+
+def test_the_prompt_limits_set_in_a_project_and_the_environment_shape_the_prompt(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.fixloop.llm.prompt]\ncontext-lines = 1\nwhole-file-lines = 0\n"
+    )
+    loaded = load_settings(tmp_path, environ={"FIXLOOP_LLM_PROMPT_OUTPUT_CHARS": "80"})
+    assert loaded.problems == ()
+    source = BUGGY + "".join(f"def f{n}():\n    return {n}\n" for n in range(20))
+    output = "E   assert 0 == 10\n" + "".join(f"line {n} MIDDLE-3c1e\n" for n in range(50))
+    ctx = context(source, output)
+    prompts = []
+    for tuning in (FAST, dataclasses.replace(FAST, prompt=loaded.llm.prompt)):
+        with scripted_openai([RIGHT_REPLY]) as server:
+            first(generator(server.base_url, tuning=tuning), ctx)
+        prompts.append(user_prompt(server, 0))
+    default, limited = prompts
+    assert "   5 |         return low" in default and "   5 |         return low" in limited
+    assert "  20 |" in default and "  20 |" not in limited  # one line each side of line 5
+    assert "line 25 MIDDLE-3c1e" in default and "line 25 MIDDLE-3c1e" not in limited
 
 
 def test_a_local_endpoint_needs_no_key_and_a_set_key_is_sent() -> None:

@@ -46,18 +46,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def sandbox_config(args: argparse.Namespace, root: Path | None = None) -> SandboxConfig:
     """The project's sandbox settings, with --image / --tag on top."""
-    config = SandboxConfig()
-    try:
-        from fixloop.config import load_settings
+    from fixloop.config import load_settings
 
-        settings = load_settings(root or Path.cwd())
-        for problem in settings.problems:  # e.g. a restricted value of an untrusted project
-            print(f"fixloop: {problem}", file=sys.stderr)
-        configured = getattr(settings, "sandbox", None)
-        if isinstance(configured, SandboxConfig):
-            config = configured
-    except ImportError:
-        pass
+    settings = load_settings(root or Path.cwd())
+    for problem in settings.problems:  # e.g. a restricted value of an untrusted project
+        print(f"fixloop: {problem}", file=sys.stderr)
+    config = settings.sandbox
     overrides = {name: getattr(args, name) for name in ("image", "tag") if getattr(args, name)}
     return dataclasses.replace(config, **overrides)
 

@@ -21,7 +21,7 @@ class PromptLimits:
     whole_file_lines: int = 300
     # Characters of the failing run's output (head, tail and error lines).
     output_chars: int = 6_000
-    # Characters of each earlier attempt's output (reflection).
+    # Characters of each earlier attempt's output (reflection), and of a past fix's failure.
     attempt_output_chars: int = 2_500
     # Characters of a diff: each earlier attempt's, a past fix's, the reviewed patch.
     diff_chars: int = 4_000
@@ -52,7 +52,9 @@ class LlmSettings:
     breaker_cooldown: float = 30.0  # seconds the breaker stays open
     price_per_1k_prompt: float = 0.0  # for the session's cost (budget `loop.max-cost`)
     price_per_1k_completion: float = 0.0
-    replies_per_round: int = 3  # bounded re-asks after unusable replies
+    # Replies asked of the model per round: each gives a candidate, or is re-asked with why
+    # it could not be applied.
+    replies_per_round: int = 3
     # How alike a reply's SEARCH text must be to the code when it does not match exactly.
     fuzzy_threshold: float = 0.85
     # Ask the model to review each verified patch before it is offered (costs a request).
