@@ -888,6 +888,7 @@ class FixSession:
             edit_size=candidate.edit_size,
             files=sorted(candidate.changes),
             runner=item.result.runner,  # "warm", "fork", "exec": what the test run cost
+            **({"warm_fallback": why} if (why := item.result.warm_fallback) else {}),
             **result_data(item.result),
         )
 

@@ -101,6 +101,8 @@ class CandidateResult:
     # How pytest ran: "warm" (a fork of a session that had collected already), "fork"
     # (pytest.main in a fork of the agent), "exec" (a process of its own); "" otherwise.
     runner: str = ""
+    # Why a run asked to be warm was not (the warm runner's reason), for the session log.
+    warm_fallback: str | None = None
 
     @property
     def passed(self) -> bool:

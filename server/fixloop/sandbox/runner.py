@@ -214,4 +214,5 @@ def read_result(plan: Plan, response: Mapping[str, Any]) -> CandidateResult:
         report_format=report_format,
         probe_data=response.get("artifact"),
         runner=str(response.get("runner", "")),
+        warm_fallback=str(response["warm_fallback"]) if response.get("warm_fallback") else None,
     )
