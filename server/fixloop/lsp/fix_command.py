@@ -115,24 +115,21 @@ class FixRuns:
         return len(runs)
 
 
-def register(server: FixloopServer) -> None:
-    # pygls resolves a command handler's annotations at run time: they must be importable.
-    @server.command(COMMAND_FIX)
-    async def fix(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Run the loop on the file `args[0]` (looking first at line `args[1]`, 0-based,
-        when given); apply the verified fix as one edit."""
-        ls = cast("FixloopServer", ls)
-        usage = "[uri] or [uri, line]"
-        uri, line = command_arguments(COMMAND_FIX, args, usage, "text", "line", required=1)
-        return await run_fix(ls, uri, line)
+async def fix(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+    """Run the loop on the file `args[0]` (looking first at line `args[1]`, 0-based,
+    when given); apply the verified fix as one edit."""
+    ls = cast("FixloopServer", ls)
+    usage = "[uri] or [uri, line]"
+    uri, line = command_arguments(COMMAND_FIX, args, usage, "text", "line", required=1)
+    return await run_fix(ls, uri, line)
 
-    @server.command(COMMAND_CANCEL)
-    async def cancel_fix(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Cancel the running fix sessions (as the progress bar's cancel does)."""
-        ls = cast("FixloopServer", ls)
-        command_arguments(COMMAND_CANCEL, args, "no arguments")
-        count = ls.fix_runs.cancel_all()
-        return {"status": "cancelled" if count else "idle", "sessions": count}
+
+async def cancel_fix(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+    """Cancel the running fix sessions (as the progress bar's cancel does)."""
+    ls = cast("FixloopServer", ls)
+    command_arguments(COMMAND_CANCEL, args, "no arguments")
+    count = ls.fix_runs.cancel_all()
+    return {"status": "cancelled" if count else "idle", "sessions": count}
 
 
 async def run_fix(ls: FixloopServer, uri: str, line: int | None = None) -> dict[str, Any]:

@@ -89,21 +89,18 @@ def _say(ls: FixloopServer, message: str, kind: types.MessageType) -> None:
     ls.window_show_message(types.ShowMessageParams(type=kind, message=f"fixloop: {message}"))
 
 
-def register(server: FixloopServer) -> None:
-    # pygls resolves a command handler's annotations at run time: they must be importable.
-    @server.command(COMMAND_GENERATE_TESTS)
-    async def generate_tests(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Generate, verify in the sandbox, and create a test file for the function at
-        `args` = [uri, line] (0-based)."""
-        ls = cast("FixloopServer", ls)
-        usage = "[uri, line]"
-        uri, line = command_arguments(COMMAND_GENERATE_TESTS, args, usage, "text", "line")
-        try:
-            return await _run(ls, uri, line)
-        except Exception as error:  # one clear message, never a crash of the server
-            logger.exception("test generation failed")
-            _say(ls, f"tests could not be generated: {error}", types.MessageType.Error)
-            return {"status": "error", "message": str(error)}
+async def generate_tests(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+    """Generate, verify in the sandbox, and create a test file for the function at
+    `args` = [uri, line] (0-based)."""
+    ls = cast("FixloopServer", ls)
+    usage = "[uri, line]"
+    uri, line = command_arguments(COMMAND_GENERATE_TESTS, args, usage, "text", "line")
+    try:
+        return await _run(ls, uri, line)
+    except Exception as error:  # one clear message, never a crash of the server
+        logger.exception("test generation failed")
+        _say(ls, f"tests could not be generated: {error}", types.MessageType.Error)
+        return {"status": "error", "message": str(error)}
 
 
 async def _run(ls: FixloopServer, uri: str, line: int) -> dict[str, Any]:

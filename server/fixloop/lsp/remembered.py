@@ -336,23 +336,21 @@ def _verify(
     return result, found, record
 
 
-def register(server: FixloopServer) -> None:
-    @server.command(COMMAND_APPLIED)
-    async def remembered_applied(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """The editor applied a remembered fix: remember the use, watch the verdict."""
-        ls = cast("FixloopServer", ls)
-        usage = "[uri, offer id]"
-        uri, offer_id = command_arguments(COMMAND_APPLIED, args, usage, "text", "text")
-        offer = ls.remembered.taken(offer_id)
-        opened = ls.documents.get(uri)
-        if offer is None or opened is None:
-            return {"status": "unknown", "message": "no such offer (the document changed?)"}
-        await asyncio.to_thread(offer.store.record_attempt, offer.record)
-        ls.verdicts.watch(opened, offer.record.id, offer.store, offer.base, offer.fixed.encode())
-        ls.window_show_message(
-            types.ShowMessageParams(
-                type=types.MessageType.Info,
-                message=f"fixloop: applied a fix seen before · verified: {offer.tests}",
-            )
+async def remembered_applied(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+    """The editor applied a remembered fix: remember the use, watch the verdict."""
+    ls = cast("FixloopServer", ls)
+    usage = "[uri, offer id]"
+    uri, offer_id = command_arguments(COMMAND_APPLIED, args, usage, "text", "text")
+    offer = ls.remembered.taken(offer_id)
+    opened = ls.documents.get(uri)
+    if offer is None or opened is None:
+        return {"status": "unknown", "message": "no such offer (the document changed?)"}
+    await asyncio.to_thread(offer.store.record_attempt, offer.record)
+    ls.verdicts.watch(opened, offer.record.id, offer.store, offer.base, offer.fixed.encode())
+    ls.window_show_message(
+        types.ShowMessageParams(
+            type=types.MessageType.Info,
+            message=f"fixloop: applied a fix seen before · verified: {offer.tests}",
         )
-        return {"status": "applied", "record": offer.record.id}
+    )
+    return {"status": "applied", "record": offer.record.id}

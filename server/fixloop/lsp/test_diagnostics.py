@@ -418,11 +418,8 @@ class TestDiagnostics:
         }
 
 
-def register(server: FixloopServer) -> None:
-    # pygls resolves a command handler's annotations at run time: they must be importable.
-    @server.command(COMMAND_RUN_TESTS)
-    async def run_tests_command(ls: LanguageServer, uri: str | None = None) -> dict[str, Any]:
-        """Run the tests of one document (or of every open one) now."""
-        ls = cast("FixloopServer", ls)
-        uris = [uri] if uri else [opened.uri for opened in ls.documents]
-        return await ls.test_diagnostics.run_now(uris)
+async def run_tests_command(ls: LanguageServer, uri: str | None = None) -> dict[str, Any]:
+    """Run the tests of one document (or of every open one) now."""
+    ls = cast("FixloopServer", ls)
+    uris = [uri] if uri else [opened.uri for opened in ls.documents]
+    return await ls.test_diagnostics.run_now(uris)
