@@ -130,8 +130,8 @@ async def refresh(server: FixloopServer, pushed: Any = None) -> None:
         server.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Warning, message=f"fixloop: {problem}")
         )
-    server.test_diagnostics.settings_changed()
-    server.diagnostics.republish_all()
+    for feature in server.features:
+        feature.settings_changed()
 
 
 async def _editor_settings(

@@ -33,6 +33,7 @@ from pygls.uris import to_fs_path
 
 from fixloop.lsp.arguments import command_arguments
 from fixloop.lsp.edits import minimal_edit, workspace_edit
+from fixloop.lsp.feature import Feature
 
 if TYPE_CHECKING:
     from fixloop.config import Settings
@@ -88,11 +89,10 @@ class _Subject:
     store: MemoryStore
 
 
-class RememberedFixes:
+class RememberedFixes(Feature):
     def __init__(self, server: FixloopServer) -> None:
         self._server = server
         self._offers: dict[str, Offer] = {}
-        self._jobs: dict[str, asyncio.Task[None]] = {}
         # (uri, version) already looked at: one background job per version of a document.
         self._looked: dict[str, int | None] = {}
         # The last run that found each document's failures: the look's baseline.
@@ -123,18 +123,23 @@ class RememberedFixes:
         if opened.language.name != "python":
             return
         self._looked[uri] = opened.version
-        if (running := self._jobs.pop(uri, None)) is not None:
-            running.cancel()  # an older version's answer would be thrown away anyway
-        task = asyncio.get_running_loop().create_task(self._look(uri, opened.version))
-        self._jobs[uri] = task
-        task.add_done_callback(lambda done: self._jobs.pop(uri, None) if done is task else None)
+        # A job per document: an older version's look (its answer would be thrown away
+        # anyway) is cancelled.
+        self._server.jobs.start(("remembered", uri), self._look(uri, opened.version))
+
+    def closed(self, opened: OpenDocument) -> None:
+        self.forget(opened.uri)
+
+    def holds(self, uri: str) -> bool:
+        job = self._server.jobs.get(("remembered", uri))
+        looking = job is not None and not job.cancelled
+        return looking or any(uri in kept for kept in (self._offers, self._looked, self._runs))
 
     def forget(self, uri: str) -> None:
         self._offers.pop(uri, None)
         self._looked.pop(uri, None)
         self._runs.pop(uri, None)
-        if (running := self._jobs.pop(uri, None)) is not None:
-            running.cancel()
+        self._server.jobs.cancel(("remembered", uri))
 
     def taken(self, offer_id: str) -> Offer | None:
         for uri, offer in list(self._offers.items()):

@@ -23,7 +23,8 @@ from fixloop.lsp.configuration import FolderSettings, workspace_folders
 from fixloop.lsp.convert import encoding_of
 from fixloop.lsp.diagnostics import DiagnosticsPublisher
 from fixloop.lsp.documents import OpenDocument, OpenDocuments
-from fixloop.lsp.fix_command import FixRuns
+from fixloop.lsp.feature import Feature
+from fixloop.lsp.jobs import Jobs
 from fixloop.lsp.memory_access import MemoryAccess
 from fixloop.lsp.protocol import FixloopProtocol
 from fixloop.lsp.remembered import RememberedFixes
@@ -55,13 +56,19 @@ class FixloopServer(LanguageServer):
         self.shutdown_requested = False
         # The last fix session this server ran: what "Show fix report" opens.
         self.last_session_id: str | None = None
-        # The loop in the editor: running sessions, memory, remembered fixes, verdicts.
-        self.fix_runs = FixRuns()
+        # The loop in the editor: memory, remembered fixes, verdicts (sessions are jobs).
         self.memory = MemoryAccess(self)
         self.remembered = RememberedFixes(self)
         self.verdicts = VerdictWatcher(self)
         self.availability = LoopAvailability(self)
-        self.background: set[asyncio.Future[None]] = set()  # tasks kept until done
+        self.jobs = Jobs()  # long-running work, by key
+        # Every document event, settings reload and shutdown goes to each, in this order.
+        self.features: list[Feature] = [
+            self.test_diagnostics,
+            self.remembered,
+            self.verdicts,
+            self.diagnostics,
+        ]
         # One pool per distinct sandbox configuration: folders of a multi-root workspace
         # that configure the sandbox differently each keep theirs (until shutdown).
         self._pools: dict[SandboxConfig, SandboxPool] = {}
