@@ -18,13 +18,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from fixloop.lsp.arguments import command_arguments
+from fixloop.lsp.arguments import Line, Text
 from fixloop.lsp.configuration import workspace_folders
 from fixloop.lsp.edits import minimal_edit, workspace_edit
 from fixloop.lsp.jobs import Key
@@ -133,19 +132,25 @@ class _Run:
         self.pool.close()
 
 
-async def fix(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-    """Run the loop on the file `args[0]` (looking first at line `args[1]`, 0-based,
-    when given); apply the verified fix as one edit."""
-    ls = cast("FixloopServer", ls)
-    usage = "[uri] or [uri, line]"
-    uri, line = command_arguments(COMMAND_FIX, args, usage, "text", "line", required=1)
-    return await run_fix(ls, uri, line)
+@dataclass(frozen=True)
+class FixArguments:
+    uri: Text
+    line: Line | None = None  # where the loop looks first
 
 
-async def cancel_fix(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class NoArguments:
+    pass
+
+
+async def fix(ls: FixloopServer, arguments: FixArguments) -> dict[str, Any]:
+    """Run the loop on the file (looking first at the line, when given); apply the
+    verified fix as one edit."""
+    return await run_fix(ls, arguments.uri, arguments.line)
+
+
+async def cancel_fix(ls: FixloopServer, arguments: NoArguments) -> dict[str, Any]:
     """Cancel the running fix sessions (as the progress bar's cancel does)."""
-    ls = cast("FixloopServer", ls)
-    command_arguments(COMMAND_CANCEL, args, "no arguments")
     count = ls.jobs.cancel_all("fix")
     return {"status": "cancelled" if count else "idle", "sessions": count}
 

@@ -5,11 +5,12 @@ announces the commands listed here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lsprotocol import types
+from pygls.lsp.server import LanguageServer
 
 from fixloop.lsp import (
     code_actions,
@@ -22,6 +23,7 @@ from fixloop.lsp import (
     test_diagnostics,
     text_sync,
 )
+from fixloop.lsp.arguments import structure_arguments
 
 if TYPE_CHECKING:
     from fixloop.lsp.server import FixloopServer
@@ -39,10 +41,12 @@ class Method:
 
 @dataclass(frozen=True)
 class Command:
-    """A `workspace/executeCommand` command and its handler."""
+    """A `workspace/executeCommand` command, its handler (called with the server and the
+    arguments structured), and the dataclass its `arguments` array is structured into."""
 
     name: str
-    handler: Callable[..., Any]
+    handler: Callable[[FixloopServer, Any], Awaitable[Any]]
+    arguments: type
 
 
 METHODS: tuple[Method, ...] = (
@@ -60,12 +64,24 @@ METHODS: tuple[Method, ...] = (
 )
 
 COMMANDS: tuple[Command, ...] = (
-    Command(fix_command.COMMAND_FIX, fix_command.fix),
-    Command(fix_command.COMMAND_CANCEL, fix_command.cancel_fix),
-    Command(remembered.COMMAND_APPLIED, remembered.remembered_applied),
-    Command(generate_tests.COMMAND_GENERATE_TESTS, generate_tests.generate_tests),
-    Command(report_command.COMMAND_SHOW_REPORT, report_command.show_report),
-    Command(test_diagnostics.COMMAND_RUN_TESTS, test_diagnostics.run_tests_command),
+    Command(fix_command.COMMAND_FIX, fix_command.fix, fix_command.FixArguments),
+    Command(fix_command.COMMAND_CANCEL, fix_command.cancel_fix, fix_command.NoArguments),
+    Command(remembered.COMMAND_APPLIED, remembered.remembered_applied, remembered.AppliedArguments),
+    Command(
+        generate_tests.COMMAND_GENERATE_TESTS,
+        generate_tests.generate_tests,
+        generate_tests.GenerateTestsArguments,
+    ),
+    Command(
+        report_command.COMMAND_SHOW_REPORT,
+        report_command.show_report,
+        report_command.ReportArguments,
+    ),
+    Command(
+        test_diagnostics.COMMAND_RUN_TESTS,
+        test_diagnostics.run_tests_command,
+        test_diagnostics.RunTestsArguments,
+    ),
 )
 
 
@@ -74,4 +90,16 @@ def register(server: FixloopServer) -> None:
     for method in METHODS:
         server.feature(method.name, method.options)(method.handler)
     for command in COMMANDS:
-        server.command(command.name)(command.handler)
+        server.command(command.name)(_typed(command))
+
+
+def _typed(command: Command) -> Callable[..., Awaitable[Any]]:
+    """The handler pygls calls with the arguments spread out: they are structured into
+    the command's dataclass first (InvalidParams when they do not fit)."""
+
+    # pygls reads these annotations at run time: they must be importable here.
+    async def run(ls: LanguageServer, *args: Any) -> Any:
+        arguments: Any = structure_arguments(command.name, args, command.arguments)
+        return await command.handler(cast("FixloopServer", ls), arguments)
+
+    return run

@@ -25,13 +25,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from fixloop.lsp.arguments import command_arguments
+from fixloop.lsp.arguments import Text
 from fixloop.lsp.edits import minimal_edit, workspace_edit
 from fixloop.lsp.feature import Feature
 
@@ -341,13 +340,16 @@ def _verify(
     return result, found, record
 
 
-async def remembered_applied(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AppliedArguments:
+    uri: Text
+    offer: Text  # the offer's id
+
+
+async def remembered_applied(ls: FixloopServer, arguments: AppliedArguments) -> dict[str, Any]:
     """The editor applied a remembered fix: remember the use, watch the verdict."""
-    ls = cast("FixloopServer", ls)
-    usage = "[uri, offer id]"
-    uri, offer_id = command_arguments(COMMAND_APPLIED, args, usage, "text", "text")
-    offer = ls.remembered.taken(offer_id)
-    opened = ls.documents.get(uri)
+    offer = ls.remembered.taken(arguments.offer)
+    opened = ls.documents.get(arguments.uri)
     if offer is None or opened is None:
         return {"status": "unknown", "message": "no such offer (the document changed?)"}
     await asyncio.to_thread(offer.store.record_attempt, offer.record)

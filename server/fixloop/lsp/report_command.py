@@ -6,13 +6,13 @@ command's result carries the text for clients that show it themselves."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 
-from fixloop.lsp.arguments import command_arguments
+from fixloop.lsp.arguments import Text
 
 if TYPE_CHECKING:
     from fixloop.lsp.server import FixloopServer
@@ -50,15 +50,16 @@ def write_reports(reference: str) -> tuple[str, Path, Path, str]:
     return log.stem, page, plain, text
 
 
-async def show_report(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-    """Open the report of `args[0]` (a session id), else of this server's last session."""
-    ls = cast("FixloopServer", ls)
+@dataclass(frozen=True)
+class ReportArguments:
+    session: Text | None = None  # an id or its start; else this server's last session
+
+
+async def show_report(ls: FixloopServer, arguments: ReportArguments) -> dict[str, Any]:
+    """Open the report of the session given, else of this server's last session."""
     from fixloop.sessions.history import SessionNotFound
 
-    (session,) = command_arguments(
-        COMMAND_SHOW_REPORT, args, "no arguments or [session id]", "text", required=0
-    )
-    reference = session or ls.last_session_id or "last"
+    reference = arguments.session or ls.last_session_id or "last"
     try:
         session_id, page, plain, text = await asyncio.to_thread(write_reports, reference)
     except (SessionNotFound, OSError) as error:

@@ -22,12 +22,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
+from fixloop.lsp.arguments import Text
 from fixloop.lsp.configuration import refresh, workspace_folders
 from fixloop.lsp.feature import Feature
 from fixloop.lsp.status import send_status
@@ -437,8 +437,13 @@ class TestDiagnostics(Feature):
         }
 
 
-async def run_tests_command(ls: LanguageServer, uri: str | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RunTestsArguments:
+    uri: Text | None = None  # else every open document
+
+
+async def run_tests_command(ls: FixloopServer, arguments: RunTestsArguments) -> dict[str, Any]:
     """Run the tests of one document (or of every open one) now."""
-    ls = cast("FixloopServer", ls)
+    uri = arguments.uri
     uris = [uri] if uri else [opened.uri for opened in ls.documents]
     return await ls.test_diagnostics.run_now(uris)
