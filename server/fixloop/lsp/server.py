@@ -62,7 +62,8 @@ class FixloopServer(LanguageServer):
         self.verdicts = VerdictWatcher(self)
         self.availability = LoopAvailability(self)
         self.jobs = Jobs()  # long-running work, by key
-        # Every document event, settings reload and shutdown goes to each, in this order.
+        # Every document event, settings reload and shutdown goes to each, in this order:
+        # the publisher last, so that it shows what the others have just dropped.
         self.features: list[Feature] = [
             self.test_diagnostics,
             self.remembered,
