@@ -1,10 +1,14 @@
-"""The status bar's state: a test run on open/save never hides a fix under way."""
+"""The status bar's state comes from the job registry: a test run on open/save never
+hides a fix under way, and with two fixes at once it stays `fixing` until both end."""
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any, cast
 
+from fixloop.lsp.fix_command import _ended
+from fixloop.lsp.jobs import Jobs
 from fixloop.lsp.status import send_status
 
 
@@ -18,39 +22,68 @@ class _Recorder:
 
 def _server() -> tuple[Any, _Recorder]:
     recorder = _Recorder()
-    return cast(Any, SimpleNamespace(protocol=recorder)), recorder
+    return cast(Any, SimpleNamespace(protocol=recorder, jobs=Jobs())), recorder
+
+
+async def _a_fix(server: Any, name: str) -> asyncio.Event:
+    """A fix job that runs until its event is set."""
+    end = asyncio.Event()
+    server.jobs.start(("fix", name), end.wait())
+    await asyncio.sleep(0)
+    return end
+
+
+async def _ending(server: Any, end: asyncio.Event) -> None:
+    end.set()
+    for _ in range(3):  # the job ends, then the registry hears of it
+        await asyncio.sleep(0)
 
 
 def test_test_runs_give_way_to_a_fix_and_come_back_after_it() -> None:
-    server, sent = _server()
-    send_status(server, "testing", "running the tests", background=True)
-    send_status(server, "fixing", "iteration 1/5", iteration=1, max_iterations=5)
-    send_status(server, "idle", "tests: 1 failed", background=True)  # hidden: a fix runs
-    send_status(server, "testing", "running the tests", background=True)  # hidden too
-    send_status(server, "unavailable", "Docker is not running", background=True)  # shown
-    send_status(server, "idle", "fixed")  # the fix's own end
-    send_status(server, "testing", "running the tests", background=True)
-    assert sent.sent == ["testing", "fixing", "unavailable", "idle", "testing"]
+    async def check() -> None:
+        server, sent = _server()
+        send_status(server, "testing", "running the tests", background=True)
+        end = await _a_fix(server, "one")
+        send_status(server, "fixing", "iteration 1/5", iteration=1, max_iterations=5)
+        send_status(server, "idle", "tests: 1 failed", background=True)  # hidden: a fix runs
+        send_status(server, "testing", "running the tests", background=True)  # hidden too
+        send_status(server, "unavailable", "Docker is not running", background=True)  # shown
+        await _ending(server, end)
+        _ended(server, "fixed", ("fix", "one"))  # the fix's own end
+        send_status(server, "testing", "running the tests", background=True)
+        assert sent.sent == ["testing", "fixing", "unavailable", "idle", "testing"]
+
+    asyncio.run(check())
 
 
 def test_each_server_has_its_own_state() -> None:
-    first, first_sent = _server()
-    second, second_sent = _server()
-    send_status(first, "fixing", "iteration 1/5")
-    send_status(second, "testing", "running the tests", background=True)
-    assert first_sent.sent == ["fixing"] and second_sent.sent == ["testing"]
-    send_status(first, "idle", "fixed")
+    async def check() -> None:
+        first, first_sent = _server()
+        second, second_sent = _server()
+        end = await _a_fix(first, "one")
+        send_status(first, "fixing", "iteration 1/5")
+        send_status(second, "testing", "running the tests", background=True)
+        assert first_sent.sent == ["fixing"] and second_sent.sent == ["testing"]
+        end.set()
+
+    asyncio.run(check())
 
 
-def test_the_first_of_two_fixes_to_end_leaves_the_status_fixing() -> None:
-    from fixloop.lsp.fix_command import FixRuns, _ended
+def test_two_fixes_at_once_keep_the_status_until_the_second_ends() -> None:
+    async def check() -> None:
+        server, sent = _server()
+        first = await _a_fix(server, "first")
+        second = await _a_fix(server, "second")
+        send_status(server, "fixing", "iteration 1/5")
+        first.set()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert [job.key for job in server.jobs.running("fix")] == [("fix", "second")]
+        _ended(server, "fixed", ("fix", "first"))
+        send_status(server, "idle", "tests: 1 failed", background=True)  # still hidden
+        await _ending(server, second)
+        _ended(server, "no fix found", ("fix", "second"))
+        send_status(server, "testing", "running the tests", background=True)  # shown again
+        assert sent.sent == ["fixing", "fixing", "idle", "testing"]
 
-    server, sent = _server()
-    server.fix_runs = FixRuns()
-    server.fix_runs.running.append(object())  # the other fix, still running
-    send_status(server, "fixing", "iteration 1/5")
-    _ended(server, "fixed")
-    send_status(server, "idle", "tests: 1 failed", background=True)  # still hidden
-    server.fix_runs.running.clear()
-    _ended(server, "no fix found")
-    assert sent.sent == ["fixing", "fixing", "idle"]
+    asyncio.run(check())

@@ -1,39 +1,82 @@
-"""Checking a command's arguments: a wrong shape is answered with -32602 and the usage.
+"""Typed command arguments: each command's `arguments` array is structured, position by
+position, into the command's dataclass with lsprotocol's converter; an argument that does
+not fit is answered with -32602 (InvalidParams) naming the command and the field.
 
-pygls spreads `workspace/executeCommand`'s arguments over the handler's parameters, and a
-missing one fails the call with a TypeError (-32603 and a traceback): fixloop's commands
-take `*args` and check them here instead.
+The converter is strict where lsprotocol's is lenient: `Text` is a non-empty string (not
+`str(7)`), `Line` a 0-based line number (an int >= 0, not `True` or `1.5`). More
+arguments than fields are refused, never dropped.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import re
+from typing import Any, NewType, TypeVar
 
+from cattrs.errors import ClassValidationError
+from lsprotocol.converters import get_converter
 from pygls.exceptions import JsonRpcInvalidParams
 
+Text = NewType("Text", str)  # a non-empty string: a URI, an id
+Line = NewType("Line", int)  # a 0-based line number
 
-def _is_line(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _fits(value: Any, kind: str) -> bool:
-    return _is_line(value) if kind == "line" else isinstance(value, str) and bool(value)
+T = TypeVar("T")
 
 
-def command_arguments(
-    command: str, args: tuple[Any, ...], usage: str, *kinds: str, required: int | None = None
-) -> tuple[Any, ...]:
-    """`args` checked against `kinds` ("text" a non-empty string, "line" an int >= 0),
-    of which the first `required` (all by default) must be given; the missing are None."""
-    required = len(kinds) if required is None else required
-    if not required <= len(args) <= len(kinds) or not all(
-        _fits(value, kind) for value, kind in zip(args, kinds, strict=False)
-    ):
-        raise JsonRpcInvalidParams(f"{command} takes {usage}; got {_shape(args)}")
-    return (*args, *([None] * (len(kinds) - len(args))))
+def _text(value: Any, _: type) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"a non-empty string expected, got {_shown(value)}")
+    return value
 
 
-def _shape(args: tuple[Any, ...]) -> str:
-    if not args:
+def _line(value: Any, _: type) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"a line number (an integer >= 0) expected, got {_shown(value)}")
+    return value
+
+
+_converter = get_converter()
+_converter.register_structure_hook(Text, _text)
+_converter.register_structure_hook(Line, _line)
+_ATTRIBUTE = re.compile(r"@ attribute (\w+)")
+
+
+def structure_arguments(command: str, args: tuple[Any, ...], kind: type[T]) -> T:
+    """`args` as the dataclass `kind` (its fields in order); InvalidParams when they
+    do not fit."""
+    fields = [field.name for field in dataclasses.fields(kind)]  # type: ignore[arg-type]
+    if len(args) > len(fields):
+        raise JsonRpcInvalidParams(
+            f"{command} takes {usage(kind)}; got {len(args)} argument{'s' * (len(args) != 1)}"
+        )
+    try:
+        return _converter.structure(dict(zip(fields, args, strict=False)), kind)
+    except ClassValidationError as error:
+        problems = "; ".join(_problem(e) for e in error.exceptions)
+        raise JsonRpcInvalidParams(f"{command}: {problems} (it takes {usage(kind)})") from None
+
+
+def usage(kind: type) -> str:
+    """What a command takes, e.g. `[uri] or [uri, line]`."""
+    fields = dataclasses.fields(kind)
+    if not fields:
         return "no arguments"
-    return "[" + ", ".join(type(value).__name__ for value in args) + "]"
+    required = [f.name for f in fields if f.default is dataclasses.MISSING]
+    shapes = [[f.name for f in fields[:count]] for count in range(len(required), len(fields) + 1)]
+    return " or ".join(
+        "[" + ", ".join(shape) + "]" if shape else "no arguments" for shape in shapes
+    )
+
+
+def _problem(error: BaseException) -> str:
+    notes = " ".join(getattr(error, "__notes__", []))
+    found = _ATTRIBUTE.search(notes)
+    field = found.group(1) if found else "?"
+    if isinstance(error, KeyError):
+        return f"`{field}` is missing"
+    return f"`{field}`: {error}"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -59,9 +59,7 @@ class LoopAvailability:
     def __init__(self, server: FixloopServer) -> None:
         self._server = server
         self._docker: dict[SandboxConfig, tuple[str | None, float]] = {}
-        self._probing: set[SandboxConfig] = set()
         self._said: str | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def problem(self, settings: Settings) -> str | None:
         """Why the loop cannot run with these settings, as far as known now (instant);
@@ -72,19 +70,12 @@ class LoopAvailability:
         config = settings.sandbox
         known = self._docker.get(config)
         due = known is None or (known[0] is not None and time.monotonic() > known[1])
-        if due and config not in self._probing:
-            self._probing.add(config)
-            task = asyncio.get_running_loop().create_task(self._probe(config))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if due and self._server.jobs.get(("probe", config)) is None:
+            self._server.jobs.start(("probe", config), self._probe(config))
         return known[0] if known else None
 
     async def _probe(self, config: SandboxConfig) -> None:
-        try:
-            problem = await asyncio.to_thread(_probe_docker, config)
-        finally:
-            self._probing.discard(config)
-        self._set(config, problem)
+        self._set(config, await asyncio.to_thread(_probe_docker, config))
 
     def found_unavailable(self, config: SandboxConfig | None, problem: str) -> None:
         """A fix found a piece missing (it has said so itself)."""

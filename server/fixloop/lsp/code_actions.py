@@ -125,44 +125,41 @@ def _loop_actions(
     return actions
 
 
-def register(server: FixloopServer) -> None:
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(
-            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Source]
-        ),
-    )
-    async def code_action(
-        ls: FixloopServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction] | None:
-        """Deterministic fixes first, then the remembered fix, the loop, the report."""
+# What `initialize` announces of code actions.
+OPTIONS = types.CodeActionOptions(
+    code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Source]
+)
+
+
+async def code_action(
+    ls: FixloopServer, params: types.CodeActionParams
+) -> list[types.CodeAction] | None:
+    """Deterministic fixes first, then the remembered fix, the loop, the report."""
+    opened = ls.documents.get(params.text_document.uri)
+    if opened is None:
+        return None
+    if opened.parsing is not None:  # a file just opened is parsed in a thread
+        await opened.ready()
         opened = ls.documents.get(params.text_document.uri)
         if opened is None:
             return None
-        if opened.parsing is not None:  # a file just opened is parsed in a thread
-            await opened.ready()
-            opened = ls.documents.get(params.text_document.uri)
-            if opened is None:
-                return None
-        ls.flush(opened)
-        if opened.document is None or opened.desynced:
-            return None
-        wanted = _requested_span(ls, opened.document.source, params.range)
-        actions = []
-        for finding in opened.document.findings():
-            if finding.fix is None or not finding.span.touches(wanted):
-                continue
-            matching = [
-                d
-                for d in params.context.diagnostics
-                if d.source == SOURCE and d.code == finding.code
-            ]
-            actions.append(_quick_fix(ls, opened, finding, matching))
-        actions.extend(_loop_actions(ls, opened, params, wanted.start))
-        tests_action = generate_tests_action(ls, opened, params.range.start.line)
-        if tests_action is not None:
-            actions.append(tests_action)
-        if ls.last_session_id is not None:
-            actions.append(report_action())
-        kind_wanted = _wanted_kinds(params)
-        return [a for a in actions if a.kind is None or kind_wanted(str(a.kind))]
+    ls.flush(opened)
+    if opened.document is None or opened.desynced:
+        return None
+    wanted = _requested_span(ls, opened.document.source, params.range)
+    actions = []
+    for finding in opened.document.findings():
+        if finding.fix is None or not finding.span.touches(wanted):
+            continue
+        matching = [
+            d for d in params.context.diagnostics if d.source == SOURCE and d.code == finding.code
+        ]
+        actions.append(_quick_fix(ls, opened, finding, matching))
+    actions.extend(_loop_actions(ls, opened, params, wanted.start))
+    tests_action = generate_tests_action(ls, opened, params.range.start.line)
+    if tests_action is not None:
+        actions.append(tests_action)
+    if ls.last_session_id is not None:
+        actions.append(report_action())
+    kind_wanted = _wanted_kinds(params)
+    return [a for a in actions if a.kind is None or kind_wanted(str(a.kind))]

@@ -130,8 +130,8 @@ async def refresh(server: FixloopServer, pushed: Any = None) -> None:
         server.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Warning, message=f"fixloop: {problem}")
         )
-    server.test_diagnostics.settings_changed()
-    server.diagnostics.republish_all()
+    for feature in server.features:
+        feature.settings_changed()
 
 
 async def _editor_settings(
@@ -154,31 +154,29 @@ async def _editor_settings(
     return [server.pushed_settings for _ in folders]
 
 
-def register(server: FixloopServer) -> None:
-    @server.feature(types.INITIALIZED)
-    async def initialized(ls: FixloopServer, params: types.InitializedParams) -> None:
-        """Load settings once the client can answer requests."""
+async def initialized(ls: FixloopServer, params: types.InitializedParams) -> None:
+    """Load settings once the client can answer requests."""
+    await refresh(ls)
+
+
+async def did_change_configuration(
+    ls: FixloopServer, params: types.DidChangeConfigurationParams
+) -> None:
+    """Settings changed in the editor: reload them and republish."""
+    await refresh(ls, params.settings)
+
+
+async def workspace_trust(ls: FixloopServer, params: Any) -> None:
+    """The editor's workspace trust changed (VS Code grants it without a restart)."""
+    trusted = params.get("trusted") if isinstance(params, Mapping) else None
+    trusted = getattr(params, "trusted", trusted)
+    if isinstance(trusted, bool):
+        ls.folder_settings.workspace_trusted = trusted
         await refresh(ls)
 
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(
-        ls: FixloopServer, params: types.DidChangeConfigurationParams
-    ) -> None:
-        """Settings changed in the editor: reload them and republish."""
-        await refresh(ls, params.settings)
 
-    @server.feature(TRUST_NOTIFICATION)
-    async def workspace_trust(ls: FixloopServer, params: Any) -> None:
-        """The editor's workspace trust changed (VS Code grants it without a restart)."""
-        trusted = params.get("trusted") if isinstance(params, Mapping) else None
-        trusted = getattr(params, "trusted", trusted)
-        if isinstance(trusted, bool):
-            ls.folder_settings.workspace_trusted = trusted
-            await refresh(ls)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    async def did_change_folders(
-        ls: FixloopServer, params: types.DidChangeWorkspaceFoldersParams
-    ) -> None:
-        """A folder was added or removed (pygls already updated its folder list)."""
-        await refresh(ls)
+async def did_change_folders(
+    ls: FixloopServer, params: types.DidChangeWorkspaceFoldersParams
+) -> None:
+    """A folder was added or removed (pygls already updated its folder list)."""
+    await refresh(ls)

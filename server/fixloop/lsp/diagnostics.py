@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from fixloop.lsp.convert import to_diagnostic
+from fixloop.lsp.feature import Feature
 
 if TYPE_CHECKING:
     from fixloop.lsp.documents import OpenDocument
@@ -23,11 +24,39 @@ if TYPE_CHECKING:
 _PAUSE_SECONDS = 0.3
 
 
-class DiagnosticsPublisher:
+class DiagnosticsPublisher(Feature):
     def __init__(self, server: FixloopServer) -> None:
         self._server = server
         self._scheduled: set[str] = set()
         self._refreshes: dict[str, asyncio.TimerHandle] = {}
+
+    def opened(self, opened: OpenDocument) -> None:
+        """Publish now, or once parsed when the file is parsed in a thread (the event loop
+        keeps answering meanwhile)."""
+        if opened.loading:
+            opened.parsing = self._server.jobs.start(("parse", opened.uri), self._load(opened))
+        else:
+            self.publish(opened.uri)
+
+    async def _load(self, opened: OpenDocument) -> None:
+        if await self._server.documents.load(opened):
+            self.publish(opened.uri)
+
+    def changed(self, opened: OpenDocument) -> None:
+        self.schedule(opened.uri)
+
+    def closed(self, opened: OpenDocument) -> None:
+        """Nothing is published for it any more; its diagnostics are cleared."""
+        self._scheduled.discard(opened.uri)
+        if (pending := self._refreshes.pop(opened.uri, None)) is not None:
+            pending.cancel()
+        self.clear(opened.uri)
+
+    def settings_changed(self) -> None:
+        self.republish_all()
+
+    def holds(self, uri: str) -> bool:
+        return uri in self._scheduled or uri in self._refreshes
 
     def schedule(self, uri: str) -> None:
         if (pending := self._refreshes.pop(uri, None)) is not None:

@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from fixloop.lsp.arguments import command_arguments
+from fixloop.lsp.arguments import Line, Text
 from fixloop.lsp.configuration import workspace_folders
 from fixloop.lsp.edits import minimal_edit, workspace_edit
+from fixloop.lsp.jobs import Key
 from fixloop.lsp.status import send_status
 from fixloop.lsp.workspace_paths import innermost_folder
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from fixloop.loop.engine import FixResult, FixSession, Progress
     from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
-    from fixloop.sandbox import SandboxPool
+    from fixloop.sandbox import SandboxError, SandboxPool
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +86,22 @@ class _Run:
     pool: SandboxPool
     cancelled: bool = False
     done: threading.Event = field(default_factory=threading.Event)
+    remover: threading.Thread | None = None  # removing the containers of a cancelled run
+
+    @property
+    def key(self) -> Key:
+        """Its job's key: every fix is a job of its own."""
+        return ("fix", self.session.session_id)
 
     def cancel(self) -> None:
         if self.cancelled:
             return
         self.cancelled = True
         self.session.cancel()
-        threading.Thread(target=self._remove_containers, name="fixloop-cancel", daemon=True).start()
+        self.remover = threading.Thread(
+            target=self._remove_containers, name="fixloop-cancel", daemon=True
+        )
+        self.remover.start()
 
     def _remove_containers(self) -> None:
         """Removing the containers ends the tests running in them now, not at their
@@ -101,38 +111,48 @@ class _Run:
             if self.done.wait(0.5):
                 return
 
+    async def run(self) -> FixResult | SandboxError:
+        """The session, in a thread (the job); its pool is removed when it ends. A sandbox
+        error is the fix's answer, not the job's failure."""
+        from fixloop.sandbox import SandboxError
 
-@dataclass
-class FixRuns:
-    """The sessions running in this server."""
+        try:
+            return await asyncio.to_thread(self.session.run)
+        except SandboxError as error:
+            return error
+        finally:
+            self.done.set()
+            await asyncio.to_thread(self._close)
 
-    running: list[_Run] = field(default_factory=list)
+    def _close(self) -> None:
+        """Remove the pool's containers, those the cancel is removing included: the job
+        ends when they are gone."""
+        if self.remover is not None:
+            self.remover.join()
+        self.pool.close()
 
-    def cancel_all(self) -> int:
-        runs = [run for run in self.running if not run.cancelled]
-        for run in runs:
-            run.cancel()
-        return len(runs)
+
+@dataclass(frozen=True)
+class FixArguments:
+    uri: Text
+    line: Line | None = None  # where the loop looks first
 
 
-def register(server: FixloopServer) -> None:
-    # pygls resolves a command handler's annotations at run time: they must be importable.
-    @server.command(COMMAND_FIX)
-    async def fix(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Run the loop on the file `args[0]` (looking first at line `args[1]`, 0-based,
-        when given); apply the verified fix as one edit."""
-        ls = cast("FixloopServer", ls)
-        usage = "[uri] or [uri, line]"
-        uri, line = command_arguments(COMMAND_FIX, args, usage, "text", "line", required=1)
-        return await run_fix(ls, uri, line)
+@dataclass(frozen=True)
+class NoArguments:
+    pass
 
-    @server.command(COMMAND_CANCEL)
-    async def cancel_fix(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Cancel the running fix sessions (as the progress bar's cancel does)."""
-        ls = cast("FixloopServer", ls)
-        command_arguments(COMMAND_CANCEL, args, "no arguments")
-        count = ls.fix_runs.cancel_all()
-        return {"status": "cancelled" if count else "idle", "sessions": count}
+
+async def fix(ls: FixloopServer, arguments: FixArguments) -> dict[str, Any]:
+    """Run the loop on the file (looking first at the line, when given); apply the
+    verified fix as one edit."""
+    return await run_fix(ls, arguments.uri, arguments.line)
+
+
+async def cancel_fix(ls: FixloopServer, arguments: NoArguments) -> dict[str, Any]:
+    """Cancel the running fix sessions (as the progress bar's cancel does)."""
+    count = ls.jobs.cancel_all("fix")
+    return {"status": "cancelled" if count else "idle", "sessions": count}
 
 
 async def run_fix(ls: FixloopServer, uri: str, line: int | None = None) -> dict[str, Any]:
@@ -175,43 +195,39 @@ async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, A
     progress = await _Progress.start(ls, session.budget.max_iterations)
     session.on_progress = progress.threadsafe()
     pool.on_prepare = progress.say_threadsafe()  # "preparing the sandbox: installing 14 …"
-    progress.on_cancel(run.cancel)
-    ls.fix_runs.running.append(run)
+    # Every cancel takes one path: the progress bar's, `fixloop.cancelFix`, `$/cancelRequest`
+    # on this request and shutdown all cancel the job, which cancels the run.
+    progress.on_cancel(functools.partial(ls.jobs.cancel, run.key))
+    job = ls.jobs.start(run.key, run.run(), stop=run.cancel)
     send_status(ls, "fixing", "running the tests", iteration=0, max_iterations=progress.maximum)
-    running = asyncio.ensure_future(asyncio.to_thread(session.run))
     try:
-        result: FixResult | None = await asyncio.shield(running)
-    except asyncio.CancelledError:  # `$/cancelRequest` on the request: as the other cancels
-        run.cancel()
+        outcome: FixResult | SandboxError | None = await asyncio.shield(job)
+    except asyncio.CancelledError:  # `$/cancelRequest` on the request
+        ls.jobs.cancel(run.key)
         with contextlib.suppress(Exception):
-            await running  # the session ends as cancelled; its edit is never applied
-        result = None
-    except SandboxError as error:
-        if not run.cancelled:
-            progress.end(str(error))
-            return _unavailable(ls, settings, str(error))
-        result = None
-    finally:
-        run.done.set()
-        ls.fix_runs.running.remove(run)
-        await asyncio.to_thread(pool.close)
+            await job  # the session ends as cancelled; its edit is never applied
+        outcome = None
+    if isinstance(outcome, SandboxError) and not run.cancelled:
+        progress.end(str(outcome))
+        return _unavailable(ls, settings, str(outcome))
+    result = outcome if not isinstance(outcome, SandboxError) else None
     if run.cancelled or result is None:  # whatever the removed containers made it say
         progress.end("cancelled")
-        _ended(ls, "fix cancelled")
+        _ended(ls, "fix cancelled", run.key)
         return {"status": "cancelled", "message": "cancelled", "sessionId": session.session_id}
     progress.end(result.message)
-    _ended(ls, result.message)
+    _ended(ls, result.message, run.key)
     if result.status.value != "environment-error":
         ls.availability.found_available(settings.sandbox)
     return await _conclude(ls, uri, line, relative, version, before, result, settings)
 
 
-def _ended(ls: FixloopServer, message: str) -> None:
+def _ended(ls: FixloopServer, message: str, key: Key | None = None) -> None:
     """A fix ended: the status bar says so, unless another fix still runs (then it stays
     `fixing`: the first fix to end must not end the status of the others)."""
-    others = len(ls.fix_runs.running)
+    others = [job for job in ls.jobs.running("fix") if job.key != key]
     if others:
-        send_status(ls, "fixing", f"{message} · {others} more fix running")
+        send_status(ls, "fixing", f"{message} · {len(others)} more fix running")
     else:
         send_status(ls, "idle", message)
 
@@ -341,9 +357,7 @@ def offer_rerun(ls: FixloopServer, uri: str, line: int | None, message: str) -> 
         if choice is not None and choice.title == RUN_AGAIN:
             await run_fix(ls, uri, line)
 
-    task = asyncio.ensure_future(ask())
-    ls.background.add(task)
-    task.add_done_callback(ls.background.discard)
+    ls.jobs.start(("rerun-offer", uri), ask())  # a newer offer for the document replaces it
 
 
 def _summary(result: FixResult) -> str:

@@ -8,14 +8,14 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from fixloop.lsp.arguments import command_arguments
+from fixloop.lsp.arguments import Line, Text
 from fixloop.lsp.fix_command import project_root, why_tests_cannot_run
 
 if TYPE_CHECKING:
@@ -89,21 +89,21 @@ def _say(ls: FixloopServer, message: str, kind: types.MessageType) -> None:
     ls.window_show_message(types.ShowMessageParams(type=kind, message=f"fixloop: {message}"))
 
 
-def register(server: FixloopServer) -> None:
-    # pygls resolves a command handler's annotations at run time: they must be importable.
-    @server.command(COMMAND_GENERATE_TESTS)
-    async def generate_tests(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Generate, verify in the sandbox, and create a test file for the function at
-        `args` = [uri, line] (0-based)."""
-        ls = cast("FixloopServer", ls)
-        usage = "[uri, line]"
-        uri, line = command_arguments(COMMAND_GENERATE_TESTS, args, usage, "text", "line")
-        try:
-            return await _run(ls, uri, line)
-        except Exception as error:  # one clear message, never a crash of the server
-            logger.exception("test generation failed")
-            _say(ls, f"tests could not be generated: {error}", types.MessageType.Error)
-            return {"status": "error", "message": str(error)}
+@dataclass(frozen=True)
+class GenerateTestsArguments:
+    uri: Text
+    line: Line  # in the function
+
+
+async def generate_tests(ls: FixloopServer, arguments: GenerateTestsArguments) -> dict[str, Any]:
+    """Generate, verify in the sandbox, and create a test file for the function at the
+    line."""
+    try:
+        return await _run(ls, arguments.uri, arguments.line)
+    except Exception as error:  # one clear message, never a crash of the server
+        logger.exception("test generation failed")
+        _say(ls, f"tests could not be generated: {error}", types.MessageType.Error)
+        return {"status": "error", "message": str(error)}
 
 
 async def _run(ls: FixloopServer, uri: str, line: int) -> dict[str, Any]:

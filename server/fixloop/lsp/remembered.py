@@ -25,14 +25,14 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from fixloop.lsp.arguments import command_arguments
+from fixloop.lsp.arguments import Text
 from fixloop.lsp.edits import minimal_edit, workspace_edit
+from fixloop.lsp.feature import Feature
 
 if TYPE_CHECKING:
     from fixloop.config import Settings
@@ -88,11 +88,10 @@ class _Subject:
     store: MemoryStore
 
 
-class RememberedFixes:
+class RememberedFixes(Feature):
     def __init__(self, server: FixloopServer) -> None:
         self._server = server
         self._offers: dict[str, Offer] = {}
-        self._jobs: dict[str, asyncio.Task[None]] = {}
         # (uri, version) already looked at: one background job per version of a document.
         self._looked: dict[str, int | None] = {}
         # The last run that found each document's failures: the look's baseline.
@@ -123,18 +122,23 @@ class RememberedFixes:
         if opened.language.name != "python":
             return
         self._looked[uri] = opened.version
-        if (running := self._jobs.pop(uri, None)) is not None:
-            running.cancel()  # an older version's answer would be thrown away anyway
-        task = asyncio.get_running_loop().create_task(self._look(uri, opened.version))
-        self._jobs[uri] = task
-        task.add_done_callback(lambda done: self._jobs.pop(uri, None) if done is task else None)
+        # A job per document: an older version's look (its answer would be thrown away
+        # anyway) is cancelled.
+        self._server.jobs.start(("remembered", uri), self._look(uri, opened.version))
+
+    def closed(self, opened: OpenDocument) -> None:
+        self.forget(opened.uri)
+
+    def holds(self, uri: str) -> bool:
+        job = self._server.jobs.get(("remembered", uri))
+        looking = job is not None and not job.cancelled
+        return looking or any(uri in kept for kept in (self._offers, self._looked, self._runs))
 
     def forget(self, uri: str) -> None:
         self._offers.pop(uri, None)
         self._looked.pop(uri, None)
         self._runs.pop(uri, None)
-        if (running := self._jobs.pop(uri, None)) is not None:
-            running.cancel()
+        self._server.jobs.cancel(("remembered", uri))
 
     def taken(self, offer_id: str) -> Offer | None:
         for uri, offer in list(self._offers.items()):
@@ -336,23 +340,24 @@ def _verify(
     return result, found, record
 
 
-def register(server: FixloopServer) -> None:
-    @server.command(COMMAND_APPLIED)
-    async def remembered_applied(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """The editor applied a remembered fix: remember the use, watch the verdict."""
-        ls = cast("FixloopServer", ls)
-        usage = "[uri, offer id]"
-        uri, offer_id = command_arguments(COMMAND_APPLIED, args, usage, "text", "text")
-        offer = ls.remembered.taken(offer_id)
-        opened = ls.documents.get(uri)
-        if offer is None or opened is None:
-            return {"status": "unknown", "message": "no such offer (the document changed?)"}
-        await asyncio.to_thread(offer.store.record_attempt, offer.record)
-        ls.verdicts.watch(opened, offer.record.id, offer.store, offer.base, offer.fixed.encode())
-        ls.window_show_message(
-            types.ShowMessageParams(
-                type=types.MessageType.Info,
-                message=f"fixloop: applied a fix seen before · verified: {offer.tests}",
-            )
+@dataclass(frozen=True)
+class AppliedArguments:
+    uri: Text
+    offer: Text  # the offer's id
+
+
+async def remembered_applied(ls: FixloopServer, arguments: AppliedArguments) -> dict[str, Any]:
+    """The editor applied a remembered fix: remember the use, watch the verdict."""
+    offer = ls.remembered.taken(arguments.offer)
+    opened = ls.documents.get(arguments.uri)
+    if offer is None or opened is None:
+        return {"status": "unknown", "message": "no such offer (the document changed?)"}
+    await asyncio.to_thread(offer.store.record_attempt, offer.record)
+    ls.verdicts.watch(opened, offer.record.id, offer.store, offer.base, offer.fixed.encode())
+    ls.window_show_message(
+        types.ShowMessageParams(
+            type=types.MessageType.Info,
+            message=f"fixloop: applied a fix seen before · verified: {offer.tests}",
         )
-        return {"status": "applied", "record": offer.record.id}
+    )
+    return {"status": "applied", "record": offer.record.id}

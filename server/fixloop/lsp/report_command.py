@@ -6,13 +6,13 @@ command's result carries the text for clients that show it themselves."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 
-from fixloop.lsp.arguments import command_arguments
+from fixloop.lsp.arguments import Text
 
 if TYPE_CHECKING:
     from fixloop.lsp.server import FixloopServer
@@ -50,39 +50,38 @@ def write_reports(reference: str) -> tuple[str, Path, Path, str]:
     return log.stem, page, plain, text
 
 
-def register(server: FixloopServer) -> None:
-    @server.command(COMMAND_SHOW_REPORT)
-    async def show_report(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-        """Open the report of `args[0]` (a session id), else of this server's last session."""
-        ls = cast("FixloopServer", ls)
-        from fixloop.sessions.history import SessionNotFound
+@dataclass(frozen=True)
+class ReportArguments:
+    session: Text | None = None  # an id or its start; else this server's last session
 
-        (session,) = command_arguments(
-            COMMAND_SHOW_REPORT, args, "no arguments or [session id]", "text", required=0
+
+async def show_report(ls: FixloopServer, arguments: ReportArguments) -> dict[str, Any]:
+    """Open the report of the session given, else of this server's last session."""
+    from fixloop.sessions.history import SessionNotFound
+
+    reference = arguments.session or ls.last_session_id or "last"
+    try:
+        session_id, page, plain, text = await asyncio.to_thread(write_reports, reference)
+    except (SessionNotFound, OSError) as error:
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=f"fixloop: {error}")
         )
-        reference = session or ls.last_session_id or "last"
-        try:
-            session_id, page, plain, text = await asyncio.to_thread(write_reports, reference)
-        except (SessionNotFound, OSError) as error:
-            ls.window_show_message(
-                types.ShowMessageParams(type=types.MessageType.Warning, message=f"fixloop: {error}")
+        return {"status": "not-found", "message": str(error)}
+    shown = await _show(ls, page)
+    if not shown:
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Info, message=f"fixloop: report written to {plain}"
             )
-            return {"status": "not-found", "message": str(error)}
-        shown = await _show(ls, page)
-        if not shown:
-            ls.window_show_message(
-                types.ShowMessageParams(
-                    type=types.MessageType.Info, message=f"fixloop: report written to {plain}"
-                )
-            )
-        return {
-            "status": "ok",
-            "sessionId": session_id,
-            "html": page.as_uri(),
-            "text": plain.as_uri(),
-            "report": text,
-            "shown": shown,
-        }
+        )
+    return {
+        "status": "ok",
+        "sessionId": session_id,
+        "html": page.as_uri(),
+        "text": plain.as_uri(),
+        "report": text,
+        "shown": shown,
+    }
 
 
 async def _show(ls: FixloopServer, page: Path) -> bool:

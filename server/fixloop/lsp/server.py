@@ -17,23 +17,14 @@ from pygls.lsp.server import LanguageServer
 
 from fixloop import __version__
 from fixloop.analysis.source import Encoding
-from fixloop.lsp import (
-    code_actions,
-    configuration,
-    fix_command,
-    generate_tests,
-    remembered,
-    report_command,
-    test_diagnostics,
-    text_sync,
-)
 from fixloop.lsp.availability import LoopAvailability
 from fixloop.lsp.capabilities import ClientFlags
 from fixloop.lsp.configuration import FolderSettings, workspace_folders
 from fixloop.lsp.convert import encoding_of
 from fixloop.lsp.diagnostics import DiagnosticsPublisher
 from fixloop.lsp.documents import OpenDocument, OpenDocuments
-from fixloop.lsp.fix_command import FixRuns
+from fixloop.lsp.feature import Feature
+from fixloop.lsp.jobs import Jobs
 from fixloop.lsp.memory_access import MemoryAccess
 from fixloop.lsp.protocol import FixloopProtocol
 from fixloop.lsp.remembered import RememberedFixes
@@ -65,13 +56,20 @@ class FixloopServer(LanguageServer):
         self.shutdown_requested = False
         # The last fix session this server ran: what "Show fix report" opens.
         self.last_session_id: str | None = None
-        # The loop in the editor: running sessions, memory, remembered fixes, verdicts.
-        self.fix_runs = FixRuns()
+        # The loop in the editor: memory, remembered fixes, verdicts (sessions are jobs).
         self.memory = MemoryAccess(self)
         self.remembered = RememberedFixes(self)
         self.verdicts = VerdictWatcher(self)
         self.availability = LoopAvailability(self)
-        self.background: set[asyncio.Future[None]] = set()  # tasks kept until done
+        self.jobs = Jobs()  # long-running work, by key
+        # Every document event, settings reload and shutdown goes to each, in this order:
+        # the publisher last, so that it shows what the others have just dropped.
+        self.features: list[Feature] = [
+            self.test_diagnostics,
+            self.remembered,
+            self.verdicts,
+            self.diagnostics,
+        ]
         # One pool per distinct sandbox configuration: folders of a multi-root workspace
         # that configure the sandbox differently each keep theirs (until shutdown).
         self._pools: dict[SandboxConfig, SandboxPool] = {}
@@ -202,44 +200,9 @@ class _SocketWriter:
         self._writer.close()
 
 
-def _register_lifecycle(server: FixloopServer) -> None:
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: FixloopServer, params: types.InitializeParams) -> None:
-        """Resolve what the client can do."""
-        ls.client_flags = ClientFlags.from_capabilities(params.capabilities)
-        ls.folder_settings.client_options(params.initialization_options)
-
-    @server.feature(types.SHUTDOWN)
-    def shutdown(ls: FixloopServer, params: None) -> None:
-        """Remove the sandbox's containers; `exit` after this ends the process with 0."""
-        ls.shutdown_requested = True
-        ls.fix_runs.cancel_all()
-        ls.verdicts.close_all()
-        ls.test_diagnostics.stop_all()
-        ls.close_sandbox()
-        _cancel_pending_requests(ls)
-
-
-def _cancel_pending_requests(ls: FixloopServer) -> None:
-    """Cancel the requests still being handled, as pygls does after this handler, but over
-    a copy: pygls 2.1.1 iterates over the dict their cancellation removes them from, and
-    fails the shutdown (openlawlibrary/pygls#606). It then finds them all done."""
-    protocol = ls.protocol
-    pending = list(protocol._request_futures.items())
-    for msg_id, future in pending:
-        if msg_id != protocol.msg_id and not future.done():
-            future.cancel()
-
-
 def create_server() -> FixloopServer:
+    from fixloop.lsp.methods import register
+
     server = FixloopServer()
-    _register_lifecycle(server)
-    configuration.register(server)
-    text_sync.register(server)
-    code_actions.register(server)
-    fix_command.register(server)
-    generate_tests.register(server)
-    remembered.register(server)
-    report_command.register(server)
-    test_diagnostics.register(server)
+    register(server)
     return server

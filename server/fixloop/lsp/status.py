@@ -9,19 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from pygls.lsp.server import LanguageServer
+    from fixloop.lsp.server import FixloopServer
 
 STATUS = "fixloop/status"
 State = Literal["idle", "testing", "fixing", "unavailable"]
 
 
-# Servers with a fix session under way: a background test run's `testing`/`idle` must not
-# hide it from the status bar (the fix's own statuses end it).
-_FIXING: set[int] = set()
-
-
 def send_status(
-    server: LanguageServer,
+    server: FixloopServer,
     state: State,
     message: str,
     *,
@@ -29,14 +24,10 @@ def send_status(
     max_iterations: int | None = None,
     background: bool = False,
 ) -> None:
-    """Tell the client; `background` statuses (test runs on open/save) give way to a fix."""
-    if background:
-        if id(server) in _FIXING and state != "unavailable":
-            return
-    elif state == "fixing":
-        _FIXING.add(id(server))
-    else:
-        _FIXING.discard(id(server))
+    """Tell the client; `background` statuses (test runs on open/save) give way to a fix
+    under way (a fix's job: the status follows every fix, however many run at once)."""
+    if background and state != "unavailable" and server.jobs.running("fix"):
+        return
     params: dict[str, Any] = {"state": state, "message": message}
     if iteration is not None:
         params["iteration"] = iteration

@@ -22,13 +22,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from lsprotocol import types
-from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
+from fixloop.lsp.arguments import Text
 from fixloop.lsp.configuration import refresh, workspace_folders
+from fixloop.lsp.feature import Feature
 from fixloop.lsp.status import send_status
 from fixloop.lsp.workspace_paths import innermost_folder
 
@@ -99,7 +100,7 @@ class _ProjectRuns:
         self.settle(None)
 
 
-class TestDiagnostics:
+class TestDiagnostics(Feature):
     """Test findings per document, and the runs that produce them."""
 
     def __init__(self, server: FixloopServer) -> None:
@@ -111,17 +112,33 @@ class TestDiagnostics:
         self._said: set[str] = set()  # problems shown once per session
         self._asked: set[Path] = set()  # untrusted roots whose tests the user asked to run
         self._held: set[str] = set()  # opened or saved untrusted: run once trusted
-        self._reloading: asyncio.Task[None] | None = None
         # No run starts before the settings have loaded: files opened at start-up arrive
         # before them, and the settings may say `off`.
         self._settings_loaded = False
 
     # --- what the document events ask for ---------------------------------------------
 
-    def opened(self, uri: str) -> None:
-        if uri not in self._opened:
-            self._opened.add(uri)
-            self.request(uri, "open", OPEN_DEBOUNCE_SECONDS)
+    def opened(self, opened: OpenDocument) -> None:
+        if opened.uri not in self._opened:
+            self._opened.add(opened.uri)
+            self.request(opened.uri, "open", OPEN_DEBOUNCE_SECONDS)
+
+    def closed(self, opened: OpenDocument) -> None:
+        """Its findings go (a run while it is closed does not keep them either), and its
+        queued request; opened again, its tests run again."""
+        uri = opened.uri
+        self._findings.pop(uri, None)
+        self._opened.discard(uri)
+        self._held.discard(uri)
+        for runs in self._projects.values():
+            runs.pending.pop(uri, None)
+
+    def holds(self, uri: str) -> bool:
+        queued = any(uri in runs.pending for runs in self._projects.values())
+        return queued or any(uri in kept for kept in (self._findings, self._opened, self._held))
+
+    def shutdown(self) -> None:
+        self.stop_all()
 
     def saved(self, uri: str) -> None:
         self.request(uri, "save")
@@ -166,8 +183,8 @@ class TestDiagnostics:
                 self.request(uri, "open", OPEN_DEBOUNCE_SECONDS)
 
     def _reload_settings(self) -> None:
-        if self._reloading is None or self._reloading.done():
-            self._reloading = asyncio.get_running_loop().create_task(refresh(self._server))
+        if self._server.jobs.get(("settings",)) is None:
+            self._server.jobs.start(("settings",), refresh(self._server))
 
     def why_waiting(self, uri: str) -> str | None:
         """Why the loop cannot run the tests of `uri` on its own: its folder is not trusted
@@ -263,7 +280,7 @@ class TestDiagnostics:
     def _start(self, runs: _ProjectRuns) -> None:
         runs.timer = None
         if runs.task is None and self._settings_loaded:
-            runs.task = asyncio.get_running_loop().create_task(self._drain(runs))
+            runs.task = self._server.jobs.start(("tests", runs.root), self._drain(runs))
 
     async def _drain(self, runs: _ProjectRuns) -> None:
         """Run until nothing is queued; a new request cancels the run in progress, whose
@@ -370,6 +387,8 @@ class TestDiagnostics:
             findings = run.findings.get(path.resolve())
             if findings is None:
                 continue  # the run did not cover this file's tests
+            if self._server.documents.get(uri) is None:
+                continue  # closed meanwhile: nothing is kept for it
             if findings or uri in self._findings:
                 self._findings[uri] = findings
                 if self._server.documents.get(uri) is not None:
@@ -418,11 +437,13 @@ class TestDiagnostics:
         }
 
 
-def register(server: FixloopServer) -> None:
-    # pygls resolves a command handler's annotations at run time: they must be importable.
-    @server.command(COMMAND_RUN_TESTS)
-    async def run_tests_command(ls: LanguageServer, uri: str | None = None) -> dict[str, Any]:
-        """Run the tests of one document (or of every open one) now."""
-        ls = cast("FixloopServer", ls)
-        uris = [uri] if uri else [opened.uri for opened in ls.documents]
-        return await ls.test_diagnostics.run_now(uris)
+@dataclass(frozen=True)
+class RunTestsArguments:
+    uri: Text | None = None  # else every open document
+
+
+async def run_tests_command(ls: FixloopServer, arguments: RunTestsArguments) -> dict[str, Any]:
+    """Run the tests of one document (or of every open one) now."""
+    uri = arguments.uri
+    uris = [uri] if uri else [opened.uri for opened in ls.documents]
+    return await ls.test_diagnostics.run_now(uris)

@@ -1,8 +1,8 @@
-"""Document synchronization: open, change, save, close."""
+"""Document synchronization: open, change, save, close, each forwarded to every feature
+(`FixloopServer.features`) once the document store has taken it in."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -11,7 +11,6 @@ from fixloop.analysis.document import Change
 from fixloop.lsp.convert import from_position
 
 if TYPE_CHECKING:
-    from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
 
 
@@ -21,56 +20,43 @@ def _change(event: types.TextDocumentContentChangeEvent) -> Change:
     return Change(event.text)
 
 
-async def _load(ls: FixloopServer, opened: OpenDocument) -> None:
-    """Parse a newly opened document off the event loop, then publish its diagnostics."""
-    if await ls.documents.load(opened):
-        ls.diagnostics.publish(opened.uri)
+def did_open(ls: FixloopServer, params: types.DidOpenTextDocumentParams) -> None:
+    """Keep the document (a language fixloop knows), then tell every feature."""
+    item = params.text_document
+    settings = ls.folder_settings.for_uri(item.uri)
+    opened = ls.documents.open(
+        item.uri,
+        item.language_id,
+        item.text,
+        item.version,
+        settings.diagnostics.max_file_bytes,
+    )
+    if opened is None:
+        return
+    for feature in ls.features:
+        feature.opened(opened)
 
 
-def register(server: FixloopServer) -> None:
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: FixloopServer, params: types.DidOpenTextDocumentParams) -> None:
-        """Parse the document and publish its diagnostics."""
-        item = params.text_document
-        settings = ls.folder_settings.for_uri(item.uri)
-        opened = ls.documents.open(
-            item.uri,
-            item.language_id,
-            item.text,
-            item.version,
-            settings.diagnostics.max_file_bytes,
-        )
-        if opened is None:
-            return
-        if opened.loading:  # parsed in a thread: the event loop keeps answering meanwhile
-            opened.parsing = task = asyncio.ensure_future(_load(ls, opened))
-            ls.background.add(task)
-            task.add_done_callback(ls.background.discard)
-        else:
-            ls.diagnostics.publish(item.uri)
-        ls.test_diagnostics.opened(item.uri)
+def did_change(ls: FixloopServer, params: types.DidChangeTextDocumentParams) -> None:
+    """Queue the changes; they are applied on the next loop turn (or sooner, on need)."""
+    changes = [_change(event) for event in params.content_changes]
+    opened = ls.documents.queue(params.text_document.uri, changes, params.text_document.version)
+    if opened is not None:
+        for feature in ls.features:
+            feature.changed(opened)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: FixloopServer, params: types.DidChangeTextDocumentParams) -> None:
-        """Queue the changes; they are applied and published on the next loop turn."""
-        changes = [_change(event) for event in params.content_changes]
-        uri = params.text_document.uri
-        if ls.documents.queue(uri, changes, params.text_document.version) is not None:
-            ls.diagnostics.schedule(uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: FixloopServer, params: types.DidCloseTextDocumentParams) -> None:
-        """Forget the document and clear its diagnostics."""
-        uri = params.text_document.uri
-        if (opened := ls.documents.get(uri)) is not None:
-            ls.flush(opened)
-            ls.verdicts.closed(uri, None if opened.desynced else opened.source.data)
-            ls.remembered.forget(uri)
-            ls.documents.close(uri)
-            ls.diagnostics.clear(uri)
+def did_close(ls: FixloopServer, params: types.DidCloseTextDocumentParams) -> None:
+    """Every feature forgets the document (its last changes applied first), then the store."""
+    uri = params.text_document.uri
+    if (opened := ls.documents.get(uri)) is not None:
+        ls.flush(opened)
+        for feature in ls.features:
+            feature.closed(opened)
+        ls.documents.close(uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: FixloopServer, params: types.DidSaveTextDocumentParams) -> None:
-        """A save keeps an applied fix (learning from the editor) and runs the tests."""
-        ls.verdicts.saved(params.text_document.uri)
-        ls.test_diagnostics.saved(params.text_document.uri)
+
+def did_save(ls: FixloopServer, params: types.DidSaveTextDocumentParams) -> None:
+    """A save keeps an applied fix (learning from the editor) and runs the tests."""
+    for feature in ls.features:
+        feature.saved(params.text_document.uri)

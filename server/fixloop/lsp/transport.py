@@ -277,9 +277,11 @@ def pump_stdin(stdin: IO[bytes], chunks: ChunkQueue, loop: asyncio.AbstractEvent
                 chunk = read(CHUNK)
             except (OSError, ValueError):
                 chunk = b""
+            put = chunks.put(chunk)
             try:
-                asyncio.run_coroutine_threadsafe(chunks.put(chunk), loop).result()
+                asyncio.run_coroutine_threadsafe(put, loop).result()
             except RuntimeError:  # the loop is gone
+                put.close()
                 return
             if not chunk:
                 return

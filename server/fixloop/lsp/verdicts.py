@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from fixloop.lsp.edits import common_prefix, common_suffix
+from fixloop.lsp.feature import Feature
 
 if TYPE_CHECKING:
     from fixloop.lsp.documents import OpenDocument
@@ -70,7 +71,7 @@ class _Watch:
         return text != self.before and self.lines in text
 
 
-class VerdictWatcher:
+class VerdictWatcher(Feature):
     def __init__(self, server: FixloopServer) -> None:
         self._server = server
         self._watches: dict[str, _Watch] = {}
@@ -126,11 +127,17 @@ class VerdictWatcher:
             watch.accepted = True
             self._record(uri, watch, "accepted")
 
-    def closed(self, uri: str, text: bytes | None) -> None:
+    def closed(self, opened: OpenDocument) -> None:
         """Closing with the fix in place keeps it."""
-        watch = self._watches.pop(uri, None)
-        if watch is not None and text is not None:
-            self._conclude_kept(uri, watch, text)
+        watch = self._watches.pop(opened.uri, None)
+        if watch is not None and not opened.desynced:
+            self._conclude_kept(opened.uri, watch, opened.source.data)
+
+    def holds(self, uri: str) -> bool:
+        return uri in self._watches
+
+    def shutdown(self) -> None:
+        self.close_all()
 
     def close_all(self) -> None:
         """At shutdown: the fixes still in the open documents were kept."""
