@@ -134,3 +134,19 @@ def test_a_closed_document_leaves_nothing_in_any_feature(
     assert [type(f).__name__ for f in server.features if f.holds(uri)] == []
     assert server.documents.get(uri) is None
     assert [job.key for job in server.jobs.running() if uri in job.key] == []
+
+
+class _Store:
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_shutdown_closes_the_memory_after_the_jobs(lsp: InProcessServer, project: Path) -> None:
+    """Its spooled writes are flushed and ChromaDB's handles released: `exit` follows."""
+    lsp.initialize(project, trusted=False, capabilities={})
+    store = _Store()
+    lsp.server.memory._stores[object()] = store  # type: ignore[index]  # one opened store
+    lsp.request("shutdown", None)
+    assert store.closed and lsp.server.memory._stores == {}

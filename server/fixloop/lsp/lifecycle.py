@@ -26,8 +26,8 @@ def initialize(ls: FixloopServer, params: types.InitializeParams) -> None:
 
 
 async def shutdown(ls: FixloopServer, params: None) -> None:
-    """End every job and remove the sandbox's containers; `exit` after this ends the
-    process with 0."""
+    """End every job, remove the sandbox's containers and close the memory; `exit` after
+    this ends the process with 0."""
     ls.shutdown_requested = True
     for feature in ls.features:
         feature.shutdown()
@@ -35,6 +35,8 @@ async def shutdown(ls: FixloopServer, params: None) -> None:
     if left := await ls.jobs.wait(SHUTDOWN_WAIT_SECONDS):
         logger.warning("still running at shutdown: %s", ", ".join(str(j.key) for j in left))
     await asyncio.to_thread(ls.close_sandbox)
+    # After the jobs: none writes to the memory any more; its spooled writes are flushed.
+    await asyncio.to_thread(ls.memory.close)
     _cancel_pending_requests(ls)
 
 
