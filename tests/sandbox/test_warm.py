@@ -479,3 +479,39 @@ def compiled(project: Path) -> bool:
         return False
     finally:
         client.close()
+
+
+SCRATCH_CONFTEST = """\
+import os
+import pathlib
+
+# As hypothesis does at import (`.hypothesis/`): a cache in the temporary folder.
+CACHE = pathlib.Path(os.environ["TMPDIR"]) / ".cache" / "constants"
+CACHE.parent.mkdir(parents=True, exist_ok=True)
+CACHE.write_text("collected")
+"""
+
+SCRATCH_TEST = """\
+from conftest import CACHE
+
+
+def test_the_cache_collection_wrote_is_there():
+    assert CACHE.read_text() == "collected"
+    CACHE.write_text("changed by a test")  # the next candidate must not see this
+"""
+
+
+def test_what_collection_writes_in_the_temporary_folder_is_there_for_every_candidate(
+    tmp_path: Path,
+) -> None:
+    project = shop_project(tmp_path)
+    (project / "tests" / "conftest.py").write_text(CONFTEST + "\n" + SCRATCH_CONFTEST)
+    (project / "tests" / "test_cache.py").write_text(SCRATCH_TEST)
+    with SandboxPool(SandboxConfig(timeout_seconds=30, parallel=1)) as pool:
+        warmed(pool, project)
+        for new in ("a - b", "a * b", "a + b"):
+            result = warm_run(pool, project, edit("return a + b", f"return {new}"))
+            assert "tests/test_cache.py::test_the_cache_collection_wrote_is_there" not in {
+                case.test_id for case in result.failures
+            }, result.output.text
+        assert warm_run(pool, project, {}).passed

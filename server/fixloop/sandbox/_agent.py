@@ -53,6 +53,9 @@ WARM_MODULE = "_fixloop_warm"
 WARM_STARTUP_LIMIT = 20.0
 WARM_AFTER = 2  # a command gets W the second time it is run: one-off runs never pay for W
 WARM_KEYS_KEPT = 32
+# What W's startup may leave in the temporary folder, copied again for each candidate.
+SCRATCH_KEPT_FILES = 200
+SCRATCH_KEPT_BYTES = 4 * 1024 * 1024
 
 
 def has_error_hint(chunk: bytes) -> bool:
@@ -602,6 +605,10 @@ class WarmSession:
         self.sock = sock
         self.watcher = watcher
         self.broken = False
+        self.scratch = str(request["scratch"])
+        # What W's startup wrote into the temporary folder (hypothesis' `.hypothesis`, a
+        # tool's cache in HOME): a fresh run's collection writes it too, so each C gets it.
+        self.scratch_start: str | None = None
         KEEP_ALIVE.add(pid)
         PROTOCOL_FDS.extend((sock.fileno(), watcher.fd))
 
@@ -638,6 +645,8 @@ class WarmSession:
         self.watcher.close()
         remove_tree(self.workdir)
         remove_tree(self.workdir + ".warm")
+        if self.scratch_start:
+            remove_tree(self.scratch_start)
 
     def run(
         self, request: dict[str, object], proto_in: int, started: float, oom_before: int
@@ -645,6 +654,8 @@ class WarmSession:
         """The candidate in a fork of W; None when W says it needs a fresh run."""
         files = request["files"]
         assert isinstance(files, dict)
+        if self.scratch_start:
+            shutil.copytree(self.scratch_start, self.scratch, symlinks=True, dirs_exist_ok=True)
         for relative, text in files.items():  # for subprocesses and tracebacks: on disk too
             target = os.path.join(self.workdir, relative)
             with contextlib.suppress(FileNotFoundError):
@@ -665,6 +676,8 @@ class WarmSession:
         if reply is None or "pid" not in reply:
             os.close(read_end)
             self.restore(files)
+            remove_tree(self.scratch)  # the fresh run starts from an empty one
+            os.makedirs(self.scratch, exist_ok=True)
             WARM.why_not = str((reply or {}).get("fallback", "the warm runner stopped"))
             return None
         deadline = time.monotonic() + float(str(request["timeout"]))
@@ -717,7 +730,7 @@ class WarmRunner:
     def __init__(self) -> None:
         self.session: WarmSession | None = None
         self.seen: dict[str, int] = {}
-        self.refused: set[str] = set()
+        self.refused: dict[str, str] = {}  # commands W cannot serve, and why
         self.why_not = ""  # why the last candidate asked to run warm did not (for people)
         self.cpu = 0.0  # what W and C spent on the last candidate, as W told
 
@@ -732,15 +745,18 @@ class WarmRunner:
             return None
         session = self.session
         if session is None or session.key != key or not session.alive():
-            if key in self.refused or self.seen[key] < WARM_AFTER:
+            if key in self.refused:
+                self.why_not = self.refused[key]
+                return None
+            if self.seen[key] < WARM_AFTER:
                 return None
             started_session = self.start(request, key, proto_in)
             if started_session == "cancel":
                 cancelled = {"exit_code": -signal.SIGKILL, "cancelled": True, "runner": "warm"}
                 return {**cancelled, "duration": time.monotonic() - started}, nothing
             if not isinstance(started_session, WarmSession):
-                self.refused.add(key)
-                self.why_not = "the command cannot run warm"
+                self.refused[key] = f"the command cannot run warm: {started_session}"
+                self.why_not = self.refused[key]
                 return None
             session = started_session
         return session.run(request, proto_in, started, oom_before)
@@ -752,10 +768,8 @@ class WarmRunner:
             name.endswith(".py") and os.path.isfile(os.path.join(base, name)) for name in files
         )
 
-    def start(
-        self, request: dict[str, object], key: str, proto_in: int
-    ) -> WarmSession | str | None:
-        """W, ready to serve; "cancel" when the host cancelled meanwhile; None when the
+    def start(self, request: dict[str, object], key: str, proto_in: int) -> WarmSession | str:
+        """W, ready to serve; "cancel" when the host cancelled meanwhile; else why the
         command cannot run warm (W refused, failed, or took too long)."""
         self.stop()
         workdir, base = str(request["workdir"]), str(request["base"])
@@ -764,9 +778,9 @@ class WarmRunner:
         try:
             subprocess.run(["cp", "-R", "--preserve=mode,timestamps", base, workdir], check=True)
             watcher = Watcher(workdir)
-        except (OSError, subprocess.CalledProcessError):
+        except (OSError, subprocess.CalledProcessError) as error:
             remove_tree(workdir)
-            return None
+            return f"its copy of the project could not be made ({error})"
         ours, theirs = socket.socketpair()
         pid = os.fork()
         if pid == 0:
@@ -779,9 +793,7 @@ class WarmRunner:
             self.stop()
         return outcome
 
-    def _wait_ready(
-        self, session: WarmSession, proto_in: int, scratch: str
-    ) -> WarmSession | str | None:
+    def _wait_ready(self, session: WarmSession, proto_in: int, scratch: str) -> WarmSession | str:
         deadline = time.monotonic() + WARM_STARTUP_LIMIT
         while (left := deadline - time.monotonic()) > 0:
             ready, _, _ = select.select([session.sock.fileno(), proto_in], [], [], left)
@@ -790,13 +802,10 @@ class WarmRunner:
                 return "cancel"
             if ready:
                 reply = session.reply(0)
-                startup_was_clean = (
-                    session.watcher.changes() == set()  # wrote nothing into the project
-                    and not os.listdir(scratch)
-                    and processes_of_my_uid() == [session.pid]  # started no server
-                )
-                return session if reply and "ready" in reply and startup_was_clean else None
-        return None
+                if not reply or "ready" not in reply:
+                    return str((reply or {}).get("refused") or "its session ended at startup")
+                return _unclean_startup(session, scratch) or session
+        return f"its startup took longer than {WARM_STARTUP_LIMIT:g} s"
 
     def stop(self) -> None:
         if self.session is not None:
@@ -823,6 +832,37 @@ class WarmRunner:
             session.broken = True
         if self.session is session and not session.alive():
             self.stop()
+
+
+def _unclean_startup(session: WarmSession, scratch: str) -> str | None:
+    """Why W's startup left something a candidate's run would inherit, if it did."""
+    written = session.watcher.changes()
+    if written is None or written:
+        shown = ", ".join(sorted(os.path.relpath(p, session.workdir) for p in written or ())[:3])
+        return f"collecting the tests wrote into the project ({shown or 'many files'})"
+    if os.listdir(scratch):
+        return _keep_scratch(session, scratch)
+    if processes_of_my_uid() != [session.pid]:
+        return "collecting the tests started another process"
+    return None
+
+
+def _keep_scratch(session: WarmSession, scratch: str) -> str | None:
+    """Keep what W's startup wrote into the temporary folder, for every C; why not when
+    it is too much to copy for each candidate."""
+    count, size = 0, 0
+    for folder, _dirs, files in os.walk(scratch):
+        for name in files:
+            count += 1
+            with contextlib.suppress(OSError):
+                size += os.lstat(os.path.join(folder, name)).st_size
+    if count > SCRATCH_KEPT_FILES or size > SCRATCH_KEPT_BYTES:
+        shown = ", ".join(sorted(os.listdir(scratch))[:3])
+        return f"collecting the tests wrote {count} files into its temporary folder ({shown})"
+    session.scratch_start = scratch + ".warm-start"
+    remove_tree(session.scratch_start)
+    shutil.copytree(scratch, session.scratch_start, symlinks=True)
+    return None
 
 
 WARM = WarmRunner()
