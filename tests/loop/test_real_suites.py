@@ -102,6 +102,39 @@ def test_an_infinite_loop_is_a_failing_test_and_gets_fixed(
     assert whole["tests"] == {"passed": 4, "failed": 0}
 
 
+SWALLOWS = """\
+def total(items):
+    result = 0
+    index = 0
+    while True:
+        try:  # the kind of loop real parsers have: anything wrong, go on with the next
+            while True:
+                if index >= len(items):
+                    return result
+                result += items[index]
+                index += 0
+        except Exception:
+            continue
+"""
+
+
+def test_a_loop_that_swallows_exceptions_still_fails_at_the_tests_limit(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """dateutil's parser: a hang inside `try/except` swallowed the timeout, and each such
+    candidate ran to the whole run's limit (65 s) instead of the test's (2 s here)."""
+    (tmp_path / "sums.py").write_text(SWALLOWS)
+    (tmp_path / "test_sums.py").write_text(TOTAL_TESTS)
+    events = Events()
+    result = session(tmp_path, "sums.py", pool, events).run()
+    assert result.status is Status.FIXED, result.message
+    [hang] = result.baseline.failures if result.baseline else ()
+    assert "TestTimeout" in hang.message and not result.baseline.timed_out  # type: ignore[union-attr]
+    assert result.baseline.duration < 10  # type: ignore[union-attr]
+    hanging = [c for c in events.of("candidate") if "timed out" in str(c["summary"])]
+    assert hanging == []  # a candidate that still loops fails at the limit, like a test
+
+
 def test_a_test_that_hangs_outside_the_target_ends_fast_with_the_reason(
     tmp_path: Path, pool: SandboxPool
 ) -> None:

@@ -27,8 +27,10 @@ from types import FrameType
 import pytest
 
 
-class TestTimeout(Exception):
-    """Raised in a test that ran past its time limit."""
+class TestTimeout(BaseException):
+    """Raised in a test that ran past its time limit. Not an `Exception`: the loop that
+    hangs often sits in a `try: ... except Exception:` that would swallow it (dateutil's
+    parser did, and each such candidate cost the whole run's limit)."""
 
     __test__ = False
 
@@ -41,6 +43,7 @@ def _limit() -> float | None:
     return value if value > 0 else None
 
 
+RAISE_AGAIN_SECONDS = 1.0
 _hung: list[pytest.Item] = []  # the test that ran past its limit, once one has
 
 
@@ -61,7 +64,9 @@ def _limited(item: pytest.Item) -> Generator[None, None, None]:
         yield
         return
     previous = signal.signal(signal.SIGALRM, _raise(limit, item))  # type: ignore[arg-type]
-    signal.setitimer(signal.ITIMER_REAL, limit)
+    # Raised again every second while the phase goes on: a bare `except:` in the loop
+    # swallows one, not the one that lands outside its `try`.
+    signal.setitimer(signal.ITIMER_REAL, limit, RAISE_AGAIN_SECONDS)
     # A hang in C code never returns to the interpreter to take the signal: the stacks
     # are dumped a little later, for the person reading the output.
     faulthandler.dump_traceback_later(limit + 2.0, file=sys.__stderr__ or sys.stderr)
