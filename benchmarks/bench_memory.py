@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from fixloop.loop import recall
 from fixloop.memory import AttemptRecord, FailureSignature, MemoryConfig, MemoryStore, Outcome
 
 EXCEPTIONS = [
@@ -151,7 +152,7 @@ def lookup_figures(store: MemoryStore, queries: int = 200) -> None:
          lambda: store.similar_fixes(probes[(i := nxt())].signature,
                                      probes[i].context_before, "python")),
         ("suggestion_for (+ re-apply)",
-         lambda: store.suggestion_for(probes[(i := nxt())].signature,
+         lambda: recall.suggestion_for(store, probes[(i := nxt())].signature,
                                       probes[i].context_before, "python", sources[i], 0.0)),
         ("template_prior (fixes + tries)",
          lambda: store.template_prior(probes[(i := nxt())].signature, "python",

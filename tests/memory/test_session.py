@@ -1,6 +1,6 @@
 from fixloop.loop.model import Candidate, RepairContext
+from fixloop.loop.recall import SessionMemory
 from fixloop.memory import MemoryStore, Outcome
-from fixloop.memory.session import SessionMemory
 from tests.memory.conftest import context_for
 
 SOURCE = "def last(xs):\n    return xs[len(xs)]\n"
@@ -18,9 +18,12 @@ def test_a_session_learns_and_the_next_one_uses_it(store: MemoryStore) -> None:
     assert (context.template_prior, context.past_fixes) == ({}, ())
     assert first.suggestion(context) is None
     first.tried(context, Candidate({"seq.py": WRONG}, "", "offline", "constant"), Outcome.FAILED)
-    verified = first.tried(
-        context, Candidate({"seq.py": FIXED}, "", "offline", "off-by-one"), Outcome.VERIFIED
+    verified = first.held(
+        first.tried(
+            context, Candidate({"seq.py": FIXED}, "", "offline", "off-by-one"), Outcome.VERIFIED
+        )
     )
+    assert verified is not None
     assert len(first.pending) == 2 and verified.session == first.session
     assert first.flush() and first.pending == []
 
@@ -31,8 +34,8 @@ def test_a_session_learns_and_the_next_one_uses_it(store: MemoryStore) -> None:
     suggestion = second.suggestion(context)
     assert suggestion is not None and suggestion.fix.record.id == verified.id
     assert suggestion.candidate.changes == {"seq.py": FIXED}
-    failed = second.tried(context, suggestion.candidate, Outcome.FAILED)  # say it failed
-    assert failed.reused_from == verified.id
+    failed = second.held(second.tried(context, suggestion.candidate, "failed"))  # it failed
+    assert failed is not None and failed.reused_from == verified.id
     assert second.flush()
     [fix] = store.similar_fixes(suggestion.fix.record.signature, "", "python")
     assert fix.failed_reuses == 1
