@@ -39,3 +39,24 @@ def test_a_session_learns_and_the_next_one_uses_it(store: MemoryStore) -> None:
     assert second.flush()
     [fix] = store.similar_fixes(suggestion.fix.record.signature, "", "python")
     assert fix.failed_reuses == 1
+
+
+def test_a_held_back_verified_attempt_is_written_only_when_taken(store: MemoryStore) -> None:
+    """The remembered-fix job's memory: failures are written at the end of the session,
+    the verified re-application waits until the user takes the fix."""
+    first = SessionMemory(store)
+    context = first.prepare(context_now())
+    first.tried(context, Candidate({"seq.py": FIXED}, "", "offline", "off-by-one"), "verified")
+    assert first.flush()
+
+    job = SessionMemory(store, hold_verified=True)
+    context = job.prepare(context_now())
+    suggestion = job.suggestion(context)
+    assert suggestion is not None and job.suggested is suggestion
+    job.tried(context, Candidate({"seq.py": WRONG}, "", "offline", "constant"), "failed")
+    verified = job.held(job.tried(context, suggestion.candidate, "verified"))
+    assert verified is not None and job.flush()
+    assert job.held(verified.id) == verified  # kept back, not written
+    assert [fix.uses for fix in store.similar_fixes(verified.signature, "", "python")] == [1]
+    assert store.record_attempt(verified)  # the user took it
+    assert [fix.uses for fix in store.similar_fixes(verified.signature, "", "python")] == [2]
