@@ -141,6 +141,7 @@ def neighbours(
     language: str,
     k: int,
 ) -> list[_Hit]:
+    """The `k` nearest records of a role (nothing when the store is down: said once)."""
     if not store.available():
         return []
     try:
