@@ -37,7 +37,8 @@ from typing import Any
 
 from fixloop.loop.engine import Budget, FixSession, Status
 from fixloop.loop.offline import OfflineGenerator
-from fixloop.memory import MemoryConfig, MemoryStore, SessionMemory
+from fixloop.loop.recall import SessionMemory
+from fixloop.memory import MemoryConfig, MemoryStore
 from fixloop.sandbox import SandboxPool
 
 FAMILIES = Path(__file__).resolve().parent / "families"

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from fixloop.loop import recall
 from fixloop.memory import AttemptRecord, FailureSignature, MemoryConfig, MemoryStore, Outcome
 
 EXCEPTIONS = [
@@ -130,7 +131,7 @@ def lookup_figures(store: MemoryStore, queries: int = 200) -> None:
     probes = [synthetic_record(rng, n) for n in range(queries)]
     sources = [{p.path: p.context_before} for p in probes]
     embedding = store.embedding
-    collection = store._collection("fixes", "python")  # raw Chroma, for the comparison
+    collection = store.collection("fixes", "python")  # raw Chroma, for the comparison
     vectors = embedding.embed_sections([p.sections() for p in probes])
     results: list[tuple[str, list[float]]] = []
     index = iter(range(10**9))
@@ -151,7 +152,7 @@ def lookup_figures(store: MemoryStore, queries: int = 200) -> None:
          lambda: store.similar_fixes(probes[(i := nxt())].signature,
                                      probes[i].context_before, "python")),
         ("suggestion_for (+ re-apply)",
-         lambda: store.suggestion_for(probes[(i := nxt())].signature,
+         lambda: recall.suggestion_for(store, probes[(i := nxt())].signature,
                                       probes[i].context_before, "python", sources[i], 0.0)),
         ("template_prior (fixes + tries)",
          lambda: store.template_prior(probes[(i := nxt())].signature, "python",

@@ -259,7 +259,7 @@ def test_spectrum_finds_the_fault_no_traceback_passes_through(
 
 def test_a_fix_remembered_is_tried_first_the_next_time(tmp_path: Path, pool: SandboxPool) -> None:
     from fixloop.loop.offline import OfflineGenerator
-    from fixloop.memory.session import SessionMemory
+    from fixloop.loop.recall import SessionMemory
     from fixloop.memory.store import MemoryConfig, MemoryStore
 
     store = MemoryStore(MemoryConfig(path=tmp_path / "memory"))

@@ -16,7 +16,7 @@ from fixloop.failures import run_tests
 from fixloop.loop.engine import Budget, FixSession, GivenBaseline, Status
 from fixloop.loop.localize import spectrum_probe
 from fixloop.loop.model import Candidate, RepairContext
-from fixloop.memory.session import SessionMemory
+from fixloop.loop.recall import SessionMemory
 from fixloop.memory.store import MemoryConfig, MemoryStore
 from fixloop.sandbox import SandboxPool
 from fixloop.sandbox.results import CandidateResult

@@ -74,11 +74,12 @@ import sys
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 from tests.memory.conftest import context_for, record_for
+from fixloop.loop import recall
 from fixloop.memory import MemoryConfig, MemoryStore
 store = MemoryStore(MemoryConfig(path=Path(sys.argv[2])))
 context = context_for({"a.py": "x = 1\\n"}, "AssertionError: assert 1 == 2")
 assert store.record_attempt(record_for(context, "x = 2\\n"))
-assert store.past_fixes(context)
+assert recall.past_fixes(store, context)
 """
     home = tmp_path / "home"
     home.mkdir()
@@ -117,6 +118,7 @@ class _EmbeddingsHandler(BaseHTTPRequestHandler):
 
 
 def test_openai_endpoint_embedding_has_its_own_collections(tmp_path: Path) -> None:
+    from fixloop.loop import recall
     from fixloop.memory import MemoryConfig, MemoryStore
     from tests.memory.conftest import context_for, record_for
 
@@ -133,10 +135,10 @@ def test_openai_endpoint_embedding_has_its_own_collections(tmp_path: Path) -> No
         assert store.embedding.key == "oai-tiny-embed-1-8"
         context = context_for({"a.py": "x = 1\n"}, "AssertionError: assert 1 == 2")
         assert store.record_attempt(record_for(context, "x = 2\n"))
-        assert len(store.past_fixes(context)) == 1
+        assert len(recall.past_fixes(store, context)) == 1
         assert list(store.stats().collections) == ["fixloop-fixes-python-oai-tiny-embed-1-8"]
         offline = MemoryStore(MemoryConfig(path=tmp_path / "memory"))
-        assert offline.past_fixes(context) == ()  # never read across spaces
+        assert recall.past_fixes(offline, context) == ()  # never read across spaces
     finally:
         server.shutdown()
         server.server_close()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fixloop.loop import recall
 from fixloop.loop.model import RepairContext
 from fixloop.memory import AttemptRecord, MemoryConfig, MemoryStore, Outcome, Verdict
 from fixloop.memory.records import context_signature
@@ -36,12 +37,12 @@ def test_corrupt_store_keeps_working_says_so_once_and_spools(tmp_path: Path) -> 
 
     reasons: list[str] = []
     store = MemoryStore(MemoryConfig(path=path, retry_seconds=0.0), on_unavailable=reasons.append)
-    assert store.past_fixes(context()) == ()
-    assert store.prior_for(context()) == {}
+    assert recall.past_fixes(store, context()) == ()
+    assert recall.prior_for(store, context()) == {}
     kept = record_for(context(), FIXED)
     assert not store.record_attempt(kept)
     assert not store.record_verdict(kept.id, Verdict.ACCEPTED)
-    assert store.suggestion(context()) is None
+    assert recall.suggestion(store, context()) is None
     assert len(reasons) == 1 and str(path) in reasons[0]
     assert store.stats().spooled == 2
 
@@ -87,14 +88,14 @@ def test_team_server_down_then_back_replays_the_spool(tmp_path: Path) -> None:
         first = record_for(context(), FIXED)
         assert store.record_attempt(first)
         colleague = MemoryStore(config)  # another machine sees it at once
-        assert colleague.past_fixes(context())[0].diff == first.patch
+        assert recall.past_fixes(colleague, context())[0].diff == first.patch
 
         server.stop()
         assert not port_open(server.port)
         second = records(3)
         assert not store.record_attempts(second)
         assert not store.record_verdict(first.id, Verdict.ACCEPTED)
-        assert store.past_fixes(context()) == ()
+        assert recall.past_fixes(store, context()) == ()
         assert len(reasons) == 1 and server.url in reasons[0]
         assert store.stats().spooled == 3 + 1  # three records and a verdict
 
@@ -113,7 +114,7 @@ def test_team_server_unreachable_at_start_answers_at_once(tmp_path: Path) -> Non
     config = MemoryConfig(url=f"http://127.0.0.1:{free_port()}", spool=tmp_path / "spool.jsonl")
     store = MemoryStore(config, on_unavailable=reasons.append)
     started = time.monotonic()
-    assert store.past_fixes(context()) == ()
+    assert recall.past_fixes(store, context()) == ()
     assert not store.record_attempt(record_for(context(), FIXED))
     assert time.monotonic() - started < 5
     assert len(reasons) == 1 and store.stats().spooled == 1
@@ -165,7 +166,7 @@ def test_a_long_lived_reader_sees_another_process_records(tmp_path: Path) -> Non
     reader = MemoryStore(MemoryConfig(path=path, refresh_seconds=0.0))
     mine = record_for(context(), SOURCE.replace("- 1", "+ 2"))
     assert reader.record_attempt(mine)
-    assert [p.diff for p in reader.past_fixes(context())] == [mine.patch]
+    assert [p.diff for p in recall.past_fixes(reader, context())] == [mine.patch]
     script = """
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -177,7 +178,7 @@ assert store.record_attempt(record_for(context(), FIXED))
 """
     root = str(Path(__file__).parents[2])
     subprocess.run([sys.executable, "-c", script, root, str(path)], check=True)
-    diffs = [past.diff for past in reader.past_fixes(context())]
+    diffs = [past.diff for past in recall.past_fixes(reader, context())]
     assert len(diffs) == 2 and any("+    return x + 1" in diff for diff in diffs)
 
 
@@ -193,8 +194,8 @@ def test_corrupt_vector_index_never_crashes_this_process(tmp_path: Path) -> None
     reasons: list[str] = []
     store = MemoryStore(MemoryConfig(path=path, retry_seconds=0.0), on_unavailable=reasons.append)
     for _ in range(2):
-        assert store.prior_for(context()) == {}
-        assert store.suggestion(context()) is None
+        assert recall.prior_for(store, context()) == {}
+        assert recall.suggestion(store, context()) is None
     assert not store.record_attempt(record_for(context(), FIXED))
     assert len(reasons) == 1 and str(path) in reasons[0]
     assert store.stats().spooled == 1

@@ -1,6 +1,6 @@
 from fixloop.loop.model import Candidate, RepairContext
+from fixloop.loop.recall import SessionMemory
 from fixloop.memory import MemoryStore, Outcome
-from fixloop.memory.session import SessionMemory
 from tests.memory.conftest import context_for
 
 SOURCE = "def last(xs):\n    return xs[len(xs)]\n"
@@ -18,9 +18,12 @@ def test_a_session_learns_and_the_next_one_uses_it(store: MemoryStore) -> None:
     assert (context.template_prior, context.past_fixes) == ({}, ())
     assert first.suggestion(context) is None
     first.tried(context, Candidate({"seq.py": WRONG}, "", "offline", "constant"), Outcome.FAILED)
-    verified = first.tried(
-        context, Candidate({"seq.py": FIXED}, "", "offline", "off-by-one"), Outcome.VERIFIED
+    verified = first.held(
+        first.tried(
+            context, Candidate({"seq.py": FIXED}, "", "offline", "off-by-one"), Outcome.VERIFIED
+        )
     )
+    assert verified is not None
     assert len(first.pending) == 2 and verified.session == first.session
     assert first.flush() and first.pending == []
 
@@ -31,8 +34,29 @@ def test_a_session_learns_and_the_next_one_uses_it(store: MemoryStore) -> None:
     suggestion = second.suggestion(context)
     assert suggestion is not None and suggestion.fix.record.id == verified.id
     assert suggestion.candidate.changes == {"seq.py": FIXED}
-    failed = second.tried(context, suggestion.candidate, Outcome.FAILED)  # say it failed
-    assert failed.reused_from == verified.id
+    failed = second.held(second.tried(context, suggestion.candidate, "failed"))  # it failed
+    assert failed is not None and failed.reused_from == verified.id
     assert second.flush()
     [fix] = store.similar_fixes(suggestion.fix.record.signature, "", "python")
     assert fix.failed_reuses == 1
+
+
+def test_a_held_back_verified_attempt_is_written_only_when_taken(store: MemoryStore) -> None:
+    """The remembered-fix job's memory: failures are written at the end of the session,
+    the verified re-application waits until the user takes the fix."""
+    first = SessionMemory(store)
+    context = first.prepare(context_now())
+    first.tried(context, Candidate({"seq.py": FIXED}, "", "offline", "off-by-one"), "verified")
+    assert first.flush()
+
+    job = SessionMemory(store, hold_verified=True)
+    context = job.prepare(context_now())
+    suggestion = job.suggestion(context)
+    assert suggestion is not None and job.suggested is suggestion
+    job.tried(context, Candidate({"seq.py": WRONG}, "", "offline", "constant"), "failed")
+    verified = job.held(job.tried(context, suggestion.candidate, "verified"))
+    assert verified is not None and job.flush()
+    assert job.held(verified.id) == verified  # kept back, not written
+    assert [fix.uses for fix in store.similar_fixes(verified.signature, "", "python")] == [1]
+    assert store.record_attempt(verified)  # the user took it
+    assert [fix.uses for fix in store.similar_fixes(verified.signature, "", "python")] == [2]

@@ -4,6 +4,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from fixloop.loop import recall
 from fixloop.loop.model import RepairContext
 from fixloop.memory import MemoryConfig, MemoryStore, Outcome, Verdict
 from fixloop.memory.embedding import HashedNgramEmbedding
@@ -111,7 +112,7 @@ def test_template_prior_is_a_rate_not_a_count(store: MemoryStore) -> None:
     records += [record_for(context, CART.replace("s =", "t ="), Outcome.FAILED, template="rare")]
     records += [record_for(context, CART_FIXED, Outcome.FAILED, generator="memory", template="x")]
     assert store.record_attempts(records)
-    prior = store.prior_for(context)
+    prior = recall.prior_for(store, context)
     assert set(prior) == {"common", "rare"}
     assert prior["rare"] > prior["common"]
     assert all(0.0 <= rate <= 1.0 for rate in prior.values())
@@ -122,7 +123,7 @@ def test_a_recurring_failure_gets_the_remembered_fix_reapplied(store: MemoryStor
     moved = "import os\n\n\nclass Cart:\n" + "".join(f"    {line}\n" for line in CART.splitlines())
     today = context_for({"shop/cart.py": moved}, "AssertionError: assert 4 == 9",
                         "tests/test_cart.py::test_total", (("shop/cart.py", 8),), 7)  # fmt: skip
-    suggestion = store.suggestion(today)
+    suggestion = recall.suggestion(store, today)
     assert suggestion is not None
     assert suggestion.candidate.generator == "memory"
     assert suggestion.candidate.template == "off-by-one"
@@ -135,13 +136,13 @@ def test_a_recurring_failure_gets_the_remembered_fix_reapplied(store: MemoryStor
 def test_no_suggestion_for_a_different_failure(store: MemoryStore) -> None:
     fill_distractors(store, copies=1)
     other = context_for({"w.py": "def f(x):\n    return x.y\n"}, "ImportError: no module", line=2)
-    assert store.suggestion(other) is None
+    assert recall.suggestion(store, other) is None
 
 
 def test_past_fixes_fill_the_repair_context(store: MemoryStore) -> None:
     right = record_for(cart_context(), CART_FIXED, template="off-by-one")
     assert store.record_attempt(right)
-    [past] = store.past_fixes(cart_context(), k=3)
+    [past] = recall.past_fixes(store, cart_context(), k=3)
     assert "range(len(items))" in past.diff and past.template == "off-by-one"
     assert "AssertionError" in past.failure and past.similarity > 0.9
 
@@ -188,8 +189,8 @@ def test_embeddings_never_share_a_space(store: MemoryStore, tmp_path: Path) -> N
 def test_disabled_memory_does_nothing(tmp_path: Path) -> None:
     store = MemoryStore(MemoryConfig(enabled=False, path=tmp_path / "memory"))
     assert not store.record_attempt(record_for(cart_context(), CART_FIXED))
-    assert store.past_fixes(cart_context()) == ()
-    assert store.prior_for(cart_context()) == {}
+    assert recall.past_fixes(store, cart_context()) == ()
+    assert recall.prior_for(store, cart_context()) == {}
     assert not (tmp_path / "memory").exists()
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from fixloop.loop import recall
 from fixloop.loop.model import Candidate, RepairContext
+from fixloop.loop.recall import SessionMemory
 from fixloop.memory import MemoryStore, Outcome, Verdict
 from fixloop.memory.records import context_code, context_signature
-from fixloop.memory.session import SessionMemory
 from tests.memory.conftest import context_for, record_for
 
 FLATTEN = """def flatten(groups):
@@ -61,7 +62,7 @@ def remember_flatten_fix(store: MemoryStore) -> str:
 
 def test_a_fix_carries_over_to_the_same_bug_in_other_code(store: MemoryStore) -> None:
     remembered = remember_flatten_fix(store)
-    suggestion = store.suggestion(tokens_context())
+    suggestion = recall.suggestion(store, tokens_context())
     assert suggestion is not None, "the fix's lines are not in this code, its shape is"
     assert suggestion.fix.record.id == remembered
     assert suggestion.candidate.changes == {"tokens.py": TOKENS_FIXED}
@@ -75,10 +76,10 @@ def test_nothing_carries_over_to_an_unrelated_failure(store: MemoryStore) -> Non
     source = "import json\n\n\ndef load(path):\n    return json.loads(path.read_text())\n"
     other = context_for({"cfg.py": source}, "ModuleNotFoundError: No module named 'yaml'",
                         "test_cfg.py::test_load", (("cfg.py", 5),), 5)  # fmt: skip
-    assert store.suggestion(other) is None
+    assert recall.suggestion(store, other) is None
     # Similar failure, but no edit of the remembered fix's shape fits this code.
     no_append = TOKENS.replace("words.append(parts)", "words += parts")
-    assert store.suggestion(context_for({"tokens.py": no_append}, "AssertionError: x",
+    assert recall.suggestion(store, context_for({"tokens.py": no_append}, "AssertionError: x",
                                         line=5)) is None  # fmt: skip
 
 
@@ -89,7 +90,7 @@ def test_a_rejected_or_reverted_fix_is_not_offered_again(
     remembered = remember_flatten_fix(store)
     # What the editor does with `FixResult.record_id` once the user undoes or dismisses it.
     assert store.record_verdict(remembered, verdict)
-    assert store.suggestion(tokens_context()) is None
+    assert recall.suggestion(store, tokens_context()) is None
     [fix] = store.similar_fixes(
         context_signature(flatten_context()), context_code(flatten_context()), "python"
     )
@@ -135,7 +136,7 @@ def test_a_suggestion_offered_and_never_taken_does_not_count_against_it(
     assert after.record.id == remembered
     assert (after.failed_reuses, after.rejected, after.reverted) == (0, 0, 0)
     assert after.score == pytest.approx(before.score)
-    assert store.suggestion(tokens_context()) is not None
+    assert recall.suggestion(store, tokens_context()) is not None
 
 
 def test_a_carried_over_fix_that_fails_the_tests_there_ranks_down(store: MemoryStore) -> None:
@@ -144,14 +145,14 @@ def test_a_carried_over_fix_that_fails_the_tests_there_ranks_down(store: MemoryS
     context = memory.prepare(tokens_context())
     suggestion = memory.suggestion(context)
     assert suggestion is not None
-    failed = memory.tried(context, suggestion.candidate, Outcome.FAILED)
-    assert failed.reused_from == remembered
+    failed = memory.held(memory.tried(context, suggestion.candidate, Outcome.FAILED))
+    assert failed is not None and failed.reused_from == remembered
     assert memory.flush()
     [fix] = store.similar_fixes(
         context_signature(flatten_context()), context_code(flatten_context()), "python"
     )
     assert fix.failed_reuses == 1
-    assert store.suggestion(tokens_context()) is None
+    assert recall.suggestion(store, tokens_context()) is None
 
 
 def test_the_prior_is_a_rate_shrunk_toward_the_engines_own(store: MemoryStore) -> None:
@@ -171,12 +172,12 @@ def test_the_prior_is_a_rate_shrunk_toward_the_engines_own(store: MemoryStore) -
             ),
         ]
     )
-    prior = store.prior_for(context, base)
+    prior = recall.prior_for(store, context, base)
     assert 0.03 < prior["swap_builtin"] < 1.0
     assert prior["compare_op"] < 0.05
     # Nothing near this failure: the engine's rates stand.
     far = context_for({"x.py": "import os\n"}, "ModuleNotFoundError: No module named 'yaml'")
-    assert store.prior_for(far, base) == {}
+    assert recall.prior_for(store, far, base) == {}
 
 
 # --- through the loop and the sandbox ---------------------------------------------------

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fixloop.config import Settings
     from fixloop.loop.engine import FixResult, FixSession, Progress
-    from fixloop.memory.session import SessionMemory
+    from fixloop.loop.recall import SessionMemory
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -219,7 +219,7 @@ def _session_memory(args: argparse.Namespace, settings: Settings) -> SessionMemo
     """The memory of past fixes, as the settings and the options say (None: off)."""
     if args.no_memory or not settings.memory.enabled:
         return None
-    from fixloop.memory.session import SessionMemory
+    from fixloop.loop.recall import SessionMemory
     from fixloop.memory.store import MemoryConfig, MemoryStore
 
     config = MemoryConfig.from_settings(settings.memory, settings.llm)

@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING
 
 from fixloop.loop.engine import Budget, EventSink, FixSession, GivenBaseline, Progress
 from fixloop.loop.generators import generators_for, reviewer_for
-from fixloop.loop.model import Generator, Location
+from fixloop.loop.model import Generator, Location, RepairMemory
 from fixloop.loop.settings import CLI_WALL_CLOCK_SECONDS, LoopSettings
 
 if TYPE_CHECKING:
     from fixloop.config import Settings
-    from fixloop.memory.session import SessionMemory
     from fixloop.sandbox.results import Tester
 
 
@@ -51,7 +50,7 @@ def build_session(
     test_command: str,
     tester: Tester,
     *,
-    memory: SessionMemory | None = None,
+    memory: RepairMemory | None = None,
     engine: str | None = None,
     generators: Sequence[Generator] | None = None,
     default_wall_clock: float = CLI_WALL_CLOCK_SECONDS,

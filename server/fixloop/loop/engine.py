@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from fixloop.loop.audit import introduced_findings
 from fixloop.loop.localize import (
@@ -36,6 +36,7 @@ from fixloop.loop.model import (
     GeneratorUnavailable,
     Location,
     RepairContext,
+    RepairMemory,
     Review,
     Reviewer,
 )
@@ -49,7 +50,7 @@ from fixloop.sandbox.commands import CommandKind, parse_command, with_tests
 from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome, Tester
 
 if TYPE_CHECKING:
-    from fixloop.memory.session import SessionMemory
+    from fixloop.loop.model import AttemptOutcome
 
 # Error messages that mean the tests cannot run here, whatever the code says.
 _ENVIRONMENTAL = (  # most telling first: the reason shown is the first one found
@@ -269,7 +270,7 @@ class FixSession:
         on_progress: Callable[[Progress], None] = lambda progress: None,
         template_prior: Mapping[str, float] | None = None,
         use_localization: bool = True,
-        memory: SessionMemory | None = None,
+        memory: RepairMemory | None = None,
         on_event: EventSink | None = None,
         focus: Location | None = None,
         reviewer: Reviewer | None = None,
@@ -772,11 +773,11 @@ class FixSession:
     ) -> None:
         if self.memory is None or item.result.cancelled:
             return  # a cancelled run says nothing about the candidate
-        from fixloop.memory.records import Outcome as Remembered
-
-        record = self.memory.tried(context, item.candidate, Remembered(outcome), regressions)
+        record_id = self.memory.tried(
+            context, item.candidate, cast("AttemptOutcome", outcome), regressions
+        )
         if outcome == "verified":
-            self._verified_records[id(item.candidate)] = record.id
+            self._verified_records[id(item.candidate)] = record_id
 
     def _reflect(self, context: RepairContext, failed: list[_Tried]) -> RepairContext:
         attempts = list(context.attempts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -113,3 +113,46 @@ class Generator(Protocol):
     reflective: bool
 
     def candidates(self, context: RepairContext) -> Iterator[Candidate]: ...
+
+
+# How a tested candidate did, as memory records it.
+AttemptOutcome = Literal["verified", "failed", "regressions"]
+
+
+class Recollection(Protocol):
+    """A remembered fix made on the current code: tested first, like any candidate."""
+
+    @property
+    def candidate(self) -> Candidate: ...
+
+
+class RepairMemory(Protocol):
+    """What the engine asks of memory during one session (`loop.recall.SessionMemory` over
+    a `MemoryStore` is the one the builder wires; the engine knows only this)."""
+
+    def warm_up(self) -> None:
+        """Open the store now, from a thread of its own while the baseline runs."""
+        ...
+
+    def prepare(self, context: RepairContext) -> RepairContext:
+        """The context with memory's template prior and past fixes filled in."""
+        ...
+
+    def suggestion(self, context: RepairContext) -> Recollection | None:
+        """A remembered fix to test before anything else, if any."""
+        ...
+
+    def tried(
+        self,
+        context: RepairContext,
+        candidate: Candidate,
+        outcome: AttemptOutcome,
+        regressions: int = 0,
+    ) -> str:
+        """Record a tested candidate (written by `flush`); returns its record's id, which
+        the user's verdict on a verified fix is later recorded against."""
+        ...
+
+    def flush(self) -> bool:
+        """Write what the session tried; False when it waits in the spool instead."""
+        ...

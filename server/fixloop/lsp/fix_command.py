@@ -242,8 +242,8 @@ def _session(
 ) -> tuple[FixSession, SandboxPool]:
     from fixloop.loop.build import Target, build_session
     from fixloop.loop.engine import new_session_id
+    from fixloop.loop.recall import SessionMemory
     from fixloop.loop.settings import EDITOR_WALL_CLOCK_SECONDS
-    from fixloop.memory.session import SessionMemory
     from fixloop.sandbox import SandboxPool
     from fixloop.sessions.log import SessionLog
 

@@ -38,11 +38,11 @@ if TYPE_CHECKING:
     from fixloop.config import Settings
     from fixloop.failures import TestRun
     from fixloop.loop.engine import FixResult, FixSession, GivenBaseline
+    from fixloop.loop.recall import SessionMemory, Suggestion
     from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
     from fixloop.memory.records import AttemptRecord
-    from fixloop.memory.session import SessionMemory
-    from fixloop.memory.store import MemoryStore, Suggestion
+    from fixloop.memory.store import MemoryStore
     from fixloop.sandbox import SandboxPool
     from fixloop.sandbox.results import CandidateResult
 
@@ -264,22 +264,9 @@ class RememberedFixes(Feature):
 def _memory_reading_only(store: MemoryStore) -> SessionMemory:
     """A session's memory that keeps its verified attempt back (written only when the user
     takes the fix) and remembers the suggestion it made."""
-    from fixloop.memory.records import Outcome
-    from fixloop.memory.session import SessionMemory
+    from fixloop.loop.recall import SessionMemory
 
-    class Deferred(SessionMemory):
-        found: Suggestion | None = None
-
-        def suggestion(self, context: Any) -> Suggestion | None:
-            self.found = super().suggestion(context)
-            return self.found
-
-        def flush(self) -> bool:
-            failed = [r for r in self.pending if r.outcome is not Outcome.VERIFIED]
-            self.pending = [r for r in self.pending if r.outcome is Outcome.VERIFIED]
-            return self.store.record_attempts(failed) if failed else True
-
-    return Deferred(store)
+    return SessionMemory(store, hold_verified=True)
 
 
 class _SaidRuns:
@@ -331,8 +318,7 @@ def _verify(
     if check_memory_first and not memory.store.holds_fixes():
         return None
     result = session.run()
-    found = getattr(memory, "found", None)
-    record = next((r for r in memory.pending if r.id == result.record_id), None)
+    found, record = memory.suggested, memory.held(result.record_id)
     if not result.fixed or found is None or record is None:
         return None
     if subject.relative not in result.changes:

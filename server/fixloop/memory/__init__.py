@@ -4,8 +4,9 @@ A core package with no LSP in it. `import fixloop.memory` costs nothing: its mod
 load when a name is first used, and ChromaDB only when a store is first opened, so the
 server's start-up never waits for memory.
 
-How the loop uses it (`FixSession(..., memory=SessionMemory(store))`, see session.py):
-the offline templates' prior (successes per candidate generated among similar failures,
+Storage only: what a fix session makes of the records is the loop's
+(`FixSession(..., memory=loop.recall.SessionMemory(store))`, see loop/recall.py): the
+offline templates' prior (successes per candidate generated among similar failures,
 shrunk toward the engine's own rates), past fixes for the LLM prompt, and one suggestion
 tested before anything else: a remembered fix re-applied to today's code, or else the
 engine's likeliest edit of the same shape as a remembered fix (the same kind of bug in
@@ -32,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fixloop.memory.records import AttemptRecord, Outcome, Verdict, attempt_from_candidate
-    from fixloop.memory.session import SessionMemory
     from fixloop.memory.signature import FailureSignature, signature_of
     from fixloop.memory.store import (
         MemoryConfig,
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
         MemoryStore,
         MemoryUnavailable,
         RememberedFix,
-        Suggestion,
         default_memory_path,
     )
 
@@ -49,7 +48,6 @@ _MODULES = {
     "Outcome": "records",
     "Verdict": "records",
     "attempt_from_candidate": "records",
-    "SessionMemory": "session",
     "FailureSignature": "signature",
     "signature_of": "signature",
     "MemoryConfig": "store",
@@ -57,7 +55,6 @@ _MODULES = {
     "MemoryStore": "store",
     "MemoryUnavailable": "store",
     "RememberedFix": "store",
-    "Suggestion": "store",
     "default_memory_path": "store",
 }
 
@@ -70,8 +67,6 @@ __all__ = [
     "MemoryUnavailable",
     "Outcome",
     "RememberedFix",
-    "SessionMemory",
-    "Suggestion",
     "Verdict",
     "attempt_from_candidate",
     "default_memory_path",

@@ -161,7 +161,7 @@ class OpenAIEmbedding:
         except ImportError as error:  # pragma: no cover - a pinned dependency
             raise EmbeddingUnavailable(f"the openai package is missing: {error}") from error
         self.model = model
-        from fixloop.loop.llm.client import no_redirects_http_client
+        from fixloop.http import no_redirects_http_client
 
         self._key = os.environ.get(api_key_env) or None
         self._client = openai.OpenAI(
@@ -183,7 +183,7 @@ class OpenAIEmbedding:
         try:
             response = self._client.embeddings.create(model=self.model, input=texts)
         except Exception as error:  # the SDK's errors have no common base we can rely on
-            from fixloop.loop.llm.client import scrub_key
+            from fixloop.http import scrub_key
 
             message = scrub_key(f"embedding endpoint: {error}", self._key)
             raise EmbeddingUnavailable(message) from None

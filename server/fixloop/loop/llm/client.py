@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from fixloop.http import no_redirects_http_client, scrub_key
 from fixloop.loop.model import GeneratorUnavailable
 
 if TYPE_CHECKING:
@@ -367,22 +368,6 @@ class ChatClient:
             max_retries=0,  # ours, below, are bounded and counted
             http_client=no_redirects_http_client(self.timeout),
         )
-
-
-def no_redirects_http_client(timeout: float) -> Any:
-    """The SDK's HTTP client, except that it does not follow redirects: the SDK's would
-    resend the request body (the code) to wherever a redirect points, and the key too when
-    it is an http → https redirect. A redirect is an error that names where it pointed."""
-    from openai import DefaultHttpxClient
-
-    return DefaultHttpxClient(follow_redirects=False, timeout=timeout)
-
-
-def scrub_key(text: str, key: str | None) -> str:
-    """`text` without the key (keys shorter than 8 characters are no secret to keep)."""
-    if key and len(key) >= 8:
-        return text.replace(key, "[the key]")
-    return text
 
 
 def _message_of(error: APIStatusError) -> str:

@@ -1,0 +1,341 @@
+"""What the loop makes of memory: the repair policy over the store's records.
+
+    memory = SessionMemory(store)
+    context = memory.prepare(context)          # template prior and past fixes filled in
+    suggestion = memory.suggestion(context)    # a remembered fix to test first, if any
+    ...
+    record_id = memory.tried(context, candidate, "failed")   # every tested candidate
+    ...
+    memory.flush()                             # one write at the end of the session
+
+The store (memory/) keeps records and finds similar ones; this module decides what they
+are worth to a session. The suggestion is a remembered fix re-applied where its lines
+are found again (similarity >= 0.8), or else the offline engine's likeliest candidate
+making an edit of the same shape as a remembered fix of a similar failure (>= 0.4;
+memory/shapes.py): the way a recurring kind of bug in other code is recognized, since the
+failures themselves are hardly more alike within a kind of bug than across kinds. Tested
+alone before anything else; if it fails, that counts against the remembered fix
+(`failed_reuses`). A suggestion never tested counts for nothing.
+
+The verified record's `id` (`FixResult.record_id`) is what the editor later passes to
+`MemoryStore.record_verdict` (see the memory package's docstring).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from fixloop.loop.model import (
+    AttemptOutcome,
+    Candidate,
+    PastFix,
+    RepairContext,
+)
+from fixloop.memory.records import (
+    AttemptRecord,
+    Outcome,
+    attempt_from_candidate,
+    changed_lines,
+    context_code,
+    context_signature,
+)
+from fixloop.memory.redact import MARKER
+from fixloop.memory.shapes import edit_shape
+
+if TYPE_CHECKING:
+    from fixloop.memory.queries import RememberedFix
+    from fixloop.memory.signature import FailureSignature
+    from fixloop.memory.store import MemoryStore
+
+# A remembered fix's shape is looked for among the engine's first candidates here.
+_TRANSFER_MIN_SIMILARITY = 0.4
+_TRANSFER_WITHIN = 60
+_TRANSFER_NEIGHBOURS = 5
+# A remembered fix whose track record (success rate x acceptance) is below this — rejected,
+# reverted, or failing when re-applied — is not transferred to other code.
+_TRANSFER_MIN_RECORD = 0.3
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A remembered fix re-applied to the current code. Not verified yet: run the tests
+    on `candidate` before offering it as verified; then record the attempt with
+    `reused_from=fix.record.id`."""
+
+    candidate: Candidate
+    fix: RememberedFix
+    # The remembered fix's edit made elsewhere (the same kind of bug in other code), not
+    # its own lines found again.
+    transferred: bool = False
+
+    @property
+    def title(self) -> str:
+        title = self.fix.title()
+        if self.transferred:
+            return title.replace("fix seen before", "fix like one seen before", 1)
+        return title
+
+
+# --- reading memory for a session -----------------------------------------------------------
+
+
+def past_fixes(
+    store: MemoryStore, context: RepairContext, k: int = 3, min_similarity: float = 0.5
+) -> tuple[PastFix, ...]:
+    """For `RepairContext.past_fixes` (the LLM prompt): unrelated fixes only cost tokens,
+    hence the floor."""
+    fixes = store.similar_fixes(
+        context_signature(context),
+        context_code(context),
+        context.language,
+        k,
+        min_similarity=min_similarity,
+    )
+    return tuple(past_fix(fix) for fix in fixes)
+
+
+def past_fix(fix: RememberedFix) -> PastFix:
+    return PastFix(
+        failure=fix.record.signature.text(),
+        diff=fix.record.patch,
+        template=fix.record.template,
+        similarity=fix.similarity,
+    )
+
+
+def prior_for(
+    store: MemoryStore, context: RepairContext, base: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """For `RepairContext.template_prior` / `FixSession(template_prior=…)`; `base`: the
+    rates it refines (default: the offline engine's, with the context's own)."""
+    if base is None:
+        base = {**engine_prior(context.language), **context.template_prior}
+    return store.template_prior(
+        context_signature(context), context.language, context_code(context), base
+    )
+
+
+def engine_prior(language: str) -> Mapping[str, float]:
+    """The offline engine's own template rates (what a learned prior refines)."""
+    if language != "python":
+        return {}
+    from fixloop.loop.offline.generator import DEFAULT_PRIOR
+
+    return DEFAULT_PRIOR
+
+
+def suggestion(
+    store: MemoryStore, context: RepairContext, min_similarity: float = 0.8
+) -> Suggestion | None:
+    """The best remembered fix that re-applies to the current code; else the engine's
+    likeliest candidate making an edit of the same shape as a remembered fix of a
+    similar failure (the same kind of bug in other code, see memory/shapes.py); else None."""
+    fixes = store.similar_fixes(
+        context_signature(context),
+        context_code(context),
+        context.language,
+        _TRANSFER_NEIGHBOURS,
+        min_similarity=min(min_similarity, _TRANSFER_MIN_SIMILARITY),
+    )
+    close = [fix for fix in fixes if fix.similarity >= min_similarity]
+    return reapplied(close, context.sources) or transferred(fixes, context)
+
+
+def suggestion_for(
+    store: MemoryStore,
+    signature: FailureSignature,
+    code_context: str,
+    language: str,
+    sources: Mapping[str, str],
+    min_similarity: float = 0.8,
+) -> Suggestion | None:
+    """A remembered fix re-applied to `sources`, looked up by a signature (no context)."""
+    fixes = store.similar_fixes(signature, code_context, language, 5, min_similarity=min_similarity)
+    return reapplied(fixes, sources)
+
+
+# --- a remembered fix on today's code -------------------------------------------------------
+
+
+def reapplied(fixes: Sequence[RememberedFix], sources: Mapping[str, str]) -> Suggestion | None:
+    """The best of `fixes` whose changed lines are found in today's code, re-applied."""
+    for fix in fixes:
+        changes = reapply(fix.record, sources)
+        if changes is None:
+            continue
+        size = sum(abs(len(text) - len(sources.get(p, ""))) for p, text in changes.items())
+        candidate = Candidate(
+            changes=changes,
+            description=fix.title(),
+            generator="memory",
+            template=fix.record.template,
+            edit_size=max(size, 1),
+        )
+        return Suggestion(candidate, fix)
+    return None
+
+
+def transferred(fixes: Sequence[RememberedFix], context: RepairContext) -> Suggestion | None:
+    """The first of the offline engine's candidates (in its order: most suspicious line,
+    likeliest template) that makes an edit of a remembered fix's shape. Fixes with a poor
+    track record (rejected, reverted, failing when re-applied) are not transferred."""
+    shapes: dict[str, RememberedFix] = {}
+    for fix in fixes:
+        if fix.success_rate * fix.acceptance < _TRANSFER_MIN_RECORD:
+            continue
+        shape = edit_shape(fix.record.context_before, fix.record.context_after)
+        if shape is not None:
+            shapes.setdefault(shape, fix)
+    if not shapes or context.language != "python":
+        return None
+    from fixloop.loop.offline import OfflineGenerator
+
+    generator = OfflineGenerator(max_candidates=_TRANSFER_WITHIN, max_pairs=0)
+    for candidate in generator.candidates(context):
+        path = next(iter(candidate.changes))
+        remembered = shapes.get(
+            edit_shape(context.sources.get(path, ""), candidate.changes[path]) or ""
+        )
+        if remembered is not None:
+            made = replace(
+                candidate,
+                generator="memory",
+                description=f"{candidate.description} (as in a fix seen before)",
+            )
+            return Suggestion(made, remembered, transferred=True)
+    return None
+
+
+def reapply(record: AttemptRecord, sources: Mapping[str, str]) -> dict[str, str] | None:
+    """A remembered fix applied to today's code: the lines it changed found by their text
+    (not their line numbers) and changed the same way, in the current indentation. The
+    changed files (path → new text), or None when the fix does not fit anywhere
+    unambiguously. The result still has to pass the tests before it is offered."""
+    if MARKER in record.context_before or MARKER in record.context_after:
+        return None  # the remembered text lost a secret: re-applying it would break code
+    removed, added = changed_lines(record.context_before, record.context_after)
+    attempts = [(record.context_before.splitlines(), record.context_after.splitlines())]
+    if removed:  # the surrounding lines may have changed since: try the edited lines alone
+        attempts.append((removed, added))
+    paths = sorted(sources, key=lambda path: path != record.path)
+    for old, new in attempts:
+        for path in paths:
+            changed = _replace_block(sources[path], old, new)
+            if changed is not None and changed != sources[path]:
+                return {path: changed}
+    return None
+
+
+def _replace_block(text: str, old: list[str], new: list[str]) -> str | None:
+    lines = text.splitlines(keepends=True)
+    wanted = [line.strip() for line in old]
+    if not any(wanted):
+        return None
+    hits = [
+        start
+        for start in range(len(lines) - len(wanted) + 1)
+        if all(lines[start + k].strip() == wanted[k] for k in range(len(wanted)))
+    ]
+    if len(hits) != 1:
+        return None
+    start = hits[0]
+    first = next(k for k, line in enumerate(wanted) if line)
+    recorded, current = _indent(old[first]), _indent(lines[start + first])
+    ending = "\r\n" if lines[start].endswith("\r\n") else "\n"
+    block = [_reindent(line, recorded, current) + ending for line in new]
+    return "".join(lines[:start] + block + lines[start + len(wanted) :])
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())].rstrip("\r\n")
+
+
+def _reindent(line: str, recorded: str, current: str) -> str:
+    line = line.rstrip("\r\n")
+    if line.startswith(recorded):
+        return current + line[len(recorded) :]
+    return line
+
+
+# --- the engine's memory --------------------------------------------------------------------
+
+
+def _changes_key(candidate: Candidate) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(candidate.changes.items()))
+
+
+@dataclass
+class SessionMemory:
+    """The engine's `RepairMemory` over a store: reads memory before a session and
+    collects its attempts for one write after. `hold_verified`: the verified attempt is
+    kept back from that write (the remembered-fix job writes it only when the user takes
+    the fix; `held` finds it)."""
+
+    store: MemoryStore
+    session: str = field(default_factory=lambda: uuid.uuid4().hex)
+    hold_verified: bool = False
+    pending: list[AttemptRecord] = field(default_factory=list)
+    # The last suggestion made (what a verified session without generators offers).
+    suggested: Suggestion | None = None
+    # A suggested candidate's changes → the remembered fix it re-applies.
+    _reused: dict[tuple[tuple[str, str], ...], str] = field(default_factory=dict)
+
+    def warm_up(self) -> None:
+        """Open the store now (from a thread of its own while the baseline runs): opening
+        an embedded store costs most of a second that `prepare` need not wait for."""
+        self.store.available()
+
+    def prepare(self, context: RepairContext, past: int = 3) -> RepairContext:
+        """The context with `template_prior` and `past_fixes` from memory (unchanged
+        when memory is off or unavailable)."""
+        prior = prior_for(self.store, context)
+        found = past_fixes(self.store, context, past)
+        if not prior and not found:
+            return context
+        merged = {**context.template_prior, **prior}
+        return dataclasses.replace(context, template_prior=merged, past_fixes=found)
+
+    def suggestion(self, context: RepairContext) -> Suggestion | None:
+        """A remembered fix re-applied to this code: test it like any candidate."""
+        found = suggestion(self.store, context)
+        if found is not None:
+            self._reused[_changes_key(found.candidate)] = found.fix.record.id
+        self.suggested = found
+        return found
+
+    def tried(
+        self,
+        context: RepairContext,
+        candidate: Candidate,
+        outcome: AttemptOutcome | Outcome,
+        regressions: int = 0,
+    ) -> str:
+        """Record a tested candidate (kept until `flush`); returns its record's id."""
+        record = attempt_from_candidate(
+            context,
+            candidate,
+            Outcome(outcome),
+            regressions=regressions,
+            session=self.session,
+            reused_from=self._reused.get(_changes_key(candidate)),
+        )
+        self.pending.append(record)
+        return record.id
+
+    def held(self, record_id: str | None) -> AttemptRecord | None:
+        """A record collected by this session (with `hold_verified`, the verified one stays
+        here after `flush`)."""
+        return next((r for r in self.pending if r.id == record_id), None)
+
+    def flush(self) -> bool:
+        """Write the collected attempts; False when they were spooled for later."""
+        if self.hold_verified:
+            records = [r for r in self.pending if r.outcome is not Outcome.VERIFIED]
+            self.pending = [r for r in self.pending if r.outcome is Outcome.VERIFIED]
+        else:
+            records, self.pending = self.pending, []
+        return self.store.record_attempts(records) if records else True
