@@ -449,6 +449,9 @@ class FixSession:
 
     def _nothing_verified(self) -> str:
         message = f"no verified fix after {self._tried} candidates{self._closest()}"
+        rejected = [note for note in self._notes if note.startswith("rejected in review")]
+        if rejected:  # the tests passed: why it is not offered is the reviewer's word
+            message += f"; {rejected[-1]}"
         python = all(path.endswith(".py") for path in self.targets)
         if self._tried == 0 and not python:
             message += (
