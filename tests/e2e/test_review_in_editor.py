@@ -50,7 +50,8 @@ def test_the_editors_fix_asks_the_users_model_to_review_the_patch(
             text = (shop / "pricing.py").read_text(encoding="utf-8")
             document = {"uri": uri, "languageId": "python", "version": 1, "text": text}
             lsp.notify("textDocument/didOpen", {"textDocument": document})
-            fix = lsp.send("workspace/executeCommand", {"command": "fixloop.fix", "arguments": [uri]})
+            command = {"command": "fixloop.fix", "arguments": [uri]}
+            fix = lsp.send("workspace/executeCommand", command)
             answer = lsp.answer(fix, timeout=300)["result"]
         finally:
             lsp.close()
