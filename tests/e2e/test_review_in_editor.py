@@ -16,7 +16,7 @@ from tests.support.scripted_openai import Reply, scripted_openai
 pytestmark = pytest.mark.slow
 
 PROJECT_SETTINGS = (
-    '\n[tool.fixloop.llm]\nreview = true\n\n'
+    "\n[tool.fixloop.llm]\nreview = true\n\n"
     '[tool.fixloop.tests]\nrun = "off"\n\n[tool.fixloop.memory]\nenabled = false\n\n'
     "[tool.fixloop.loop]\nmax-iterations = 1\n"  # one round: a rejected patch ends it
 )
