@@ -5,6 +5,7 @@ requests while it walks it: openlawlibrary/pygls#606)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -45,7 +46,7 @@ def test_shutdown_cancels_the_requests_still_running_and_succeeds() -> None:
 
 
 @pytest.mark.slow
-def test_shutdown_during_a_fix_leaves_no_job_and_no_container(tmp_path: Path) -> None:
+def test_shutdown_during_a_fix_leaves_no_job_thread_or_container(tmp_path: Path) -> None:
     """A fix in its 60-second test when `shutdown` comes: the answer comes after every job
     has ended (the session's containers removed), well before the test's minute."""
     root = copy_of_shop(tmp_path)
@@ -55,6 +56,7 @@ def test_shutdown_during_a_fix_leaves_no_job_and_no_container(tmp_path: Path) ->
     (root / "calc.py").write_text(SLOW, encoding="utf-8")
     (root / "tests" / "test_calc.py").write_text(SLOW_TESTS, encoding="utf-8")
     uri = (root / "calc.py").as_uri()
+    before = set(threading.enumerate())
     lsp = InProcessServer()
     try:
         lsp.initialize(root, trusted=True, capabilities={})
@@ -72,6 +74,14 @@ def test_shutdown_during_a_fix_leaves_no_job_and_no_container(tmp_path: Path) ->
         assert time.monotonic() - started < 15
         assert lsp.server.jobs.running() == []
         assert containers_of_project(root) == []
+        # No thread of the fix goes on: only the server's own and idle executor workers.
+        harness = {"fixloop-server", "fixloop-stdin", "fixloop-test-client"}
+        left = [
+            t.name
+            for t in threading.enumerate()
+            if t not in before and t.name not in harness and not t.name.startswith("asyncio_")
+        ]
+        assert left == []
         assert lsp.answer(fix)["result"]["status"] == "cancelled"
     finally:
         lsp.close()
