@@ -7,7 +7,6 @@ before); `result.runner` says which way a candidate ran.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -431,54 +430,6 @@ def test_what_a_candidate_imports_late_is_imported_once_for_the_next(tmp_path: P
         assert "late stdlib: True" in second.output.text, second.output.text
         assert "late project: False" in second.output.text
         assert [case.test_id for case in second.failures] == ["tests/test_shop.py::test_mul"]
-
-
-def test_a_changed_file_is_never_older_than_the_originals_bytecode(tmp_path: Path) -> None:
-    """The base copy is compiled (timestamps and sizes check bytecode): an edit of the same
-    size written in the second its original was gets a later timestamp."""
-    from fixloop.sandbox._agent import newer_than_bytecode
-
-    original, changed = tmp_path / "a.py", tmp_path / "b.py"
-    original.write_text("x = 1\n")
-    changed.write_text("x = 2\n")
-    second = 1_700_000_000
-    os.utime(original, ns=(second * 10**9, second * 10**9 + 1))
-    os.utime(changed, ns=(second * 10**9, second * 10**9 + 500_000_000))
-    newer_than_bytecode(str(changed), str(original))
-    assert int(changed.stat().st_mtime) == second + 1
-    os.utime(changed, ns=(second * 10**9, (second + 5) * 10**9))
-    newer_than_bytecode(str(changed), str(original))
-    assert int(changed.stat().st_mtime) == second + 5  # a later second already: kept
-
-
-def test_same_size_edits_in_a_row_run_their_own_code_from_a_compiled_copy(tmp_path: Path) -> None:
-    project = shop_project(tmp_path)
-    config = SandboxConfig(timeout_seconds=30, parallel=1, pytest_warm_runner=False)
-    with SandboxPool(config) as pool:
-        assert pool.run(project, {}, COMMAND).passed
-        deadline = time.monotonic() + 30
-        while not compiled(project):  # the base copy compiles in the background
-            assert time.monotonic() < deadline, "the base copy was never compiled"
-            time.sleep(0.2)
-        for new, failing in (("a - b", "test_add"), ("a * b", "test_add"), ("a + b", None)):
-            result = pool.run(project, edit("return a + b", f"return {new}"), COMMAND)
-            assert [case.test_id for case in result.failures] == (
-                [f"tests/test_shop.py::{failing}"] if failing else []
-            ), new
-
-
-def compiled(project: Path) -> bool:
-    client = connect(SandboxConfig())
-    try:
-        for name in containers_of_project(project):
-            found = client.containers.get(name).exec_run(
-                ["sh", "-c", "ls /work/base-*/__pycache__/shop.cpython-*.pyc"]
-            )
-            if found.exit_code == 0:
-                return True
-        return False
-    finally:
-        client.close()
 
 
 SCRATCH_CONFTEST = """\

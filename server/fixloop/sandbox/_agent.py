@@ -219,21 +219,7 @@ def prepare_workdir(request: dict[str, object]) -> str:
             os.unlink(target)
         with open(target, "w", encoding="utf-8", newline="") as out:
             out.write(text)
-        newer_than_bytecode(target, os.path.join(str(request["base"]), relative))
     return workdir
-
-
-def newer_than_bytecode(path: str, original: str) -> None:
-    """A changed file's timestamp differs from its original's in whole seconds: bytecode
-    is checked by (seconds, size), and an edit of the same size written in the second the
-    original was would otherwise import the original's bytecode (pool.py precompiles)."""
-    try:
-        was = os.stat(original).st_mtime_ns
-    except OSError:
-        return
-    now = os.stat(path).st_mtime_ns
-    if now // 10**9 == was // 10**9:
-        os.utime(path, ns=(now, (was // 10**9 + 1) * 10**9))
 
 
 def child_setup(request: dict[str, object], workdir: str, write_end: int) -> None:
@@ -662,7 +648,6 @@ class WarmSession:
                 os.unlink(target)
             with open(target, "w", encoding="utf-8", newline="") as out:
                 out.write(text)
-            newer_than_bytecode(target, os.path.join(self.base, relative))
         read_end, write_end = output_pipe()
         job = json.dumps({"files": files, "report": request.get("report")}).encode()
         try:
