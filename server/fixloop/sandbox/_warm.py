@@ -317,6 +317,7 @@ class WarmPlugin:
         self.cpu_before = 0.0
         self.late_imports = os.memfd_create("fixloop-warm-imports")
         self.known_modules: frozenset[str] = frozenset()
+        self.unimportable: set[str] = set()
         self.in_candidate = False
 
     @pytest.hookimpl(tryfirst=True)
@@ -585,14 +586,16 @@ class WarmPlugin:
         """Import in W what the last C imported late (see the module's docstring)."""
         names = os.pread(self.late_imports, 1 << 20, 0).decode("utf-8", "replace").split()
         os.ftruncate(self.late_imports, 0)
-        fresh = [name for name in names if name not in sys.modules]
+        fresh = [n for n in names if n not in sys.modules and n not in self.unimportable]
         if not fresh:
             return
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for name in sorted(fresh, key=lambda name: name.count(".")):
-                with contextlib.suppress(Exception):
+                try:
                     importlib.import_module(name)
+                except Exception:
+                    self.unimportable.add(name)  # tried once: not again for each candidate
         self.known_modules = frozenset(sys.modules)
         gc.collect()
         gc.freeze()
