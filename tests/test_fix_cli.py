@@ -175,6 +175,14 @@ def _wait_for_baseline(sessions: Path, before: set[Path]) -> None:
     raise AssertionError("the session never logged its baseline")
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl+C as a shell gives it to the command: SIGINT neither ignored nor blocked. The
+    test process's own state is not the user's (in the whole suite, something earlier
+    left SIGINT undelivered to children: fixloop never saw it and printed nothing)."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_ctrl_c_cancels_the_candidates_being_tested(shop: Path) -> None:
     original = (shop / "pricing.py").read_text(encoding="utf-8")
@@ -192,6 +200,7 @@ def test_ctrl_c_cancels_the_candidates_being_tested(shop: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_as_from_a_terminal,
     )
     try:
         deadline = time.monotonic() + 120
@@ -199,7 +208,12 @@ def test_ctrl_c_cancels_the_candidates_being_tested(shop: Path) -> None:
             assert process.poll() is None and time.monotonic() < deadline, process.stderr
             time.sleep(0.2)
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)  # not the candidates' 97 s
+        try:
+            _, stderr = process.communicate(timeout=60)  # not the candidates' 97 s
+        except subprocess.TimeoutExpired as error:
+            blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+            state = f"SIGINT in this process: {signal.getsignal(signal.SIGINT)}, blocked {blocked}"
+            raise AssertionError(f"fixloop ignored Ctrl+C ({state})") from error
     finally:
         process.kill()
     assert process.returncode == 130, stderr
