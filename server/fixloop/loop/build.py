@@ -1,18 +1,19 @@
 """One way to build a fix session: settings + project + target + tester + memory → a ready
-`FixSession`. The command line, the editor's fix command and the remembered-fix job all
-build theirs here, so a setting (the budget, the reviewer, the engine) means the same
-everywhere."""
+`FixSession`. The command line and the editor's fix command build theirs here, so a
+setting (the budget, the reviewer, the engine) means the same everywhere. (The
+remembered-fix job has no session: it checks one candidate with the loop's verification,
+see reuse.py.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fixloop.loop.engine import Budget, EventSink, FixSession, GivenBaseline, Progress
 from fixloop.loop.generators import generators_for, reviewer_for
-from fixloop.loop.model import Generator, Location, RepairMemory
+from fixloop.loop.model import Location, RepairMemory
 from fixloop.loop.settings import CLI_WALL_CLOCK_SECONDS, LoopSettings
 
 if TYPE_CHECKING:
@@ -52,7 +53,6 @@ def build_session(
     *,
     memory: RepairMemory | None = None,
     engine: str | None = None,
-    generators: Sequence[Generator] | None = None,
     default_wall_clock: float = CLI_WALL_CLOCK_SECONDS,
     on_progress: Callable[[Progress], None] | None = None,
     on_event: EventSink | None = None,
@@ -60,15 +60,10 @@ def build_session(
     session_id: str | None = None,
     budget_changes: dict[str, object] | None = None,
 ) -> FixSession:
-    """A session as the settings say. `generators` replaces the engine's (the remembered
-    fix job has none: memory's suggestion is its only candidate); `budget_changes`
-    adjusts the budget the settings give. Raises GeneratorUnavailable when the engine
+    """A session as the settings say; `budget_changes` adjusts the budget the settings
+    give (the command line's flags). Raises GeneratorUnavailable when the engine
     asked for cannot be used."""
-    chosen = (
-        list(generators)
-        if generators is not None
-        else generators_for(engine or settings.engine, settings)
-    )
+    chosen = generators_for(engine or settings.engine, settings)
     budget = budget_of(settings.loop, settings.sandbox.parallel, default_wall_clock)
     if budget_changes:
         budget = replace(budget, **budget_changes)  # type: ignore[arg-type]

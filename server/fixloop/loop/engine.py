@@ -21,17 +21,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from fixloop.loop.audit import introduced_findings
-from fixloop.loop.localize import (
-    locations_from_frames,
-    merge_locations,
-    ochiai,
-    read_spectrum,
-    spectrum_probe,
+from fixloop.loop.first_run import Status as Status  # where callers import it
+from fixloop.loop.first_run import (
+    editable_sources,
+    hang_outside,
+    repair_context,
+    verdict_on_baseline,
 )
 from fixloop.loop.model import (
     Attempt,
     Candidate,
-    Failure,
     Generator,
     GeneratorUnavailable,
     Location,
@@ -40,76 +39,20 @@ from fixloop.loop.model import (
     Review,
     Reviewer,
 )
-from fixloop.loop.patches import is_test_file, normalized, refusal, unified_diff
+from fixloop.loop.patches import normalized, refusal, unified_diff
 from fixloop.loop.ranking import Tried as _Tried
 from fixloop.loop.ranking import rank_key as _rank
 from fixloop.loop.verify import GivenBaseline as GivenBaseline  # where callers import it
-from fixloop.loop.verify import Verifier, hang_message, result_data, timed_out
+from fixloop.loop.verify import Verifier, result_data
 from fixloop.sandbox.cancellation import Cancellation
-from fixloop.sandbox.commands import CommandKind, parse_command, with_tests
-from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome, Tester
+from fixloop.sandbox.commands import parse_command
+from fixloop.sandbox.results import CandidateResult, Tester
 
 if TYPE_CHECKING:
     from fixloop.loop.model import AttemptOutcome
 
-# Error messages that mean the tests cannot run here, whatever the code says.
-_ENVIRONMENTAL = (  # most telling first: the reason shown is the first one found
-    "No module named",
-    "ModuleNotFoundError",
-    "fixture '",
-    "command not found",
-    "No such file or directory",
-    "ImportError while importing",
-)
 # Reflection keeps the last few failed attempts: older ones cost tokens and say little.
 _REFLECTION_DEPTH = 3
-# Passing tests traced beside the failing ones for the spectrum, at most.
-_SPECTRUM_PASSING = 100
-
-
-def _every_line(sources: Mapping[str, str]) -> list[Location]:
-    return [
-        Location(path, number, 1.0)
-        for path, text in sources.items()
-        for number in range(1, text.count("\n") + 2)
-    ]
-
-
-def _environmental_reason(failure: CaseResult, output: str) -> str | None:
-    """The line saying a test cannot run here (a missing module, fixture, program), if
-    that is why it fails. A collection error's reason is in the output, not its message."""
-    texts = [failure.message]
-    if failure.outcome is Outcome.ERROR and "::" not in failure.test_id:
-        texts.append(output)
-    lines = [line for text in texts for line in text.splitlines()]
-    for marker in _ENVIRONMENTAL:
-        for line in lines:
-            if marker in line:
-                return line.strip().removeprefix("E").strip()
-    return None
-
-
-def _first_error(output: str) -> str:
-    """The line of a run's output that says why it failed, else its last line."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    for line in lines:
-        if "rror" in line or "cannot" in line or "not found" in line:
-            return line[:300]
-    return lines[-1][:300] if lines else "no output"
-
-
-def _hang_outside(
-    baseline: CandidateResult, sources: Mapping[str, str], verifier: Verifier
-) -> str | None:
-    """Why no edit of the sources can help, when every failing test hangs somewhere else:
-    the stack where each was stuck never passes through the sources."""
-    failures = baseline.failures
-    if not failures or not all(timed_out(case) for case in failures):
-        return None
-    for case in failures:
-        if any(verifier.relative(frame.path) in sources for frame in case.frames):
-            return None
-    return hang_message(verifier, failures[0], sources)
 
 
 def tally_of(result: CandidateResult | None) -> dict[str, int]:
@@ -146,14 +89,6 @@ class Phase(StrEnum):
     REGRESSION = "regression"
     REFLECT = "reflect"
     DONE = "done"
-
-
-class Status(StrEnum):
-    FIXED = "fixed"
-    ALREADY_PASSING = "already-passing"
-    NOT_FOUND = "not-found"
-    ENVIRONMENT = "environment-error"
-    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -369,7 +304,7 @@ class FixSession:
         early = self._verdict_on_baseline(baseline)
         if early is not None:
             return early
-        sources = self._editable_sources(baseline)
+        sources = editable_sources(self._verifier, self.targets, baseline)
         if not sources:
             return self._finish(
                 Status.NOT_FOUND,
@@ -377,10 +312,10 @@ class FixSession:
                 "or make a failing test's traceback pass through one",
                 baseline,
             )
-        if (hang := _hang_outside(baseline, sources, self._verifier)) is not None:
+        if (hang := hang_outside(baseline, sources, self._verifier)) is not None:
             return self._finish(Status.NOT_FOUND, hang, baseline)
         self._emit(Phase.LOCALIZE, "finding the suspicious lines", baseline)
-        context = self._context(baseline, sources, self._spectrum(baseline, sources))
+        context = self._context(baseline, sources)
         if self._cancelled.is_set():
             return self._finish(Status.CANCELLED, "cancelled", baseline)
         if self.memory is not None:
@@ -466,153 +401,23 @@ class FixSession:
         """The tests on the code as it is (verify.py): the caller's run when it gave one."""
         return self._verifier.baseline(lambda message: self._emit(Phase.BASELINE, message))
 
-    def _spectrum(self, baseline: CandidateResult, sources: Mapping[str, str]) -> str | None:
-        """Which lines of the sources each test runs, for Ochiai: from the given baseline
-        when it recorded them, else from a run of the failing tests' files alone, traced
-        in the sources alone (the rest of the suite and the libraries run untraced)."""
-        if self._given is not None or not self.use_localization or not self._is_pytest():
-            return baseline.probe_data
-        failing = [c.test_id for c in baseline.failures if "::" in c.test_id]
-        files = {test.split("::")[0] for test in failing}
-        if not failing:
-            return None
-        # The failing tests and the passing ones beside them that the baseline ran: enough
-        # for Ochiai to tell the lines they share from those only the failures run.
-        passing = [
-            c.test_id
-            for c in baseline.cases
-            if c.outcome is Outcome.PASSED and c.test_id.split("::")[0] in files
-        ][:_SPECTRUM_PASSING]
-        command = with_tests(self.test_command, [*failing, *passing])
-        result = self.tester.run(
-            self.project_root,
-            {},
-            command,
-            timeout=self._verifier.suite_timeout(None),
-            probe=spectrum_probe(sorted(sources)),
-            cancel=self._stop_runs,
-            test_timeout=self._verifier.test_limit(baseline),
-        )
-        self._log("localize", command=command, **result_data(result))
-        return result.probe_data
-
     def _verdict_on_baseline(self, baseline: CandidateResult) -> FixResult | None:
-        if baseline.infrastructure_error:
-            return self._finish(
-                Status.ENVIRONMENT,
-                f"the tests could not run: {baseline.infrastructure_error}",
-                baseline,
-            )
-        if baseline.passed:
-            which = "the tests it ran" if self._verifier.narrowed_baseline() else "the tests"
-            return self._finish(
-                Status.ALREADY_PASSING, f"{which} already pass: nothing to fix", baseline
-            )
-        if baseline.timed_out:
-            return self._finish(Status.ENVIRONMENT, "the tests time out as they are", baseline)
-        if baseline.exit_code == 127 or (self._is_pytest() and not baseline.cases):
-            # The command did not get as far as running a test: no failure to fix.
-            return self._finish(
-                Status.ENVIRONMENT,
-                f"the test command ran no test (exit code {baseline.exit_code}): "
-                f"{_first_error(baseline.output.text)}",
-                baseline,
-            )
-        if baseline.out_of_memory:
-            limit = getattr(getattr(self.tester, "config", None), "memory", "its limit")
-            return self._finish(
-                Status.ENVIRONMENT,
-                f"the tests run out of memory in the sandbox (sandbox.memory = {limit}): "
-                "raise it in your settings",
-                baseline,
-            )
-        failures = baseline.failures
-        if not failures and baseline.cases:
-            return self._finish(
-                Status.ENVIRONMENT,
-                f"the test command failed ({baseline.summary()}) but no test did",
-                baseline,
-            )
-        reasons = [_environmental_reason(f, baseline.output.text) for f in failures]
-        if failures and all(reasons):
-            return self._finish(
-                Status.ENVIRONMENT,
-                f"the tests fail for a reason in the environment, not the code: {reasons[0]}",
-                baseline,
-            )
-        return None
+        limit = getattr(getattr(self.tester, "config", None), "memory", "its limit")
+        verdict = verdict_on_baseline(baseline, self._verifier, limit)
+        return None if verdict is None else self._finish(verdict.status, verdict.message, baseline)
 
-    def _editable_sources(self, baseline: CandidateResult) -> dict[str, str]:
-        paths = list(self.targets)
-        if not paths:
-            for failure in baseline.failures:
-                for frame in failure.frames:
-                    relative = self._verifier.relative(frame.path)
-                    if relative and frame.in_project and relative not in paths:
-                        paths.append(relative)
-        sources = {}
-        for path in paths:
-            file = self.project_root / path
-            if is_test_file(path) or not file.is_file():
-                continue
-            sources[path] = file.read_text(encoding="utf-8")
-        return sources
-
-    def _context(
-        self, baseline: CandidateResult, sources: dict[str, str], spectrum: str | None
-    ) -> RepairContext:
-        failures = tuple(
-            Failure(
-                case.test_id,
-                case.message,
-                tuple(
-                    (rel, frame.line)
-                    for frame in case.frames
-                    if (rel := self._verifier.relative(frame.path)) is not None
-                ),
-            )
-            for case in baseline.failures
-        )
-        return RepairContext(
-            project_root=self.project_root,
-            sources=sources,
-            failures=failures,
-            locations=tuple(self._locations(failures, sources, spectrum)),
-            test_output=baseline.output.text,
+    def _context(self, baseline: CandidateResult, sources: dict[str, str]) -> RepairContext:
+        use = self.use_localization
+        spectrum = self._verifier.spectrum(baseline, sources) if use else baseline.probe_data
+        return repair_context(
+            self._verifier,
+            baseline,
+            sources,
+            spectrum,
+            focus=self.focus,
+            use_localization=use,
             template_prior=self.template_prior,
         )
-
-    def _locations(
-        self, failures: tuple[Failure, ...], sources: dict[str, str], spectrum_data: str | None
-    ) -> list[Location]:
-        """Frames first; the spectrum (Ochiai) adds the lines a traceback cannot show, such
-        as a wrong value computed in one function and asserted in a test."""
-        frames = locations_from_frames(failures, sources)
-        if not self.use_localization:
-            return self._focused(_every_line(sources), sources)
-        spectrum: list[Location] = []
-        if spectrum_data:
-            try:
-                spectrum = [
-                    loc for loc in ochiai(read_spectrum(spectrum_data)) if loc.path in sources
-                ]
-            except (ValueError, KeyError):
-                spectrum = []  # a spectrum cut short: the frames still say something
-        merged = merge_locations(frames, spectrum) if spectrum else frames
-        return self._focused(merged, sources)
-
-    def _focused(self, ranked: list[Location], sources: dict[str, str]) -> list[Location]:
-        """The line the user pointed at first, scored just above the rest (a finite score:
-        later arithmetic on scores must stay meaningful)."""
-        focus = self.focus
-        if focus is None or focus.path not in sources:
-            return ranked
-        top = max((loc.score for loc in ranked), default=0.0)
-        rest = [loc for loc in ranked if (loc.path, loc.line) != (focus.path, focus.line)]
-        return [replace(focus, score=top + 1.0), *rest]
-
-    def _is_pytest(self) -> bool:
-        return parse_command(self.test_command).kind is CommandKind.PYTEST
 
     def _next_batch(
         self,

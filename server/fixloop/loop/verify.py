@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fixloop.failures.related import narrower_than_suite, select_tests
+from fixloop.loop.localize import spectrum_probe
 from fixloop.loop.model import Candidate
 from fixloop.loop.patches import is_test_file
 from fixloop.loop.ranking import Tried
@@ -42,6 +43,8 @@ REGRESSION_GROUPS = 3
 # A test past its limit fails with this in its message (sandbox/_pytest_timeout.py).
 TIMEOUT_MARK = "TestTimeout"
 DEFAULT_TEST_LIMIT = 10.0
+# Passing tests traced beside the failing ones for the spectrum, at most.
+SPECTRUM_PASSING = 100
 # pytest options that say how failures are reported: a user's choice is kept.
 _FAILURE_OPTIONS = ("-x", "--exitfirst", "--maxfail", "--tb", "--full-trace", "-l", "--showlocals")
 
@@ -220,6 +223,36 @@ class Verifier:
         if self.partial_baseline:
             return True
         return self.given is not None and self.given.command != self.test_command.strip()
+
+    def spectrum(self, baseline: CandidateResult, sources: Mapping[str, str]) -> str | None:
+        """Which lines of the sources each test runs, for Ochiai: from the given baseline
+        when it recorded them, else from a run of the failing tests' files alone, traced
+        in the sources alone (the rest of the suite and the libraries run untraced)."""
+        if self.given is not None or not self.is_pytest():
+            return baseline.probe_data
+        failing = [c.test_id for c in baseline.failures if "::" in c.test_id]
+        files = {test.split("::")[0] for test in failing}
+        if not failing:
+            return None
+        # The failing tests and the passing ones beside them that the baseline ran: enough
+        # for Ochiai to tell the lines they share from those only the failures run.
+        passing = [
+            c.test_id
+            for c in baseline.cases
+            if c.outcome is Outcome.PASSED and c.test_id.split("::")[0] in files
+        ][:SPECTRUM_PASSING]
+        command = with_tests(self.test_command, [*failing, *passing])
+        result = self.tester.run(
+            self.project_root,
+            {},
+            command,
+            timeout=self.suite_timeout(None),
+            probe=spectrum_probe(sorted(sources)),
+            cancel=self._stop_runs,
+            test_timeout=self.test_limit(baseline),
+        )
+        self._log("localize", command=command, **result_data(result))
+        return result.probe_data
 
     # --- the candidates -----------------------------------------------------------------
 

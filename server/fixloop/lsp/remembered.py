@@ -3,8 +3,9 @@ to the current code and verified by the tests in the sandbox before it is offere
 
 Nothing of this runs inside `codeAction`. When failures become known for a document (a
 test run found some, or a `fixloop-tests` diagnostic is in a code action request and
-nothing is known yet), a background job runs the loop's own session with no generator:
-baseline, memory's suggestion re-applied, the failing tests then the whole suite. The
+nothing is known yet), a background job checks memory's suggestion with the loop's own
+verification (loop/reuse.py): baseline, memory's suggestion re-applied, the failing tests
+then the whole suite. The
 baseline is the test run that found the failures when it ran on the document's text (the
 file as saved): memory is asked before any sandbox work, and a save whose failures memory
 knows nothing like costs one test run, not two. Each sandbox run of the job is said in
@@ -37,8 +38,8 @@ from fixloop.lsp.feature import Feature
 if TYPE_CHECKING:
     from fixloop.config import Settings
     from fixloop.failures import TestRun
-    from fixloop.loop.engine import FixResult, FixSession, GivenBaseline
-    from fixloop.loop.recall import SessionMemory, Suggestion
+    from fixloop.loop.reuse import ReuseCheck
+    from fixloop.loop.verify import GivenBaseline
     from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
     from fixloop.memory.records import AttemptRecord
@@ -154,12 +155,11 @@ class RememberedFixes(Feature):
         given = self._baseline(uri, version, subject.text, subject.command)
         pool = self._server.sandbox_pool(subject.settings.sandbox)
         tester = _SaidRuns(pool, self._say_soon(subject.name))
-        memory = _memory_reading_only(subject.store)
-        session = _session(subject, tester, memory, given)
+        check = _check(subject, tester, given)
         try:
-            found = await asyncio.to_thread(_verify, session, memory, subject, given is None)
+            found = await asyncio.to_thread(check.run)
         except asyncio.CancelledError:
-            session.cancel()  # a newer version's job takes over: this one starts no more runs
+            check.cancel()  # a newer version's job takes over: this one starts no more runs
             raise
         except Exception as error:  # a background look must never bother the user
             logger.info("no remembered fix for %s: %s", uri, error)
@@ -168,22 +168,21 @@ class RememberedFixes(Feature):
         if current is None or current.version != version:
             return  # an answer for a version no longer shown
         runs = f"{tester.runs} test run{'s' if tester.runs != 1 else ''} in the sandbox"
-        if found is None:
+        if found is None or subject.relative not in found.changes:
             self._say(f"no fix seen before for {subject.name} ({runs})")
             return
-        result, suggestion, record = found
         self._offers[uri] = Offer(
             id=uuid.uuid4().hex,
             uri=uri,
             version=version,
             base=subject.text,
-            fixed=result.changes[subject.relative],
-            title=suggestion.title,
-            tests=result.final.summary() if result.final else "",
-            record=record,
+            fixed=found.changes[subject.relative],
+            title=found.suggestion.title,
+            tests=found.final.summary(),
+            record=found.record,
             store=subject.store,
         )
-        logger.info("%s: %s verified (%s)", uri, suggestion.title, result.message)
+        logger.info("%s: %s verified (%s)", uri, found.suggestion.title, found.final.summary())
         self._say(f"a fix seen before for {subject.name} passed the tests ({runs})")
 
     def _subject(self, uri: str) -> _Subject | None:
@@ -216,7 +215,7 @@ class RememberedFixes(Feature):
     ) -> GivenBaseline | None:
         """The run that found the failures, when it ran on this text (the file as saved:
         the caller checked the disk) with this project's test command."""
-        from fixloop.loop.engine import GivenBaseline
+        from fixloop.loop.verify import GivenBaseline
 
         saved = self._runs.get(uri)
         if saved is None or saved.version != version or saved.text != text:
@@ -261,14 +260,6 @@ class RememberedFixes(Feature):
         )
 
 
-def _memory_reading_only(store: MemoryStore) -> SessionMemory:
-    """A session's memory that keeps its verified attempt back (written only when the user
-    takes the fix) and remembers the suggestion it made."""
-    from fixloop.loop.recall import SessionMemory
-
-    return SessionMemory(store, hold_verified=True)
-
-
 class _SaidRuns:
     """The sandbox, each run said first (`say` gets its command and whether it runs the
     code as it is): the job's runs are visible in the client's log."""
@@ -292,38 +283,22 @@ class _SaidRuns:
         return self._pool.run(project_root, changes, command, **options)
 
 
-def _session(
-    subject: _Subject, tester: _SaidRuns, memory: SessionMemory, baseline: GivenBaseline | None
-) -> FixSession:
-    """The loop with no generator: memory's suggestion is its only candidate."""
-    from fixloop.loop.build import Target, build_session
+def _check(subject: _Subject, tester: _SaidRuns, given: GivenBaseline | None) -> ReuseCheck:
+    """Memory's suggestion checked by the tests; its verified attempt is kept back, to be
+    written only when the user takes the fix."""
+    from fixloop.loop.recall import SessionMemory
+    from fixloop.loop.reuse import ReuseCheck
 
-    return build_session(
-        subject.settings,
-        Target(subject.root, subject.relative),
+    return ReuseCheck(
+        subject.root,
+        subject.relative,
         subject.command,
         tester,
-        memory=memory,
-        generators=[],
-        baseline=baseline,
-        budget_changes={"max_iterations": 1, "alternative_batches": 0},
+        SessionMemory(subject.store, hold_verified=True),
+        parallel=subject.settings.sandbox.parallel,
+        test_timeout=subject.settings.loop.test_timeout,
+        given=given,
     )
-
-
-def _verify(
-    session: FixSession, memory: SessionMemory, subject: _Subject, check_memory_first: bool
-) -> tuple[FixResult, Suggestion, AttemptRecord] | None:
-    """Run the session (blocking). Without a given baseline its first act is a test run,
-    before memory is asked: then an empty memory is a reason not to start at all."""
-    if check_memory_first and not memory.store.holds_fixes():
-        return None
-    result = session.run()
-    found, record = memory.suggested, memory.held(result.record_id)
-    if not result.fixed or found is None or record is None:
-        return None
-    if subject.relative not in result.changes:
-        return None
-    return result, found, record
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,214 @@
+"""What the first run of the tests says: whether there is anything to fix here, which
+sources to edit, and where in them to look.
+
+Shared by the fix session (engine.py) and the check of a remembered fix (reuse.py): both
+start from the same first run (verify.py) and must agree on what it means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from fixloop.loop.localize import locations_from_frames, merge_locations, ochiai, read_spectrum
+from fixloop.loop.model import Failure, Location, RepairContext
+from fixloop.loop.patches import is_test_file
+from fixloop.loop.verify import Verifier, hang_message, timed_out
+from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome
+
+# Error messages that mean the tests cannot run here, whatever the code says.
+_ENVIRONMENTAL = (  # most telling first: the reason shown is the first one found
+    "No module named",
+    "ModuleNotFoundError",
+    "fixture '",
+    "command not found",
+    "No such file or directory",
+    "ImportError while importing",
+)
+
+
+class Status(StrEnum):
+    FIXED = "fixed"
+    ALREADY_PASSING = "already-passing"
+    NOT_FOUND = "not-found"
+    ENVIRONMENT = "environment-error"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why a session ends on its first run: there is nothing a patch could fix."""
+
+    status: Status
+    message: str
+
+
+def verdict_on_baseline(
+    baseline: CandidateResult, verifier: Verifier, memory_limit: object
+) -> Verdict | None:
+    """None when the first run shows failing tests a patch may fix; else why not.
+    `memory_limit` is the sandbox's, for the message of a run out of memory."""
+    if baseline.infrastructure_error:
+        return Verdict(
+            Status.ENVIRONMENT, f"the tests could not run: {baseline.infrastructure_error}"
+        )
+    if baseline.passed:
+        which = "the tests it ran" if verifier.narrowed_baseline() else "the tests"
+        return Verdict(Status.ALREADY_PASSING, f"{which} already pass: nothing to fix")
+    if baseline.timed_out:
+        return Verdict(Status.ENVIRONMENT, "the tests time out as they are")
+    if baseline.exit_code == 127 or (verifier.is_pytest() and not baseline.cases):
+        # The command did not get as far as running a test: no failure to fix.
+        return Verdict(
+            Status.ENVIRONMENT,
+            f"the test command ran no test (exit code {baseline.exit_code}): "
+            f"{first_error(baseline.output.text)}",
+        )
+    if baseline.out_of_memory:
+        return Verdict(
+            Status.ENVIRONMENT,
+            f"the tests run out of memory in the sandbox (sandbox.memory = {memory_limit}): "
+            "raise it in your settings",
+        )
+    failures = baseline.failures
+    if not failures and baseline.cases:
+        return Verdict(
+            Status.ENVIRONMENT, f"the test command failed ({baseline.summary()}) but no test did"
+        )
+    reasons = [_environmental_reason(f, baseline.output.text) for f in failures]
+    if failures and all(reasons):
+        return Verdict(
+            Status.ENVIRONMENT,
+            f"the tests fail for a reason in the environment, not the code: {reasons[0]}",
+        )
+    return None
+
+
+def _environmental_reason(failure: CaseResult, output: str) -> str | None:
+    """The line saying a test cannot run here (a missing module, fixture, program), if
+    that is why it fails. A collection error's reason is in the output, not its message."""
+    texts = [failure.message]
+    if failure.outcome is Outcome.ERROR and "::" not in failure.test_id:
+        texts.append(output)
+    lines = [line for text in texts for line in text.splitlines()]
+    for marker in _ENVIRONMENTAL:
+        for line in lines:
+            if marker in line:
+                return line.strip().removeprefix("E").strip()
+    return None
+
+
+def first_error(output: str) -> str:
+    """The line of a run's output that says why it failed, else its last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in lines:
+        if "rror" in line or "cannot" in line or "not found" in line:
+            return line[:300]
+    return lines[-1][:300] if lines else "no output"
+
+
+def editable_sources(
+    verifier: Verifier, targets: Sequence[str], baseline: CandidateResult
+) -> dict[str, str]:
+    """The sources a patch may change: the targets, else the project files the failing
+    tests' tracebacks pass through (never a test file)."""
+    paths = list(targets)
+    if not paths:
+        for failure in baseline.failures:
+            for frame in failure.frames:
+                relative = verifier.relative(frame.path)
+                if relative and frame.in_project and relative not in paths:
+                    paths.append(relative)
+    sources = {}
+    for path in paths:
+        file = verifier.project_root / path
+        if is_test_file(path) or not file.is_file():
+            continue
+        sources[path] = file.read_text(encoding="utf-8")
+    return sources
+
+
+def hang_outside(
+    baseline: CandidateResult, sources: Mapping[str, str], verifier: Verifier
+) -> str | None:
+    """Why no edit of the sources can help, when every failing test hangs somewhere else:
+    the stack where each was stuck never passes through the sources."""
+    failures = baseline.failures
+    if not failures or not all(timed_out(case) for case in failures):
+        return None
+    for case in failures:
+        if any(verifier.relative(frame.path) in sources for frame in case.frames):
+            return None
+    return hang_message(verifier, failures[0], sources)
+
+
+def repair_context(
+    verifier: Verifier,
+    baseline: CandidateResult,
+    sources: dict[str, str],
+    spectrum: str | None,
+    *,
+    focus: Location | None = None,
+    use_localization: bool = True,
+    template_prior: Mapping[str, float] | None = None,
+) -> RepairContext:
+    """What a generator (and memory) sees: the sources, the failures and the lines to
+    suspect, most suspicious first."""
+    failures = tuple(
+        Failure(
+            case.test_id,
+            case.message,
+            tuple(
+                (rel, frame.line)
+                for frame in case.frames
+                if (rel := verifier.relative(frame.path)) is not None
+            ),
+        )
+        for case in baseline.failures
+    )
+    # Without localization: every line, equally suspicious (to measure what it is worth).
+    ranked = _locations(failures, sources, spectrum) if use_localization else _every_line(sources)
+    return RepairContext(
+        project_root=verifier.project_root,
+        sources=sources,
+        failures=failures,
+        locations=tuple(_focused(ranked, sources, focus)),
+        test_output=baseline.output.text,
+        template_prior=dict(template_prior or {}),
+    )
+
+
+def _locations(
+    failures: tuple[Failure, ...], sources: dict[str, str], spectrum_data: str | None
+) -> list[Location]:
+    """Frames first; the spectrum (Ochiai) adds the lines a traceback cannot show, such
+    as a wrong value computed in one function and asserted in a test."""
+    frames = locations_from_frames(failures, sources)
+    spectrum: list[Location] = []
+    if spectrum_data:
+        try:
+            spectrum = [loc for loc in ochiai(read_spectrum(spectrum_data)) if loc.path in sources]
+        except (ValueError, KeyError):
+            spectrum = []  # a spectrum cut short: the frames still say something
+    return merge_locations(frames, spectrum) if spectrum else frames
+
+
+def _focused(
+    ranked: list[Location], sources: dict[str, str], focus: Location | None
+) -> list[Location]:
+    """The line the user pointed at first, scored just above the rest (a finite score:
+    later arithmetic on scores must stay meaningful)."""
+    if focus is None or focus.path not in sources:
+        return ranked
+    top = max((loc.score for loc in ranked), default=0.0)
+    rest = [loc for loc in ranked if (loc.path, loc.line) != (focus.path, focus.line)]
+    return [replace(focus, score=top + 1.0), *rest]
+
+
+def _every_line(sources: Mapping[str, str]) -> list[Location]:
+    return [
+        Location(path, number, 1.0)
+        for path, text in sources.items()
+        for number in range(1, text.count("\n") + 2)
+    ]
