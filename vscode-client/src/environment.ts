@@ -13,6 +13,9 @@ import { basename, dirname, join } from "node:path";
 export const MIN_PYTHON: readonly [number, number] = [3, 11];
 const WHEEL_PATTERN = /^fixloop-.+\.whl$/;
 const ENVIRONMENT_PATTERN = /^fixloop-([0-9a-f]+)-py\d+\.\d+$/;
+const PARTIAL_PREFIX = "partial-";
+/** A half-made environment this old was left by a window that closed while making it. */
+export const STALE_PARTIAL_MS = 60 * 60 * 1000;
 
 /** What a candidate base interpreter can do, from `probePython`. */
 export type Probe = { ok: true; version: string } | { ok: false; detail: string };
@@ -122,7 +125,8 @@ export async function ensureEnvironment(request: EnvironmentRequest): Promise<En
   // A dangling one (its base interpreter is gone) is made again.
   await fs.rm(folder, { recursive: true, force: true });
   await fs.mkdir(root, { recursive: true });
-  const partial = await fs.mkdtemp(join(root, "partial-"));
+  await removeStalePartials(root, request.log);
+  const partial = await fs.mkdtemp(join(root, PARTIAL_PREFIX));
   const env = isolatedEnv(request.environ ?? process.env);
   try {
     await run(request.python, ["-m", "venv", partial], env, request.log);
@@ -154,6 +158,21 @@ async function removeOthers(root: string, current: string, log: (line: string) =
     const match = ENVIRONMENT_PATTERN.exec(name);
     if (match && match[1] !== digest) {
       log(`removing the environment of an earlier version: ${name}`);
+      await fs.rm(join(root, name), { recursive: true, force: true });
+    }
+  }
+}
+
+/** Half-made environments of windows closed while making them (VS Code ends the extension
+ * host without waiting); a recent one may be another window's, still being made. */
+async function removeStalePartials(root: string, log: (line: string) => void): Promise<void> {
+  for (const name of await fs.readdir(root)) {
+    if (!name.startsWith(PARTIAL_PREFIX)) {
+      continue;
+    }
+    const stat = await fs.stat(join(root, name)).catch(() => undefined);
+    if (stat && Date.now() - stat.mtimeMs > STALE_PARTIAL_MS) {
+      log(`removing a half-made environment: ${name}`);
       await fs.rm(join(root, name), { recursive: true, force: true });
     }
   }

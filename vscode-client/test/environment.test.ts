@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -11,6 +11,7 @@ import {
   findEnvironment,
   isolatedEnv,
   probePython,
+  STALE_PARTIAL_MS,
 } from "../src/environment";
 
 function script(path: string, body: string): string {
@@ -107,4 +108,20 @@ test("a failing pip leaves no environment and says pip's last words", async () =
   await assert.rejects(ensureEnvironment(request), /No matching distribution found for chromadb/);
   assert.deepEqual(readdirSync(join(storage, "environments")), []);
   assert.equal(await findEnvironment(storage, wheel, "3.12"), undefined);
+});
+
+test("a half-made environment left by a closed window is removed; a recent one is another window's", async () => {
+  const folder = scratch();
+  const storage = join(folder, "storage");
+  const root = join(storage, "environments");
+  mkdirSync(join(root, "partial-old"), { recursive: true });
+  mkdirSync(join(root, "partial-recent"), { recursive: true });
+  const old = (Date.now() - STALE_PARTIAL_MS - 60_000) / 1000;
+  utimesSync(join(root, "partial-old"), old, old);
+  const wheel = wheelIn(join(folder, "extension"));
+  await ensureEnvironment({ storage, wheel, python: fakeBase(folder), version: "3.12", log: () => undefined });
+  const left = readdirSync(root).sort();
+  assert.equal(left.length, 2, String(left));
+  assert.equal(left[1], "partial-recent");
+  assert.match(left[0], /^fixloop-[0-9a-f]{12}-py3\.12$/);
 });
