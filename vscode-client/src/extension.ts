@@ -264,7 +264,7 @@ class Controller {
     const settings = "Open settings";
     const choice = await vscode.window.showWarningMessage(message, ...extra, output, settings);
     if (choice === settings) {
-      await vscode.commands.executeCommand("workbench.action.openSettings", "fixloop.server");
+      await vscode.commands.executeCommand("workbench.action.openSettings", "@ext:fixloop.fixloop");
     } else if (choice === output) {
       this.output.show();
     }
