@@ -7,7 +7,9 @@
 #   - the build tools and headers code-server's native modules compile against;
 #   - code-server (pinned) from npm: VS Code itself, served to a browser;
 #   - Debian's chromium (the test drives it headless; no browser download);
-#   - vscode-client: `npm ci` and `npm run package` (vscode-client/fixloop.vsix).
+#   - vscode-client: `npm ci` and `npm run package` (vscode-client/fixloop.vsix, carrying
+#     fixloop's wheel, built by pip with the repository's .venv (scripts/setup.sh makes it
+#     first), else $FIXLOOP_PYTHON or python3; see vscode-client/scripts/build-wheel.mjs).
 #
 #   scripts/setup-vscode.sh           install what is missing, build the extension
 #   scripts/setup-vscode.sh --paths   print NODE_BIN=, CODE_SERVER=, VSIX= (installs nothing)

@@ -26,8 +26,8 @@ RESTRICTED_CONFIGURATIONS = set(
     PACKAGE["capabilities"]["untrustedWorkspaces"]["restrictedConfigurations"]
 )
 # The extension's own settings, never sent to the server (CLIENT_ONLY_PREFIXES in
-# vscode-client/src/settings.ts).
-CLIENT_ONLY = ("fixloop.server.", "fixloop.trace.")
+# vscode-client/src/settings.ts): which server runs, and the protocol trace.
+CLIENT_ONLY = ("fixloop.server.", "fixloop.trace.", "fixloop.importStrategy")
 RESTRICTED = set(restricted_settings())
 
 
@@ -158,6 +158,18 @@ def test_a_restricted_setting_is_machine_scoped_and_restricted_in_the_extension(
         pytest.fail(f"{key} is missing from package.json")
     assert (PROPERTIES[key].get("scope") == "machine") is restricted, key
     assert (key in RESTRICTED_CONFIGURATIONS) is restricted, key
+    if not restricted:
+        # Per folder: the server pulls the section for each folder of a multi-root workspace.
+        assert PROPERTIES[key].get("scope") == "resource", f'{key}: add "scope": "resource"'
+
+
+def test_the_extensions_own_settings_decide_where_code_runs_so_only_the_user_sets_them() -> None:
+    """Which server and interpreter run is the user's choice, never a workspace's."""
+    own = [key for key in PROPERTIES if key.startswith(CLIENT_ONLY) and ".trace." not in key]
+    assert "fixloop.importStrategy" in own
+    for key in own:
+        assert PROPERTIES[key].get("scope") == "machine", key
+        assert key in RESTRICTED_CONFIGURATIONS, key
 
 
 @functools.cache

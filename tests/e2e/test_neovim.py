@@ -295,3 +295,24 @@ def test_settings_reach_the_server(tmp_path: Path, project: Path) -> None:
     codes = {d["code"] for d in outcome["diagnostics"]}
     assert outcome["settled"], f"settings not applied: {codes}\n{report['context']}"
     assert codes == {"FL002"}, report["context"]
+
+
+def test_a_jsx_buffer_gets_diagnostics(tmp_path: Path, project: Path) -> None:
+    """`.jsx` is Neovim's `javascriptreact` filetype: the module attaches there too."""
+    component = project / "App.jsx"
+    component.write_text("export function App( {\n  return <div>hello</div>;\n}\n")
+
+    report = run_nvim(
+        tmp_path,
+        component,
+        """
+        local found = wait_for(function() return #vim.diagnostic.get(0) > 0 end)
+        return { found = found, filetype = vim.bo.filetype, diagnostics = diagnostics() }
+        """,
+    )
+
+    outcome = report["outcome"]
+    assert outcome["filetype"] == "javascriptreact", report["context"]
+    assert outcome["found"], f"no diagnostics within {WAIT_MS} ms\n{report['context']}"
+    codes = {(d["source"], d["code"]) for d in outcome["diagnostics"]}
+    assert codes & {("fixloop", "FL001"), ("fixloop", "FL002")}, report["context"]

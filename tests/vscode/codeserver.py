@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 CLIENT_DIR = REPO / "vscode-client"
 SETUP_SCRIPT = REPO / "scripts" / "setup-vscode.sh"
 # The interpreter running the tests (the project's .venv) is the `python3` the extension
-# finds first on PATH: its default lookup, with fixloop importable.
+# finds first on PATH: its default lookup, with fixloop importable (unless a test gives
+# another folder: `python_bin`).
 VENV_BIN = Path(sys.executable).parent
 # Waits on the workbench's UI: generous, as CI machines run other tests at the same time.
 UI_TIMEOUT_MS = 30_000
@@ -155,12 +156,20 @@ class CodeServer:
 
 @contextlib.contextmanager
 def code_server(
-    tools: Tools, vsix: Path, workdir: Path, settings: dict[str, Any]
+    tools: Tools,
+    vsix: Path,
+    workdir: Path,
+    settings: dict[str, Any],
+    python_bin: Path | None = None,
 ) -> Iterator[CodeServer]:
-    """code-server on a free port of 127.0.0.1 with the extension installed; always stopped."""
+    """code-server on a free port of 127.0.0.1 with the extension installed; always stopped.
+    `python_bin`: the folder whose `python3` VS Code finds first, with no PYTHONPATH (the
+    tests' own points at this checkout's server): an interpreter without fixloop."""
     user_data, extensions = workdir / "user-data", workdir / "extensions"
     write_settings(user_data, settings)
-    env = _with_path(os.environ, VENV_BIN, tools.node_bin)
+    env = _with_path(os.environ, python_bin or VENV_BIN, tools.node_bin)
+    if python_bin is not None:
+        env.pop("PYTHONPATH", None)
     log_path = workdir / "extension-log.jsonl"
     env["FIXLOOP_VSCODE_TEST_LOG"] = str(log_path)
     # No marketplace: code-server would otherwise query open-vsx.org (tests stay offline).
@@ -282,10 +291,18 @@ class ExtensionLog:
 
 @contextlib.contextmanager
 def vscode_session(
-    tools: Tools, vsix: Path, workdir: Path, settings: dict[str, Any], folder: Path
+    tools: Tools,
+    vsix: Path,
+    workdir: Path,
+    settings: dict[str, Any],
+    folder: Path,
+    python_bin: Path | None = None,
 ) -> Iterator[tuple[CodeServer, Page]]:
     """code-server with the extension, a browser page on it, `folder` open in the workbench."""
-    with code_server(tools, vsix, workdir, settings) as server, browser_page(tools) as page:
+    with (
+        code_server(tools, vsix, workdir, settings, python_bin) as server,
+        browser_page(tools) as page,
+    ):
         try:
             open_workspace(page, server, folder)
             yield server, page

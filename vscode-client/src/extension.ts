@@ -1,4 +1,5 @@
-// The fixloop extension: starts `python -m fixloop lsp`, maps the settings, adds the
+// The fixloop extension: starts the server (the one the .vsix carries, in the extension's own
+// environment, or `python -m fixloop lsp` from the user's), maps the settings, adds the
 // commands and a status-bar item driven by the server's `fixloop/status` notification.
 
 import * as vscode from "vscode";
@@ -10,7 +11,15 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 
-import { chooseServerCommand, checkFixloopImportable, installArgs, type ServerCommand } from "./interpreter";
+import { bundledWheel, ensureEnvironment, findEnvironment, isolatedEnv, probePython } from "./environment";
+import {
+  baseCandidates,
+  chooseServerCommand,
+  checkFixloopImportable,
+  importStrategy,
+  SERVER_ARGS,
+  type ServerCommand,
+} from "./interpreter";
 import {
   contributedKeys,
   explicitValue,
@@ -27,7 +36,8 @@ const SECTION = "fixloop";
 const STATUS_NOTIFICATION = "fixloop/status";
 const TRUST_NOTIFICATION = "fixloop/workspaceTrust";
 const PYTHON_EXTENSION = "ms-python.python";
-const LANGUAGES = ["python", "javascript", "typescript", "typescriptreact"];
+// The editor's language ids the server analyses (server/fixloop/analysis/languages.py).
+const LANGUAGES = ["python", "javascript", "javascriptreact", "typescript", "typescriptreact"];
 
 let controller: Controller | undefined;
 
@@ -99,16 +109,14 @@ class Controller {
   }
 
   private async start(): Promise<void> {
-    const configuration = vscode.workspace.getConfiguration(SECTION);
-    const configuredCommand = configuration.get<string[]>("server.command", []);
-    const configuredPython = configuration.get<string>("server.python", "");
-    const fromExtension = this.followsPythonExtension() ? this.runnable(await this.pythonFromExtension()) : undefined;
-    const command = chooseServerCommand(configuredCommand, configuredPython, fromExtension);
-    this.output.appendLine(`server: ${[command.command, ...command.args].join(" ")} (from ${command.source})`);
-    if (command.python && !(await this.ensureInstalled(command))) {
+    const command = await this.chooseCommand();
+    if (!command) {
       return;
     }
-    const serverOptions: ServerOptions = { command: command.command, args: command.args };
+    this.output.appendLine(`server: ${[command.command, ...command.args].join(" ")} (from ${command.source})`);
+    // The bundled server's own environment: a PYTHONPATH meant for the project must not shadow it.
+    const options = command.source === "bundled" ? { env: isolatedEnv(process.env) } : undefined;
+    const serverOptions: ServerOptions = { command: command.command, args: command.args, options };
     const client = new LanguageClient(SECTION, "fixloop", serverOptions, this.clientOptions());
     client.onNotification(STATUS_NOTIFICATION, (params: StatusParams) => {
       this.log.write("status", { params });
@@ -179,6 +187,88 @@ class Controller {
     return serverSection(
       this.keys.map((key) => [key, explicitValue(configuration.inspect(key), this.restricted.has(key))] as const),
     );
+  }
+
+  /** `fixloop.server.command` as given; else the bundled server (`importStrategy`
+   * useBundled) or `python -m fixloop lsp` from the user's interpreter (fromEnvironment).
+   * Undefined when there is none to start (the status bar and a message say why). */
+  private async chooseCommand(): Promise<ServerCommand | undefined> {
+    const configuration = vscode.workspace.getConfiguration(SECTION);
+    const configuredCommand = configuration.get<string[]>("server.command", []);
+    const configuredPython = configuration.get<string>("server.python", "");
+    if (configuredCommand.some((word) => word.trim() !== "")) {
+      return chooseServerCommand(configuredCommand, configuredPython);
+    }
+    const fromExtension = this.followsPythonExtension() ? this.runnable(await this.pythonFromExtension()) : undefined;
+    if (importStrategy(configuration.get("importStrategy")) === "useBundled") {
+      return this.bundledCommand(baseCandidates(configuredPython, fromExtension));
+    }
+    const command = chooseServerCommand([], configuredPython, fromExtension);
+    return (await this.ensureImportable(command)) ? command : undefined;
+  }
+
+  /** The bundled server in the extension's environment, made from the first base
+   * interpreter that can (once per wheel and Python version). */
+  private async bundledCommand(candidates: string[]): Promise<ServerCommand | undefined> {
+    const wheel = bundledWheel(this.context.extensionPath);
+    if (!wheel) {
+      this.unavailable("this build of the extension carries no fixloop wheel: set fixloop.importStrategy to fromEnvironment.");
+      return undefined;
+    }
+    const refused: string[] = [];
+    for (const python of candidates) {
+      const probe = await probePython(python);
+      if (probe.ok) {
+        const environment = await this.environment(wheel, python, probe.version);
+        return environment ? { command: environment, args: [...SERVER_ARGS], source: "bundled" } : undefined;
+      }
+      refused.push(probe.detail);
+    }
+    this.unavailable(`no Python to run fixloop's server: ${refused.join("; ")}. Set fixloop.server.python.`);
+    return undefined;
+  }
+
+  /** The environment's interpreter, made first (with a progress notification) if needed. */
+  private async environment(wheel: string, python: string, version: string): Promise<string | undefined> {
+    const storage = this.context.globalStorageUri.fsPath;
+    const existing = await findEnvironment(storage, wheel, version);
+    if (existing) {
+      this.log.write("environment", { python: existing, base: python, created: false });
+      return existing;
+    }
+    const started = Date.now();
+    this.showStatus({ state: "preparing", message: `fixloop: installing its server into ${storage} (first start)` });
+    this.output.appendLine(`installing the server into the extension's own environment, from ${python}`);
+    const title = "fixloop: installing its server (first start; a minute or two)";
+    try {
+      const made = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
+        ensureEnvironment({ storage, wheel, python, version, log: (line) => this.output.appendLine(line) }),
+      );
+      this.log.write("environment", { python: made.python, base: python, created: made.created, seconds: (Date.now() - started) / 1000 });
+      return made.python;
+    } catch (error) {
+      this.unavailable(`installing fixloop's server failed (see the fixloop output): ${String(error)}`);
+      return undefined;
+    }
+  }
+
+  /** No server: the status bar says why, and a message offers the way out. */
+  private unavailable(message: string): void {
+    this.log.write("unavailable", { message });
+    this.showStatus({ state: "unavailable", message });
+    void this.offerSettings(message); // not awaited: a restart must not wait for the user
+  }
+
+  private async offerSettings(message: string, ...extra: string[]): Promise<string | undefined> {
+    const output = "Show output";
+    const settings = "Open settings";
+    const choice = await vscode.window.showWarningMessage(message, ...extra, output, settings);
+    if (choice === settings) {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "@ext:fixloop.fixloop");
+    } else if (choice === output) {
+      this.output.show();
+    }
+    return choice;
   }
 
   /** Whether the server's interpreter is the Python extension's (none is configured). */
@@ -269,54 +359,27 @@ class Controller {
     }
   }
 
-  /** fixloop importable by `command.python`, else an offer to pip-install it there. */
-  private async ensureInstalled(command: ServerCommand): Promise<boolean> {
+  /** fixloop importable by `command.python` (fromEnvironment); else the status bar says so
+   * and a message offers the bundled server. The user's environment is never installed into. */
+  private async ensureImportable(command: ServerCommand): Promise<boolean> {
     const python = command.python as string;
     const check = await checkFixloopImportable(python);
     this.log.write("importCheck", { python, ok: check.ok, detail: check.detail });
     if (check.ok) {
       return true;
     }
-    const message = `fixloop is not importable by ${python} (${check.detail}).`;
+    const message = `fixloop is not importable by ${python} (${check.detail}). Install it there, or use the server the extension carries.`;
+    this.log.write("unavailable", { message });
     this.showStatus({ state: "unavailable", message });
-    void this.offerInstall(python, message); // not awaited: a restart must not wait for the user
+    void this.offerBundled(message);
     return false;
   }
 
-  private async offerInstall(python: string, message: string): Promise<void> {
-    const install = "Install fixloop";
-    const settings = "Open settings";
-    const choice = await vscode.window.showWarningMessage(message, install, settings);
-    if (choice === settings) {
-      await vscode.commands.executeCommand("workbench.action.openSettings", "fixloop.server");
-    } else if (choice === install) {
-      await this.install(python);
-    }
-  }
-
-  private async install(python: string): Promise<void> {
-    const target = vscode.workspace.getConfiguration(SECTION).get<string>("server.installTarget", "fixloop");
-    const task = new vscode.Task(
-      { type: "process" },
-      vscode.TaskScope.Workspace,
-      "install fixloop",
-      "fixloop",
-      new vscode.ProcessExecution(python, installArgs(target)),
-    );
-    const ended = new Promise<number | undefined>((resolve) => {
-      const listener = vscode.tasks.onDidEndTaskProcess((event) => {
-        if (event.execution.task === task) {
-          listener.dispose();
-          resolve(event.exitCode);
-        }
-      });
-    });
-    await vscode.tasks.executeTask(task);
-    const exitCode = await ended;
-    if (exitCode === 0) {
-      await this.restart();
-    } else {
-      void vscode.window.showErrorMessage(`Installing fixloop into ${python} failed (exit code ${exitCode}).`);
+  private async offerBundled(message: string): Promise<void> {
+    const bundled = "Use the bundled server";
+    if ((await this.offerSettings(message, bundled)) === bundled) {
+      // A settings change that restarts the server (needsRestart).
+      await vscode.workspace.getConfiguration(SECTION).update("importStrategy", "useBundled", vscode.ConfigurationTarget.Global);
     }
   }
 

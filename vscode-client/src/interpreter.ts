@@ -1,20 +1,43 @@
 // Which command starts the server, and whether fixloop is importable there. No `vscode`
 // import: the lookup is unit-tested with node alone.
+//
+// `fixloop.server.command` wins, used as given. Else `fixloop.importStrategy`:
+//   useBundled (default)  the server from the wheel the .vsix carries, in the extension's own
+//                         environment (environment.ts), made from a base interpreter;
+//   fromEnvironment       `python -m fixloop lsp` with the interpreter (fixloop installed there
+//                         by the user; the extension never installs into it).
 
 import { execFile } from "node:child_process";
 
-export type CommandSource = "setting" | "python-setting" | "python-extension" | "default";
+export type CommandSource = "setting" | "python-setting" | "python-extension" | "default" | "bundled";
+export type ImportStrategy = "useBundled" | "fromEnvironment";
 
 export interface ServerCommand {
   command: string;
   args: string[];
   source: CommandSource;
-  /** The interpreter, when fixloop is started as `python -m fixloop` (checked, installable). */
+  /** The interpreter, when fixloop is started as `python -m fixloop` from the user's
+   * environment (checked to import fixloop). */
   python?: string;
 }
 
 export const DEFAULT_PYTHON = "python3";
-const SERVER_ARGS = ["-m", "fixloop", "lsp"];
+export const SERVER_ARGS: readonly string[] = ["-m", "fixloop", "lsp"];
+
+/** The setting's value; anything else (a typo in settings.json) is the default. */
+export function importStrategy(value: unknown): ImportStrategy {
+  return value === "fromEnvironment" ? "fromEnvironment" : "useBundled";
+}
+
+/** Base interpreters for the bundled server's environment, in the order tried: the
+ * `fixloop.server.python` setting alone when set, else the Python extension's, then python3. */
+export function baseCandidates(configuredPython: string, pythonFromExtension?: string): string[] {
+  if (configuredPython.trim() !== "") {
+    return [configuredPython.trim()];
+  }
+  const candidates = pythonFromExtension ? [pythonFromExtension, DEFAULT_PYTHON] : [DEFAULT_PYTHON];
+  return [...new Set(candidates)];
+}
 
 /** `fixloop.server.command` if set (used as given), else `python -m fixloop lsp` with the
  * `fixloop.server.python` interpreter, else the Python extension's, else python3. */
@@ -56,11 +79,6 @@ export function checkFixloopImportable(python: string, timeoutMs = 20_000): Prom
       }
     });
   });
-}
-
-/** The pip command that installs fixloop into that interpreter. */
-export function installArgs(target: string): string[] {
-  return ["-m", "pip", "install", target];
 }
 
 function lastLine(text: string): string {

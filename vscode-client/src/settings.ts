@@ -2,7 +2,7 @@
 // workspace/configuration. Pure: no `vscode` import, so it is unit-tested with node alone.
 
 /** Settings of the extension itself: never sent to the server (it would call them unknown). */
-export const CLIENT_ONLY_PREFIXES = ["server.", "trace."];
+export const CLIENT_ONLY_PREFIXES = ["server.", "trace.", "importStrategy"];
 
 /** A VS Code key (`sandbox.timeoutSeconds`, `llm.pricePer1kPrompt`) as the server's
  * snake_case path (`sandbox.timeout_seconds`, `llm.price_per_1k_prompt`). The server maps
@@ -71,7 +71,7 @@ export function contributedKeys(packageJson: unknown): string[] {
 
 /** Whether a settings change needs a new server process (the others are pulled live). */
 export function needsRestart(affects: (section: string) => boolean): boolean {
-  return affects("fixloop.server");
+  return affects("fixloop.server") || affects("fixloop.importStrategy");
 }
 
 /** Keys (relative to `fixloop.`) that only the user's settings may set: the restricted

@@ -1,7 +1,8 @@
 // The status-bar text for the server's `fixloop/status` notification. Pure (unit-tested).
 
 export interface StatusParams {
-  state: "idle" | "testing" | "fixing" | "unavailable";
+  // "preparing": the extension itself, while it installs the bundled server (first start).
+  state: "idle" | "testing" | "fixing" | "unavailable" | "preparing";
   message?: string;
   iteration?: number;
   maxIterations?: number;
@@ -24,6 +25,8 @@ export function statusView(params: StatusParams): StatusView {
           : "";
       return { text: `$(sync~spin) fixloop: fixing${count}`, tooltip, warning: false };
     }
+    case "preparing":
+      return { text: "$(sync~spin) fixloop: installing", tooltip, warning: false };
     case "testing":
       return { text: "$(beaker) fixloop: testing", tooltip, warning: false };
     case "unavailable":

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 
-import { chooseServerCommand, checkFixloopImportable, installArgs } from "../src/interpreter";
+import { baseCandidates, chooseServerCommand, checkFixloopImportable, importStrategy } from "../src/interpreter";
 
 test("the fixloop.server.command setting wins, used as given", () => {
   const chosen = chooseServerCommand(["/opt/fixloop/bin/fixloop", "lsp"], "/usr/bin/python3.11", "/venv/bin/python");
@@ -58,6 +58,15 @@ test("a missing interpreter says so", async () => {
   assert.deepEqual(check, { ok: false, detail: "/nonexistent/python3 not found" });
 });
 
-test("installing runs pip in that interpreter", () => {
-  assert.deepEqual(installArgs("fixloop"), ["-m", "pip", "install", "fixloop"]);
+test("the import strategy is useBundled unless fromEnvironment is asked for", () => {
+  assert.equal(importStrategy(undefined), "useBundled");
+  assert.equal(importStrategy("useBundled"), "useBundled");
+  assert.equal(importStrategy("fromEnviroment"), "useBundled"); // a typo: the default
+  assert.equal(importStrategy("fromEnvironment"), "fromEnvironment");
+});
+
+test("the bundled server's base interpreter: the setting alone, else the Python extension's, then python3", () => {
+  assert.deepEqual(baseCandidates(" /opt/py/bin/python3.12 ", "/work/.venv/bin/python"), ["/opt/py/bin/python3.12"]);
+  assert.deepEqual(baseCandidates("", "/work/.venv/bin/python"), ["/work/.venv/bin/python", "python3"]);
+  assert.deepEqual(baseCandidates("", undefined), ["python3"]);
 });

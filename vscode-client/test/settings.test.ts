@@ -45,6 +45,7 @@ test("the extension's own settings never reach the server", () => {
   const section = serverSection([
     ["server.command", ["/venv/bin/python", "-m", "fixloop", "lsp"]],
     ["trace.server", "verbose"],
+    ["importStrategy", "fromEnvironment"],
     ["diagnostics.groups", ["syntax"]],
   ]);
   assert.deepEqual(section, { diagnostics: { groups: ["syntax"] } });
@@ -66,6 +67,7 @@ test("every contributed key is read, and the server settings are all there", () 
 
 test("a change of the server command restarts; a change of a rule group does not", () => {
   assert.equal(needsRestart((s) => ["fixloop", "fixloop.server", "fixloop.server.command"].includes(s)), true);
+  assert.equal(needsRestart((s) => ["fixloop", "fixloop.importStrategy"].includes(s)), true);
   assert.equal(needsRestart((s) => ["fixloop", "fixloop.diagnostics"].includes(s)), false);
 });
 
@@ -79,7 +81,7 @@ test("a restricted setting is sent from the user settings only, never the worksp
 test("the restricted settings are declared for Restricted Mode and scoped to the machine", () => {
   const restricted = restrictedKeys(packageJson);
   for (const key of ["llm.baseUrl", "llm.apiKeyEnv", "memory.url", "memory.embedding", "sandbox.dockerHost",
-    "sandbox.image", "server.command", "server.python"]) {
+    "sandbox.image", "server.command", "server.python", "importStrategy"]) {
     assert.ok(restricted.has(key), `${key} is not restricted`);
   }
   const properties = packageJson.contributes.configuration.properties;
@@ -88,6 +90,14 @@ test("the restricted settings are declared for Restricted Mode and scoped to the
     assert.equal(machine, restricted.has(key), `${key}: scope and restrictedConfigurations disagree`);
   }
   assert.equal(packageJson.capabilities.untrustedWorkspaces.supported, "limited");
+});
+
+test("the other settings are per folder, so multi-root folders can differ", () => {
+  const properties = packageJson.contributes.configuration.properties;
+  const restricted = restrictedKeys(packageJson);
+  for (const key of contributedKeys(packageJson).filter((key) => !restricted.has(key) && key !== "trace.server")) {
+    assert.equal(properties[`fixloop.${key}`].scope, "resource", `${key} is not resource-scoped`);
+  }
 });
 
 test("the server is told the workspace's trust and that restricted values are the user's", () => {

@@ -1,4 +1,5 @@
--- fixloop for Neovim's built-in LSP client, on Neovim 0.7 and later.
+-- fixloop for Neovim's built-in LSP client, on Neovim 0.7 and later (on 0.11+,
+-- `vim.lsp.enable("fixloop")` with lsp/fixloop.lua is the other way; it uses `handlers` here).
 --
 --   require("fixloop").setup({
 --     cmd = { "fixloop", "lsp", "--stdio" },
@@ -14,9 +15,11 @@ local defaults = {
   cmd = { "fixloop", "lsp", "--stdio" },
   -- The whole settings object: the server reads its `fixloop` section.
   settings = {},
-  filetypes = { "python", "javascript", "typescript", "typescriptreact" },
+  -- The languages the server analyses (as the VS Code extension's), by Neovim filetype.
+  filetypes = { "python", "javascript", "javascriptreact", "typescript", "typescriptreact" },
   root_markers = { "pyproject.toml", "package.json", ".git" },
 }
+M.defaults = defaults
 
 -- Neovim 0.7 only: client ids by root directory (0.8+ `vim.lsp.start` reuses by itself).
 local client_id_by_root = {}
@@ -25,7 +28,7 @@ local function find_root(path, markers)
   local dir = vim.fn.fnamemodify(path, ":p:h")
   while true do
     for _, marker in ipairs(markers) do
-      if vim.loop.fs_stat(dir .. "/" .. marker) then
+      if (vim.uv or vim.loop).fs_stat(dir .. "/" .. marker) then
         return dir
       end
     end
@@ -58,6 +61,12 @@ local function on_status(_, params)
   pcall(vim.api.nvim_exec_autocmds, "User", { pattern = "FixloopStatus", modeline = false })
   vim.cmd("redrawstatus")
 end
+
+-- The handlers every fixloop client needs (also used by lsp/fixloop.lua).
+M.handlers = {
+  ["window/showMessageRequest"] = show_message_request,
+  ["fixloop/status"] = on_status,
+}
 
 --- The loop's state as short text: "fixloop: idle", "fixloop: fixing 2/5", … For a
 --- statusline: `vim.o.statusline = "%f %= %{v:lua.require'fixloop'.statusline()}"`.
@@ -107,10 +116,7 @@ function M.attach(bufnr, opts)
     cmd = opts.cmd,
     root_dir = find_root(path, opts.root_markers) or vim.fn.fnamemodify(path, ":p:h"),
     settings = opts.settings,
-    handlers = {
-      ["window/showMessageRequest"] = show_message_request,
-      ["fixloop/status"] = on_status,
-    },
+    handlers = M.handlers,
   }
   if vim.lsp.start ~= nil then
     return vim.lsp.start(config, { bufnr = bufnr })
