@@ -69,6 +69,35 @@ def test_containers_carry_the_fixloop_label(calc: Path) -> None:
         assert container.labels["fixloop.project"] == str(calc.resolve())
 
 
+def test_warming_up_for_a_pytest_command_starts_every_slots_agent(calc: Path) -> None:
+    """A session warms the sandbox up while it builds its engine: then its first runs
+    (one per slot) start their tests at once, with pytest imported already."""
+    config = SandboxConfig(parallel=2)
+    with SandboxPool(config) as pool:
+        pool.warm_up(calc, "python -m pytest -q")
+        [warm] = pool._warm.values()
+        agents = [warm.slots.get_nowait() for _ in range(2)]
+        assert all(slot.channel is not None for slot in agents)
+        for slot in agents:
+            warm.slots.put(slot)
+        started = {id(slot.channel) for slot in agents}
+        results = pool.run_many(calc, [{}, {}], "python -m pytest -q")
+        assert [r.passed for r in results] == [True, True]
+        again = [warm.slots.get_nowait() for _ in range(2)]
+        assert {id(slot.channel) for slot in again} == started  # the same agents ran them
+        for slot in again:
+            warm.slots.put(slot)
+
+
+def test_warming_up_for_another_command_starts_no_agent(calc: Path) -> None:
+    with SandboxPool(TEST_CONFIG) as pool:
+        pool.warm_up(calc, "make test")
+        [warm] = pool._warm.values()
+        slot = warm.slots.get_nowait()
+        assert slot.channel is None
+        warm.slots.put(slot)
+
+
 def test_containers_are_removed_when_the_process_exits(calc: Path) -> None:
     script = (
         "import os, sys\n"

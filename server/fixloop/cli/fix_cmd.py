@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,9 @@ if TYPE_CHECKING:
     from fixloop.config import Settings
     from fixloop.loop.engine import FixResult, FixSession, Progress
     from fixloop.loop.recall import SessionMemory
+    from fixloop.sandbox import SandboxPool
+
+logger = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -127,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     session_id = new_session_id()
     try:
         with SandboxPool(settings.sandbox, on_prepare=_say) as pool:
+            _warm_up_soon(pool, root, command)
             session = build_session(
                 settings,
                 Target(root, relative, line),
@@ -166,6 +172,20 @@ def run(args: argparse.Namespace) -> int:
     if result.status.value == "cancelled":
         return 130  # as for any program stopped by Ctrl+C
     return 0 if result.fixed or result.status.value == "already-passing" else 1
+
+
+def _warm_up_soon(pool: SandboxPool, root: Path, command: str) -> None:
+    """The sandbox starts (container, copy of the project, the slots' agents) while the
+    session is built and the engine imported: the first run then starts at once. A
+    failure here is the first run's to report."""
+
+    def warm_up() -> None:
+        try:
+            pool.warm_up(root, command)
+        except Exception as error:
+            logger.debug("warming the sandbox up failed: %s", error)
+
+    threading.Thread(target=warm_up, name="fixloop-warm-up", daemon=True).start()
 
 
 def _budget_flags(args: argparse.Namespace) -> dict[str, object]:

@@ -270,9 +270,48 @@ class SandboxPool:
             self.run, project_root, changes, command, timeout=timeout, cancel=cancel
         )
 
-    def warm_up(self, project_root: Path | str) -> None:
-        """Start the project's container now, so that the first candidate does not wait."""
-        self._warm_container(Path(project_root).resolve())
+    def warm_up(self, project_root: Path | str, command: str | None = None) -> None:
+        """Start the project's container now, so that the first candidate does not wait;
+        with the test `command`, each free slot's agent too, side by side, having imported
+        what that command's runs import first (pytest): a session starts its sandbox
+        while it reads the project and builds its engine, and its first run starts at
+        once."""
+        warm = self._warm_container(Path(project_root).resolve())
+        preimport = self._preimport(command) if command is not None else None
+        if preimport is None:
+            return
+        free: list[_Slot] = []
+        with suppress(queue.Empty):  # only the slots no run holds: never wait for one
+            while len(free) < self.config.parallel:
+                free.append(warm.slots.get_nowait())
+        starters = [
+            threading.Thread(target=self._start_agent, args=(warm, slot, preimport), daemon=True)
+            for slot in free
+        ]
+        for starter in starters:
+            starter.start()
+        for starter in starters:
+            starter.join()
+
+    def _preimport(self, command: str) -> list[str] | None:
+        """What a run of `command` has its slot's agent import; None: it starts no agent
+        worth warming (not pytest, or a new interpreter each run)."""
+        try:
+            parsed = parse_command(command)
+        except Exception:
+            return None  # a refused command: its run says so
+        forked = parsed.kind is CommandKind.PYTEST and self.config.pytest_forkserver
+        return ["pytest"] if forked else None
+
+    def _start_agent(self, warm: _Warm, slot: _Slot, preimport: list[str]) -> None:
+        """Start a slot's agent, then free the slot (a failed start is left to the run,
+        which starts it again and reports what went wrong)."""
+        try:
+            self._agent(warm, slot, preimport)
+        except Exception:
+            self._reset_slot(warm, slot)
+        finally:
+            warm.slots.put(slot)
 
     def close(self) -> None:
         """Remove every container of this pool; safe to call twice or with Docker gone."""
