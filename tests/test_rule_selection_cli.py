@@ -70,7 +70,11 @@ def test_javascript_suppressions(tmp_path: Path) -> None:
 
 
 def test_a_multi_line_string_is_silenced_where_it_ends(tmp_path: Path) -> None:
-    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVT\n-----END RSA PRIVATE KEY-----"
+    key = (
+        "-----BEGIN RSA PRIVATE KEY-----\n"
+        "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVT\n"
+        "-----END RSA PRIVATE KEY-----"
+    )
     _write(tmp_path / "k.py", f'KEY = """{key}"""  # fixloop: ignore[FL302]\n')
     assert _codes(_check("k.py", cwd=tmp_path)) == []
 
