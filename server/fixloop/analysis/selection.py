@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 _DIRECTIVE = re.compile(rb"(?:#|//)[ \t]*fixloop:[ \t]*ignore(?![\w-])(?:\[([^\]\r\n]*)\])?")
 
 
+_SUPPRESSION_CODES = frozenset({CODE_UNUSED_SUPPRESSION, CODE_UNKNOWN_SUPPRESSION})
+
+
 def _specificity(code: str, entries: Iterable[str]) -> int:
     """The length of the longest entry that is a prefix of `code` (-1: none)."""
     return max((len(e) for e in entries if code.startswith(e)), default=-1)
@@ -183,13 +186,18 @@ def _directive_findings(
     selection: RuleSelection,
     file_ignores: Sequence[str],
 ) -> list[Finding]:
-    """FL006 / FL007 for a directive, when those are enabled; no FL006 when the rules did
-    not run in full (what it silences may not have been looked for)."""
+    """FL006 / FL007 for a directive, when those are enabled and the directive does not
+    name them itself (`ignore[FL102, FL006]` keeps one that may be unused, as ruff's
+    `noqa: RUF100`); no FL006 when the rules did not run in full (what it silences may not
+    have been looked for)."""
     docs = rule_docs()
     found = []
     start = directive.span.start
-    report_unused = complete and selection.enabled(
-        CODE_UNUSED_SUPPRESSION, Group.SYNTAX.value, file_ignores
+    own = _SUPPRESSION_CODES.intersection(directive.codes or ())
+    report_unused = (
+        complete
+        and CODE_UNUSED_SUPPRESSION not in own
+        and selection.enabled(CODE_UNUSED_SUPPRESSION, Group.SYNTAX.value, file_ignores)
     )
     if directive.codes is None:
         if report_unused and (start, None) not in used:
@@ -202,7 +210,11 @@ def _directive_findings(
             )
         return found
     unknown = [c for c in directive.codes if c not in docs]
-    if unknown and selection.enabled(CODE_UNKNOWN_SUPPRESSION, Group.SYNTAX.value, file_ignores):
+    if (
+        unknown
+        and CODE_UNKNOWN_SUPPRESSION not in own
+        and selection.enabled(CODE_UNKNOWN_SUPPRESSION, Group.SYNTAX.value, file_ignores)
+    ):
         listed = ", ".join(unknown)
         found.append(
             _finding(
@@ -213,6 +225,7 @@ def _directive_findings(
         c
         for c in directive.codes
         if c in docs
+        and c not in own
         and (start, c) not in used
         and selection.enabled(c, docs[c].group.value, file_ignores)  # a disabled rule: moot
     ]
