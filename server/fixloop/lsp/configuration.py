@@ -147,9 +147,19 @@ class FolderSettings:
         self._editor = dict(editor or {})
         self._nested.clear()
         self._root_of.clear()
-        new = [p for s in loaded.values() for p in s.settings.problems if p not in self._reported]
+        problems = [
+            problem
+            for each in loaded.values()
+            for problem in (*each.settings.problems, *_selection_problems(each.settings))
+        ]
+        new = [p for p in dict.fromkeys(problems) if p not in self._reported]
         self._reported.update(new)
         return new
+
+
+def _selection_problems(settings: Settings) -> list[str]:
+    """Codes in select / ignore / per-file-ignores that match no rule (a typo)."""
+    return settings.diagnostics.selection().problems()
 
 
 def _path(uri: str) -> Path | None:
