@@ -12,6 +12,7 @@ from fixloop.analysis.languages import language_for
 from fixloop.analysis.rules import all_rules
 from fixloop.analysis.selection import RuleSelection, reported
 from fixloop.config import DiagnosticsSettings, load_settings
+from tests.analysis.conftest import apply_edits
 
 
 def _reported(text: str, selection: RuleSelection | None = None, name: str = "a.py") -> list[str]:
@@ -121,3 +122,35 @@ def test_settings_make_the_selection_and_keep_glob_keys_as_written(tmp_path: Pat
     assert hash(diagnostics) == hash(
         DiagnosticsSettings(ignore=("FL104",), extend_ignore=("FL105",))
     )
+
+
+def _fixed(text: str, name: str = "a.py") -> str:
+    """The text after the fix of its one unused suppression."""
+    spec = language_for(name)
+    assert spec is not None
+    document = Document(spec, text)
+    found = reported(document.findings(), RuleSelection(), name, document.source, document.tree)
+    [unused] = [f for f in found if f.code == "FL006"]
+    assert unused.fix is not None
+    return apply_edits(text, unused.fix)
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ("x = 1  # fixloop: ignore\n", "x = 1\n"),
+        ("x = 1  # fixloop: ignore[FL103]\ny = 2\n", "x = 1\ny = 2\n"),
+        ("x = 1  # fixloop: ignore[FL103] (legacy)\n", "x = 1  # (legacy)\n"),
+        ("x = 1  # keep  # fixloop: ignore[FL101]\n", "x = 1  # keep\n"),
+        (
+            "import os\nos.system(c)  # fixloop: ignore[FL101, FL103, FL102]\n",
+            "import os\nos.system(c)  # fixloop: ignore[FL103]\n",
+        ),
+    ],
+)
+def test_an_unused_suppression_comes_with_its_removal(text: str, fixed: str) -> None:
+    assert _fixed(text) == fixed
+
+
+def test_an_unused_javascript_suppression_is_removed() -> None:
+    assert _fixed("x = 1; // fixloop: ignore[FL201]\n", "a.js") == "x = 1;\n"

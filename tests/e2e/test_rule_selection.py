@@ -86,6 +86,26 @@ async def test_a_quick_fix_adds_the_suppression_and_the_finding_goes(
     assert fixed == "import os\nos.system(c); eval(x)  # fixloop: ignore[FL103, FL101]\n"
 
 
+async def test_an_unused_suppression_is_removed_by_its_quick_fix(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = (workspace / "b.py").as_uri()
+    text = "x = 1  # fixloop: ignore[FL103]\ny = 2\n"
+    open_document(client, uri, text)
+    await wait_until(client, lambda: _shown(client, uri) == [(0, "FL006")])
+    [diagnostic] = client.diagnostics[uri]
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    [action] = [a for a in actions or [] if isinstance(a, types.CodeAction)]
+    assert action.title == "Remove the unused suppression (FL006)" and action.is_preferred
+    assert apply_text_edits(text, _edits(action, uri)) == "x = 1\ny = 2\n"
+
+
 async def test_javascript_gets_a_slash_comment(client: LanguageClient, workspace: Path) -> None:
     uri = (workspace / "page.js").as_uri()
     text = "el.innerHTML = html;\n"

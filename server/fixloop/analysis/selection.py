@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from fixloop.analysis.catalogue import (
     known_codes,
     rule_docs,
 )
-from fixloop.analysis.findings import Finding, Group
+from fixloop.analysis.findings import Finding, Fix, Group, TextEdit
 from fixloop.analysis.source import Encoding, SourceText, Span
 
 if TYPE_CHECKING:
@@ -160,7 +160,9 @@ def reported(
             used.add(silenced_by)
     complete = not any(f.code == CODE_TOO_COMPLEX for f in kept)
     for directive in directives:
-        shown.extend(_directive_findings(directive, used, complete, selection, file_ignores))
+        shown.extend(
+            _directive_findings(directive, used, complete, selection, file_ignores, source)
+        )
     return sorted(shown, key=lambda f: (f.span.start, f.code))
 
 
@@ -185,6 +187,7 @@ def _directive_findings(
     complete: bool,
     selection: RuleSelection,
     file_ignores: Sequence[str],
+    source: SourceText,
 ) -> list[Finding]:
     """FL006 / FL007 for a directive, when those are enabled and the directive does not
     name them itself (`ignore[FL102, FL006]` keeps one that may be unused, as ruff's
@@ -201,13 +204,9 @@ def _directive_findings(
     )
     if directive.codes is None:
         if report_unused and (start, None) not in used:
-            found.append(
-                _finding(
-                    CODE_UNUSED_SUPPRESSION,
-                    directive,
-                    "unused suppression: nothing on this line to silence",
-                )
-            )
+            message = "unused suppression: nothing on this line to silence"
+            unused_one = _finding(CODE_UNUSED_SUPPRESSION, directive, message)
+            found.append(_with_removal(unused_one, directive, source, ()))
         return found
     unknown = [c for c in directive.codes if c not in docs]
     if (
@@ -231,12 +230,33 @@ def _directive_findings(
     ]
     if report_unused and unused:
         listed = ", ".join(unused)
-        found.append(
-            _finding(
-                CODE_UNUSED_SUPPRESSION, directive, f"unused suppression: no {listed} on this line"
-            )
-        )
+        message = f"unused suppression: no {listed} on this line"
+        unused_ones = _finding(CODE_UNUSED_SUPPRESSION, directive, message)
+        found.append(_with_removal(unused_ones, directive, source, unused))
     return found
+
+
+def _with_removal(
+    finding: Finding, directive: Suppression, source: SourceText, unused: Sequence[str]
+) -> Finding:
+    """An unused suppression with its fix: the `unused` codes taken out of the directive,
+    or the directive removed when nothing in it is used."""
+    start, end = directive.span.start, directive.span.end
+    marker = "#" if source.data[start:end].startswith(b"#") else "//"
+    kept = [c for c in directive.codes or () if c not in unused]
+    if kept:
+        edit = TextEdit(directive.span, f"{marker} fixloop: ignore[{', '.join(kept)}]")
+        title = f"Remove {', '.join(unused)} from the suppression"
+    else:
+        title = "Remove the unused suppression"
+        line_end = source.line_starts[directive.line] + len(source.line_bytes(directive.line))
+        if source.data[end:line_end].strip():  # the comment goes on after it: keep the rest
+            edit = TextEdit(directive.span, marker)
+        else:  # the whitespace before it goes too
+            while start > source.line_starts[directive.line] and source.data[start - 1] in b" \t":
+                start -= 1
+            edit = TextEdit(Span(start, line_end), "")
+    return replace(finding, fix=Fix(title, (edit,)))
 
 
 def _finding(code: str, directive: Suppression, message: str) -> Finding:

@@ -212,7 +212,9 @@ async def code_action(
         return None
     wanted = _requested_span(ls, opened.document.source, params.range)
     actions = []
-    for finding in opened.document.findings():
+    # The findings as reported: none that a suppression or the settings hide, and the
+    # unused suppressions with their removal.
+    for finding in ls.diagnostics.reported_findings(opened):
         if finding.fix is None or not finding.span.touches(wanted):
             continue
         matching = [
