@@ -8,6 +8,7 @@ is a code fixloop does not have (FL007), so that a stale or mistyped one is seen
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,7 @@ from fixloop.analysis.catalogue import (
     rule_docs,
 )
 from fixloop.analysis.findings import Finding, Fix, Group, TextEdit
-from fixloop.analysis.source import Encoding, SourceText, Span
+from fixloop.analysis.source import SourceText, Span
 
 if TYPE_CHECKING:
     import pathspec
@@ -126,7 +127,7 @@ def suppressions(source: SourceText, tree: Tree) -> list[Suppression]:
         if listed is not None:
             text = listed.decode("utf-8", "replace")
             codes = tuple(c.strip().upper() for c in text.split(",") if c.strip())
-        line = source.position_at(match.start(), Encoding.UTF8).line
+        line = _line_of(source, match.start())
         found.append(Suppression(Span(match.start(), match.end()), line, codes))
     return found
 
@@ -141,7 +142,15 @@ def reported(
     """The findings to report in a file: the selected rules', less those a suppression
     silences, plus the suppressions that silence nothing or name an unknown code."""
     file_ignores = selection.for_file(relative)
-    kept = [f for f in findings if selection.enabled(f.code, f.group.value, file_ignores)]
+    decided: dict[str, bool] = {}  # by code: a file has few codes and many findings
+    kept = []
+    for finding in findings:
+        if finding.code not in decided:
+            decided[finding.code] = selection.enabled(
+                finding.code, finding.group.value, file_ignores
+            )
+        if decided[finding.code]:
+            kept.append(finding)
     if tree is None:
         return kept
     directives = suppressions(source, tree)
@@ -166,12 +175,16 @@ def reported(
     return sorted(shown, key=lambda f: (f.span.start, f.code))
 
 
+def _line_of(source: SourceText, offset: int) -> int:
+    """The 0-based line of a byte offset (no column: cheaper than `position_at`)."""
+    return bisect.bisect_right(source.line_starts, offset) - 1
+
+
 def _silencing(
     finding: Finding, source: SourceText, by_line: Mapping[int, list[Suppression]]
 ) -> tuple[int, str | None] | None:
     """The directive (and code) that silences `finding`, if any."""
-    first = source.position_at(finding.span.start, Encoding.UTF8).line
-    last = source.position_at(finding.span.end, Encoding.UTF8).line
+    first, last = _line_of(source, finding.span.start), _line_of(source, finding.span.end)
     for line in dict.fromkeys((first, last)):
         for directive in by_line.get(line, ()):
             if directive.codes is None:
