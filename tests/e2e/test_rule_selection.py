@@ -125,6 +125,16 @@ async def test_the_nearest_settings_file_applies_and_reloads_when_it_changes(
         '[diagnostics]\nignore = ["FL103"]\nper-file-ignores = { "gen/*" = ["FL1"] }\n'
     )
     (nested / "gen").mkdir()
+    # Written after the server started: the editor says they were created.
+    created = [workspace / "pyproject.toml", settings]
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[
+                types.FileEvent(uri=path.as_uri(), type=types.FileChangeType.Created)
+                for path in created
+            ]
+        )
+    )
     code = "import os\nos.system(c)\neval(x)\n"
     deep = (nested / "handlers" / "h.py").as_uri()
     generated = (nested / "gen" / "g.py").as_uri()
