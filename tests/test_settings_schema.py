@@ -5,6 +5,7 @@ the dataclass's default, type and restricted mark, and neither lists one that is
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import functools
 import json
@@ -69,6 +70,8 @@ def _leaves(cls: type, prefix: tuple[str, ...] = ()) -> list[Leaf]:
             leaves.extend(_leaves(typing.cast(type, kind), (*prefix, f.name)))
         else:
             default = f.default if f.default is not dataclasses.MISSING else COMPUTED
+            if f.default_factory is dict:  # an empty table
+                default = {}
             leaves.append(Leaf((*prefix, f.name), kind, default))
     return leaves
 
@@ -102,6 +105,8 @@ def _json_types(leaf: Leaf) -> set[str]:
     names = {bool: "boolean", int: "integer", float: "number", str: "string"}
     if get_origin(base) is tuple:
         kind = {"array"}
+    elif get_origin(base) in (dict, collections.abc.Mapping):
+        kind = {"object"}
     elif get_origin(base) is Literal:
         kind = {"string"}
     else:
@@ -138,6 +143,9 @@ def test_the_extensions_schema_of_a_setting_is_the_dataclass(path: tuple[str, ..
     base = leaf.base
     if get_origin(base) is Literal:
         assert spec.get("enum") == list(get_args(base)), key
+    if get_origin(base) in (dict, collections.abc.Mapping):
+        values = spec.get("additionalProperties", {})
+        assert values.get("type") == "array" and values["items"]["type"] == "string", key
     if get_origin(base) is tuple:
         (item,) = get_args(base)[:1]
         items = spec.get("items", {})

@@ -13,9 +13,11 @@ then they are left out and reported by name, with how to trust (see fixloop/trus
 
 from __future__ import annotations
 
+import collections.abc
 import copy
 import dataclasses
 import functools
+import json
 import os
 import re
 import tomllib
@@ -35,6 +37,9 @@ from fixloop.memory.settings import MemorySettings as MemorySettings
 from fixloop.sandbox.config import SandboxConfig as SandboxConfig
 from fixloop.trust import Trust, TrustStore, digest_of, is_restricted
 
+if typing.TYPE_CHECKING:
+    from fixloop.analysis.selection import RuleSelection
+
 RuleGroup = Literal["syntax", "safety", "secrets"]
 Engine = Literal["auto", "offline", "llm"]
 TestTrigger = Literal["onOpenAndSave", "onSave", "off"]
@@ -47,6 +52,21 @@ class DiagnosticsSettings:
     # Larger files are not analysed (a diagnostic says so): keeps a huge generated file from
     # freezing the editor.
     max_file_bytes: int = 2_000_000
+    # Rule selection, as ruff's: codes or prefixes (`FL1`, `FL102`); the more specific of a
+    # selected and an ignored entry wins. An empty `select` selects every rule.
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()  # added to `ignore` (from another settings layer)
+    # gitignore-style glob (relative to the folder of the settings file) → codes or prefixes.
+    per_file_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+
+    def selection(self) -> RuleSelection:
+        """The rule selection these settings make (`extend-ignore` joins `ignore`)."""
+        from fixloop.analysis.selection import RuleSelection
+
+        return RuleSelection.of(
+            self.groups, self.select, (*self.ignore, *self.extend_ignore), self.per_file_ignores
+        )
 
 
 @dataclass(frozen=True)
@@ -70,7 +90,17 @@ class Settings:
 
 
 # Flat names people are told about (`test-command`, `testCommand`) for nested settings.
-_ALIASES = {"test_command": ("tests", "command"), "run_tests": ("tests", "run")}
+_ALIASES = {
+    "test_command": ("tests", "command"),
+    "run_tests": ("tests", "run"),
+    # As ruff's top-level options: `[tool.fixloop] ignore = ["FL104"]`.
+    "select": ("diagnostics", "select"),
+    "ignore": ("diagnostics", "ignore"),
+    "extend_ignore": ("diagnostics", "extend_ignore"),
+    "per_file_ignores": ("diagnostics", "per_file_ignores"),
+}
+# Tables whose keys are data (file globs), not setting names: kept as written.
+_VERBATIM_TABLES = frozenset({"per_file_ignores"})
 _ENV_PREFIX = "FIXLOOP_"
 
 T = TypeVar("T")
@@ -149,6 +179,40 @@ def load_project(
         found,
         tuple(sorted(ignored)),
     )
+
+
+SETTINGS_FILES = ("pyproject.toml", "fixloop.toml")
+
+
+def config_root(start: Path, stop: Path | None = None) -> Path | None:
+    """The nearest folder, from `start` (a file or a folder) up, with a `fixloop.toml` or a
+    pyproject.toml that has `[tool.fixloop]` (as ruff finds its settings); the walk ends
+    with `stop` (a workspace folder) or at the filesystem root. None: there is none."""
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        if has_settings(candidate):
+            return candidate
+        if stop is not None and candidate == stop:
+            break
+    return None
+
+
+def has_settings(folder: Path) -> bool:
+    """Whether `folder` holds fixloop settings (an unreadable pyproject.toml that names
+    fixloop counts: reading it then says what is wrong)."""
+    if (folder / "fixloop.toml").is_file():
+        return True
+    try:
+        data = (folder / "pyproject.toml").read_bytes()
+    except OSError:
+        return False
+    if b"fixloop" not in data:
+        return False
+    try:
+        tool = tomllib.loads(data.decode("utf-8")).get("tool")
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True
+    return isinstance(tool, Mapping) and "fixloop" in tool
 
 
 def user_config_path(environ: Mapping[str, str] | None = None) -> Path | None:
@@ -286,14 +350,15 @@ def _read_table(
     return _normalize(table)
 
 
-def _normalize(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """snake_case keys at every level, with flat aliases moved to their nested place."""
+def _normalize(raw: Mapping[str, Any], top: bool = True) -> dict[str, Any]:
+    """snake_case keys at every level, with flat aliases (top level only) moved to their
+    nested place."""
     result: dict[str, Any] = {}
     for key, value in raw.items():
         name = snake_case(str(key))
         if isinstance(value, Mapping):
-            value = _normalize(value)
-        if name in _ALIASES:
+            value = dict(value) if name in _VERBATIM_TABLES else _normalize(value, top=False)
+        if top and name in _ALIASES:
             group, leaf = _ALIASES[name]
             result.setdefault(group, {})[leaf] = value
         else:
@@ -383,6 +448,11 @@ def _convert(kind: Any, raw: Any) -> Any:
         if not isinstance(items, list | tuple):
             raise TypeError(f"expected a list, got {raw!r}")
         return tuple(_convert(args[0], item) for item in items)
+    if origin in (dict, Mapping, collections.abc.Mapping):
+        table = json.loads(raw) if isinstance(raw, str) else raw  # JSON from the environment
+        if not isinstance(table, Mapping):
+            raise TypeError(f"expected a table, got {raw!r}")
+        return {str(key): _convert(args[1], value) for key, value in table.items()}
     if kind is bool:
         return _to_bool(raw)
     if kind is int:

@@ -33,9 +33,14 @@ async def test_safety_finding_offers_a_quick_fix_that_makes_it_safe(
         )
     )
     assert actions is not None
-    [action] = [a for a in actions if isinstance(a, types.CodeAction)]
-    assert action.kind == types.CodeActionKind.QuickFix
-    assert action.title.startswith("Use yaml.safe_load")
+    code_actions = [a for a in actions if isinstance(a, types.CodeAction)]
+    # The rule's fix, then the suppression (not preferred).
+    assert [a.title for a in code_actions] == [
+        "Use yaml.safe_load (FL106)",
+        "Ignore FL106 on this line (fixloop: ignore)",
+    ]
+    action = code_actions[0]
+    assert action.kind == types.CodeActionKind.QuickFix and action.is_preferred
     assert action.edit is not None
     if action.edit.document_changes:  # VS Code: a versioned edit
         [change] = action.edit.document_changes

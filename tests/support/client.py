@@ -19,6 +19,7 @@ class FixloopTestClient(LanguageClient):
         self.applied_edits: list[types.WorkspaceEdit] = []
         self.shown_documents: list[types.ShowDocumentParams] = []
         self.statuses: list[dict[str, Any]] = []
+        self.registrations: list[types.Registration] = []
 
 
 def _publish_diagnostics(client: FixloopTestClient, params: types.PublishDiagnosticsParams) -> None:
@@ -38,6 +39,10 @@ def _show_document(
 ) -> types.ShowDocumentResult:
     client.shown_documents.append(params)
     return types.ShowDocumentResult(success=True)
+
+
+def _register_capability(client: FixloopTestClient, params: types.RegistrationParams) -> None:
+    client.registrations.extend(params.registrations)
 
 
 def _status(client: FixloopTestClient, params: Any) -> None:
@@ -69,6 +74,7 @@ def client_features() -> dict[str, Any]:
     features[types.WORKSPACE_APPLY_EDIT] = _apply_edit
     features[types.WINDOW_SHOW_DOCUMENT] = _show_document
     features["fixloop/status"] = _status
+    features[types.CLIENT_REGISTER_CAPABILITY] = _register_capability
     return features
 
 

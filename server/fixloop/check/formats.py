@@ -3,16 +3,20 @@ code-scanning tools."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
 
 from fixloop import __version__
+from fixloop.analysis.catalogue import RuleDoc, rule_docs
 from fixloop.analysis.findings import Finding, Severity
 from fixloop.analysis.source import Encoding, SourceText
 from fixloop.check.runner import CheckedFile
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+# The key of each result's `partialFingerprints` (versioned: a new recipe is a new key).
+FINGERPRINT = "fixloopLineHash/v1"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
@@ -78,57 +82,92 @@ def _sarif_region(source: SourceText, start: int, end: int) -> dict[str, int]:
     }
 
 
-def format_sarif(files: list[CheckedFile]) -> str:
-    rules: dict[str, dict[str, Any]] = {}
-    results = []
-    for checked, finding in _each(files):
-        rules.setdefault(
-            finding.code,
-            {
-                "id": finding.code,
-                "shortDescription": {"text": finding.message},
-                "fullDescription": {"text": finding.explanation or finding.message},
-                "defaultConfiguration": {"level": _SARIF_LEVEL[finding.severity]},
-                "properties": {"group": finding.group.value},
-            },
-        )
-        uri = checked.path.as_posix()
-        result: dict[str, Any] = {
-            "ruleId": finding.code,
-            "level": _SARIF_LEVEL[finding.severity],
-            "message": {"text": finding.message},
-            "locations": [
+def _sarif_rule(doc: RuleDoc) -> dict[str, Any]:
+    properties: dict[str, Any] = {"tags": list(doc.tags), "group": doc.group.value}
+    if doc.security_severity is not None:
+        properties["security-severity"] = f"{doc.security_severity:.1f}"
+        properties["precision"] = "high"
+    return {
+        "id": doc.code,
+        "name": doc.name,
+        "shortDescription": {"text": doc.summary},
+        "fullDescription": {"text": doc.why},
+        "help": {"text": doc.text(), "markdown": doc.markdown()},
+        "helpUri": doc.help_uri,
+        "defaultConfiguration": {"level": _SARIF_LEVEL[doc.severity]},
+        "properties": properties,
+    }
+
+
+def fingerprints(checked: CheckedFile) -> list[str]:
+    """One fingerprint per finding of the file, in order: a hash of the rule, the line's
+    text with its whitespace normalized, and the how-manieth such pair it is in the file.
+    Lines inserted or removed elsewhere leave it unchanged (no line number in it)."""
+    seen: dict[tuple[str, str], int] = {}
+    prints = []
+    for finding in checked.findings:
+        line = checked.source.position_at(finding.span.start, Encoding.UTF8).line
+        text = checked.source.line_bytes(line).decode("utf-8", "replace")
+        key = (finding.code, " ".join(text.split()))
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        digest = hashlib.sha256(f"{key[0]}\0{key[1]}\0{occurrence}".encode()).hexdigest()
+        prints.append(digest[:32])
+    return prints
+
+
+def _sarif_fixes(uri: str, source: SourceText, finding: Finding) -> list[dict[str, Any]]:
+    if finding.fix is None:
+        return []
+    return [
+        {
+            "description": {"text": finding.fix.title},
+            "artifactChanges": [
                 {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri},
-                        "region": _sarif_region(
-                            checked.source, finding.span.start, finding.span.end
-                        ),
-                    }
+                    "artifactLocation": {"uri": uri},
+                    "replacements": [
+                        {
+                            "deletedRegion": _sarif_region(source, e.span.start, e.span.end),
+                            "insertedContent": {"text": e.new_text},
+                        }
+                        for e in finding.fix.edits
+                    ],
                 }
             ],
         }
-        if finding.fix is not None:
-            result["fixes"] = [
-                {
-                    "description": {"text": finding.fix.title},
-                    "artifactChanges": [
-                        {
+    ]
+
+
+def format_sarif(files: list[CheckedFile]) -> str:
+    """SARIF 2.1.0 with every rule's metadata (so code scanning can show help for any of
+    them) and a stable fingerprint per result."""
+    docs = rule_docs()
+    index = {code: i for i, code in enumerate(docs)}
+    results = []
+    for checked in files:
+        uri = checked.path.as_posix()
+        for finding, fingerprint in zip(checked.findings, fingerprints(checked), strict=True):
+            result: dict[str, Any] = {
+                "ruleId": finding.code,
+                "ruleIndex": index[finding.code],
+                "level": _SARIF_LEVEL[finding.severity],
+                "message": {"text": finding.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
                             "artifactLocation": {"uri": uri},
-                            "replacements": [
-                                {
-                                    "deletedRegion": _sarif_region(
-                                        checked.source, e.span.start, e.span.end
-                                    ),
-                                    "insertedContent": {"text": e.new_text},
-                                }
-                                for e in finding.fix.edits
-                            ],
+                            "region": _sarif_region(
+                                checked.source, finding.span.start, finding.span.end
+                            ),
                         }
-                    ],
-                }
-            ]
-        results.append(result)
+                    }
+                ],
+                "partialFingerprints": {FINGERPRINT: fingerprint},
+            }
+            fixes = _sarif_fixes(uri, checked.source, finding)
+            if fixes:
+                result["fixes"] = fixes
+            results.append(result)
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -138,7 +177,8 @@ def format_sarif(files: list[CheckedFile]) -> str:
                     "driver": {
                         "name": "fixloop",
                         "version": __version__,
-                        "rules": sorted(rules.values(), key=lambda r: r["id"]),
+                        "informationUri": docs["FL001"].help_uri.partition("#")[0],
+                        "rules": [_sarif_rule(doc) for doc in docs.values()],
                     }
                 },
                 "columnKind": "utf16CodeUnits",

@@ -13,6 +13,7 @@ from fixloop.cli import (
     history_cmd,
     lsp_cmd,
     memory_cmd,
+    rule_cmd,
     sandbox_cmd,
     tests_cmd,
     trust_cmd,
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     lsp_cmd.add_parser(subparsers)
     check_cmd.add_parser(subparsers)
+    rule_cmd.add_parser(subparsers)
     fix_cmd.add_parser(subparsers)
     sandbox_cmd.add_parser(subparsers)
     memory_cmd.add_parser(subparsers)

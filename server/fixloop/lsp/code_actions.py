@@ -1,5 +1,6 @@
 """Code actions, in this order: the deterministic fixes that safety rules carry (e.g.
-`yaml.safe_load`, the only preferred ones); "Apply fix seen before (…)" when memory has a
+`yaml.safe_load`, the only preferred ones); "Ignore FL102 on this line" (adds or extends
+a `fixloop: ignore[…]` comment); "Apply fix seen before (…)" when memory has a
 verified fix (found in the background, looked up here); "Fix with fixloop (run tests)" on
 any fixloop diagnostic and as a source action; "Generate tests for this function" on a
 Python function; "Show fix report".
@@ -15,8 +16,15 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from fixloop.analysis.budget import path_to
+from fixloop.analysis.budget import CODE_TOO_COMPLEX, path_to
+from fixloop.analysis.catalogue import (
+    CODE_UNKNOWN_SUPPRESSION,
+    CODE_UNUSED_SUPPRESSION,
+    known_codes,
+)
+from fixloop.analysis.files import CODE_TOO_LARGE
 from fixloop.analysis.findings import Finding
+from fixloop.analysis.selection import suppressions
 from fixloop.analysis.source import Encoding, PositionError, SourceText, Span
 from fixloop.lsp.convert import SOURCE, from_position, to_range
 from fixloop.lsp.edits import workspace_edit
@@ -25,6 +33,8 @@ from fixloop.lsp.generate_tests import generate_tests_action
 from fixloop.lsp.report_command import report_action
 
 if TYPE_CHECKING:
+    from tree_sitter import Node
+
     from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
 
@@ -54,6 +64,60 @@ def _quick_fix(
         is_preferred=True,
         edit=edit,
     )
+
+
+# Codes a line comment cannot silence: about the whole file, or about suppressions.
+_NOT_SUPPRESSIBLE = frozenset(
+    {CODE_TOO_LARGE, CODE_TOO_COMPLEX, CODE_UNUSED_SUPPRESSION, CODE_UNKNOWN_SUPPRESSION}
+)
+_STRINGS = ("string", "template")
+
+
+def _suppress_action(
+    server: FixloopServer, opened: OpenDocument, diagnostic: types.Diagnostic
+) -> types.CodeAction | None:
+    """ "Ignore CODE on this line": a `fixloop: ignore[CODE]` comment at the end of the
+    diagnostic's last line, or CODE added to the one already there. None where a comment
+    cannot go (the line ends inside a multi-line string)."""
+    code = str(diagnostic.code)
+    document = opened.document
+    if document is None or code in _NOT_SUPPRESSIBLE or code not in known_codes():
+        return None
+    source = document.source
+    line = diagnostic.range.end.line
+    if line >= len(source.line_starts):
+        return None
+    end = source.line_starts[line] + len(source.line_bytes(line))
+    existing = [d for d in suppressions(source, document.tree) if d.line == line]
+    if existing:
+        directive = existing[0]
+        if directive.codes is None or code in directive.codes:
+            return None  # silenced already: the diagnostic is stale
+        text = source.data[directive.span.start : directive.span.end].decode()
+        span = Span(directive.span.start, directive.span.end)
+        new_text = text[:-1] + f", {code}]" if text.endswith("]") else f"{text}[{code}]"
+    else:
+        if _inside_string(document.tree.root_node, end):
+            return None
+        marker = "#" if opened.language.name == "python" else "//"
+        span, new_text = Span(end, end), f"  {marker} fixloop: ignore[{code}]"
+    edit = types.TextEdit(range=to_range(source, span, server.encoding), new_text=new_text)
+    return types.CodeAction(
+        title=f"Ignore {code} on this line (fixloop: ignore)",
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic],
+        edit=workspace_edit(server, opened.uri, opened.version, [edit]),
+    )
+
+
+def _inside_string(root: Node, offset: int) -> bool:
+    """Whether `offset` lies inside a string or template that goes on past it."""
+    node: Node | None = root.descendant_for_byte_range(offset, offset)
+    while node is not None:
+        if any(kind in node.type for kind in _STRINGS) and node.start_byte < offset < node.end_byte:
+            return True
+        node = node.parent
+    return False
 
 
 def _can_run_tests(ls: FixloopServer, opened: OpenDocument) -> bool:
@@ -148,13 +212,20 @@ async def code_action(
         return None
     wanted = _requested_span(ls, opened.document.source, params.range)
     actions = []
-    for finding in opened.document.findings():
+    # The findings as reported: none that a suppression or the settings hide, and the
+    # unused suppressions with their removal.
+    for finding in ls.diagnostics.reported_findings(opened):
         if finding.fix is None or not finding.span.touches(wanted):
             continue
         matching = [
             d for d in params.context.diagnostics if d.source == SOURCE and d.code == finding.code
         ]
         actions.append(_quick_fix(ls, opened, finding, matching))
+    for diagnostic in params.context.diagnostics:
+        if diagnostic.source == SOURCE:
+            suppress = _suppress_action(ls, opened, diagnostic)
+            if suppress is not None:
+                actions.append(suppress)
     actions.extend(_loop_actions(ls, opened, params, wanted.start))
     tests_action = generate_tests_action(ls, opened, params.range.start.line)
     if tests_action is not None:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from fixloop.config import LoadedSettings, Settings, load_project
+from fixloop.config import SETTINGS_FILES, LoadedSettings, Settings, config_root, load_project
 from fixloop.trust import Trust, TrustStore
 
 if TYPE_CHECKING:
@@ -35,14 +35,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 SECTION = "fixloop"
 TRUST_NOTIFICATION = "fixloop/workspaceTrust"
+WATCH_REGISTRATION = "fixloop/settingsFiles"
 
 
 class FolderSettings:
     """The settings and trust of each workspace folder; a file takes its innermost
-    folder's."""
+    folder's, or those of the nearest settings file between it and that folder (as ruff
+    finds its settings), read once until the settings reload."""
 
     def __init__(self) -> None:
         self._by_folder: dict[str, LoadedSettings] = {}
+        self._editor: dict[str, Mapping[str, Any] | None] = {}  # each folder's section
+        self._nested: dict[Path, LoadedSettings] = {}
+        self._root_of: dict[Path, Path | None] = {}  # a file's folder → its settings' folder
         self._fallback = load_project(None)
         self._reported: set[str] = set()
         # What the client said in initializationOptions (see the module's docstring).
@@ -78,20 +83,88 @@ class FolderSettings:
             return "trust the workspace"
         return f"run `fixloop trust {folder}`"
 
-    def _loaded(self, uri: str) -> LoadedSettings:
+    def settings_root(self, uri: str) -> Path | None:
+        """The folder whose settings file `uri` follows (the base of its per-file globs):
+        a nested one, else its workspace folder; None outside every folder."""
+        folder = self._folder_of(uri)
+        if folder is None:
+            return None
+        top = _path(folder)
+        nested = self._nested_root(uri, top) if top is not None else None
+        return nested or top
+
+    def _folder_of(self, uri: str) -> str | None:
         best = ""
         for folder in self._by_folder:
             prefix = folder.rstrip("/") + "/"
             if uri.startswith(prefix) and len(folder) > len(best):
                 best = folder
-        return self._by_folder.get(best, self._fallback)
+        return best or None
 
-    def replace(self, loaded: Mapping[str, LoadedSettings]) -> list[str]:
-        """Install new settings; returns the problems not reported before."""
+    def _nested_root(self, uri: str, top: Path) -> Path | None:
+        """The nearest folder below `top` with a settings file above `uri`'s file."""
+        file = _path(uri)
+        if file is None:
+            return None
+        here = file.parent
+        if here not in self._root_of:
+            self._root_of[here] = config_root(here, stop=top)
+        found = self._root_of[here]
+        return found if found is not None and found != top else None
+
+    def _loaded(self, uri: str) -> LoadedSettings:
+        folder = self._folder_of(uri)
+        if folder is None:
+            return self._fallback
+        top = _path(folder)
+        nested = self._nested_root(uri, top) if top is not None else None
+        if nested is None:
+            return self._by_folder[folder]
+        if nested not in self._nested:
+            # The trust filter applies here as at a folder: rule selection is harmless,
+            # but a nested file may name restricted settings too.
+            loaded = load_project(
+                nested,
+                editor=self._editor.get(folder),
+                trusted=self.workspace_trusted,
+                editor_is_users=self.editor_is_users,
+            )
+            for problem in loaded.settings.problems:
+                if problem not in self._reported:
+                    self._reported.add(problem)
+                    logger.warning("%s: %s", nested, problem)
+            self._nested[nested] = loaded
+        return self._nested[nested]
+
+    def replace(
+        self,
+        loaded: Mapping[str, LoadedSettings],
+        editor: Mapping[str, Mapping[str, Any] | None] | None = None,
+    ) -> list[str]:
+        """Install new settings (and forget the nested ones read so far); returns the
+        problems not reported before."""
         self._by_folder = dict(loaded)
-        new = [p for s in loaded.values() for p in s.settings.problems if p not in self._reported]
+        self._editor = dict(editor or {})
+        self._nested.clear()
+        self._root_of.clear()
+        problems = [
+            problem
+            for each in loaded.values()
+            for problem in (*each.settings.problems, *_selection_problems(each.settings))
+        ]
+        new = [p for p in dict.fromkeys(problems) if p not in self._reported]
         self._reported.update(new)
         return new
+
+
+def _selection_problems(settings: Settings) -> list[str]:
+    """Codes in select / ignore / per-file-ignores that match no rule (a typo)."""
+    return settings.diagnostics.selection().problems()
+
+
+def _path(uri: str) -> Path | None:
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    return Path(path) if path else None
 
 
 def store_stamp() -> int | None:
@@ -115,6 +188,7 @@ async def refresh(server: FixloopServer, pushed: Any = None) -> None:
     folders = workspace_folders(server)
     editor = await _editor_settings(server, folders, pushed)
     loaded = {}
+    sections = dict(zip(folders, editor, strict=True))
     known = server.folder_settings
     known.store_stamp = store_stamp()  # before reading it: a later `fixloop trust` is seen
     for folder, section in zip(folders, editor, strict=True):
@@ -126,7 +200,7 @@ async def refresh(server: FixloopServer, pushed: Any = None) -> None:
             editor_is_users=known.editor_is_users,
         )
     server.test_commands.clear()  # a new test-command setting, or new project files
-    for problem in server.folder_settings.replace(loaded):
+    for problem in server.folder_settings.replace(loaded, sections):
         server.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Warning, message=f"fixloop: {problem}")
         )
@@ -155,8 +229,37 @@ async def _editor_settings(
 
 
 async def initialized(ls: FixloopServer, params: types.InitializedParams) -> None:
-    """Load settings once the client can answer requests."""
+    """Load settings once the client can answer requests, and ask it to watch the
+    settings files."""
     await refresh(ls)
+    await _watch_settings_files(ls)
+
+
+async def _watch_settings_files(ls: FixloopServer) -> None:
+    """Have the client report changes to any pyproject.toml or fixloop.toml of the
+    workspace (`workspace/didChangeWatchedFiles`), when it can register that."""
+    if not ls.client_flags.watched_files_dynamic:
+        return
+    watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in SETTINGS_FILES]
+    registration = types.Registration(
+        id=WATCH_REGISTRATION,
+        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers),
+    )
+    try:
+        await ls.client_register_capability_async(
+            types.RegistrationParams(registrations=[registration])
+        )
+    except Exception as error:  # a client that refuses must not stop fixloop
+        logger.warning("could not register the settings files' watcher: %s", error)
+
+
+async def did_change_watched_files(
+    ls: FixloopServer, params: types.DidChangeWatchedFilesParams
+) -> None:
+    """A settings file was created, changed or deleted: reload and republish."""
+    if any(change.uri.rsplit("/", 1)[-1] in SETTINGS_FILES for change in params.changes):
+        await refresh(ls)
 
 
 async def did_change_configuration(

@@ -8,14 +8,20 @@ delay: several changes waiting by then are applied in one batch.
 from __future__ import annotations
 
 import asyncio
+import functools
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
+from fixloop.analysis.selection import RuleSelection, reported
 from fixloop.lsp.convert import to_diagnostic
 from fixloop.lsp.feature import Feature
 
 if TYPE_CHECKING:
+    from fixloop.analysis.findings import Finding
+    from fixloop.config import DiagnosticsSettings
     from fixloop.lsp.documents import OpenDocument
     from fixloop.lsp.server import FixloopServer
 
@@ -70,18 +76,22 @@ class DiagnosticsPublisher(Feature):
         self._scheduled.discard(uri)
         self.publish(uri)
 
-    def analysis_diagnostics(self, opened: OpenDocument) -> list[types.Diagnostic]:
-        settings = self._server.folder_settings.for_uri(opened.uri).diagnostics
+    def reported_findings(self, opened: OpenDocument) -> list[Finding]:
+        """The findings the settings and the file's suppressions leave to report."""
+        folders = self._server.folder_settings
+        settings = folders.for_uri(opened.uri).diagnostics
         if not settings.enabled or opened.desynced:
             return []
         findings = list(opened.screened.findings)
         if opened.document is not None:
             findings.extend(opened.document.findings())
-        groups = set(settings.groups)
+        relative = _relative(opened.uri, folders.settings_root(opened.uri))
+        tree = opened.document.tree if opened.document is not None else None
+        return reported(findings, _selection(settings), relative, opened.source, tree)
+
+    def analysis_diagnostics(self, opened: OpenDocument) -> list[types.Diagnostic]:
         encoding = self._server.encoding
-        return [
-            to_diagnostic(opened.source, f, encoding) for f in findings if f.group.value in groups
-        ]
+        return [to_diagnostic(opened.source, f, encoding) for f in self.reported_findings(opened)]
 
     def publish(self, uri: str) -> None:
         opened = self._server.documents.get(uri)
@@ -120,3 +130,20 @@ class DiagnosticsPublisher(Feature):
             settings = self._server.folder_settings.for_uri(opened.uri)
             self._server.documents.rescreen(opened, settings.diagnostics.max_file_bytes)
             self.publish(opened.uri)
+
+
+@functools.lru_cache(maxsize=32)
+def _selection(settings: DiagnosticsSettings) -> RuleSelection:
+    """Made once per settings, not per keystroke (it compiles the per-file globs)."""
+    return settings.selection()
+
+
+def _relative(uri: str, root: Path | None) -> str | None:
+    """The file's path relative to its settings' folder (POSIX), for per-file ignores."""
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    if not path or root is None:
+        return None
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return None

@@ -56,6 +56,7 @@ METHODS: tuple[Method, ...] = (
     Method(types.WORKSPACE_DID_CHANGE_CONFIGURATION, configuration.did_change_configuration),
     Method(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS, configuration.did_change_folders),
     Method(configuration.TRUST_NOTIFICATION, configuration.workspace_trust),
+    Method(types.WORKSPACE_DID_CHANGE_WATCHED_FILES, configuration.did_change_watched_files),
     Method(types.TEXT_DOCUMENT_DID_OPEN, text_sync.did_open),
     Method(types.TEXT_DOCUMENT_DID_CHANGE, text_sync.did_change),
     Method(types.TEXT_DOCUMENT_DID_SAVE, text_sync.did_save),
