@@ -60,3 +60,20 @@ def test_a_held_back_verified_attempt_is_written_only_when_taken(store: MemorySt
     assert [fix.uses for fix in store.similar_fixes(verified.signature, "", "python")] == [1]
     assert store.record_attempt(verified)  # the user took it
     assert [fix.uses for fix in store.similar_fixes(verified.signature, "", "python")] == [2]
+
+
+def test_records_are_made_aside_and_kept_in_the_order_tried(store: MemoryStore) -> None:
+    """The session goes on while its records are made (redaction costs a parse each):
+    what it tried is all there, in order, under the ids it was given."""
+    memory = SessionMemory(store)
+    context = memory.prepare(context_now())
+    texts = [SOURCE.replace("len(xs)]", f"len(xs) - {n}]") for n in range(1, 9)]
+    ids = [
+        memory.tried(context, Candidate({"seq.py": text}, "", "offline", "const"), "failed")
+        for text in texts
+    ]
+    assert [record.id for record in memory.pending] == ids
+    assert [f"len(xs) - {n}]" in r.context_after for n, r in enumerate(memory.pending, 1)] == [
+        True
+    ] * 8
+    assert memory.flush() and memory.pending == []

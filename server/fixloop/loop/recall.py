@@ -24,10 +24,12 @@ The verified record's `id` (`FixResult.record_id`) is what the editor later pass
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fixloop.loop.model import (
     AttemptOutcome,
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
     from fixloop.memory.queries import RememberedFix
     from fixloop.memory.signature import FailureSignature
     from fixloop.memory.store import MemoryStore
+
+logger = logging.getLogger(__name__)
 
 # A remembered fix's shape is looked for among the engine's first candidates here.
 _TRANSFER_MIN_SIMILARITY = 0.4
@@ -273,16 +277,33 @@ class SessionMemory:
     """The engine's `RepairMemory` over a store: reads memory before a session and
     collects its attempts for one write after. `hold_verified`: the verified attempt is
     kept back from that write (the remembered-fix job writes it only when the user takes
-    the fix; `held` finds it)."""
+    the fix; `held` finds it).
+
+    A record is made (its code redacted: a parse and the secret rules over the file, tens
+    of milliseconds) on a thread of its own, not the session's: the session goes on to
+    its next candidates meanwhile. `pending`, `held` and `flush` wait for them."""
 
     store: MemoryStore
     session: str = field(default_factory=lambda: uuid.uuid4().hex)
     hold_verified: bool = False
-    pending: list[AttemptRecord] = field(default_factory=list)
     # The last suggestion made (what a verified session without generators offers).
     suggested: Suggestion | None = None
     # A suggested candidate's changes → the remembered fix it re-applies.
     _reused: dict[tuple[tuple[str, str], ...], str] = field(default_factory=dict)
+    _records: list[AttemptRecord] = field(default_factory=list)
+    _making: list[Future[AttemptRecord]] = field(default_factory=list)
+    _maker: ThreadPoolExecutor | None = None
+
+    @property
+    def pending(self) -> list[AttemptRecord]:
+        """The attempts collected and not yet written, in the order they were tried."""
+        making, self._making = self._making, []
+        for future in making:
+            try:
+                self._records.append(future.result())
+            except Exception:  # memory must never cost the session its result
+                logger.exception("recording an attempt failed")
+        return self._records
 
     def warm_up(self) -> None:
         """Open the store now (from a thread of its own while the baseline runs): opening
@@ -315,16 +336,22 @@ class SessionMemory:
         regressions: int = 0,
     ) -> str:
         """Record a tested candidate (kept until `flush`); returns its record's id."""
-        record = attempt_from_candidate(
-            context,
-            candidate,
-            Outcome(outcome),
-            regressions=regressions,
-            session=self.session,
-            reused_from=self._reused.get(_changes_key(candidate)),
+        record_id = uuid.uuid4().hex
+        if self._maker is None:
+            self._maker = ThreadPoolExecutor(1, thread_name_prefix="fixloop-records")
+        self._making.append(
+            self._maker.submit(
+                _record,
+                record_id,
+                context,
+                candidate,
+                Outcome(outcome),
+                regressions=regressions,
+                session=self.session,
+                reused_from=self._reused.get(_changes_key(candidate)),
+            )
         )
-        self.pending.append(record)
-        return record.id
+        return record_id
 
     def held(self, record_id: str | None) -> AttemptRecord | None:
         """A record collected by this session (with `hold_verified`, the verified one stays
@@ -333,9 +360,23 @@ class SessionMemory:
 
     def flush(self) -> bool:
         """Write the collected attempts; False when they were spooled for later."""
+        collected = self.pending
+        if self._maker is not None:
+            self._maker.shutdown(wait=False)  # nothing left to make: its thread ends
+            self._maker = None
         if self.hold_verified:
-            records = [r for r in self.pending if r.outcome is not Outcome.VERIFIED]
-            self.pending = [r for r in self.pending if r.outcome is Outcome.VERIFIED]
+            records = [r for r in collected if r.outcome is not Outcome.VERIFIED]
+            self._records = [r for r in collected if r.outcome is Outcome.VERIFIED]
         else:
-            records, self.pending = self.pending, []
+            records, self._records = collected, []
         return self.store.record_attempts(records) if records else True
+
+
+def _record(
+    record_id: str,
+    context: RepairContext,
+    candidate: Candidate,
+    outcome: Outcome,
+    **details: Any,
+) -> AttemptRecord:
+    return replace(attempt_from_candidate(context, candidate, outcome, **details), id=record_id)

@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from fixloop.memory.redact import redact_code, redact_text
@@ -231,7 +232,7 @@ def attempt_from_candidate(
     language = context.language
     changed = [p for p, text in candidate.changes.items() if context.sources.get(p) != text]
     paths = changed or sorted(candidate.changes)
-    originals = {p: redact_code(context.sources.get(p, ""), language) for p in paths}
+    originals = {p: _redacted_original(context.sources.get(p, ""), language) for p in paths}
     changes = {p: redact_code(candidate.changes[p], language) for p in paths}
     first = paths[0] if paths else ""
     before, after = change_contexts(originals.get(first, ""), changes.get(first, ""))
@@ -249,6 +250,11 @@ def attempt_from_candidate(
         session=session,
         reused_from=reused_from,
     )
+
+
+@lru_cache(maxsize=8)  # a session's every candidate is recorded against the same files
+def _redacted_original(text: str, language: str) -> str:
+    return redact_code(text, language)
 
 
 def context_signature(context: RepairContext) -> FailureSignature:
