@@ -97,7 +97,7 @@ def build_image(
     if not force and image_state(client, config) == ImageState.CURRENT:
         return False
     context = build_context()
-    with _Progress(say or (lambda message: None)) as progress:
+    with _Progress(say or (lambda message: None), QUIET_SECONDS) as progress:
         if offline:
             _build_offline(context, config, progress)
         else:
@@ -109,7 +109,7 @@ class _Progress:
     """Says each stage of a build; when nothing was said for QUIET_SECONDS, says that the
     current stage is still going (a debootstrap or an image import is silent for minutes)."""
 
-    def __init__(self, say: Say, quiet_seconds: float = QUIET_SECONDS) -> None:
+    def __init__(self, say: Say, quiet_seconds: float) -> None:
         self._say = say
         self._quiet = quiet_seconds
         self._stage = "starting"
@@ -159,7 +159,7 @@ def _build_from_registry(
         dockerfile="Dockerfile",
         tag=config.image_ref,
         buildargs={"REVISION": IMAGE_REVISION},
-        rm=True,
+        forcerm=True,  # no container left by a failed step either
         decode=True,
     )
     for chunk in chunks:
