@@ -4,7 +4,8 @@
 #   - installs docker.io and debootstrap if missing (one apt-get update at most)
 #   - starts dockerd in the background if no engine answers, listening on the unix
 #     socket and on tcp://127.0.0.1:2375 (loopback only: the DOCKER_HOST test uses it)
-#   - builds the sandbox image offline (sandbox/build-offline.sh) if it is not current
+#   - builds the sandbox image offline (server/fixloop/sandbox/build/build-offline.sh) if
+#     it is not current
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -60,7 +61,7 @@ ensure_image() {
         PYTHONPATH="$here/server${PYTHONPATH:+:$PYTHONPATH}" \
             "$python" -m fixloop sandbox build --offline
     else
-        "$here/sandbox/build-offline.sh"
+        bash "$here/server/fixloop/sandbox/build/build-offline.sh"
     fi
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set fixloop up on a fresh Debian machine, as root. Idempotent.
-#   scripts/setup.sh         the Python environment (.venv) with fixloop installed
+#   scripts/setup.sh         the Python environment (.venv) with fixloop installed (with its
+#                            memory extra, at the versions in constraints.txt)
 #   scripts/setup.sh --sandbox  that, plus a Docker engine (started if none answers) and the
 #                            sandbox image: what `fixloop fix` needs
 #   scripts/setup.sh --all   that, plus what the test suite drives for real: Neovim, a Docker
@@ -28,8 +29,9 @@ if [[ ! -x .venv/bin/python ]]; then
     say "creating .venv"
     "$python" -m venv .venv
 fi
-say "installing fixloop and its pinned dependencies into .venv"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+say "installing fixloop (with its memory) and the tested versions of its dependencies into .venv"
+# constraints.txt pins what pyproject.toml's ranges resolve to here, as CI tested it.
+.venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[memory,dev]'
 
 if [[ "${1:-}" == "--all" ]]; then
     command -v nvim >/dev/null || { say "installing neovim"; apt_install neovim; }

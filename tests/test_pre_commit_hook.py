@@ -2,8 +2,8 @@
 a sample repository, as a user's `.pre-commit-config.yaml` would run it.
 
 pre-commit installs the hook as `language: python` does for every user: `pip install` of
-this repository in a fresh environment, with all its dependencies (Chroma's included),
-from pip's cache when it has them. That is minutes on a fresh machine, once per test run:
+this repository in a fresh environment, with its dependencies (not the `memory` extra:
+Chroma is not installed), from pip's cache when it has them, once per test run:
 the price of testing what users get rather than a `language: system` shortcut."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,19 @@ def test_secrets_never_reach_the_store_or_an_export(tmp_path: Path) -> None:
         for file in path.rglob("*"):
             if file.is_file():
                 assert secret.encode() not in file.read_bytes(), file
+
+
+@pytest.mark.parametrize("action", [["stats"], ["search", "assert 5 == 7"]])
+def test_without_chromadb_installed_it_says_which_extra_to_install(
+    action: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """As in an install without `fixloop[memory]` (the wheel test installs one for real)."""
+    monkeypatch.setitem(sys.modules, "chromadb", None)  # what find_spec reports as absent
+    assert run("memory", "--memory", str(tmp_path / "memory"), *action) == 2
+    err = capsys.readouterr().err
+    assert "memory is off: ChromaDB is not installed" in err
+    assert "pip install 'fixloop[memory]'" in err
+    assert not (tmp_path / "memory").exists()

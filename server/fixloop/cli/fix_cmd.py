@@ -239,6 +239,11 @@ def _session_memory(args: argparse.Namespace, settings: Settings) -> SessionMemo
     """The memory of past fixes, as the settings and the options say (None: off)."""
     if args.no_memory or not settings.memory.enabled:
         return None
+    from fixloop.memory.extra import memory_missing
+
+    if (missing := memory_missing()) is not None:
+        print(f"fixloop: {missing}", file=sys.stderr)
+        return None
     from fixloop.loop.recall import SessionMemory
     from fixloop.memory.store import MemoryConfig, MemoryStore
 

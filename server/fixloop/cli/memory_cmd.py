@@ -65,13 +65,25 @@ def memory_config(args: argparse.Namespace, root: Path | None = None) -> MemoryC
     return dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
 
 
+def _usable(config: MemoryConfig) -> bool:
+    """Memory is on and installed; else say why."""
+    from fixloop.memory.extra import memory_missing
+
+    if not config.enabled:
+        print("fixloop memory: memory is turned off (--no-memory or settings)", file=sys.stderr)
+        return False
+    if (missing := memory_missing()) is not None:
+        print(f"fixloop {missing}", file=sys.stderr)
+        return False
+    return True
+
+
 def _open(args: argparse.Namespace) -> MemoryStore | None:
     """The store, or None after saying why it cannot be used (exit code 2)."""
     from fixloop.memory.store import MemoryStore
 
     config = memory_config(args)
-    if not config.enabled:
-        print("fixloop memory: memory is turned off (--no-memory or settings)", file=sys.stderr)
+    if not _usable(config):
         return None
     reasons: list[str] = []
     store = MemoryStore(config, on_unavailable=reasons.append)
@@ -85,8 +97,7 @@ def run_stats(args: argparse.Namespace) -> int:
     from fixloop.memory.store import MemoryStore
 
     config = memory_config(args)
-    if not config.enabled:
-        print("fixloop memory: memory is turned off (--no-memory or settings)", file=sys.stderr)
+    if not _usable(config):
         return 2
     stats = MemoryStore(config, on_unavailable=lambda reason: None).stats()
     if args.json:

@@ -63,17 +63,27 @@ def _failed(error: SandboxError) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    """Build the image, saying each stage with its time on stderr (it takes minutes)."""
+    import time
+
     from fixloop.sandbox.engine import connect
     from fixloop.sandbox.image import build_image
 
     config = sandbox_config(args)
+    started = time.monotonic()
+
+    def say(message: str) -> None:
+        print(f"[{time.monotonic() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
+
     try:
         client = connect(config)
-        built = build_image(client, config, offline=args.offline, force=args.force)
+        built = build_image(client, config, offline=args.offline, force=args.force, say=say)
     except SandboxError as error:
         return _failed(error)
-    verb = "built" if built else "reused the current image"
-    print(f"fixloop sandbox: {verb} {config.image_ref}")
+    if built:
+        print(f"fixloop sandbox: built {config.image_ref} in {time.monotonic() - started:.0f} s")
+    else:
+        print(f"fixloop sandbox: reused the current image {config.image_ref}")
     return 0
 
 

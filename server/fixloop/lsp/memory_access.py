@@ -22,10 +22,19 @@ class MemoryAccess:
     def __init__(self, server: FixloopServer) -> None:
         self._server = server
         self._stores: dict[MemoryConfig, MemoryStore] = {}
+        self._missing_said = False
 
     def store_for(self, settings: Settings) -> MemoryStore | None:
-        """The store the settings name; None when memory is off. Cheap: nothing opens."""
+        """The store the settings name; None when memory is off or not installed (said
+        once in the log). Cheap: nothing opens."""
         if not settings.memory.enabled:
+            return None
+        from fixloop.memory.extra import memory_missing
+
+        if (missing := memory_missing()) is not None:
+            if not self._missing_said:
+                self._missing_said = True
+                logger.warning("fixloop: %s", missing)
             return None
         from fixloop.memory.store import MemoryConfig, MemoryStore
 

@@ -3,7 +3,7 @@
 #   debootstrap a minimal Debian (python3, pytest, hypothesis, nodejs) from the apt mirror
 #   this machine already uses -> docker import as the base -> a small docker build on top
 #   (Dockerfile.offline: non-root user, work area, labels), with no network.
-# Usage: sandbox/build-offline.sh [IMAGE[:TAG]]   (default fixloop-sandbox:latest)
+# Usage: bash build-offline.sh [IMAGE[:TAG]]   (default fixloop-sandbox:latest)
 # Env:   FIXLOOP_DEBIAN_MIRROR (default: the first Debian URI in /etc/apt/sources.list*)
 #        FIXLOOP_DEBIAN_SUITE (default bookworm), FIXLOOP_IMAGE_REVISION (label value)
 #        FIXLOOP_REBUILD_BASE=1 to debootstrap again even if the base image exists.
