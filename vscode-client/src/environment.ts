@@ -130,7 +130,10 @@ export async function ensureEnvironment(request: EnvironmentRequest): Promise<En
   const env = isolatedEnv(request.environ ?? process.env);
   try {
     await run(request.python, ["-m", "venv", partial], env, request.log);
-    const pip = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", request.wheel];
+    // With the memory of past fixes (ChromaDB): the editor is where fixes are chosen,
+    // and what the user keeps or reverts is what memory learns from.
+    const target = `${request.wheel}[memory]`;
+    const pip = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", target];
     await run(environmentPython(partial), pip, env, request.log);
     await moveIntoPlace(partial, folder);
   } finally {
