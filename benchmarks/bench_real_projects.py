@@ -323,6 +323,7 @@ class Outcome:
     candidates: int = 0
     candidate_ms: float | None = None  # median test time of one candidate
     warm: tuple[int, int] = (0, 0)  # candidates run in the warm runner, of those logged
+    overhead_ms: float | None = None  # median warm candidate's time beyond its tests' own
     baseline_s: float | None = None
     fixed_by: str | None = None
     patch: str = ""
@@ -375,19 +376,26 @@ def wait_for_docker(limit: float = 300.0) -> None:
 
 def session_figures(
     data_dir: Path, session_id: str
-) -> tuple[float | None, float | None, tuple[int, int]]:
+) -> tuple[float | None, float | None, tuple[int, int], float | None]:
     """(median candidate test time in ms, baseline run time in s, (candidates run warm,
-    candidates)) from the session log."""
+    candidates), median warm runner's own cost per candidate in ms) from the session log."""
     path = data_dir / "sessions" / f"{session_id}.jsonl"
     if not path.is_file():
-        return None, None, (0, 0)
+        return None, None, (0, 0), None
     events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     candidates = [e for e in events if e.get("event") == "candidate"]
     durations = [float(e["duration"]) for e in candidates]
     baseline = next((float(e["duration"]) for e in events if e.get("event") == "baseline"), None)
     median = statistics.median(durations) * 1000 if durations else None
     warm = sum(1 for e in candidates if e.get("runner") == "warm")
-    return median, baseline, (warm, len(candidates))
+    # The runner's own cost: a candidate's time less its tests' own (pytest's, per test).
+    overheads = [
+        float(e["duration"]) - float(e.get("tests_time", 0.0))
+        for e in candidates
+        if e.get("runner") == "warm"
+    ]
+    overhead = statistics.median(overheads) * 1000 if overheads else None
+    return median, baseline, (warm, len(candidates)), overhead
 
 
 def restores_original(patch: str, original: str, buggy: str) -> bool:
@@ -418,7 +426,7 @@ def read_result(outcome: Outcome, result: Run, data_dir: Path, lines: tuple[str,
     outcome.identical = outcome.verified and restores_original(str(data["patch"]), *lines)
     if data.get("session_id"):
         figures = session_figures(data_dir, data["session_id"])
-        outcome.candidate_ms, outcome.baseline_s, outcome.warm = figures
+        outcome.candidate_ms, outcome.baseline_s, outcome.warm, outcome.overhead_ms = figures
 
 
 def prepare(tree: Path, env: dict[str, str], args: argparse.Namespace) -> str:
@@ -543,6 +551,12 @@ def summary(outcomes: list[Outcome]) -> None:
     costs = [o.candidate_ms for o in outcomes if o.candidate_ms is not None]
     if costs:
         print(f"per-candidate test time, median over bugs: {statistics.median(costs):.0f} ms")
+    overheads = [o.overhead_ms for o in outcomes if o.overhead_ms is not None]
+    if overheads:
+        print(
+            "warm runner's own cost per candidate (its time less its tests' own), median over "
+            f"bugs: {statistics.median(overheads):.0f} ms (goal <= 10 ms)"
+        )
     warm, logged = (sum(o.warm[i] for o in outcomes) for i in (0, 1))
     if logged:
         print(f"candidates run in the warm runner: {warm} of {logged}")

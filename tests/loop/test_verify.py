@@ -83,29 +83,35 @@ NARROW = GivenBaseline(run(("t.py::bug", FAIL)), f"{COMMAND} t.py")
 
 
 GUARD = f"{COMMAND} t.py::ok -x --tb=native"
+# The whole suite runs without pytest's assert rewriting; a failing test there is run
+# again as the user's command runs it before it counts.
+SUITE = f"{COMMAND} --assert=plain"
+OK_AGAIN = f"{COMMAND} t.py::ok"
 
 
 def test_the_first_candidate_that_breaks_nothing_is_the_fix_and_the_rest_never_run() -> None:
     tester = Scripted({
-        ("wrong", COMMAND): run(("t.py::bug", PASS), ("t.py::ok", FAIL)),
+        ("wrong", SUITE): run(("t.py::bug", PASS), ("t.py::ok", FAIL)),
+        ("wrong", OK_AGAIN): run(("t.py::ok", FAIL)),
         ("right", GUARD): run(("t.py::ok", PASS)),
-        ("right", COMMAND): run(("t.py::bug", PASS), ("t.py::ok", PASS)),
+        ("right", SUITE): run(("t.py::bug", PASS), ("t.py::ok", PASS)),
     })  # fmt: skip
     made, _ = verifier(tester, WHOLE)
     verified, checked = check(made, WHOLE.result, "wrong", "right", "never")
     assert [t.candidate.description for t in verified] == ["right"]
     assert verified[0].result.tally() == {"passed": 2, "failed": 0}  # the whole suite's
     assert checked == [("wrong", "regressions", 1), ("right", "verified", 0)]
-    assert made.stop is None and ("never", COMMAND) not in tester.runs
+    assert made.stop is None and ("never", SUITE) not in tester.runs
 
 
 def test_a_test_a_candidate_broke_guards_the_rest_without_the_whole_suite() -> None:
     """dateutil: six candidates broke the same test, each found by a 3.5 s whole suite."""
     tester = Scripted({
-        ("wrong", COMMAND): run(("t.py::bug", PASS), ("t.py::ok", FAIL)),
+        ("wrong", SUITE): run(("t.py::bug", PASS), ("t.py::ok", FAIL)),
+        ("wrong", OK_AGAIN): run(("t.py::ok", FAIL)),
         ("wrong too", GUARD): run(("t.py::ok", FAIL)),
         ("right", GUARD): run(("t.py::ok", PASS)),
-        ("right", COMMAND): run(("t.py::bug", PASS), ("t.py::ok", PASS)),
+        ("right", SUITE): run(("t.py::bug", PASS), ("t.py::ok", PASS)),
     })  # fmt: skip
     made, said = verifier(tester, WHOLE)
     verified, checked = check(made, WHOLE.result, "wrong", "wrong too", "right")
@@ -119,13 +125,14 @@ def test_a_test_a_candidate_broke_guards_the_rest_without_the_whole_suite() -> N
 def test_a_test_the_first_run_never_saw_is_a_regression_only_if_it_passed_before() -> None:
     unchanged = f"{COMMAND} t.py::other"
     tester = Scripted({
-        ("patch", COMMAND): run(("t.py::bug", PASS), ("t.py::other", FAIL)),
+        ("patch", SUITE): run(("t.py::bug", PASS), ("t.py::other", FAIL)),
+        ("patch", unchanged): run(("t.py::other", FAIL)),
         ("unchanged", unchanged): run(("t.py::other", PASS)),
     })  # fmt: skip
     made, said = verifier(tester, NARROW)
     verified, checked = check(made, NARROW.result, "patch")
     assert verified == [] and checked == [("patch", "regressions", 1)]
-    assert said == ["unchanged", "regression"]
+    assert said == ["confirm", "unchanged", "regression"]
 
     tester.script = {**tester.script, ("unchanged", unchanged): run(("t.py::other", FAIL))}
     made, _ = verifier(tester, NARROW)
@@ -136,7 +143,8 @@ def test_a_test_the_first_run_never_saw_is_a_regression_only_if_it_passed_before
 def test_after_a_first_run_cut_short_a_test_failing_with_and_without_the_patch_is_unfixed() -> None:
     tester = Scripted({
         ("unchanged", f"{COMMAND} --maxfail=5"): run(*((f"t.py::b{n}", FAIL) for n in range(5))),
-        ("half", COMMAND): run(*((f"t.py::b{n}", PASS) for n in range(5)), ("t.py::b5", FAIL)),
+        ("half", SUITE): run(*((f"t.py::b{n}", PASS) for n in range(5)), ("t.py::b5", FAIL)),
+        ("half", f"{COMMAND} t.py::b5"): run(("t.py::b5", FAIL)),
         ("unchanged", f"{COMMAND} t.py::b5"): run(("t.py::b5", FAIL)),
     })  # fmt: skip
     made, _ = verifier(tester)
@@ -149,8 +157,8 @@ def test_after_a_first_run_cut_short_a_test_failing_with_and_without_the_patch_i
 
 def test_a_suite_that_times_out_without_the_patch_too_ends_the_session() -> None:
     tester = Scripted({
-        ("patch", COMMAND): run(timed_out=True),
-        ("unchanged", COMMAND): run(timed_out=True),
+        ("patch", SUITE): run(timed_out=True),
+        ("unchanged", SUITE): run(timed_out=True),
     })  # fmt: skip
     made, _ = verifier(tester, NARROW)
     verified, checked = check(made, NARROW.result, "patch", "other")
@@ -162,9 +170,9 @@ def test_a_suite_that_times_out_without_the_patch_too_ends_the_session() -> None
 
 def test_a_candidate_whose_suite_alone_times_out_is_no_fix_and_the_next_one_is_tried() -> None:
     tester = Scripted({
-        ("slow", COMMAND): run(timed_out=True),
-        ("unchanged", COMMAND): run(("t.py::bug", FAIL), ("t.py::ok", PASS)),
-        ("right", COMMAND): run(("t.py::bug", PASS), ("t.py::ok", PASS)),
+        ("slow", SUITE): run(timed_out=True),
+        ("unchanged", SUITE): run(("t.py::bug", FAIL), ("t.py::ok", PASS)),
+        ("right", SUITE): run(("t.py::bug", PASS), ("t.py::ok", PASS)),
     })  # fmt: skip
     made, _ = verifier(tester, NARROW)
     verified, checked = check(made, NARROW.result, "slow", "right")
@@ -176,7 +184,8 @@ def test_a_test_hanging_outside_the_sources_with_and_without_the_patch_ends_the_
     stuck = (Frame("/project/clock.py", 5, in_project=True),)
     hung = CaseResult("t.py::waits", FAIL, "TestTimeout: the test ran past its 10 s limit", stuck)
     tester = Scripted({
-        ("patch", COMMAND): CandidateResult((CaseResult("t.py::bug", PASS), hung), 1, 1.0),
+        ("patch", SUITE): CandidateResult((CaseResult("t.py::bug", PASS), hung), 1, 1.0),
+        ("patch", f"{COMMAND} t.py::waits"): CandidateResult((hung,), 1, 1.0),
         ("unchanged", f"{COMMAND} t.py::waits"): CandidateResult((hung,), 1, 1.0),
     })  # fmt: skip
     made, _ = verifier(tester, NARROW)
@@ -197,3 +206,32 @@ def test_candidates_run_the_failing_tests_stopping_at_the_first_failure() -> Non
         log=lambda event, **data: None,
     )  # fmt: skip
     assert mine.narrowed_command(WHOLE.result) == f"{COMMAND} --tb=long t.py::bug"
+
+
+def test_a_test_failing_only_without_assert_rewriting_is_no_regression() -> None:
+    """A test that reads pytest's assertion message passes only with the rewrite: run
+    again as the user's command runs it, it passes, and the fix stands."""
+    tester = Scripted({
+        ("right", SUITE): run(("t.py::bug", PASS), ("t.py::ok", FAIL)),
+        ("right", OK_AGAIN): run(("t.py::ok", PASS)),
+    })  # fmt: skip
+    made, said = verifier(tester, WHOLE)
+    verified, checked = check(made, WHOLE.result, "right")
+    assert checked == [("right", "verified", 0)]
+    assert [t.candidate.description for t in verified] == ["right"] and "confirm" in said
+
+
+def test_a_users_own_assert_mode_is_kept_for_the_whole_suite() -> None:
+    mine = Verifier(
+        Path("/project"), f"{COMMAND} --assert=rewrite", Scripted({}), parallel=1,
+        test_timeout=None, targets=[], given=None, cancelled=threading.Event(),
+        stop_runs=Cancellation(), log=lambda event, **data: None,
+    )  # fmt: skip
+    assert mine.suite_command() == f"{COMMAND} --assert=rewrite"
+    made, _ = verifier(Scripted({}), WHOLE)
+    assert made.suite_command() == SUITE
+    assert Verifier(
+        Path("/project"), "npm test", Scripted({}), parallel=1, test_timeout=None, targets=[],
+        given=None, cancelled=threading.Event(), stop_runs=Cancellation(),
+        log=lambda event, **data: None,
+    ).suite_command() == "npm test"  # fmt: skip

@@ -697,6 +697,8 @@ class FixSession:
             edit_size=candidate.edit_size,
             files=sorted(candidate.changes),
             runner=item.result.runner,  # "warm", "fork", "exec": what the test run cost
+            # The tests' own time in it (pytest's, per test): the rest is the runner's.
+            tests_time=round(sum(case.duration for case in item.result.cases), 4),
             **({"warm_fallback": why} if (why := item.result.warm_fallback) else {}),
             **result_data(item.result),
         )

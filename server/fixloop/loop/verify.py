@@ -344,6 +344,7 @@ class Verifier:
             if broken or failing & targets or (not full.cases and not full.passed):
                 checked(item, "failed", 0)
                 continue
+            failing = self._confirmed(full, item.candidate.changes, timeout)
             if self.narrowed_baseline() and (unseen := failing - ran_before):
                 # Regressions unless they failed on the unchanged code too.
                 failed_before = self._failing_unchanged(unseen)
@@ -405,14 +406,49 @@ class Verifier:
 
     def whole_suite(self, changes: Mapping[str, str], timeout: float | None) -> CandidateResult:
         """The whole suite on a candidate: split across the sandbox's slots when it can."""
+        command = self.suite_command()
         if isinstance(self.tester, ShardingTester):
             return self.tester.run_sharded(
-                self.project_root, changes, self.test_command, timeout=timeout,
-                cancel=self._stop_runs,
-            )  # fmt: skip
+                self.project_root, changes, command, timeout=timeout, cancel=self._stop_runs
+            )
         return self.tester.run(
-            self.project_root, changes, self.test_command, timeout=timeout, cancel=self._stop_runs
+            self.project_root, changes, command, timeout=timeout, cancel=self._stop_runs
         )
+
+    def suite_command(self) -> str:
+        """The test command for a whole-suite run. For pytest, without its rewriting of
+        the test modules' asserts: the rewrite (an AST pass over every test module, in
+        every run, as the sandbox keeps no bytecode) is often most of a suite's time, and
+        it changes the failure messages, not which tests pass. A test that fails in such
+        a run is run again with it (`_confirmed`) before it counts. The user's own
+        `--assert` is kept."""
+        words = self.test_command.split()
+        if not self.is_pytest() or any(w.startswith("--assert") for w in words):
+            return self.test_command
+        return f"{self.test_command} --assert=plain"
+
+    def _confirmed(
+        self, full: CandidateResult, changes: Mapping[str, str], timeout: float
+    ) -> set[str]:
+        """The tests that fail in a whole-suite run, each confirmed by a run of those
+        tests as the user's command runs them (with pytest's assert rewriting), when the
+        suite ran without it: a test that passes there is not a failure."""
+        failing = {c.test_id for c in full.failures}
+        named = [t for t in sorted(failing) if "::" in t]
+        if self.suite_command() == self.test_command or not named or len(named) < len(failing):
+            return failing
+        again = self.tester.run(
+            self.project_root,
+            changes,
+            with_tests(self.test_command, named),
+            timeout=timeout,
+            cancel=self._stop_runs,
+            test_timeout=self.tight,
+        )
+        if again.cancelled or again.infrastructure_error or again.timed_out or not again.cases:
+            return failing  # no verdict: as the suite said
+        self._log("confirm", command="(the failing tests, asserts rewritten)", **result_data(again))
+        return {c.test_id for c in again.failures} | (failing - {c.test_id for c in again.cases})
 
     def _failing_unchanged(self, test_ids: set[str]) -> set[str]:
         """Which of these tests, unseen by a narrowed baseline, fail on the unchanged code
