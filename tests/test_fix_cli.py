@@ -41,6 +41,20 @@ def test_offline_engine_prints_the_verified_patch(shop: Path) -> None:
 
 
 @pytest.mark.slow
+def test_quiet_prints_the_patch_alone_and_colour_is_asked_for(shop: Path) -> None:
+    """`-q`: nothing on stderr but problems; `--color always`: the patch coloured even in
+    a pipe (a terminal colours it by default)."""
+    result = _fix(
+        "-q", "--color", "always", "pricing.py", "--test", TEST, "--engine", "offline", cwd=shop
+    )
+    assert result.returncode == 0, result.stderr
+    assert "\033[31m-    if quantity > 10:\033[0m\n\033[32m+    if quantity >= 10:" in result.stdout
+    assert "verified" not in result.stderr and "candidates" not in result.stderr
+    plain = _fix("-q", "pricing.py", "--test", TEST, "--engine", "offline", cwd=shop)
+    assert "\033[" not in plain.stdout  # a pipe: no colour unless asked for
+
+
+@pytest.mark.slow
 def test_apply_writes_the_fix_and_keeps_a_backup(shop: Path) -> None:
     original = (shop / "pricing.py").read_text(encoding="utf-8")
     result = _fix(

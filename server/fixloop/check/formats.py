@@ -26,8 +26,9 @@ def _each(files: list[CheckedFile]) -> Iterator[tuple[CheckedFile, Finding]]:
             yield checked, finding
 
 
-def format_text(files: list[CheckedFile]) -> str:
-    """`path:line:col: code message`, one per line, 1-based columns in characters."""
+def format_text(files: list[CheckedFile], *, summary: bool = True) -> str:
+    """`path:line:col: code message`, one per line, 1-based columns in characters; then
+    how many (not with `summary=False`: `fixloop check -q`)."""
     lines = []
     for checked, finding in _each(files):
         start = checked.source.position_at(finding.span.start, Encoding.UTF32)
@@ -36,7 +37,8 @@ def format_text(files: list[CheckedFile]) -> str:
             f"[{finding.severity.value}] {finding.message}"
         )
     count = sum(len(f.findings) for f in files)
-    lines.append(f"{count} finding{'s' if count != 1 else ''} in {len(files)} files")
+    if summary:
+        lines.append(f"{count} finding{'s' if count != 1 else ''} in {len(files)} files")
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from fixloop.cli import (
     history_cmd,
     lsp_cmd,
     memory_cmd,
+    output,
     rule_cmd,
     sandbox_cmd,
     tests_cmd,
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A language server that fixes code by the loop: generate, test, reflect.",
     )
     parser.add_argument("--version", action="version", version=f"fixloop {__version__}")
+    output.add_options(parser, top=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     lsp_cmd.add_parser(subparsers)
     check_cmd.add_parser(subparsers)
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    output.configure(args)
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:

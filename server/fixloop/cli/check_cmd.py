@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fixloop.cli import output
+
 if TYPE_CHECKING:
     from fixloop.check.runner import CheckedFile
 
@@ -38,13 +40,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="exit 1 when a finding of this severity or worse is reported (default: error; "
         "warning includes the safety and secret warnings; none always exits 0)",
     )
+    output.add_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: the server's start-up (`fixloop lsp`) must not pay for the checker.
     from fixloop.check import check_paths
-    from fixloop.check.formats import FORMATS
+    from fixloop.check.formats import FORMATS, format_text
     from fixloop.check.runner import NearestSettings
 
     missing = [str(p) for p in args.paths if not p.exists()]
@@ -61,8 +64,11 @@ def run(args: argparse.Namespace) -> int:
     files = check_paths(list(args.paths), NearestSettings(Path.cwd(), report))
     for checked in files:
         if checked.note:
-            print(f"{checked.path}: {checked.note}", file=sys.stderr)
-    report_text = FORMATS[args.format](files)
+            output.info(f"{checked.path}: {checked.note}")
+    if args.format == "text":
+        report_text = format_text(files, summary=not output.quiet())
+    else:
+        report_text = FORMATS[args.format](files)
     if args.output:
         args.output.write_text(report_text + "\n", encoding="utf-8")
     else:

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fixloop.cli import output
+
 if TYPE_CHECKING:
     from fixloop.config import Settings
     from fixloop.loop.engine import FixResult, FixSession, Progress
@@ -83,12 +85,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     memory.add_argument(
         "--no-memory", action="store_true", help="neither read nor write the memory of past fixes"
     )
+    output.add_options(parser)
     parser.set_defaults(handler=run)
 
 
 def _say(message: str) -> None:
     _clear_progress()
-    print(f"fixloop: {message}", file=sys.stderr, flush=True)
+    output.info(f"fixloop: {message}")
 
 
 def _fail(message: str) -> int:
@@ -156,15 +159,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_as_json(result), indent=2))
     elif result.diff:
-        print(result.diff, end="")
-    print(
+        print(output.diff_text(result.diff, sys.stdout), end="")
+    output.info(
         f"fixloop: {result.message} · {result.candidates_tried} candidates, "
         f"{result.iterations} iterations, {result.duration:.1f} s · "
-        f"session {result.session_id} (fixloop report {result.session_id})",
-        file=sys.stderr,
+        f"session {result.session_id} (fixloop report {result.session_id})"
     )
     for note in result.notes:
-        print(f"fixloop: {note}", file=sys.stderr)
+        output.info(f"fixloop: {note}")
     if result.fixed and args.apply:
         return _apply(root, relative, original, result)
     if result.status.value == "environment-error":
@@ -267,7 +269,7 @@ def _apply(root: Path, relative: str, original: str, result: FixResult) -> int:
     backup.write_text(original, encoding="utf-8")
     for path, text in result.changes.items():
         (root / path).write_text(text, encoding="utf-8")
-    print(f"fixloop: applied to {relative} (backup: {backup.relative_to(root)})", file=sys.stderr)
+    output.info(f"fixloop: applied to {relative} (backup: {backup.relative_to(root)})")
     return 0
 
 
@@ -299,7 +301,7 @@ def _as_json(result: FixResult) -> dict[str, Any]:
 
 
 def _progress_printer() -> Any:
-    interactive = sys.stderr.isatty()
+    interactive = sys.stderr.isatty() and not output.quiet()
 
     def show(progress: Progress) -> None:
         if interactive:
@@ -309,5 +311,5 @@ def _progress_printer() -> Any:
 
 
 def _clear_progress() -> None:
-    if sys.stderr.isatty():
+    if sys.stderr.isatty() and not output.quiet():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
