@@ -19,18 +19,22 @@ _STYLES = {"+++": "\033[1m", "---": "\033[1m", "@@": "\033[36m", "+": "\033[32m"
 
 
 def add_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
-    """`-q`, `-v` and `--color`, before the command (`fixloop -q fix …`) or after it."""
-    default: object = None if top else argparse.SUPPRESS
+    """`-q`, `-v` and `--color`, before the command (`fixloop -q fix …`) or after it. After
+    it, an option not given leaves the value from before it in place."""
+
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
     parser.add_argument(
-        "-q", "--quiet", action="store_true", default=False if top else argparse.SUPPRESS,
+        "-q", "--quiet", action="store_true", default=default(False),
         help="print the result alone: no progress, notes or summary on stderr",
     )  # fmt: skip
     parser.add_argument(
-        "-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS,
+        "-v", "--verbose", action="count", default=default(0),
         help="say what fixloop does on stderr (-vv: in detail)",
     )  # fmt: skip
     parser.add_argument(
-        "--color", choices=("auto", "always", "never"), default="auto" if top else default,
+        "--color", choices=("auto", "always", "never"), default=default("auto"),
         help="colour the diff (default auto: on a terminal, unless NO_COLOR is set)",
     )  # fmt: skip
 

@@ -402,8 +402,7 @@ class FixSession:
         return self._verifier.baseline(lambda message: self._emit(Phase.BASELINE, message))
 
     def _verdict_on_baseline(self, baseline: CandidateResult) -> FixResult | None:
-        limit = getattr(getattr(self.tester, "config", None), "memory", "its limit")
-        verdict = verdict_on_baseline(baseline, self._verifier, limit)
+        verdict = verdict_on_baseline(baseline, self._verifier)
         return None if verdict is None else self._finish(verdict.status, verdict.message, baseline)
 
     def _context(self, baseline: CandidateResult, sources: dict[str, str]) -> RepairContext:

@@ -44,11 +44,8 @@ class Verdict:
     message: str
 
 
-def verdict_on_baseline(
-    baseline: CandidateResult, verifier: Verifier, memory_limit: object
-) -> Verdict | None:
-    """None when the first run shows failing tests a patch may fix; else why not.
-    `memory_limit` is the sandbox's, for the message of a run out of memory."""
+def verdict_on_baseline(baseline: CandidateResult, verifier: Verifier) -> Verdict | None:
+    """None when the first run shows failing tests a patch may fix; else why not."""
     if baseline.infrastructure_error:
         return Verdict(
             Status.ENVIRONMENT, f"the tests could not run: {baseline.infrastructure_error}"
@@ -66,6 +63,7 @@ def verdict_on_baseline(
             f"{first_error(baseline.output.text)}",
         )
     if baseline.out_of_memory:
+        memory_limit = getattr(getattr(verifier.tester, "config", None), "memory", "its limit")
         return Verdict(
             Status.ENVIRONMENT,
             f"the tests run out of memory in the sandbox (sandbox.memory = {memory_limit}): "

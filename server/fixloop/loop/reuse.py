@@ -98,8 +98,7 @@ class ReuseCheck:
         baseline = verifier.baseline(lambda message: None)
         if baseline.cancelled or self._cancelled.is_set():
             return None
-        limit = getattr(getattr(verifier.tester, "config", None), "memory", "its limit")
-        if verdict_on_baseline(baseline, verifier, limit) is not None:
+        if verdict_on_baseline(baseline, verifier) is not None:
             return None
         sources = editable_sources(verifier, [self.target], baseline)
         if not sources or hang_outside(baseline, sources, verifier) is not None:

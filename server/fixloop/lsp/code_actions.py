@@ -24,7 +24,7 @@ from fixloop.analysis.catalogue import (
 )
 from fixloop.analysis.files import CODE_TOO_LARGE
 from fixloop.analysis.findings import Finding
-from fixloop.analysis.selection import suppressions
+from fixloop.analysis.selection import Suppression, suppressions
 from fixloop.analysis.source import Encoding, PositionError, SourceText, Span
 from fixloop.lsp.convert import SOURCE, from_position, to_range
 from fixloop.lsp.edits import workspace_edit
@@ -74,7 +74,10 @@ _STRINGS = ("string", "template")
 
 
 def _suppress_action(
-    server: FixloopServer, opened: OpenDocument, diagnostic: types.Diagnostic
+    server: FixloopServer,
+    opened: OpenDocument,
+    diagnostic: types.Diagnostic,
+    directives: list[Suppression],
 ) -> types.CodeAction | None:
     """ "Ignore CODE on this line": a `fixloop: ignore[CODE]` comment at the end of the
     diagnostic's last line, or CODE added to the one already there. None where a comment
@@ -88,7 +91,7 @@ def _suppress_action(
     if line >= len(source.line_starts):
         return None
     end = source.line_starts[line] + len(source.line_bytes(line))
-    existing = [d for d in suppressions(source, document.tree) if d.line == line]
+    existing = [d for d in directives if d.line == line]
     if existing:
         directive = existing[0]
         if directive.codes is None or code in directive.codes:
@@ -221,9 +224,11 @@ async def code_action(
             d for d in params.context.diagnostics if d.source == SOURCE and d.code == finding.code
         ]
         actions.append(_quick_fix(ls, opened, finding, matching))
-    for diagnostic in params.context.diagnostics:
-        if diagnostic.source == SOURCE:
-            suppress = _suppress_action(ls, opened, diagnostic)
+    ours = [d for d in params.context.diagnostics if d.source == SOURCE]
+    if ours:  # the file's directives, read once for all the diagnostics
+        directives = suppressions(opened.document.source, opened.document.tree)
+        for diagnostic in ours:
+            suppress = _suppress_action(ls, opened, diagnostic, directives)
             if suppress is not None:
                 actions.append(suppress)
     actions.extend(_loop_actions(ls, opened, params, wanted.start))
