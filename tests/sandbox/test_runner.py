@@ -183,3 +183,21 @@ def test_hypothesis_is_warmed_only_when_pytest_loads_no_plugins_itself() -> None
 
     assert preimported(autoload=False) == ["pytest", "hypothesis"]
     assert preimported(autoload=True) == ["pytest"]
+
+
+def test_a_hang_the_timeout_cannot_interrupt_still_shows_where_it_is_stuck(
+    pool: SandboxPool, tmp_path: Path
+) -> None:
+    """A test stuck where the timeout's signal never lands (here it is blocked; in C code
+    it is not delivered) is killed at the run's limit, its stack dumped first."""
+    (tmp_path / "test_stuck.py").write_text(
+        "import signal, time\n\n\n"
+        "def test_stuck():\n"
+        "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\n"
+        "    time.sleep(60)\n"
+    )
+    result = pool.run(tmp_path, {}, "pytest -q", timeout=6, test_timeout=1)
+    assert result.timed_out
+    text = result.output.text
+    assert "Timeout (0:00:03)!" in text, text
+    assert 'test_stuck.py", line 6 in test_stuck' in text, text

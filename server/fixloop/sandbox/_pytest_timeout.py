@@ -19,7 +19,6 @@ from __future__ import annotations
 import faulthandler
 import os
 import signal
-import sys
 import threading
 from collections.abc import Generator
 from types import FrameType
@@ -44,7 +43,20 @@ def _limit() -> float | None:
 
 
 RAISE_AGAIN_SECONDS = 1.0
+DUMP_AFTER_SECONDS = 2.0  # past the limit: the signal had its chance
 _hung: list[pytest.Item] = []  # the test that ran past its limit, once one has
+
+
+def _output_fd() -> int:
+    """The run's own stderr, kept before pytest's capture points fd 2 at a temporary file
+    for each test (a dump written there would be lost with the run)."""
+    try:
+        return os.dup(2)
+    except OSError:
+        return 2
+
+
+_DUMP_FD = _output_fd()  # imported with `-p`, before pytest starts capturing
 
 
 def _raise(limit: float, item: pytest.Item) -> object:
@@ -67,15 +79,28 @@ def _limited(item: pytest.Item) -> Generator[None, None, None]:
     # Raised again every second while the phase goes on: a bare `except:` in the loop
     # swallows one, not the one that lands outside its `try`.
     signal.setitimer(signal.ITIMER_REAL, limit, RAISE_AGAIN_SECONDS)
-    # A hang in C code never returns to the interpreter to take the signal: the stacks
-    # are dumped a little later, for the person reading the output.
-    faulthandler.dump_traceback_later(limit + 2.0, file=sys.__stderr__ or sys.stderr)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        faulthandler.cancel_dump_traceback_later()
         signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
+    """A hang in C code never returns to the interpreter to take the signal: the stacks
+    are dumped a little after the limit, for the person reading the output. Armed once
+    per test, not per phase: each arming starts a watchdog thread and each cancel joins
+    it, which cost a candidate of three failing tests several milliseconds."""
+    limit = _limit()
+    if limit is None:
+        yield
+        return
+    faulthandler.dump_traceback_later(limit + DUMP_AFTER_SECONDS, file=_DUMP_FD)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.hookimpl(hookwrapper=True)
