@@ -184,7 +184,7 @@ def warm_run(
     cancel: Cancellation | None = None,
 ) -> CandidateResult:
     result = pool.run(project, changes, COMMAND, timeout=timeout, cancel=cancel)
-    assert result.runner == "warm", result.output.text
+    assert result.runner == "warm", (result.warm_fallback, result.output.text)
     return result
 
 

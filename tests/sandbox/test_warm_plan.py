@@ -10,16 +10,21 @@ import ast
 import inspect
 import types
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from _pytest._code import source as pytest_source
 
 from fixloop.sandbox._warm import (
     Region,
+    StatementCache,
     _alone,
     _first_line,
     _imported_names,
     _innermost_def,
     _shifted,
+    _startend,
+    _statement_lines,
 )
 
 MODULES = ["argparse", "json.decoder", "dataclasses", "fractions", "typing"]
@@ -97,3 +102,49 @@ def test_the_changed_lines_and_the_function_around_them() -> None:
     found = _innermost_def(ast.parse(old), *region.span(region.old_end))
     assert found is not None and found.qualname == "A.f" and found.outermost == "A.f"
     assert _innermost_def(ast.parse(old), 1, 1) is None  # a class header: no function
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_the_statements_a_failure_report_shows_are_pytests_own(module: str) -> None:
+    """Failure reports find a traceback line's statement from the file's statement lines:
+    the warm runner's, found once per file (and for an edited file, from the edited
+    function alone), must be what pytest finds parsing the whole new file."""
+    path = inspect.getsourcefile(__import__(module, fromlist=["_"]))
+    assert path is not None
+    source = Path(path).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    values = _statement_lines(tree)
+    for lineno in range(0, len(source.splitlines()), 61):
+        assert _startend(lineno, values) == pytest_source.get_statement_startend2(lineno, tree)
+    cache = StatementCache()
+    cache.by_path[path] = cache._statements(source)
+    lines = source.splitlines(True)
+    nodes = list(functions_in_classes_only(tree))
+    checked = 0
+    for node in nodes[:: max(1, len(nodes) // 12)]:
+        for edit in ("insert", "delete"):
+            edited = lines[:]
+            last = node.body[-1]
+            if edit == "insert":  # an `if` with an `else:` block: the marks pytest adds
+                indent = " " * last.col_offset
+                block = [f"{indent}if x:\n", f"{indent}    y = 1\n", f"{indent}else:\n"]
+                edited[last.lineno - 1 : last.lineno - 1] = [
+                    *block,
+                    f"{indent}    y = 2\n",
+                ]
+            elif len(node.body) > 1 and last.lineno == last.end_lineno:
+                del edited[last.lineno - 1]  # the function ends earlier than by one line
+            else:
+                continue
+            new_source = "".join(edited)
+            region = Region(source, new_source)
+            found = _innermost_def(tree, *region.span(region.old_end))
+            assert found is not None and found.node is node
+            first, end = _first_line(node), (node.end_lineno or 0) + region.delta
+            text = _alone(edited, found, first, end, _imported_names(tree))
+            cache.for_candidate(path, new_source, tree, found, ast.parse(text), region.delta)
+            assert cache.candidate is not None
+            assert cache.candidate[1].lines == _statement_lines(ast.parse(new_source))
+            assert cache._statements(new_source.rstrip("\n")) is cache.candidate[1]
+            checked += 1
+    assert checked > 5

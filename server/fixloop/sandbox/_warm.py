@@ -36,6 +36,7 @@ from __future__ import annotations
 import __future__
 
 import ast
+import bisect
 import contextlib
 import gc
 import importlib
@@ -319,6 +320,7 @@ class WarmPlugin:
         self.known_modules: frozenset[str] = frozenset()
         self.unimportable: set[str] = set()
         self.in_candidate = False
+        self.statements = StatementCache()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: Any) -> object:
@@ -386,6 +388,7 @@ class WarmPlugin:
                 if (seen.st_dev, seen.st_ino) == (startup.st_dev, startup.st_ino):
                     self.output_fds.append(int(name))  # stdout, stderr, pytest's copies
         _warm_caches(session)
+        self.statements.install(self.modules | self.protected)
         self.known_modules = frozenset(sys.modules)
         gc.collect()
         gc.freeze()  # C's collections never touch W's objects: fewer pages copied per fork
@@ -470,7 +473,10 @@ class WarmPlugin:
         except (SyntaxError, ValueError):
             return "does not compile"
         refusal = self._same_function(path, found, new_tree, region)
-        return refusal or self._patch_codes(path, module_code, region, patch)
+        refusal = refusal or self._patch_codes(path, module_code, region, patch)
+        if refusal is None and path in self.statements.by_path:
+            self.statements.set_candidate(text, _statement_lines(new_tree))
+        return refusal
 
     def _plan_alone(
         self,
@@ -509,6 +515,7 @@ class WarmPlugin:
         )
         if code is None:
             return OUTSIDE
+        self.statements.for_candidate(path, text, old_tree, found, tree, region.delta)
         for function in self.functions.get((path, found.qualname, first), []):
             if function.__code__ != code:
                 refusal = _replaceable(function.__code__, code)
@@ -678,6 +685,200 @@ def _warm_caches(session: Any) -> None:
         except AssertionError:
             info = ExceptionInfo.from_current()
         item.repr_failure(info).toterminal(TerminalWriter(io.StringIO()))
+
+
+class Statements:
+    """What pytest's failure reports use a file's tree for: the first lines of its
+    statements (0-based, sorted, as `get_statement_startend2` computes them). It stands
+    in for the tree: pytest passes it back to the functions installed below."""
+
+    def __init__(self, lines: list[int]) -> None:
+        self.lines = lines
+
+
+class StatementCache:
+    """A failure's report shows each traceback entry's statement, which pytest finds by
+    stripping every line of the entry's file, parsing it and walking its tree, again for
+    every entry of every failing test: marshmallow's and dateutil's modules of 2,000-5,000
+    lines cost a failing candidate a hundred milliseconds and more. W finds the
+    statements of the project's files once; for the file a candidate changed, from the
+    edited function alone (`for_candidate`). The results are pytest's own: its functions
+    are kept if ours disagree with them on a sample."""
+
+    def __init__(self) -> None:
+        self.by_content: dict[str, Statements] = {}
+        self.by_path: dict[str, Statements] = {}
+        self.candidate: tuple[str, Statements] | None = None  # the changed file's, in C
+        self.outside: dict[tuple[str, int], list[tuple[int, int]]] = {}
+
+    def install(self, paths: set[str]) -> None:
+        """pytest's functions replaced by ours, if ours give the same on samples."""
+        with contextlib.suppress(Exception):  # any pytest we do not know: its own
+            self._install(paths)
+
+    def _install(self, paths: set[str]) -> None:
+        from _pytest._code import code as code_module
+        from _pytest._code import source as source_module
+
+        parse_range = source_module.getstatementrange_ast
+        original = source_module.get_statement_startend2
+        sample = ast.parse(_SAMPLE)
+        if any(_startend(n, _statement_lines(sample)) != original(n, sample) for n in range(12)):
+            return
+        stripped: dict[int, tuple[list[str], list[str]]] = {}
+
+        def find_source(obj: object) -> tuple[Any, int]:
+            """pytest's `findsource`, each file's lines stripped once, not per entry."""
+            try:
+                lines, lineno = inspect.findsource(obj)  # type: ignore[arg-type]
+            except Exception:
+                return None, -1
+            known = stripped.get(id(lines))
+            if known is None or known[0] is not lines:  # linecache's list for the file
+                known = stripped[id(lines)] = (lines, [line.rstrip() for line in lines])
+            source = source_module.Source()
+            source.lines = list(known[1])
+            if hasattr(source, "raw_lines"):  # pytest 8.4 and later
+                source.raw_lines = lines
+            return source, lineno
+
+        mine, theirs = find_source(_content), source_module.findsource(_content)
+        if mine[1] != theirs[1] or vars(mine[0] or 0) != vars(theirs[0] or 0):
+            return
+
+        def statement_startend(lineno: int, node: Any) -> tuple[int, int | None]:
+            if isinstance(node, Statements):
+                return _startend(lineno, node.lines)
+            return _startend(lineno, _statement_lines(node))
+
+        def statement_range(
+            lineno: int, source: Any, assertion: bool = False, astnode: Any = None
+        ) -> Any:
+            if astnode is None:
+                astnode = self._statements(str(source))  # a SyntaxError propagates
+            return parse_range(lineno, source, assertion, astnode)
+
+        for path in sorted(paths):
+            with contextlib.suppress(Exception):
+                content = _content(linecache.getlines(path))
+                self.by_path[path] = self._statements(content)
+        source_module.get_statement_startend2 = statement_startend
+        source_module.getstatementrange_ast = statement_range
+        source_module.findsource = find_source
+        # Imported by name there:
+        code_module.getstatementrange_ast = statement_range  # type: ignore[attr-defined]
+        code_module.findsource = find_source  # type: ignore[attr-defined]
+
+    def _statements(self, content: str) -> Statements:
+        if self.candidate is not None and self.candidate[0] == content:
+            return self.candidate[1]
+        if content not in self.by_content:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(content, "source", "exec")
+            self.by_content[content] = Statements(_statement_lines(tree))
+        return self.by_content[content]
+
+    def for_candidate(
+        self,
+        path: str,
+        text: str,
+        old_tree: ast.Module,
+        found: Found,
+        new_tree: ast.AST,
+        delta: int,
+    ) -> None:
+        """The statements of `text`, a file whose one function (`found`, first line
+        unchanged) was edited and is in `new_tree` at its place: those outside it come
+        from the file as W knows it, moved by the `delta` lines gained or lost."""
+        self.candidate = None
+        if path not in self.by_path:
+            return
+        first, end = _first_line(found.node), found.node.end_lineno or 0
+        key = (path, first)
+        if key not in self.outside:
+            self.outside[key] = _statement_marks(old_tree, skip=found.node)
+        node = _function_at(new_tree, found.node.lineno)
+        if node is None:
+            return
+        lines = [value + (delta if anchor > end else 0) for value, anchor in self.outside[key]]
+        lines += [value for value, _ in _statement_marks(node)]
+        self.set_candidate(text, sorted(lines))
+
+    def set_candidate(self, text: str, lines: list[int]) -> None:
+        """The changed file's statements, for the next C (one at a time: W keeps no more)."""
+        self.candidate = (_content(io.StringIO(text, newline=None).readlines()), Statements(lines))
+
+
+def _content(lines: list[str]) -> str:
+    """A file's text as pytest's `Source` of it prints (`str(Source)`)."""
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _startend(lineno: int, values: list[int]) -> tuple[int, int | None]:
+    index = bisect.bisect_right(values, lineno)
+    return values[index - 1], values[index] if index < len(values) else None
+
+
+_SAMPLE = """\
+@decorator
+def f(x):
+    try:
+        y = [x,
+             1]
+    except ValueError:
+        pass
+    else:
+        return y
+    finally:
+        x = 2
+class C: pass
+"""
+_BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def _statement_marks(node: ast.AST, skip: ast.AST | None = None) -> list[tuple[int, int]]:
+    """(0-based line, the line it moves with) of every statement's start, as pytest's
+    `get_statement_startend2` finds them: decorators, the statement, and the line before
+    an `else:`/`finally:` block's first. Only blocks are searched: no statement lies in
+    an expression."""
+    marks: list[tuple[int, int]] = []
+    pending = [node]
+    while pending:
+        x = pending.pop()
+        if x is skip:
+            continue
+        if isinstance(x, ast.stmt | ast.ExceptHandler):
+            if isinstance(x, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                marks += [(d.lineno - 1, d.lineno) for d in x.decorator_list]
+            marks.append((x.lineno - 1, x.lineno))
+            for name in ("finalbody", "orelse"):
+                block = getattr(x, name, None)
+                if block:  # the finally/else part counts as a statement of its own
+                    marks.append((block[0].lineno - 2, block[0].lineno))
+        for name in _BLOCKS:  # a match statement's cases hold their own body
+            block = getattr(x, name, None)
+            if isinstance(block, list):
+                pending += block
+    return marks
+
+
+def _function_at(tree: ast.AST, lineno: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function defined on that line (searched through statement blocks only)."""
+    pending = [tree]
+    while pending:
+        x = pending.pop()
+        if isinstance(x, ast.FunctionDef | ast.AsyncFunctionDef) and x.lineno == lineno:
+            return x
+        for name in _BLOCKS:
+            block = getattr(x, name, None)
+            if isinstance(block, list):
+                pending += block
+    return None
+
+
+def _statement_lines(node: ast.AST) -> list[int]:
+    return sorted(value for value, _ in _statement_marks(node))
 
 
 def _restart_clock(plugin: object) -> None:
