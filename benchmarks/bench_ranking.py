@@ -9,6 +9,8 @@ budget, no memory). Printed: plausible (a verified fix), identical to the known 
 candidate to pass the failing tests was not the known fix, how many the offered fix
 corrects (and how many bugs the ranking made worse). With `ranking` events in the session
 log (the reviewer-like ranking), the time the ranking itself took per fix is printed too.
+With `--weak`, each program keeps only the tests its bug fails: many wrong edits pass
+them, and the ranking alone decides.
 
 Tuning corpus only: the held-out corpus is measured elsewhere, never tuned on.
 """
@@ -33,9 +35,11 @@ from fixloop.loop.build import budget_of
 from fixloop.loop.engine import FixSession, Status
 from fixloop.loop.offline import OfflineGenerator
 from fixloop.sandbox import SandboxPool
+from fixloop.testgen.verify import remove_tests, test_names
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 COMMAND = "python -m pytest -q"
+VERBOSE = False
 
 
 @dataclass
@@ -77,7 +81,22 @@ class _Watched(FixSession):
         return tried
 
 
-def repair(pool: SandboxPool, program: Path) -> Outcome:
+def weaken(pool: SandboxPool, root: Path) -> None:
+    """Keep only the tests that fail on the buggy code (`--weak`): a suite that many wrong
+    edits pass, so that the ranking alone decides (run in the sandbox, like any test)."""
+    baseline = pool.run(root, {}, COMMAND)
+    failing = {case.test_id for case in baseline.failures}
+    for test_file in root.glob("test_*.py"):
+        content = test_file.read_text(encoding="utf-8")
+        passing = {
+            name
+            for name in test_names(content)
+            if not any(t.startswith(f"{test_file.name}::{name}") for t in failing)
+        }
+        test_file.write_text(remove_tests(content, passing), encoding="utf-8")
+
+
+def repair(pool: SandboxPool, program: Path, weak: bool = False) -> Outcome:
     bug = json.loads((program / "bug.json").read_text(encoding="utf-8"))
     settings = Settings()
     events: list[tuple[str, Mapping[str, Any]]] = []
@@ -85,6 +104,8 @@ def repair(pool: SandboxPool, program: Path) -> Outcome:
         root = Path(tmp) / program.name
         shutil.copytree(program, root, ignore=shutil.ignore_patterns("bug.json", "__pycache__"))
         original = (root / bug["file"]).read_text(encoding="utf-8")
+        if weak:
+            weaken(pool, root)
         session = _Watched(
             root,
             COMMAND,
@@ -105,6 +126,10 @@ def repair(pool: SandboxPool, program: Path) -> Outcome:
 
     first = session.passing_changes[0] if session.passing_changes else None
     ranking = [data for kind, data in events if kind == "ranking"]
+    if VERBOSE:
+        for data in ranking:
+            for entry in data.get("candidates", []):
+                print(f"      {entry}")
     fixed = result.status is Status.FIXED
     return Outcome(
         name=program.name,
@@ -150,7 +175,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="corpus programs to run (default: all)")
     parser.add_argument("--json", type=Path, help="write each program's outcome here")
+    parser.add_argument(
+        "--weak", action="store_true", help="keep only each program's failing tests"
+    )
+    parser.add_argument("--verbose", action="store_true", help="print each ranking's merits")
     args = parser.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
     programs = sorted(p for p in CORPUS.iterdir() if (p / "bug.json").is_file())
     if args.only:
         programs = [p for p in programs if p.name in args.only]
@@ -159,7 +190,7 @@ def main() -> int:
     outcomes = []
     with SandboxPool() as pool:
         for program in programs:
-            outcome = repair(pool, program)
+            outcome = repair(pool, program, args.weak)
             outcomes.append(outcome)
             mark = "identical" if outcome.identical else ("fixed" if outcome.fixed else "-")
             first = {None: "-", True: "first=known", False: "first≠known"}[outcome.first_identical]

@@ -35,8 +35,12 @@ NEW_NAME = 1.0
 MISMATCH = 1.0
 NATURAL = 0.5
 AGREEMENT = 0.5
-# A patch's naturalness counts within these bits per token (one odd token is not a verdict).
+# A patch's naturalness counts within these bits per token (one odd token is not a verdict),
+# in steps of half a bit: smaller differences are noise, and the smaller edit decides.
 _NATURAL_CAP = 2.0
+_NATURAL_STEP = 0.5
+# The failure's pointing counts in quarter steps (Ochiai's near-ties are no evidence).
+_AT_FAILURE_STEP = 0.25
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,12 @@ class Merits:
 
     @property
     def score(self) -> float:
-        points = AGREEMENT * (self.agreement - 1) + AT_FAILURE * self.at_failure
+        points = AGREEMENT * (self.agreement - 1)
+        points += AT_FAILURE * _step(self.at_failure, _AT_FAILURE_STEP)
         points -= NEW_NAME * len(self.new_names) + MISMATCH * self.mismatches
         if self.natural is not None:
-            points -= NATURAL * max(-_NATURAL_CAP, min(_NATURAL_CAP, self.natural))
+            capped = max(-_NATURAL_CAP, min(_NATURAL_CAP, self.natural))
+            points -= NATURAL * _step(capped, _NATURAL_STEP)
         if self.behaviour is not None and self.behaviour.of:
             points += BEHAVIOUR * self.behaviour.share
         return points
@@ -86,6 +92,10 @@ class Merits:
                 None if self.behaviour is None else [self.behaviour.agrees, self.behaviour.of]
             ),
         }
+
+
+def _step(value: float, step: float) -> float:
+    return round(value / step) * step
 
 
 @dataclass
@@ -127,7 +137,7 @@ def judged(item: Tried, context: RepairContext, scorer: Scorer | None) -> Tried:
             natural.append(found.delta)
         new_lines = _changed(lines[1])
         names += introduced_names(before, after, new_lines)
-        mismatches += mismatched_kinds(after, new_lines)
+        mismatches += mismatched_kinds(before, after, new_lines)
     merits = Merits(
         agreement=item.agreement,
         natural=max(natural) if natural else None,
@@ -235,17 +245,19 @@ _KIND_CALLS = {"len": _NUMBER, "int": _NUMBER, "float": _NUMBER, "abs": _NUMBER,
 _ORDERED = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 
 
-def mismatched_kinds(text: str, lines: range) -> int:
-    """Comparisons and arithmetic on the edited lines whose two sides are of different
-    kinds as far as the code shows (a literal, a call like `len(…)`, a name the function
-    assigns only values of one kind): `count == "0"`, `name + 1`."""
+def mismatched_kinds(before: str, after: str, lines: range) -> int:
+    """Comparisons and arithmetic on the edited lines of `after` whose two sides are of
+    different kinds as far as the code before the edit shows (a literal, a call like
+    `len(…)`, a name the function binds or compares to values of one kind only):
+    `count == "0"`, `name + 1`."""
     try:
-        tree = ast.parse(text)
+        tree, old_tree = ast.parse(after), ast.parse(before)
     except SyntaxError:
         return 0
     found = 0
     for function in _functions_at(tree, lines):
-        kinds = _name_kinds(function)
+        old = _function_named(old_tree, function.name)
+        kinds = _name_kinds(old) if old is not None else {}
         for node in ast.walk(function):
             if getattr(node, "lineno", 0) not in lines:
                 continue
@@ -286,14 +298,15 @@ def _kind(node: ast.expr, kinds: Mapping[str, str]) -> str | None:
 
 
 def _name_kinds(function: _Function) -> dict[str, str]:
-    """Names the function binds to values of one known kind only (parameters by their
-    plain annotation, assignments by their value)."""
+    """Names the function binds or compares to values of one known kind only (parameters
+    by their plain annotation, assignments by their value, `x >= 90` by the literal)."""
     seen: dict[str, set[str | None]] = {}
     annotations = {"int": _NUMBER, "float": _NUMBER, "str": "str", "list": "list",
                    "dict": "dict"}  # fmt: skip
     for arg in [*function.args.args, *function.args.kwonlyargs]:
-        named = arg.annotation.id if isinstance(arg.annotation, ast.Name) else None
-        seen.setdefault(arg.arg, set()).add(annotations.get(named or ""))
+        named = arg.annotation.id if isinstance(arg.annotation, ast.Name) else ""
+        if named:  # an annotation of another kind says "not known"; none says nothing
+            seen.setdefault(arg.arg, set()).add(annotations.get(named))
     for node in ast.walk(function):
         if isinstance(node, ast.Assign):
             for target in node.targets:
@@ -301,6 +314,13 @@ def _name_kinds(function: _Function) -> dict[str, str]:
                     seen.setdefault(target.id, set()).add(_kind(node.value, {}))
         elif isinstance(node, ast.AugAssign | ast.For) and isinstance(node.target, ast.Name):
             seen.setdefault(node.target.id, set()).add(None)  # not known
+        elif isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            for op, left, right in zip(node.ops, sides, sides[1:], strict=False):
+                for name, other in ((left, right), (right, left)):
+                    if isinstance(op, _ORDERED) and isinstance(name, ast.Name):
+                        if isinstance(other, ast.Constant) and (kind := _kind(other, {})):
+                            seen.setdefault(name.id, set()).add(kind)
     single = {name: next(iter(k)) for name, k in seen.items() if len(k) == 1}
     return {name: kind for name, kind in single.items() if kind is not None}
 
@@ -351,14 +371,17 @@ def why(chosen: Tried, others: Sequence[Tried], broke: int = 0) -> str:
                 f" generated inputs where the patches differ (the others: at most "
                 f"{max(rivals)})"
             )
-    if mine.at_failure > max(m.at_failure for m in theirs):
+    if _step(mine.at_failure, _AT_FAILURE_STEP) > max(
+        _step(m.at_failure, _AT_FAILURE_STEP) for m in theirs
+    ):
         reasons.append("edits the line the failure points at")
     if not mine.new_names and any(m.new_names for m in theirs):
         reasons.append("brings in no name new to the function")
     if not mine.mismatches and any(m.mismatches for m in theirs):
         reasons.append("compares values of the same kind")
     if mine.natural is not None and all(
-        m.natural is None or mine.natural < m.natural for m in theirs
+        m.natural is None or _step(mine.natural, _NATURAL_STEP) < _step(m.natural, _NATURAL_STEP)
+        for m in theirs
     ):
         reasons.append("most natural edit for this project")
     if mine.agreement > max(m.agreement for m in theirs):
