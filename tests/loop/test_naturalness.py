@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fixloop.loop.naturalness import (
+    Scorer,
     build,
     hunk_lines,
     naturalness,
@@ -13,7 +14,6 @@ from fixloop.loop.naturalness import (
     scorer_for,
     tokens,
 )
-from fixloop.loop.naturalness import Scorer as _Scorer
 
 PROJECT = """\
 def first_even(items):
@@ -55,7 +55,7 @@ def test_tokens_keep_code_and_drop_comments_with_their_lines() -> None:
 
 
 def test_an_edit_in_the_project_s_idiom_reads_more_naturally_than_an_odd_one() -> None:
-    scorer = _Scorer(build([PROJECT, BUGGY]))
+    scorer = Scorer(build([PROJECT, BUGGY]))
     idiom = naturalness(scorer, "find.py", BUGGY, _with("    for i in range(len(items)):"))
     odd = naturalness(scorer, "find.py", BUGGY, _with("    for i in range(len(target) + 1):"))
     assert idiom is not None and odd is not None
@@ -68,7 +68,7 @@ def test_the_buggy_line_does_not_vouch_for_itself() -> None:
     the model has seen), and the model is whole again afterwards."""
     model = build([PROJECT, BUGGY])
     counts = dict(model.tri)
-    scorer = _Scorer(model)
+    scorer = Scorer(model)
     remembered = scorer.line_entropy(BUGGY, 1, 3)
     scored = naturalness(scorer, "find.py", BUGGY, _with("    for i in range(len(items)):"))
     assert scored is not None and remembered is not None

@@ -317,10 +317,12 @@ def _name_kinds(function: _Function) -> dict[str, str]:
         elif isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
             for op, left, right in zip(node.ops, sides, sides[1:], strict=False):
+                if not isinstance(op, _ORDERED):
+                    continue
                 for name, other in ((left, right), (right, left)):
-                    if isinstance(op, _ORDERED) and isinstance(name, ast.Name):
-                        if isinstance(other, ast.Constant) and (kind := _kind(other, {})):
-                            seen.setdefault(name.id, set()).add(kind)
+                    kind = _kind(other, {}) if isinstance(other, ast.Constant) else None
+                    if isinstance(name, ast.Name) and kind is not None:
+                        seen.setdefault(name.id, set()).add(kind)
     single = {name: next(iter(k)) for name, k in seen.items() if len(k) == 1}
     return {name: kind for name, kind in single.items() if kind is not None}
 
