@@ -50,6 +50,7 @@ def test_seventy_is_a_c():
     assert grade(70) == "C"
 """
 COMMAND = "python -m pytest -q"
+FIXLOOP = [sys.executable, "-m", "fixloop"]
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +85,7 @@ def test_the_offline_engine_offers_the_natural_fix_and_says_why(tmp_path: Path) 
     root = _project(tmp_path / "grades")
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     done = subprocess.run(
-        [sys.executable, "-m", "fixloop", "fix", "grade.py", "--test", COMMAND]
-        + ["--engine", "offline", "--json"],
+        [*FIXLOOP, "fix", "grade.py", "--test", COMMAND, "--engine", "offline", "--json"],
         cwd=root,
         capture_output=True,
         text=True,
