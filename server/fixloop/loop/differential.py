@@ -10,6 +10,7 @@ a short per-call limit, a bounded run, none once the session is cancelled.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,9 +26,11 @@ from fixloop.testgen.probe import Observation, probe_file, read_observation, the
 from fixloop.testgen.target import FunctionTarget, side_effects
 from fixloop.testgen.verify import pytest_command
 
-# Per call of the function (a patch that loops forever costs this, per input) and per run.
+# Per call of the function (a patch that loops forever costs this, per input), and for all
+# the runs of one comparison: a run starts only within it, and ends by its end.
 CALL_SECONDS = 0.2
-RUN_SECONDS = 2.0
+TOTAL_SECONDS = 2.0
+_MIN_RUN_SECONDS = 0.5
 # Functions compared at most (those the best contenders change).
 MAX_FUNCTIONS = 2
 
@@ -50,11 +53,12 @@ class Differential:
         targets = self._targets(contenders)
         if not targets or self.stopped():
             return None
+        deadline = time.monotonic() + TOTAL_SECONDS
         agrees = [0] * len(contenders)
         of = 0
         known = [False] * len(contenders)
         for target in targets:
-            runs = self._observe(target, contenders)
+            runs = self._observe(target, contenders, deadline)
             if runs is None:
                 continue
             original, patched = runs
@@ -102,7 +106,7 @@ class Differential:
         return None if side_effects(target.node) else target
 
     def _observe(
-        self, target: FunctionTarget, contenders: Sequence[Tried]
+        self, target: FunctionTarget, contenders: Sequence[Tried], deadline: float
     ) -> tuple[list[str | None], list[list[str | None] | None]] | None:
         """The original's outcome on each case, and each contender's (None: no run)."""
         chosen = cases(param_samples(target))
@@ -113,13 +117,14 @@ class Differential:
         variants: list[Mapping[str, str]] = [{}, *(c.candidate.changes for c in contenders)]
 
         def run(changes: Mapping[str, str]) -> list[str | None] | None:
-            if self.stopped() or self.cancel.cancelled:
+            left = deadline - time.monotonic()
+            if self.stopped() or self.cancel.cancelled or left <= 0:
                 return None
             result = self.tester.run(
                 self.root,
                 {**changes, probe_path: probe_text},
                 pytest_command(probe_path, self.test_command),
-                timeout=RUN_SECONDS,
+                timeout=max(_MIN_RUN_SECONDS, left),
                 probe=the_probe(),
                 cancel=self.cancel,
             )

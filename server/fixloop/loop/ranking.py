@@ -333,7 +333,7 @@ def _name_kinds(function: _Function) -> dict[str, str]:
 # the contenders, best first → their behaviour, by position (None: not told apart).
 Compare = Callable[[Sequence[Tried]], Sequence[Behaviour | None] | None]
 # The contenders compared by behaviour: the best few by the other merits.
-CONTENDERS = 4
+CONTENDERS = 3
 
 
 def ranked(
