@@ -13,6 +13,7 @@ buggy line does not vouch for itself.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import sysconfig
@@ -43,7 +44,8 @@ _START = "<s>"
 Token = tuple[str, int]  # (text, 1-based line)
 
 
-def tokens(text: str) -> list[Token]:
+@functools.lru_cache(maxsize=16)  # the file before the edit, once for all the candidates
+def tokens(text: str) -> tuple[Token, ...]:
     """The Python tokens of `text` (comments and blank lines left out; string literals
     shortened to their quote kind, numbers kept: `0` and `1` are idioms), with their line.
     Text that does not tokenize gives what came before the error."""
@@ -55,7 +57,7 @@ def tokens(text: str) -> list[Token]:
             found.append((_normal(token), token.start[0]))
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass
-    return found
+    return tuple(found)
 
 
 def _normal(token: tokenize.TokenInfo) -> str:
