@@ -573,7 +573,6 @@ class FixSession:
             context.sources,
             self.test_command,
             self._stop_runs,
-            parallel=self.budget.parallel,
             stopped=lambda: self._cancelled.is_set() or self._out_of_time(),
         )
         python = all(path.endswith(".py") for item in passing for path in item.candidate.changes)

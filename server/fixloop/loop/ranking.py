@@ -332,8 +332,8 @@ def _name_kinds(function: _Function) -> dict[str, str]:
 # Tells passing candidates' behaviour on generated inputs apart (differential.py):
 # the contenders, best first → their behaviour, by position (None: not told apart).
 Compare = Callable[[Sequence[Tried]], Sequence[Behaviour | None] | None]
-# The contenders compared by behaviour: the best few by the other merits.
-CONTENDERS = 3
+# The contenders compared by behaviour (in one sandbox run): the best by the other merits.
+CONTENDERS = 8
 
 
 def ranked(
