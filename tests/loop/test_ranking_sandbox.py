@@ -143,3 +143,50 @@ def test_no_input_is_run_once_the_session_is_stopped(tmp_path: Path, pool: Sandb
     wrong, right = behaviours
     assert wrong is not None and right is not None
     assert right.agrees == right.of > 0 and wrong.agrees == 0
+
+
+PACKAGE_RATES = "RATE = 2\n\n\nclass TooSmall(ValueError):\n    pass\n"
+PACKAGE_BUGGY = """\
+from .rates import RATE, TooSmall
+
+
+def price(quantity: int) -> int:
+    if quantity < 0:
+        raise TooSmall(quantity)
+    if quantity > 10:
+        return quantity * RATE - 5
+    return quantity * RATE
+"""
+
+
+def test_patches_of_a_package_module_are_compared_and_one_that_hangs_costs_little(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """A module of a package (relative imports, its own exception class) is compared as the
+    tests import it; a patch that loops forever on some inputs does not hide the others."""
+    root = tmp_path / "project"
+    (root / "shop").mkdir(parents=True)
+    (root / "shop" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "shop" / "rates.py").write_text(PACKAGE_RATES, encoding="utf-8")
+    (root / "shop" / "pricing.py").write_text(PACKAGE_BUGGY, encoding="utf-8")
+    right = PACKAGE_BUGGY.replace("quantity > 10", "quantity >= 10")
+    # Right for 10, but every quantity under 0 now passes silently.
+    wrong = PACKAGE_BUGGY.replace("if quantity < 0", "if quantity < -100").replace(
+        "quantity > 10", "quantity >= 10"
+    )
+    hangs = PACKAGE_BUGGY.replace(
+        "    return quantity * RATE\n", "    while quantity < 5:\n        pass\n    return 0\n"
+    )
+    passed = CandidateResult(cases=(), exit_code=0, duration=0.1)
+    contenders = [
+        Tried(Candidate({"shop/pricing.py": text}, name, "scripted"), passed)
+        for name, text in (("wrong", wrong), ("hangs", hangs), ("right", right))
+    ]
+    sources = {"shop/pricing.py": PACKAGE_BUGGY}
+    differential = Differential(pool, root, sources, COMMAND, Cancellation())
+    behaviours = differential.compare(contenders)
+    assert behaviours is not None
+    wrong_b, hangs_b, right_b = behaviours
+    assert right_b is not None and wrong_b is not None and hangs_b is not None
+    assert right_b.agrees > wrong_b.agrees  # the original raises TooSmall below zero
+    assert right_b.agrees > hangs_b.agrees
