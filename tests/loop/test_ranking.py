@@ -136,3 +136,14 @@ def test_the_reason_for_a_lone_candidate_and_for_one_behind_a_broken_one() -> No
     assert why(alone[0], []) == "the only candidate that passed the failing tests"
     pair = ranked([_tried(RIGHT, 1), _tried(RIGHT.replace(">= 70", ">= 70 "), 2)], _context(), None)
     assert why(pair[1], pair[:1], broke=1).endswith("(1 ranked above it broke other tests)")
+
+
+def test_without_a_deciding_merit_the_reason_is_the_size_or_the_generators_order() -> None:
+    small, large = _tried(RIGHT, 1), _tried(RIGHT.replace(">= 70", ">= 70 "), 2)
+    large.candidate = Candidate(large.candidate.changes, "larger", "offline", edit_size=5)
+    order = ranked([large, small], _context(), None)
+    assert order[0] is not large
+    assert why(order[0], order[1:]).endswith("smallest edit")
+    twin = _tried(RIGHT.replace(">= 70", ">= 70 "), 2)
+    order = ranked([twin, _tried(RIGHT, 1)], _context(), None)
+    assert why(order[0], order[1:]).endswith("the generators' first choice")

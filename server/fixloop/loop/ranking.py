@@ -389,13 +389,21 @@ def why(chosen: Tried, others: Sequence[Tried], broke: int = 0) -> str:
     if mine.agreement > max(m.agreement for m in theirs):
         reasons.append(f"made by {mine.agreement} templates or generators")
     if not reasons:
-        reasons.append("smallest edit" if _smallest(chosen, others) else "ranked first")
+        reasons.append(_fallback(mine, theirs, chosen, others))
     plural = "patch" if count == 1 else "patches"
     return f"chosen over {count} other passing {plural}: {'; '.join(reasons)}{_broke(broke)}"
 
 
-def _smallest(chosen: Tried, others: Sequence[Tried]) -> bool:
-    return all(chosen.candidate.edit_size < o.candidate.edit_size for o in others)
+def _fallback(
+    mine: Merits, theirs: Sequence[Merits], chosen: Tried, others: Sequence[Tried]
+) -> str:
+    """The reason when no single merit sets the patch above all the others."""
+    best = max(m.score for m in theirs)
+    if mine.score > best:
+        return f"the most points on the merits together ({mine.score:.1f} against {best:.1f})"
+    if all(chosen.candidate.edit_size < o.candidate.edit_size for o in others):
+        return "smallest edit"
+    return "as good as the others on every count: the generators' first choice"
 
 
 def _broke(broke: int) -> str:
