@@ -15,7 +15,9 @@ explained to the user in one line, see `why`):
   project's code (naturalness.py), `NATURAL` points per bit per token;
 - agreement: `AGREEMENT` points for each other generator or template making the same edit.
 
-Ties go to the smaller edit, then to the generators' own order (their best guess first).
+Naturalness counts in half-bit steps and the failure's pointing in quarter steps: smaller
+differences are noise, and ties go to the smaller edit, then to the generators' own order
+(their best guess first), which is how passing candidates were ranked before.
 """
 
 from __future__ import annotations
