@@ -33,7 +33,7 @@ PROJECT_WEIGHT = 0.6
 # What is read of a project beyond the sources under repair: enough to learn its idioms,
 # little enough to cost milliseconds.
 MAX_FILES = 200
-MAX_BYTES = 400_000
+MAX_BYTES = 250_000
 # The general model's corpus: plain, idiomatic modules of the standard library (~250 kB).
 _GENERAL = ("bisect", "heapq", "textwrap", "fractions", "statistics", "string", "shlex",
             "functools", "csv", "fnmatch", "posixpath", "copy", "glob", "calendar")  # fmt: skip
@@ -45,13 +45,16 @@ Token = tuple[str, int]  # (text, 1-based line)
 
 
 @functools.lru_cache(maxsize=16)  # the file before the edit, once for all the candidates
-def tokens(text: str) -> tuple[Token, ...]:
+def tokens(text: str, until: int = 0) -> tuple[Token, ...]:
     """The Python tokens of `text` (comments and blank lines left out; string literals
     shortened to their quote kind, numbers kept: `0` and `1` are idioms), with their line.
-    Text that does not tokenize gives what came before the error."""
+    Text that does not tokenize gives what came before the error; with `until`, the tokens
+    up to that line (the rest of a large file is not read)."""
     found: list[Token] = []
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if until and token.start[0] > until:
+                break
             if token.type in _SKIP:
                 continue
             found.append((_normal(token), token.start[0]))
@@ -141,7 +144,7 @@ class Scorer:
     def line_entropy(self, text: str, first: int, last: int) -> float | None:
         """Mean bits per token of lines `first`..`last` (1-based, inclusive) of `text`,
         each token predicted from the two before it; None when they hold no token."""
-        words = tokens(text)
+        words = tokens(text, last)
         scored = [
             self.bits(*gram)
             for gram, (_, line) in zip(_trigrams([w for w, _ in words]), words, strict=True)
@@ -194,7 +197,7 @@ def naturalness(scorer: Scorer, path: str, before: str, after: str) -> Naturalne
     if lines is None or not path.endswith(".py"):
         return None
     (old_first, old_last), (new_first, new_last) = lines
-    old_words = [w for w, line in tokens(before) if old_first <= line <= old_last]
+    old_words = [w for w, line in tokens(before, old_last) if old_first <= line <= old_last]
     model = scorer.project
     with model.lock, _leaving_out(model, old_words):
         old = scorer.line_entropy(before, old_first, old_last)
