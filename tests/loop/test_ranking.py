@@ -113,7 +113,7 @@ def test_a_reviewer_prefers_the_edit_at_the_failure_with_known_names() -> None:
     reason = why(order[0], order[1:])
     assert reason.startswith("chosen over 3 other passing patches: ")
     assert "brings in no name new to the function" in reason
-    assert "compares values of the same kind" in reason
+    assert "keeps the kinds of values consistent" in reason
 
 
 def test_generated_inputs_decide_between_patches_that_look_alike() -> None:
@@ -147,3 +147,21 @@ def test_without_a_deciding_merit_the_reason_is_the_size_or_the_generators_order
     twin = _tried(RIGHT.replace(">= 70", ">= 70 "), 2)
     order = ranked([twin, _tried(RIGHT, 1)], _context(), None)
     assert why(order[0], order[1:]).endswith("the generators' first choice")
+
+
+def test_a_function_that_now_returns_a_kind_it_never_returned_is_a_mismatch() -> None:
+    balanced = (
+        "def balanced(text):\n    stack = []\n    for ch in text:\n"
+        "        if ch == ')' and not stack:\n            return False\n"
+        "        stack.append(ch)\n    return True\n"
+    )
+    deleted = balanced.replace("    return True\n", "")  # falls off its end: None
+    assert mismatched_kinds(balanced, deleted, range(6, 7)) == 1  # the lines around it
+    assert (
+        mismatched_kinds(balanced, balanced.replace("return True", "return not stack"), range(7, 8))
+        == 0
+    )
+    assert (
+        mismatched_kinds(balanced, balanced.replace("return True", "return False"), range(7, 8))
+        == 0
+    )

@@ -251,7 +251,8 @@ def mismatched_kinds(before: str, after: str, lines: range) -> int:
     """Comparisons and arithmetic on the edited lines of `after` whose two sides are of
     different kinds as far as the code before the edit shows (a literal, a call like
     `len(…)`, a name the function binds or compares to values of one kind only):
-    `count == "0"`, `name + 1`."""
+    `count == "0"`, `name + 1`; and an edited function that now returns a kind of value
+    it never returned (None from a function that returned booleans)."""
     try:
         tree, old_tree = ast.parse(after), ast.parse(before)
     except SyntaxError:
@@ -260,6 +261,8 @@ def mismatched_kinds(before: str, after: str, lines: range) -> int:
     for function in _functions_at(tree, lines):
         old = _function_named(old_tree, function.name)
         kinds = _name_kinds(old) if old is not None else {}
+        if old is not None and (was := _return_kinds(old, kinds)):
+            found += bool(_return_kinds(function, kinds) - was)
         for node in ast.walk(function):
             if getattr(node, "lineno", 0) not in lines:
                 continue
@@ -271,6 +274,43 @@ def mismatched_kinds(before: str, after: str, lines: range) -> int:
             elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
                 found += _clash(node.left, node.right, kinds)
     return found
+
+
+def _return_kinds(function: _Function, kinds: Mapping[str, str]) -> set[str]:
+    """The kinds of value the function returns, as far as they are known ("none" for a
+    bare `return` or falling off its end); empty for one that returns no value at all."""
+    returns = [
+        node
+        for node in ast.walk(function)
+        if isinstance(node, ast.Return) and _owner(function, node) is function
+    ]
+    if not any(r.value is not None for r in returns):
+        return set()
+    found = {k for r in returns if (k := _returned(r.value, kinds)) is not None}
+    last = function.body[-1]
+    if not isinstance(last, ast.Return | ast.Raise | ast.While | ast.Try | ast.With | ast.If):
+        found.add("none")  # falls off its end (a loop or branch may not: not counted)
+    return found
+
+
+def _returned(value: ast.expr | None, kinds: Mapping[str, str]) -> str | None:
+    if value is None or (isinstance(value, ast.Constant) and value.value is None):
+        return "none"
+    if isinstance(value, ast.Constant) and isinstance(value.value, bool):
+        return "bool"
+    if isinstance(value, ast.Compare):
+        return "bool"
+    if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
+        return "bool"
+    return _kind(value, kinds)
+
+
+def _owner(function: _Function, node: ast.AST) -> _Function | None:
+    """The innermost function of `function` (itself included) holding `node`."""
+    for inner in ast.walk(function):
+        if inner is not function and isinstance(inner, _Function) and node in ast.walk(inner):
+            return inner
+    return function
 
 
 def _clash(left: ast.expr, right: ast.expr, kinds: Mapping[str, str]) -> bool:
@@ -382,7 +422,7 @@ def why(chosen: Tried, others: Sequence[Tried], broke: int = 0) -> str:
     if not mine.new_names and any(m.new_names for m in theirs):
         reasons.append("brings in no name new to the function")
     if not mine.mismatches and any(m.mismatches for m in theirs):
-        reasons.append("compares values of the same kind")
+        reasons.append("keeps the kinds of values consistent")
     if mine.natural is not None and all(
         m.natural is None or _step(mine.natural, _NATURAL_STEP) < _step(m.natural, _NATURAL_STEP)
         for m in theirs
