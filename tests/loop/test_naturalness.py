@@ -8,6 +8,7 @@ from pathlib import Path
 from fixloop.loop.naturalness import (
     Scorer,
     build,
+    changed_lines,
     hunk_lines,
     naturalness,
     project_model,
@@ -80,6 +81,8 @@ def test_hunk_lines_give_the_changed_lines_with_one_line_of_context() -> None:
     assert hunk_lines("a\nb\nc\nd\n", "a\nB\nc\nd\n") == ((1, 3), (1, 3))
     assert hunk_lines("a\nb\nc\n", "a\nc\n") == ((1, 3), (1, 2))  # a deletion
     assert hunk_lines("a\n", "a\n") is None
+    assert changed_lines("a\nb\n", "A\nb\n") == (range(1, 2), range(1, 2))
+    assert changed_lines("a\nc\n", "a\nb\nc\n") == (range(2, 2), range(2, 3))  # inserted
 
 
 def test_the_project_model_is_built_once_and_again_when_a_file_changes(tmp_path: Path) -> None:

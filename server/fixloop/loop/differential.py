@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from fixloop.loop.naturalness import hunk_lines
+from fixloop.loop.naturalness import changed_lines
 from fixloop.loop.ranking import Behaviour, Tried
 from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.results import Tester
@@ -119,7 +119,7 @@ class Differential:
                 before = self.sources.get(path)
                 if before is None or not path.endswith(".py") or len(found) >= MAX_FUNCTIONS:
                     continue
-                lines = hunk_lines(before, after)
+                lines = changed_lines(before, after)
                 if lines is None:
                     continue
                 target = self._function_at(path, before, lines[0])
@@ -127,13 +127,13 @@ class Differential:
                     found.setdefault((target.relative_path, target.qualname), target)
         return list(found.values())
 
-    def _function_at(self, path: str, before: str, hunk: tuple[int, int]) -> FunctionTarget | None:
+    def _function_at(self, path: str, before: str, lines: range) -> FunctionTarget | None:
         file = self.root / path
         try:
             if file.read_text(encoding="utf-8") != before:
                 return None  # an unsaved buffer: the probe would not see the same code
-            first, last = hunk
-            target = find_function(self.root, file, line=min(last, first + 1))
+            # The first changed line, or the line an insertion follows.
+            target = find_function(self.root, file, line=max(1, lines.start - (not lines)))
         except (OSError, UnicodeDecodeError, TestGenError):
             return None
         return None if side_effects(target.node) else target

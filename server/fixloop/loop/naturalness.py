@@ -173,9 +173,9 @@ class Naturalness:
         return self.after - self.before
 
 
-def hunk_lines(before: str, after: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
-    """The lines an edit changes, with one line of context on each side: (first, last) in
-    the old text and in the new (1-based, inclusive); None when nothing changed."""
+def changed_lines(before: str, after: str) -> tuple[range, range] | None:
+    """The lines an edit changes (1-based) in the old text and in the new: empty in the
+    new for a deletion, in the old for an insertion; None when nothing changed."""
     old, new = before.splitlines(), after.splitlines()
     start = 0
     while start < min(len(old), len(new)) and old[start] == new[start]:
@@ -185,9 +185,22 @@ def hunk_lines(before: str, after: str) -> tuple[tuple[int, int], tuple[int, int
     end_old, end_new = len(old), len(new)
     while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
         end_old, end_new = end_old - 1, end_new - 1
-    # With context: line `start` (0-based: the line before the change) to one after it.
-    first = max(1, start)
-    return (first, min(len(old), end_old + 1)), (first, min(len(new), end_new + 1))
+    return range(start + 1, end_old + 1), range(start + 1, end_new + 1)
+
+
+def hunk_lines(before: str, after: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The lines an edit changes, with one line of context on each side: (first, last) in
+    the old text and in the new (1-based, inclusive); None when nothing changed."""
+    changed = changed_lines(before, after)
+    if changed is None:
+        return None
+    old, new = changed
+    sizes = (len(before.splitlines()), len(after.splitlines()))
+    return _widened(old, sizes[0]), _widened(new, sizes[1])
+
+
+def _widened(lines: range, size: int) -> tuple[int, int]:
+    return max(1, lines.start - 1), min(size, lines.stop)
 
 
 def naturalness(scorer: Scorer, path: str, before: str, after: str) -> Naturalness | None:

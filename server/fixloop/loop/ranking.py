@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from fixloop.loop.model import Candidate, RepairContext
-from fixloop.loop.naturalness import Scorer, hunk_lines, naturalness
+from fixloop.loop.naturalness import Scorer, changed_lines, naturalness
 from fixloop.sandbox.results import CandidateResult
 
 BEHAVIOUR = 3.0
@@ -131,13 +131,13 @@ def judged(item: Tried, context: RepairContext, scorer: Scorer | None) -> Tried:
         before = context.sources.get(path)
         if before is None or before == after or not path.endswith(".py"):
             continue
-        lines = hunk_lines(before, after)
+        lines = changed_lines(before, after)
         if lines is None:
             continue
-        at_failure = max(at_failure, suspicion(context, path, _changed(lines[0])))
+        at_failure = max(at_failure, suspicion(context, path, _around(lines[0])))
         if scorer is not None and (found := naturalness(scorer, path, before, after)):
             natural.append(found.delta)
-        new_lines = _changed(lines[1])
+        new_lines = _around(lines[1])
         names += introduced_names(before, after, new_lines)
         mismatches += mismatched_kinds(before, after, new_lines)
     merits = Merits(
@@ -150,12 +150,10 @@ def judged(item: Tried, context: RepairContext, scorer: Scorer | None) -> Tried:
     return replace(item, merits=merits)
 
 
-def _changed(hunk: tuple[int, int]) -> range:
-    """The changed lines of a hunk with its one line of context each side (hunk_lines);
-    the lines around an insertion or deletion when nothing is left between them."""
-    first, last = hunk
-    inner = range(first + 1, last)
-    return inner if len(inner) else range(first, last + 1)
+def _around(lines: range) -> range:
+    """The changed lines; the lines either side of an insertion or a deletion (where
+    nothing is left of it)."""
+    return lines if len(lines) else range(max(1, lines.start - 1), lines.start + 1)
 
 
 def suspicion(context: RepairContext, path: str, lines: range) -> float:
