@@ -135,7 +135,13 @@ def test_the_reason_for_a_lone_candidate_and_for_one_behind_a_broken_one() -> No
     alone = ranked([_tried(RIGHT, 1)], _context(), None)
     assert why(alone[0], []) == "the only candidate that passed the failing tests"
     pair = ranked([_tried(RIGHT, 1), _tried(RIGHT.replace(">= 70", ">= 70 "), 2)], _context(), None)
-    assert why(pair[1], pair[:1], broke=1).endswith("(1 ranked above it broke other tests)")
+    assert why(pair[1], pair[:1], broke=1).endswith(
+        "(1 more passed the failing tests but broke others)"
+    )
+    assert why(alone[0], [], broke=2) == (
+        "the only candidate that passed the whole suite "
+        "(2 more passed the failing tests but broke others)"
+    )
 
 
 def test_without_a_deciding_merit_the_reason_is_the_size_or_the_generators_order() -> None:

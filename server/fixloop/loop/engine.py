@@ -268,6 +268,7 @@ class FixSession:
         )
         self._given = self._verifier.given
         self._why = ""
+        self._broke = 0  # passing candidates the whole suite refused, for the reason
 
     def cancel(self) -> None:
         """Stop: no new candidate starts, and those being tested are killed in the sandbox."""
@@ -551,17 +552,25 @@ class FixSession:
             baseline,
             context.sources,
             timeout,
-            lambda item, outcome, regressions: self._remember(context, item, outcome, regressions),
+            lambda item, outcome, regressions: self._checked(context, item, outcome, regressions),
         )
         if not verified:
             return None
         best = verified[0]
-        place = next(i for i, item in enumerate(order) if item.candidate is best.candidate)
+        chosen = next(item for item in order if item.candidate is best.candidate)
         others = [item for item in order if item.candidate is not best.candidate]
-        self._why = why(order[place], others, broke=place)
+        self._why = why(chosen, others, broke=self._broke)
         self._log("chosen", description=best.candidate.description, why=self._why)
         self._record_id = self._verified_records.get(id(best.candidate))
         return best
+
+    def _checked(
+        self, context: RepairContext, item: _Tried, outcome: str, regressions: int
+    ) -> None:
+        """A whole-suite verdict on a candidate: remembered, and counted for the reason
+        given with the fix when it broke other tests."""
+        self._broke += outcome != "verified"
+        self._remember(context, item, outcome, regressions)
 
     def _ranked(self, passing: list[_Tried], context: RepairContext) -> list[_Tried]:
         """The passing candidates as a reviewer would order them (ranking.py); where

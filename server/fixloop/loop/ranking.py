@@ -398,9 +398,12 @@ def ranked(
 
 
 def why(chosen: Tried, others: Sequence[Tried], broke: int = 0) -> str:
-    """One line for the user: why this passing patch and not the others."""
+    """One line for the user: why this passing patch and not the others (`broke`: how
+    many that passed the failing tests broke others in this session)."""
+    if not others and broke:
+        return f"the only candidate that passed the whole suite{_broke(broke)}"
     if not others:
-        return "the only candidate that passed the failing tests" + _broke(broke)
+        return "the only candidate that passed the failing tests"
     mine = chosen.merits or Merits(agreement=chosen.agreement)
     theirs = [o.merits or Merits(agreement=o.agreement) for o in others]
     count = len(others)
@@ -449,4 +452,4 @@ def _fallback(
 def _broke(broke: int) -> str:
     if not broke:
         return ""
-    return f" ({broke} ranked above it broke other tests)"
+    return f" ({broke} more passed the failing tests but broke others)"
