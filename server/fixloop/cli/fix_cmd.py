@@ -165,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
         f"{result.iterations} iterations, {result.duration:.1f} s · "
         f"session {result.session_id} (fixloop report {result.session_id})"
     )
+    if result.why:
+        output.info(f"fixloop: why this patch: {result.why}")
     for note in result.notes:
         output.info(f"fixloop: {note}")
     if result.fixed and args.apply:
@@ -297,6 +299,8 @@ def _as_json(result: FixResult) -> dict[str, Any]:
         "template": candidate.template if candidate else None,
         "description": candidate.description if candidate else None,
         "notes": list(result.notes),
+        # Why this patch and not the other candidates that passed ("" when not fixed).
+        "why": result.why,
     }
 
 

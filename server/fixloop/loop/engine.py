@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from fixloop.loop.audit import introduced_findings
+from fixloop.loop.differential import Differential
 from fixloop.loop.first_run import Status as Status  # where callers import it
 from fixloop.loop.first_run import (
     editable_sources,
@@ -39,9 +40,10 @@ from fixloop.loop.model import (
     Review,
     Reviewer,
 )
+from fixloop.loop.naturalness import scorer_for
 from fixloop.loop.patches import normalized, refusal, unified_diff
+from fixloop.loop.ranking import Merits, ranked, why
 from fixloop.loop.ranking import Tried as _Tried
-from fixloop.loop.ranking import rank_key as _rank
 from fixloop.loop.verify import GivenBaseline as GivenBaseline  # where callers import it
 from fixloop.loop.verify import Verifier, result_data
 from fixloop.sandbox.cancellation import Cancellation
@@ -51,6 +53,7 @@ from fixloop.sandbox.results import CandidateResult, Tester
 if TYPE_CHECKING:
     from fixloop.loop.model import AttemptOutcome
 
+_no_merits = Merits()
 # Reflection keeps the last few failed attempts: older ones cost tokens and say little.
 _REFLECTION_DEPTH = 3
 
@@ -76,6 +79,7 @@ def _outcome_data(result: FixResult) -> dict[str, Any]:
         "tokens": result.tokens,
         "cost": result.cost,
         "notes": list(result.notes),
+        "why": result.why,
     }
 
 
@@ -176,6 +180,8 @@ class FixResult:
     record_id: str | None = None
     session_id: str = ""
     engine: str = ""  # the generators that took part, e.g. "offline" or "llm:gpt-4o+offline"
+    # Why the offered patch and not the other passing ones (ranking.why), for the user.
+    why: str = ""
 
     @property
     def tokens(self) -> int:
@@ -261,6 +267,8 @@ class FixSession:
             log=self._log,
         )
         self._given = self._verifier.given
+        self._why = ""
+        self._broke = 0  # passing candidates the whole suite refused, for the reason
 
     def cancel(self) -> None:
         """Stop: no new candidate starts, and those being tested are killed in the sandbox."""
@@ -314,6 +322,13 @@ class FixSession:
             )
         if (hang := hang_outside(baseline, sources, self._verifier)) is not None:
             return self._finish(Status.NOT_FOUND, hang, baseline)
+        # The ranking's model of the project's code, built while the candidates run.
+        threading.Thread(
+            target=scorer_for,
+            args=(self.project_root, sources),
+            name="fixloop-ranking",
+            daemon=True,
+        ).start()
         self._emit(Phase.LOCALIZE, "finding the suspicious lines", baseline)
         context = self._context(baseline, sources)
         if self._cancelled.is_set():
@@ -529,20 +544,58 @@ class FixSession:
         timeout: float,
     ) -> _Tried | None:
         """The best of the candidates that fixed the failing tests and break no test of
-        the whole suite which passed before (verify.py): in rank order, the whole suite
-        runs once for the winner."""
+        the whole suite which passed before (verify.py): in the reviewer's order
+        (ranking.py), the whole suite runs once for the winner."""
+        order = self._ranked(passing, context)
         verified = self._verifier.best_without_regressions(
-            sorted(passing, key=_rank),
+            order,
             baseline,
             context.sources,
             timeout,
-            lambda item, outcome, regressions: self._remember(context, item, outcome, regressions),
+            lambda item, outcome, regressions: self._checked(context, item, outcome, regressions),
         )
         if not verified:
             return None
-        best = min(verified, key=_rank)
+        best = verified[0]
+        chosen = next(item for item in order if item.candidate is best.candidate)
+        others = [item for item in order if item.candidate is not best.candidate]
+        self._why = why(chosen, others, broke=self._broke)
+        self._log("chosen", description=best.candidate.description, why=self._why)
         self._record_id = self._verified_records.get(id(best.candidate))
         return best
+
+    def _checked(
+        self, context: RepairContext, item: _Tried, outcome: str, regressions: int
+    ) -> None:
+        """A whole-suite verdict on a candidate: remembered, and counted for the reason
+        given with the fix when it broke other tests."""
+        self._broke += outcome != "verified"
+        self._remember(context, item, outcome, regressions)
+
+    def _ranked(self, passing: list[_Tried], context: RepairContext) -> list[_Tried]:
+        """The passing candidates as a reviewer would order them (ranking.py); where
+        several remain, generated inputs tell their behaviour apart (differential.py)."""
+        started = time.monotonic()
+        differential = Differential(
+            self.tester,
+            self.project_root,
+            context.sources,
+            self.test_command,
+            self._stop_runs,
+            stopped=lambda: self._cancelled.is_set() or self._out_of_time(),
+        )
+        python = all(path.endswith(".py") for item in passing for path in item.candidate.changes)
+        scorer = scorer_for(self.project_root, context.sources) if python else None
+        order = ranked(passing, context, scorer, differential.compare if python else None)
+        self._log(
+            "ranking",
+            seconds=round(time.monotonic() - started, 3),
+            candidates=[
+                {"description": item.candidate.description, **(item.merits or _no_merits).data()}
+                for item in order
+            ],
+        )
+        return order
 
     def _review(self, best: _Tried, context: RepairContext) -> Review | None:
         """The reviewer's verdict on the patch about to be offered; None when there is no
@@ -644,6 +697,7 @@ class FixSession:
             changes=dict(best.candidate.changes),
             candidate=best.candidate,
             final=best.result,
+            why=self._why,
         )
 
     def _finish(self, status: Status, message: str, baseline: CandidateResult | None) -> FixResult:

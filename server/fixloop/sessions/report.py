@@ -52,6 +52,8 @@ def text_report(session_id: str, events: list[Event]) -> str:
         f"  effort    {summary.iterations} iterations, {summary.candidates_tried} candidates, "
         f"{summary.duration:.1f} s, {summary.tokens} tokens",
     ]
+    if end.get("why"):
+        lines.append(f"  why       {end['why']}")
     if baseline:
         lines += ["", f"before: {baseline.get('summary', '')}"]
         lines += [f"  failing: {test}" for test in baseline.get("failing", [])]

@@ -124,10 +124,14 @@ class Observation:
 
 
 def probe_file(
-    target: FunctionTarget, cases: list[tuple[str, ...]], folder: str
+    target: FunctionTarget,
+    cases: list[tuple[str, ...]],
+    folder: str,
+    *,
+    seconds: float = CALL_SECONDS,
 ) -> tuple[str, str]:
     """The probe test's path (in `folder`, so that it imports the module as the tests
-    will) and its text."""
+    will) and its text; `seconds` limits each call."""
     lines = [
         f"    lambda: ({_call_args(target, args)}),  # case {i}" for i, args in enumerate(cases)
     ]
@@ -136,7 +140,7 @@ def probe_file(
         module=target.module,
         callee=target.callee,
         cases="\n".join(lines),
-        seconds=CALL_SECONDS,
+        seconds=seconds,
         env=OUTPUT_ENV,
     )
     path = PurePosixPath(folder) / f"test_fixloop_probe_{uuid.uuid4().hex[:8]}.py"
