@@ -137,6 +137,8 @@ async def test_the_quick_fix_on_a_failing_test_runs_the_loop_and_applies_one_ver
     assert fixed.replace(">= 10", "> 10") == text  # nothing else touched
     [summary] = [m.message for m in client.messages if "fixed ·" in m.message]
     assert "3 passed" in summary and "iterations" in summary and "offline" in summary
+    # Other edits pass these tests too (`> 9`, ...): the user is told why this one.
+    assert result["why"].startswith("chosen over") and result["why"] in summary
     seen = client.statuses
     assert any(s["state"] == "fixing" and s.get("maxIterations") == 5 for s in seen)
     assert seen[-1]["state"] == "idle"

@@ -328,10 +328,12 @@ async def _conclude(
     store = ls.memory.store_for(settings)
     if result.record_id is not None and store is not None:
         ls.verdicts.watch(opened, result.record_id, store, before, fixed.encode("utf-8"))
-    _say(ls, summary, types.MessageType.Info)
+    # Why this patch and not the other passing ones: the user decides whether to keep it.
+    _say(ls, f"{summary}\n{result.why}" if result.why else summary, types.MessageType.Info)
     return {
         "status": "fixed",
         "message": summary,
+        "why": result.why,
         "diff": result.diff,
         "record": result.record_id,
         "sessionId": result.session_id,
