@@ -185,12 +185,9 @@ def table(runs: Mapping[str, Mapping[str, Run]], chosen: Sequence[Member]) -> No
             if family == "all":
                 totals[corpus] = [line]
         worse = [
-            m.key
-            for m in inside
-            if runs[MODES[2]][m.key].tested > runs[MODES[0]][m.key].tested
-            or position(runs[MODES[2]][m.key]) > position(runs[MODES[0]][m.key])
+            m.key for m in inside if runs[MODES[2]][m.key].tested > runs[MODES[0]][m.key].tested
         ]
-        print(f"  unrelated memory tested more or later than none on: {', '.join(worse) or 'none'}")
+        print(f"  unrelated memory tested more than none on: {', '.join(worse) or 'none'}")
         print()
     print("side by side (all members of each corpus):")
     for corpus, (line,) in totals.items():

@@ -51,7 +51,7 @@ from fixloop.memory.records import (
     context_signature,
 )
 from fixloop.memory.redact import MARKER
-from fixloop.memory.shapes import EditKind, edit_kind, file_edit_kind, kinship
+from fixloop.memory.shapes import EditKind, changed_line, edit_kind, file_edit_kind, kinship
 
 if TYPE_CHECKING:
     from fixloop.memory.queries import RememberedFix
@@ -67,8 +67,13 @@ _TRANSFER_NEIGHBOURS = 10
 # The least kinship (memory/shapes.py `kinship`) a candidate needs with a remembered fix:
 # the same class of edit (an arithmetic operator for another, a comparison reversed).
 _TRANSFER_MIN_KINSHIP = 0.6
-# A template that made a candidate of a remembered fix's kind is raised to this rate
-# times the kinship: ahead of the engine's own best rates (0.05) at the same line.
+# A candidate is suggested (and its template raised) only with the support of most of
+# the remembered fixes near the failure: their similarity-weighted share of its kind.
+_TRANSFER_MIN_SUPPORT = 0.5
+# … and only at a line the failure points at: this share of the top suspiciousness.
+_TRANSFER_MIN_SUSPICION = 0.5
+# A template that made a supported candidate of a remembered fix's kind is raised to
+# this rate times the kinship: ahead of the engine's own best rates (0.05) at one line.
 _KIND_RATE = 0.08
 # A remembered fix whose track record (success rate x acceptance) is below this — rejected,
 # reverted, or failing when re-applied — is not transferred to other code.
@@ -219,7 +224,12 @@ def transferred(fixes: Sequence[RememberedFix], context: RepairContext) -> Sugge
 
 
 def transfer(fixes: Sequence[RememberedFix], context: RepairContext) -> Transfer:
-    """`transferred`, with the templates of the kind-matched candidates."""
+    """`transferred`, with the templates of the kind-matched candidates.
+
+    Memory of other kinds of bug must not cost a session: only candidates at the lines
+    the failure points at count, and one is suggested, and its template raised, only when
+    most of the remembered fixes (by similarity) whose kind of edit can be made there are
+    of its kind — memory agreeing with itself, as a family learned does."""
     kinds = [
         (kind, fix)
         for fix in fixes
@@ -230,23 +240,34 @@ def transfer(fixes: Sequence[RememberedFix], context: RepairContext) -> Transfer
         return Transfer(None, {})
     from fixloop.loop.offline import OfflineGenerator
 
+    suspects = _suspect_lines(context)
     generator = OfflineGenerator(max_candidates=_TRANSFER_WITHIN, max_pairs=0)
-    best: tuple[float, Candidate, RememberedFix] | None = None
-    templates: dict[str, float] = {}
+    matched: list[tuple[Candidate, list[tuple[float, RememberedFix]]]] = []
     for candidate in generator.candidates(context):
         path = next(iter(candidate.changes))
-        kind = candidate_kind(context.sources.get(path, ""), candidate.changes[path])
-        if kind is None:
+        original = context.sources.get(path, "")
+        if (path, changed_line(original, candidate.changes[path])) not in suspects:
             continue
-        score, fix = max(((kinship(k, kind), f) for k, f in kinds), key=lambda pair: pair[0])
-        if score < _TRANSFER_MIN_KINSHIP:
+        kind = candidate_kind(original, candidate.changes[path])
+        if kind is not None:
+            scores = [(kinship(k, kind), fix) for k, fix in kinds]
+            matched.append((candidate, [p for p in scores if p[0] >= _TRANSFER_MIN_KINSHIP]))
+    # The vote is among the remembered fixes whose kind of edit can be made here at all.
+    voters = {id(fix): fix.similarity for _, scores in matched for _, fix in scores}
+    weight = sum(voters.values()) or 1.0
+    best: tuple[float, Candidate, RememberedFix] | None = None
+    templates: dict[str, float] = {}
+    for candidate, scores in matched:
+        support = sum(fix.similarity for _, fix in scores) / weight
+        if not scores or support <= _TRANSFER_MIN_SUPPORT:
             continue
+        score, fix = max(scores, key=lambda pair: pair[0])
         if candidate.template:
             templates[candidate.template] = max(templates.get(candidate.template, 0.0), score)
         if best is None or score > best[0]:
             best = (score, candidate, fix)
     if best is None:
-        return Transfer(None, {})
+        return Transfer(None, templates)
     _, candidate, fix = best
     made = replace(
         candidate,
@@ -254,6 +275,18 @@ def transfer(fixes: Sequence[RememberedFix], context: RepairContext) -> Transfer
         description=f"{candidate.description} (as in a fix seen before)",
     )
     return Transfer(Suggestion(made, fix, transferred=True), templates)
+
+
+def _suspect_lines(context: RepairContext) -> set[tuple[str, int]]:
+    """The lines the failure points at (with no localization, every line is one)."""
+    top = max((loc.score for loc in context.locations), default=0.0)
+    if top <= 0:
+        return {
+            (path, n) for path, text in context.sources.items()
+            for n in range(1, text.count("\n") + 2)
+        }  # fmt: skip
+    floor = top * _TRANSFER_MIN_SUSPICION
+    return {(loc.path, loc.line) for loc in context.locations if loc.score >= floor}
 
 
 def record_kind(record: AttemptRecord) -> EditKind | None:
