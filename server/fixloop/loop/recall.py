@@ -11,16 +11,17 @@
 The store (memory/) keeps records and finds similar ones; this module decides what they
 are worth to a session. The suggestion is a remembered fix re-applied where its lines
 are found again (similarity >= 0.8), or else the offline engine's candidate making an
-edit most of the kind of a remembered fix of a similar failure (>= 0.3): the way a
+edit of the kind of the remembered fixes of similar failures (>= 0.3): the way a
 recurring kind of bug in other code is recognized, since the failures themselves are
 hardly more alike within a kind of bug than across kinds. The kind of an edit
 (memory/shapes.py `edit_kind`) is its shape with the names and literals as roles, then
 its operators as classes, so that a family learned from code written one way carries over
-to code written another. Tested alone before anything else; if it fails, that counts
-against the remembered fix (`failed_reuses`). A suggestion never tested counts for
-nothing. The templates that made the kind-matched candidates get a higher prior (the
-session's order), so that the family's fix comes early even when the suggestion was not
-it.
+to code written another. Only candidates at the lines the failure points at count, and
+only when most of the remembered fixes whose kind can be made there agree (`transfer`):
+memory of other kinds of bug must not cost a session. Tested alone before anything else;
+if it fails, that counts against the remembered fix (`failed_reuses`). A suggestion never
+tested counts for nothing. The templates that made the agreed kind's candidates get a
+higher prior, so that the family's fix comes early even when the suggestion was not it.
 
 The verified record's `id` (`FixResult.record_id`) is what the editor later passes to
 `MemoryStore.record_verdict` (see the memory package's docstring).
