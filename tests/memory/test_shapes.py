@@ -125,6 +125,11 @@ def test_names_and_literals_become_roles_and_operators_classes() -> None:
             (LEDGER, "return credit", "return net"),
             0.85,
         ),
+        (  # a comparison reversed, whatever its operator and statement
+            ("if lap > best:\n    best = lap\n", ">", "<"),
+            ("def f(xs):\n    return all(a >= b for a, b in zip(xs, xs[1:]))\n", ">=", "<="),
+            0.8,
+        ),
         (  # the same roles: a parameter returned where a local was meant
             (RESTOCK, "return levels", "return updated"),
             (

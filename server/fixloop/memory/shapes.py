@@ -100,7 +100,7 @@ _SAME_STATEMENT = 0.05
 class EditKind:
     shape: str  # `edit_shape`: what changed into what, as written
     roles: str  # names as roles (`<param>`, `<local>`, `<loop>`, `<attr>`, …), literals too
-    names: str  # every variable as `<name>`
+    names: str  # every variable as `<name>`; a comparison's change as its relation's
     classes: str  # operators and literals as classes: `<arith>`, `<cmp:converse>`, `<bool>`
     statement: str  # `return`, `if`, `assign`, `augassign`, `expr`, …
 
@@ -139,15 +139,16 @@ def edit_kind(before: str, after: str, roles: Mapping[str, str] | None = None) -
             return placeholders[token]
         return _token_role(tokens, i, role_of if fine else {})
 
-    levels = []
-    for fine in (True, False):
-        old = [role(old_all, i, fine) for i in old_span]
-        new = [role(new_all, i, fine) for i in new_span]
-        levels.append(" ".join([*old, "=>", *new]))
+    fine = ([role(old_all, i, True) for i in old_span], [role(new_all, i, True) for i in new_span])
     old = [role(old_all, i, False) for i in old_span]
     new = [role(new_all, i, False) for i in new_span]
-    classes = " ".join(_classes(old, new))
-    return EditKind(shape, levels[0], levels[1], classes, _statement(old_lines))
+    return EditKind(
+        shape,
+        " ".join([*fine[0], "=>", *fine[1]]),
+        " ".join(_relation(old, new) or [*old, "=>", *new]),
+        " ".join(_relation(old, new) or _classes(old, new)),
+        _statement(old_lines),
+    )
 
 
 def kinship(remembered: EditKind, candidate: EditKind) -> float:
@@ -252,18 +253,24 @@ def _token_role(tokens: list[str], i: int, roles: Mapping[str, str]) -> str:
     return f"<{roles[token]}>" if token in roles else "<name>"
 
 
+def _relation(old: list[str], new: list[str]) -> list[str] | None:
+    """A comparison's operator changed alone, as what the change does to its relation
+    (as much a kind of fix as a variable for another: `a > b` → `a < b` and `x <= y` →
+    `x >= y` both reverse it); None for any other edit."""
+    if not (len(old) == len(new) == 1 and old[0] in _COMPARE and new[0] in _COMPARE):
+        return None
+    a, b = old[0], new[0]
+    change = (
+        "converse" if _CONVERSE.get(a) == b
+        else "strictness" if _STRICTNESS.get(a) == b
+        else "negation" if _NEGATION.get(a) == b
+        else "other"
+    )  # fmt: skip
+    return ["<cmp>", "=>", f"<cmp:{change}>"]
+
+
 def _classes(old: list[str], new: list[str]) -> list[str]:
-    """Operators and literals as their classes; a comparison's operator changed alone as
-    what the change does to the relation."""
-    if len(old) == len(new) == 1 and old[0] in _COMPARE and new[0] in _COMPARE:
-        a, b = old[0], new[0]
-        change = (
-            "converse" if _CONVERSE.get(a) == b
-            else "strictness" if _STRICTNESS.get(a) == b
-            else "negation" if _NEGATION.get(a) == b
-            else "other"
-        )  # fmt: skip
-        return ["<cmp>", "=>", f"<cmp:{change}>"]
+    """Operators and literals as their classes."""
     return [*map(_token_class, old), "=>", *map(_token_class, new)]
 
 
