@@ -1,7 +1,12 @@
 """Does memory learn? The offline engine on families of recurring bugs, through the real
 sandbox, with no memory, with memory of the bug's family, and with memory of other families.
 
-    .venv/bin/python benchmarks/bench_learning.py [--families DIR…] [--only FAMILY…] [--keep DIR]
+    .venv/bin/python benchmarks/bench_learning.py [--families DIR…] [--only FAMILY…]
+        [--skip FAMILY/MEMBER…] [--keep DIR]
+
+    # the figure of issue 14: tuning, held-out and sealed families side by side
+    .venv/bin/python benchmarks/bench_learning.py --families benchmarks/families \
+        benchmarks/families_heldout benchmarks/families_sealed
 
 benchmarks/families/<family>/<member>/ holds programs with the same kind of bug in
 different code (a `<` that should be `<=`, an accumulator started at the wrong value, …):
@@ -23,7 +28,8 @@ that need them (a copy of one store per family for the unrelated case). Printed 
 and per family what the user waits for: every candidate the session tested (the
 alternatives tested once one passes included) and the time until the verified fix is
 offered; the position of the offered fix among the candidates tested is shown for
-reference. Needs Docker and the sandbox image (scripts/ensure-docker.sh).
+reference. A gain is no memory's total over the mode's (a bug not fixed counts as its
+whole session). Needs Docker and the sandbox image (scripts/ensure-docker.sh).
 """
 
 from __future__ import annotations
