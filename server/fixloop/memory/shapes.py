@@ -165,13 +165,12 @@ def name_roles(source: str, line: int) -> dict[str, str]:
     """What each name is in the function around a 1-based line of Python: `param`,
     `loop` (bound by a `for` or a comprehension), `local`, `global`. Empty when the source
     does not parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = _parsed(source)
+    if tree is None:
         return {}
     roles: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node in tree.body:
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
             for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 roles.update(dict.fromkeys(_bound(target), "global"))
     function = _innermost_function(tree, line)
@@ -202,6 +201,14 @@ def file_edit_kind(original: str, changed: str) -> EditKind | None:
 @lru_cache(maxsize=256)
 def _roles(source: str, line: int) -> Mapping[str, str]:
     return name_roles(source, line)
+
+
+@lru_cache(maxsize=8)  # a session's edits are of a few files
+def _parsed(source: str) -> ast.Module | None:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
 
 
 def changed_line(before: str, after: str) -> int:
