@@ -169,9 +169,9 @@ def name_roles(source: str, line: int) -> dict[str, str]:
     if tree is None:
         return {}
     roles: dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
-            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
                 roles.update(dict.fromkeys(_bound(target), "global"))
     function = _innermost_function(tree, line)
     if function is None:
