@@ -1,23 +1,35 @@
 """Does memory learn? The offline engine on families of recurring bugs, through the real
 sandbox, with no memory, with memory of the bug's family, and with memory of other families.
 
-    .venv/bin/python benchmarks/bench_learning.py [--only FAMILY…] [--keep DIR]
+    .venv/bin/python benchmarks/bench_learning.py [--families DIR…] [--only FAMILY…]
+        [--skip FAMILY/MEMBER…] [--keep DIR]
+
+    # the figure of issue 14: tuning, held-out and sealed families side by side
+    .venv/bin/python benchmarks/bench_learning.py --families benchmarks/families \
+        benchmarks/families_heldout benchmarks/families_sealed
 
 benchmarks/families/<family>/<member>/ holds programs with the same kind of bug in
-different code (a `<` that should be `<=`, an accumulator started at the wrong value, …).
+different code (a `<` that should be `<=`, an accumulator started at the wrong value, …):
+the families memory's matching was built with. benchmarks/families_heldout/ holds kinds
+of bug it was not built for (worked on), benchmarks/families_sealed/ more of them (kept
+aside: measured once). `--families` runs several corpora in one run, side by side.
 For each member:
 
-- no memory: a fix session with an empty memory (nothing to read: the session runs as
-  without memory). Its attempts are what memory keeps of it: this is the training run.
+- training: a fix session with an empty memory; its attempts are what memory keeps of it.
+- no memory: the same session again (an empty memory: nothing to read), timed next to
+  the two below.
 - family memory: a fresh memory holding the training runs of the *other* members of its
   family (leave-one-out), then a fix session reading it.
-- unrelated memory: a fresh memory holding the training runs of every *other* family.
+- unrelated memory: a fresh memory holding the training runs of every *other* family (of
+  every corpus run).
 
 Each training session runs once; its records are exported and imported into the stores
 that need them (a copy of one store per family for the unrelated case). Printed per member
-and per family: the position of the offered fix in the order candidates were tested
-("tried before a verified fix", the remembered fix counting as one), every candidate the
-session tested, and the time. Needs Docker and the sandbox image (scripts/ensure-docker.sh).
+and per family what the user waits for: every candidate the session tested (the
+alternatives tested once one passes included) and the time until the verified fix is
+offered; the position of the offered fix among the candidates tested is shown for
+reference. A gain is no memory's total over the mode's (a bug not fixed counts as its
+whole session). Needs Docker and the sandbox image (scripts/ensure-docker.sh).
 """
 
 from __future__ import annotations
@@ -42,6 +54,7 @@ from fixloop.memory import MemoryConfig, MemoryStore
 from fixloop.sandbox import SandboxPool
 
 FAMILIES = Path(__file__).resolve().parent / "families"
+HELDOUT = Path(__file__).resolve().parent / "families_heldout"
 COMMAND = "python -m pytest -q"
 BUDGET = Budget(max_iterations=60, wall_clock_seconds=90.0, parallel=2)
 MODES = ("no memory", "family memory", "unrelated memory")
@@ -49,6 +62,7 @@ MODES = ("no memory", "family memory", "unrelated memory")
 
 @dataclass(frozen=True)
 class Member:
+    corpus: str
     family: str
     name: str
     folder: Path
@@ -69,14 +83,15 @@ class Run:
     generator: str | None
 
 
-def members(only: Sequence[str] | None) -> list[Member]:
+def members(corpora: Sequence[Path], only: Sequence[str] | None) -> list[Member]:
     found = []
-    for bug in sorted(FAMILIES.glob("*/*/bug.json")):
-        family = bug.parent.parent.name
-        if only and family not in only:
-            continue
-        data = json.loads(bug.read_text(encoding="utf-8"))
-        found.append(Member(family, bug.parent.name, bug.parent, data["file"]))
+    for corpus in corpora:
+        for bug in sorted(corpus.glob("*/*/bug.json")):
+            family = bug.parent.parent.name
+            if only and family not in only:
+                continue
+            data = json.loads(bug.read_text(encoding="utf-8"))
+            found.append(Member(corpus.name, family, bug.parent.name, bug.parent, data["file"]))
     return found
 
 
@@ -151,28 +166,38 @@ def position(run: Run) -> float:
     return float(run.position) if run.position is not None else float(run.tested or 10_000)
 
 
+def _gain(none: float, other: float) -> str:
+    return f"{none / other:4.1f}x" if other else "   -"
+
+
 def table(runs: Mapping[str, Mapping[str, Run]], chosen: Sequence[Member]) -> None:
-    families = sorted({m.family for m in chosen})
+    """Per family and per corpus: candidates tested and seconds to the verified fix
+    (medians; a gain is no memory's total over the mode's), then the corpora side by side."""
     header = (
-        f"{'family':20} {'n':>2} | "
-        + " | ".join(f"{mode:>16}" for mode in MODES)
-        + " | family gain | unrelated gain"
+        f"{'family':22} {'n':>2} | "
+        + " | ".join(f"{mode + ' (tested, s)':>28}" for mode in MODES)
+        + " | family gain: tested, time | unrelated gain: tested, time"
     )
-    print("median position of the verified fix (candidates tried, the fix included):")
-    print(header)
-    print("-" * len(header))
-    for family in [*families, "all"]:
-        group = [m for m in chosen if family in ("all", m.family)]
-        medians = [statistics.median(position(runs[mode][m.key]) for m in group) for mode in MODES]
-        fixed = [sum(runs[mode][m.key].fixed for m in group) for mode in MODES]
-        cells = " | ".join(
-            f"{f'{median:.1f} ({ok}/{len(group)})':>16}"
-            for median, ok in zip(medians, fixed, strict=True)
-        )
-        print(
-            f"{family:20} {len(group):2} | {cells} | "
-            f"{medians[0] / medians[1]:10.1f}x | {medians[0] / medians[2]:13.1f}x"
-        )
+    totals: dict[str, list[str]] = {}
+    for corpus in dict.fromkeys(m.corpus for m in chosen):
+        inside = [m for m in chosen if m.corpus == corpus]
+        print(f"{corpus}: candidates tested and seconds until the verified fix (medians)")
+        print(header)
+        print("-" * len(header))
+        for family in [*dict.fromkeys(m.family for m in inside), "all"]:
+            group = [m for m in inside if family in ("all", m.family)]
+            line = _row(runs, group)
+            print(f"{family:22} {len(group):2} | {line}")
+            if family == "all":
+                totals[corpus] = [line]
+        worse = [
+            m.key for m in inside if runs[MODES[2]][m.key].tested > runs[MODES[0]][m.key].tested
+        ]
+        print(f"  unrelated memory tested more than none on: {', '.join(worse) or 'none'}")
+        print()
+    print("side by side (all members of each corpus):")
+    for corpus, (line,) in totals.items():
+        print(f"  {corpus:22} | {line}")
     print()
     print("per mode, over all members:")
     for mode in MODES:
@@ -185,22 +210,47 @@ def table(runs: Mapping[str, Mapping[str, Run]], chosen: Sequence[Member]) -> No
             f" (total {sum(r.seconds for r in group):6.1f} s)"
             f", fixed {sum(r.fixed for r in group)}/{len(group)}"
         )
-    worse = [
-        m.key for m in chosen if position(runs[MODES[2]][m.key]) > position(runs[MODES[0]][m.key])
-    ]
-    print(f"  unrelated memory later than no memory on: {', '.join(worse) or 'none'}")
+
+
+def _row(runs: Mapping[str, Mapping[str, Run]], group: Sequence[Member]) -> str:
+    """A bug not fixed counts as its whole session (all it tested, all its time)."""
+    cells = []
+    tested: list[float] = []
+    seconds: list[float] = []
+    for mode in MODES:
+        mine = [runs[mode][m.key] for m in group]
+        fixed = sum(r.fixed for r in mine)
+        tested.append(sum(r.tested for r in mine))
+        seconds.append(sum(r.seconds for r in mine))
+        median_tested = statistics.median(r.tested for r in mine)
+        median_seconds = statistics.median(r.seconds for r in mine)
+        cells.append(f"{median_tested:6.1f} {median_seconds:6.2f} s ({fixed}/{len(mine)})")
+    gains = (
+        f"{_gain(tested[0], tested[1])}, {_gain(seconds[0], seconds[1])}",
+        f"{_gain(tested[0], tested[2])}, {_gain(seconds[0], seconds[2])}",
+    )
+    return " | ".join(f"{cell:>28}" for cell in cells) + f" | {gains[0]:>26} | {gains[1]:>29}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--families",
+        nargs="+",
+        type=Path,
+        default=[FAMILIES],
+        help="corpora of families, side by side (default: benchmarks/families)",
+    )
     parser.add_argument("--only", nargs="*", help="families to run (default: all)")
+    parser.add_argument("--skip", nargs="*", default=[], help="members to leave out: FAMILY/MEMBER")
     parser.add_argument("--keep", type=Path, help="keep the stores and exports in this folder")
     args = parser.parse_args()
-    chosen = members(args.only)
-    families = sorted({m.family for m in chosen})
+    chosen = [m for m in members(args.families, args.only) if m.key not in args.skip]
+    families = list(dict.fromkeys(m.family for m in chosen))
     print(f"command: {' '.join(sys.argv)}")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
+        f"corpora: {', '.join(str(c) for c in args.families)}\n"
         f"families: {len(families)}, members: {len(chosen)}; budget per bug: "
         f"{BUDGET.max_iterations} iterations, {BUDGET.wall_clock_seconds:.0f} s; "
         f"parallel {BUDGET.parallel}"
@@ -211,8 +261,17 @@ def main() -> int:
     started = time.monotonic()
     try:
         with SandboxPool() as pool:
-            exports = train(pool, chosen, work, runs)
+            exports = train(pool, chosen, work)
+            for family in families:
+                others = [exports[m.key] for m in chosen if m.family != family]
+                seeded_store(work / "unrelated-seed" / family, others).close()
+            # The three modes one after the other per member: the machine's load drifts
+            # over a run, and each member's times are compared with each other.
             for member in chosen:
+                runs[MODES[0]][member.key] = run = fix(
+                    pool, member, open_store(work / "none" / member.key)
+                )
+                print_run(MODES[0], member, run)
                 siblings = [exports[m.key] for m in chosen if m.family == member.family]
                 store = seeded_store(
                     work / "family" / member.key,
@@ -220,15 +279,10 @@ def main() -> int:
                 )
                 runs[MODES[1]][member.key] = run = fix(pool, member, store)
                 print_run(MODES[1], member, run)
-            for family in families:
-                others = [exports[m.key] for m in chosen if m.family != family]
-                seed = work / "unrelated-seed" / family
-                seeded_store(seed, others).close()
-                for member in (m for m in chosen if m.family == family):
-                    path = work / "unrelated" / member.key
-                    shutil.copytree(seed, path)
-                    runs[MODES[2]][member.key] = run = fix(pool, member, open_store(path))
-                    print_run(MODES[2], member, run)
+                path = work / "unrelated" / member.key
+                shutil.copytree(work / "unrelated-seed" / member.family, path)
+                runs[MODES[2]][member.key] = run = fix(pool, member, open_store(path))
+                print_run(MODES[2], member, run)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -238,15 +292,12 @@ def main() -> int:
     return 0
 
 
-def train(
-    pool: SandboxPool, chosen: Sequence[Member], work: Path, runs: dict[str, dict[str, Run]]
-) -> dict[str, Path]:
-    """One session per member on an empty memory (= no memory); its records exported."""
+def train(pool: SandboxPool, chosen: Sequence[Member], work: Path) -> dict[str, Path]:
+    """One session per member on an empty memory: what memory keeps of it, exported."""
     exports = {}
     for member in chosen:
         store = open_store(work / "training" / member.key)
-        runs[MODES[0]][member.key] = run = fix(pool, member, store)
-        print_run(MODES[0], member, run)
+        print_run("training", member, fix(pool, member, store))
         exports[member.key] = work / "exports" / f"{member.family}-{member.name}.jsonl"
         exports[member.key].parent.mkdir(parents=True, exist_ok=True)
         store.export(exports[member.key])

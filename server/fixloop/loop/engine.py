@@ -373,10 +373,13 @@ class FixSession:
                 if not item.result.passed:
                     self._remember(context, item, "failed")
             passing = self._audited([t for t in tried if t.result.passed], context)
-            if passing:
+            # A fix from memory, tested alone and passing, is what memory vouches for: no
+            # search for alternatives (they were searched when it was learned).
+            if passing and [t.candidate.generator for t in tried] != ["memory"]:
                 passing += self._audited(
                     self._alternatives(streams, context, seen, narrowed, timeout), context
                 )
+            if passing:
                 self._emit(Phase.REGRESSION, "checking the whole suite", baseline)
                 best = self._best_without_regressions(passing, baseline, context, timeout)
                 if (ended := verifier.stop) is not None:

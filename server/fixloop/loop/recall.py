@@ -10,12 +10,18 @@
 
 The store (memory/) keeps records and finds similar ones; this module decides what they
 are worth to a session. The suggestion is a remembered fix re-applied where its lines
-are found again (similarity >= 0.8), or else the offline engine's likeliest candidate
-making an edit of the same shape as a remembered fix of a similar failure (>= 0.4;
-memory/shapes.py): the way a recurring kind of bug in other code is recognized, since the
-failures themselves are hardly more alike within a kind of bug than across kinds. Tested
-alone before anything else; if it fails, that counts against the remembered fix
-(`failed_reuses`). A suggestion never tested counts for nothing.
+are found again (similarity >= 0.8), or else the offline engine's candidate making an
+edit of the kind of the remembered fixes of similar failures (>= 0.3): the way a
+recurring kind of bug in other code is recognized, since the failures themselves are
+hardly more alike within a kind of bug than across kinds. The kind of an edit
+(memory/shapes.py `edit_kind`) is its shape with the names and literals as roles, then
+its operators as classes, so that a family learned from code written one way carries over
+to code written another. Only candidates at the lines the failure points at count, and
+only when most of the remembered fixes whose kind can be made there agree (`transfer`):
+memory of other kinds of bug must not cost a session. Tested alone before anything else;
+if it fails, that counts against the remembered fix (`failed_reuses`). A suggestion never
+tested counts for nothing. The templates that made the agreed kind's candidates get a
+higher prior, so that the family's fix comes early even when the suggestion was not it.
 
 The verified record's `id` (`FixResult.record_id`) is what the editor later passes to
 `MemoryStore.record_verdict` (see the memory package's docstring).
@@ -46,7 +52,7 @@ from fixloop.memory.records import (
     context_signature,
 )
 from fixloop.memory.redact import MARKER
-from fixloop.memory.shapes import edit_shape
+from fixloop.memory.shapes import EditKind, changed_line, edit_kind, file_edit_kind, kinship
 
 if TYPE_CHECKING:
     from fixloop.memory.queries import RememberedFix
@@ -55,10 +61,30 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# A remembered fix's shape is looked for among the engine's first candidates here.
-_TRANSFER_MIN_SIMILARITY = 0.4
+# A remembered fix's kind is looked for among the engine's first candidates here.
+_TRANSFER_MIN_SIMILARITY = 0.3
 _TRANSFER_WITHIN = 60
-_TRANSFER_NEIGHBOURS = 5
+_TRANSFER_NEIGHBOURS = 20
+# The least kinship (memory/shapes.py `kinship`) a candidate needs with a remembered fix
+# for its template to be raised: the same class of edit (an arithmetic operator for
+# another, a comparison reversed); to be suggested, tested alone: the same edit of names
+# (a variable for another, an attribute for another) or closer. Measured on
+# benchmarks/families_heldout, a class of edit alone guessed the operator wrong as often
+# as right, and memory of other kinds of bug guessed it too.
+_TRANSFER_MIN_KINSHIP = 0.6
+_SUGGEST_MIN_KINSHIP = 0.8
+# A candidate is suggested (and its template raised) only with the support of most of
+# the remembered fixes near the failure: their similarity-weighted share of its kind.
+_TRANSFER_MIN_SUPPORT = 0.5
+# … and only at a line the failure points at: this share of the top suspiciousness (a
+# frame of the traceback scores well above the lines the failing tests run alone: 0.5
+# lost the fix of benchmarks/families/append_extend to the line that raised).
+_TRANSFER_MIN_SUSPICION = 0.3
+# A template that made a supported candidate of a remembered fix's kind is raised to
+# this rate times the kinship: up to the engine's own best rates (0.05), not beyond —
+# measured on benchmarks/families_heldout, a rate above them let memory of other kinds of
+# bug put a session's fix a batch later.
+_KIND_RATE = 0.05
 # A remembered fix whose track record (success rate x acceptance) is below this — rejected,
 # reverted, or failing when re-applied — is not transferred to other code.
 _TRANSFER_MIN_RECORD = 0.3
@@ -136,8 +162,14 @@ def suggestion(
     store: MemoryStore, context: RepairContext, min_similarity: float = 0.8
 ) -> Suggestion | None:
     """The best remembered fix that re-applies to the current code; else the engine's
-    likeliest candidate making an edit of the same shape as a remembered fix of a
-    similar failure (the same kind of bug in other code, see memory/shapes.py); else None."""
+    candidate most of the kind of a remembered fix of a similar failure (the same kind of
+    bug in other code, see memory/shapes.py); else None."""
+    return _suggestion(store, context, min_similarity).suggestion
+
+
+def _suggestion(
+    store: MemoryStore, context: RepairContext, min_similarity: float = 0.8
+) -> Transfer:
     fixes = store.similar_fixes(
         context_signature(context),
         context_code(context),
@@ -146,7 +178,8 @@ def suggestion(
         min_similarity=min(min_similarity, _TRANSFER_MIN_SIMILARITY),
     )
     close = [fix for fix in fixes if fix.similarity >= min_similarity]
-    return reapplied(close, context.sources) or transferred(fixes, context)
+    made = transfer(fixes, context)
+    return Transfer(reapplied(close, context.sources) or made.suggestion, made.templates)
 
 
 def suggestion_for(
@@ -183,35 +216,100 @@ def reapplied(fixes: Sequence[RememberedFix], sources: Mapping[str, str]) -> Sug
     return None
 
 
+@dataclass(frozen=True)
+class Transfer:
+    """What memory's remembered kinds of fix make of today's candidates: the best match
+    (tested first) and, per template, the best kinship of a candidate it made."""
+
+    suggestion: Suggestion | None
+    templates: Mapping[str, float]
+
+
 def transferred(fixes: Sequence[RememberedFix], context: RepairContext) -> Suggestion | None:
-    """The first of the offline engine's candidates (in its order: most suspicious line,
-    likeliest template) that makes an edit of a remembered fix's shape. Fixes with a poor
-    track record (rejected, reverted, failing when re-applied) are not transferred."""
-    shapes: dict[str, RememberedFix] = {}
-    for fix in fixes:
-        if fix.success_rate * fix.acceptance < _TRANSFER_MIN_RECORD:
-            continue
-        shape = edit_shape(fix.record.context_before, fix.record.context_after)
-        if shape is not None:
-            shapes.setdefault(shape, fix)
-    if not shapes or context.language != "python":
-        return None
+    """The offline engine's candidate (among its first, in its order: most suspicious
+    line, likeliest template) whose edit is most of the kind of a remembered fix; the
+    earliest among equals. Fixes with a poor track record (rejected, reverted, failing
+    when re-applied) are not transferred."""
+    return transfer(fixes, context).suggestion
+
+
+def transfer(fixes: Sequence[RememberedFix], context: RepairContext) -> Transfer:
+    """`transferred`, with the templates of the kind-matched candidates.
+
+    Memory of other kinds of bug must not cost a session: only candidates at the lines
+    the failure points at count, and one is suggested, and its template raised, only when
+    most of the remembered fixes (by similarity) whose kind of edit can be made there are
+    of its kind — memory agreeing with itself, as a family learned does."""
+    kinds = [
+        (kind, fix)
+        for fix in fixes
+        if fix.success_rate * fix.acceptance >= _TRANSFER_MIN_RECORD
+        and (kind := record_kind(fix.record)) is not None
+    ]
+    if not kinds or context.language != "python":
+        return Transfer(None, {})
     from fixloop.loop.offline import OfflineGenerator
 
+    suspects = _suspect_lines(context)
     generator = OfflineGenerator(max_candidates=_TRANSFER_WITHIN, max_pairs=0)
+    matched: list[tuple[Candidate, list[tuple[float, RememberedFix]]]] = []
     for candidate in generator.candidates(context):
         path = next(iter(candidate.changes))
-        remembered = shapes.get(
-            edit_shape(context.sources.get(path, ""), candidate.changes[path]) or ""
-        )
-        if remembered is not None:
-            made = replace(
-                candidate,
-                generator="memory",
-                description=f"{candidate.description} (as in a fix seen before)",
-            )
-            return Suggestion(made, remembered, transferred=True)
-    return None
+        original = context.sources.get(path, "")
+        if (path, changed_line(original, candidate.changes[path])) not in suspects:
+            continue
+        kind = candidate_kind(original, candidate.changes[path])
+        if kind is not None:
+            scores = [(kinship(k, kind), fix) for k, fix in kinds]
+            matched.append((candidate, [p for p in scores if p[0] >= _TRANSFER_MIN_KINSHIP]))
+    # The vote is among the remembered fixes whose kind of edit can be made here at all.
+    voters = {id(fix): fix.similarity for _, scores in matched for _, fix in scores}
+    weight = sum(voters.values()) or 1.0
+    best: tuple[float, Candidate, RememberedFix] | None = None
+    templates: dict[str, float] = {}
+    for candidate, scores in matched:
+        support = sum(fix.similarity for _, fix in scores) / weight
+        if not scores or support <= _TRANSFER_MIN_SUPPORT:
+            continue
+        score, fix = max(scores, key=lambda pair: pair[0])
+        if candidate.template:
+            templates[candidate.template] = max(templates.get(candidate.template, 0.0), score)
+        if score >= _SUGGEST_MIN_KINSHIP and (best is None or score > best[0]):
+            best = (score, candidate, fix)
+    if best is None:
+        return Transfer(None, templates)
+    _, candidate, fix = best
+    made = replace(
+        candidate,
+        generator="memory",
+        description=f"{candidate.description} (as in a fix seen before)",
+    )
+    return Transfer(Suggestion(made, fix, transferred=True), templates)
+
+
+def _suspect_lines(context: RepairContext) -> set[tuple[str, int]]:
+    """The lines the failure points at (with no localization, every line is one)."""
+    top = max((loc.score for loc in context.locations), default=0.0)
+    if top <= 0:
+        return {
+            (path, n) for path, text in context.sources.items()
+            for n in range(1, text.count("\n") + 2)
+        }  # fmt: skip
+    floor = top * _TRANSFER_MIN_SUSPICION
+    return {(loc.path, loc.line) for loc in context.locations if loc.score >= floor}
+
+
+def record_kind(record: AttemptRecord) -> EditKind | None:
+    """The kind of a remembered fix's edit: as recorded (with its names' roles in the
+    whole file), else from the lines around it."""
+    return EditKind.from_text(record.edit_kind) if record.edit_kind else (
+        edit_kind(record.context_before, record.context_after)
+    )  # fmt: skip
+
+
+def candidate_kind(original: str, changed: str) -> EditKind | None:
+    """The kind of an edit of a whole file, its names' roles read from the file."""
+    return file_edit_kind(original, changed)
 
 
 def reapply(record: AttemptRecord, sources: Mapping[str, str]) -> dict[str, str] | None:
@@ -293,6 +391,8 @@ class SessionMemory:
     _records: list[AttemptRecord] = field(default_factory=list)
     _making: list[Future[AttemptRecord]] = field(default_factory=list)
     _maker: ThreadPoolExecutor | None = None
+    # What `prepare` found for the context it returned: `suggestion` need not look again.
+    _made: tuple[RepairContext, Suggestion | None] | None = None
 
     @property
     def pending(self) -> list[AttemptRecord]:
@@ -312,17 +412,28 @@ class SessionMemory:
 
     def prepare(self, context: RepairContext, past: int = 3) -> RepairContext:
         """The context with `template_prior` and `past_fixes` from memory (unchanged
-        when memory is off or unavailable)."""
+        when memory is off or unavailable): the learned rates, and the templates that
+        make edits of a remembered fix's kind raised (see `transfer`)."""
         prior = prior_for(self.store, context)
         found = past_fixes(self.store, context, past)
-        if not prior and not found:
+        made = _suggestion(self.store, context)
+        if not prior and not found and not made.templates:
+            self._made = (context, made.suggestion)
             return context
         merged = {**context.template_prior, **prior}
-        return dataclasses.replace(context, template_prior=merged, past_fixes=found)
+        for template, score in made.templates.items():
+            merged[template] = max(merged.get(template, 0.0), _KIND_RATE * score)
+        prepared = dataclasses.replace(context, template_prior=merged, past_fixes=found)
+        self._made = (prepared, made.suggestion)
+        return prepared
 
     def suggestion(self, context: RepairContext) -> Suggestion | None:
         """A remembered fix re-applied to this code: test it like any candidate."""
-        found = suggestion(self.store, context)
+        if self._made is not None and self._made[0] is context:
+            found = self._made[1]  # made by `prepare`, before the kinds' prior
+        else:
+            found = suggestion(self.store, context)
+        self._made = None
         if found is not None:
             self._reused[_changes_key(found.candidate)] = found.fix.record.id
         self.suggested = found

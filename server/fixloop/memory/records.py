@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from fixloop.memory.redact import redact_code, redact_text
+from fixloop.memory.shapes import file_edit_kind
 from fixloop.memory.signature import FailureSignature, signature_of
 
 if TYPE_CHECKING:
@@ -59,6 +60,9 @@ class AttemptRecord:
     created_at: float = field(default_factory=time.time)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     embedding: str = ""  # the embedding key of the collection holding it (set on store)
+    # The kind of its edit (memory/shapes.py `EditKind.to_text`), with its names' roles
+    # read from the whole file; "" for records made before (read from the contexts then).
+    edit_kind: str = ""
 
     @property
     def verified(self) -> bool:
@@ -109,6 +113,7 @@ class AttemptRecord:
             "regressions": self.regressions,
             "session": self.session,
             "reused_from": self.reused_from or "",
+            "edit_kind": self.edit_kind,
         }
         return {
             "language": self.language,
@@ -146,6 +151,7 @@ class AttemptRecord:
             failed_reuses=int(meta.get("failed_reuses", 0)),
             created_at=float(meta.get("created_at", 0.0)),
             embedding=embedding,
+            edit_kind=str(body.get("edit_kind", "")),
         )
 
 
@@ -236,6 +242,11 @@ def attempt_from_candidate(
     changes = {p: redact_code(candidate.changes[p], language) for p in paths}
     first = paths[0] if paths else ""
     before, after = change_contexts(originals.get(first, ""), changes.get(first, ""))
+    kind = (
+        file_edit_kind(originals.get(first, ""), changes.get(first, ""))
+        if language == "python"
+        else None
+    )
     return AttemptRecord(
         language=language,
         signature=context_signature(context),
@@ -249,6 +260,7 @@ def attempt_from_candidate(
         regressions=regressions,
         session=session,
         reused_from=reused_from,
+        edit_kind=kind.to_text() if kind is not None else "",
     )
 
 
