@@ -85,6 +85,7 @@ class Case:
     project: str
     source: Path  # the unchanged project (held-out) or the buggy program (tuning)
     file: str
+    line: int
     kind: str
     test: str
     buggy: str
@@ -100,6 +101,8 @@ class Row:
     match: str = "-"  # identical | equivalent | other | - (nothing offered)
     seconds: float = 0.0
     candidates: int = 0
+    at_line: int = 0  # candidates tested that edit the bug's line
+    iterations: int = 0
     first_passing: str = "-"  # fix | other | ? (not told by the log) | - (none passed)
     offered: str = "-"  # fix | other | -
     status: str = ""
@@ -107,6 +110,7 @@ class Row:
     template: str = ""
     description: str = ""
     first_passing_description: str = ""
+    session: str = ""
 
 
 # --- the held-out manifest and its sdists -------------------------------------------------
@@ -187,6 +191,7 @@ def heldout_cases(cache: Path, only: Sequence[str]) -> list[Case]:
                 bug["project"],
                 tree,
                 bug["file"],
+                bug["line"],
                 bug["kind"],
                 bug["test"],
                 "".join(lines),
@@ -213,6 +218,7 @@ def tuning_cases(only: Sequence[str]) -> list[Case]:
                 folder.name,
                 folder,
                 bug["file"],
+                bug["line"],
                 bug["kind"],
                 TUNING_TEST,
                 buggy,
@@ -343,6 +349,7 @@ def run_case(fixloop: str, case: Case, scratch: Path) -> Row:
     row.status = str(result.get("status", ""))
     row.reason = str(result.get("message", ""))
     row.candidates = int(result.get("candidates_tried") or 0)
+    row.iterations = int(result.get("iterations") or 0)
     row.template = str(result.get("template") or "")
     row.description = str(result.get("description") or "")
     if row.verified and result.get("patch"):
@@ -410,8 +417,11 @@ def read_session(row: Row, case: Case, log: Path) -> None:
     if not log.exists():
         return
     events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    row.session = str(log)
     candidates = [e for e in events if e.get("event") == "candidate"]
     row.candidates = row.candidates or len(candidates)
+    here = f" in {case.file}:{case.line}"
+    row.at_line = sum(str(e.get("description", "")).endswith(here) for e in candidates)
     first = next((e for e in candidates if e.get("passed")), None)
     if first is None:
         return

@@ -69,7 +69,7 @@ FIXED = BUGGY.replace(">=", ">")
 
 
 def _case() -> object:
-    return bench.Case("x", "heldout", "p", ROOT, "pkg/f.py", "compare_op", "", BUGGY, FIXED)
+    return bench.Case("x", "heldout", "p", ROOT, "pkg/f.py", 2, "compare_op", "", BUGGY, FIXED)
 
 
 def test_the_offered_patch_is_applied_to_the_buggy_file() -> None:
