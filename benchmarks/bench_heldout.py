@@ -110,6 +110,7 @@ class Row:
     template: str = ""
     description: str = ""
     first_passing_description: str = ""
+    why: str = ""  # fixloop's reason for the offered patch, when it gives one
     session: str = ""
 
 
@@ -352,6 +353,7 @@ def run_case(fixloop: str, case: Case, scratch: Path) -> Row:
     row.iterations = int(result.get("iterations") or 0)
     row.template = str(result.get("template") or "")
     row.description = str(result.get("description") or "")
+    row.why = str(result.get("why") or "")
     if row.verified and result.get("patch"):
         patched = apply_patch(case.buggy, str(result["patch"]), case.file)
         row.match = compare(patched, case.fixed)
