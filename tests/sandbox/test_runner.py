@@ -201,3 +201,24 @@ def test_a_hang_the_timeout_cannot_interrupt_still_shows_where_it_is_stuck(
     text = result.output.text
     assert "Timeout (0:00:03)!" in text, text
     assert 'test_stuck.py", line 6 in test_stuck' in text, text
+
+
+def test_a_test_a_class_inherits_from_another_module_is_named_as_pytest_selects_it(
+    pool: SandboxPool, tmp_path: Path
+) -> None:
+    """cachetools' suites: the test methods live in a mixin of `tests/__init__.py`; the
+    JUnit report names their file, but pytest selects them by the class's module."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "__init__.py").write_text(
+        "class CacheTests:\n    def test_size(self):\n        assert self.size() == 2\n"
+    )
+    (tmp_path / "tests" / "test_lru.py").write_text(
+        "from . import CacheTests\n\n\n"
+        "class TestLRU(CacheTests):\n    def size(self):\n        return 3\n"
+    )
+    result = pool.run(tmp_path, {}, "python -m pytest -q tests")
+    [case] = result.cases
+    assert case.test_id == "tests/test_lru.py::TestLRU::test_size"
+    assert case.outcome == Outcome.FAILED
+    again = pool.run(tmp_path, {}, f"python -m pytest -q {case.test_id}")
+    assert [c.test_id for c in again.cases] == [case.test_id] and again.exit_code == 1

@@ -1,4 +1,5 @@
-"""fixloop_timeout: a pytest plugin that fails a test running past its time limit.
+"""fixloop_timeout: a pytest plugin that fails a test running past its time limit (and
+names each test in the JUnit report by its node id).
 
 Runs inside the sandbox (stdlib + pytest only; the host never imports it). A hang is a
 failing test like any other: the test gets a `TestTimeout` raised where it is stuck, so
@@ -45,6 +46,7 @@ def _limit() -> float | None:
 RAISE_AGAIN_SECONDS = 1.0
 DUMP_AFTER_SECONDS = 2.0  # past the limit: the signal had its chance
 _hung: list[pytest.Item] = []  # the test that ran past its limit, once one has
+NODE_ID_PROPERTY = "fixloop_nodeid"  # results.py reads it
 
 
 def _output_fd() -> int:
@@ -91,7 +93,12 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
     """A hang in C code never returns to the interpreter to take the signal: the stacks
     are dumped a little after the limit, for the person reading the output. Armed once
     per test, not per phase: each arming starts a watchdog thread and each cancel joins
-    it, which cost a candidate of three failing tests several milliseconds."""
+    it, which cost a candidate of three failing tests several milliseconds.
+
+    Each test's node id goes into the JUnit report too: the report names a test by the
+    file its function is defined in, which for a test a class inherits from a mixin in
+    another module is not the file pytest selects it by."""
+    item.user_properties.append((NODE_ID_PROPERTY, item.nodeid))
     limit = _limit()
     if limit is None:
         yield
