@@ -264,8 +264,8 @@ _NODE_ID = "properties/property[@name='fixloop_nodeid']"  # _pytest_timeout.py w
 def _junit_test_id(case: ElementTree.Element, paths: PathMap) -> str:
     node = case.find(_NODE_ID)
     if node is not None and (node_id := node.get("value")):
-        file, _, rest = node_id.partition("::")
-        return f"{paths.relative(file)}::{rest}" if rest else paths.relative(file)
+        path, _, rest = node_id.partition("::")
+        return f"{paths.relative(path)}::{rest}" if rest else paths.relative(path)
     name, classname, file = case.get("name", ""), case.get("classname", ""), case.get("file")
     if not file:
         return f"{classname}::{name}" if classname else name
