@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 # Test files by the naming conventions of pytest, unittest, Jest, Vitest and node --test.
@@ -57,6 +58,11 @@ def refusal(originals: Mapping[str, str], changes: Mapping[str, str]) -> str | N
         if path not in originals:
             return f"it edits {path}, which is not one of the files under repair"
     for path, text in changes.items():
-        if len(_ASSERTION.findall(text)) < len(_ASSERTION.findall(originals[path])):
+        if _assertions(text) < _assertions(originals[path]):
             return f"it deletes an assertion in {path}"
     return None
+
+
+@lru_cache(maxsize=16)  # the originals, asked again for each of a session's candidates
+def _assertions(text: str) -> int:
+    return len(_ASSERTION.findall(text))

@@ -7,6 +7,7 @@ import base64
 import difflib
 import hashlib
 import json
+import re
 import time
 import uuid
 import zlib
@@ -182,23 +183,64 @@ def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
     removed: list[str] = []
     added: list[str] = []
     old, new = before.splitlines(), after.splitlines()
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
-        None, old, new, autojunk=False
-    ).get_opcodes():
+    for tag, i1, i2, j1, j2 in line_opcodes(old, new):
         if tag != "equal":
             removed.extend(old[i1:i2])
             added.extend(new[j1:j2])
     return removed, added
 
 
+def _common_ends(old: list[str], new: list[str]) -> tuple[int, int]:
+    """How many lines the two share at their start, and then at their end."""
+    limit = min(len(old), len(new))
+    prefix = 0
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    return prefix, suffix
+
+
+def line_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes of two versions of a file, matched only between their common
+    start and end: a candidate changes a line or two of a file of thousands, and each
+    of a session's records compared every line (most of a long session's time)."""
+    prefix, suffix = _common_ends(old, new)
+    middle = difflib.SequenceMatcher(
+        None, old[prefix : len(old) - suffix], new[prefix : len(new) - suffix], autojunk=False
+    ).get_opcodes()
+    opcodes = [("equal", 0, prefix, 0, prefix)] if prefix else []
+    opcodes += [
+        (tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix) for tag, i1, i2, j1, j2 in middle
+    ]
+    if suffix:
+        opcodes.append(("equal", len(old) - suffix, len(old), len(new) - suffix, len(new)))
+    return opcodes
+
+
+_HUNK = re.compile(r"^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@")
+
+
+def unified_lines(old: list[str], new: list[str], a: str, b: str) -> list[str]:
+    """difflib's unified diff (3 lines of context), computed on the changed region only."""
+    prefix, suffix = _common_ends(old, new)
+    start, cut = max(0, prefix - 3), max(0, suffix - 3)
+    lines = list(
+        difflib.unified_diff(old[start : len(old) - cut], new[start : len(new) - cut], a, b)
+    )
+
+    def shifted(match: re.Match[str]) -> str:
+        old_at, old_count, new_at, new_count = match.groups()
+        return f"@@ -{int(old_at) + start}{old_count} +{int(new_at) + start}{new_count} @@"
+
+    return [_HUNK.sub(shifted, line) if line.startswith("@@") else line for line in lines]
+
+
 def change_contexts(original: str, changed: str) -> tuple[str, str]:
     """The changed region of a file, with `CONTEXT_LINES` around it, before and after."""
     old, new = original.splitlines(keepends=True), changed.splitlines(keepends=True)
-    opcodes = [
-        op
-        for op in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
-        if op[0] != "equal"
-    ]
+    opcodes = [op for op in line_opcodes(old, new) if op[0] != "equal"]
     if not opcodes:
         return "", ""
     i1, j1 = opcodes[0][1], opcodes[0][3]
@@ -215,7 +257,7 @@ def unified_patch(originals: Mapping[str, str], changes: Mapping[str, str]) -> s
     for path in sorted(changes):
         before = originals.get(path, "")
         parts.extend(
-            difflib.unified_diff(
+            unified_lines(
                 before.splitlines(keepends=True),
                 changes[path].splitlines(keepends=True),
                 f"a/{path}",
