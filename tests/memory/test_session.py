@@ -77,3 +77,19 @@ def test_records_are_made_aside_and_kept_in_the_order_tried(store: MemoryStore) 
         True
     ] * 8
     assert memory.flush() and memory.pending == []
+
+
+def test_a_long_session_keeps_its_first_failures_and_every_fix(store: MemoryStore) -> None:
+    """Thousands of failed candidates would cost minutes after the budget and crowd out
+    every other session: the first ones are kept, and a fix found late still is."""
+    memory = SessionMemory(store)
+    memory.MAX_FAILED_RECORDS = 5
+    context = memory.prepare(context_now())
+    failed = [SOURCE.replace("len(xs)]", f"len(xs) - {n}]") for n in range(2, 12)]
+    for text in failed:
+        memory.tried(context, Candidate({"seq.py": text}, "", "offline", "const"), "failed")
+    fixed = memory.tried(context, Candidate({"seq.py": FIXED}, "", "offline", "const"), "verified")
+    kept = memory.pending
+    assert [r.outcome for r in kept] == [Outcome.FAILED] * 5 + [Outcome.VERIFIED]
+    assert "len(xs) - 2]" in kept[0].context_after and kept[-1].id == fixed
+    assert memory.flush()

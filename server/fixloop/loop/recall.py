@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from fixloop.loop.model import (
     AttemptOutcome,
@@ -379,7 +379,14 @@ class SessionMemory:
 
     A record is made (its code redacted: a parse and the secret rules over the file, tens
     of milliseconds) on a thread of its own, not the session's: the session goes on to
-    its next candidates meanwhile. `pending`, `held` and `flush` wait for them."""
+    its next candidates meanwhile. `pending`, `held` and `flush` wait for them.
+
+    A session keeps its first `MAX_FAILED_RECORDS` failed candidates (the most suspicious
+    lines' first): a long offline session tries thousands, whose records cost the user
+    a minute and more after its budget and crowd every other session out of the failed
+    tries memory ranks templates by. Verified ones and regressions are all kept."""
+
+    MAX_FAILED_RECORDS: ClassVar[int] = 256
 
     store: MemoryStore
     session: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -391,6 +398,7 @@ class SessionMemory:
     _records: list[AttemptRecord] = field(default_factory=list)
     _making: list[Future[AttemptRecord]] = field(default_factory=list)
     _maker: ThreadPoolExecutor | None = None
+    _failed: int = 0
     # What `prepare` found for the context it returned: `suggestion` need not look again.
     _made: tuple[RepairContext, Suggestion | None] | None = None
 
@@ -448,6 +456,10 @@ class SessionMemory:
     ) -> str:
         """Record a tested candidate (kept until `flush`); returns its record's id."""
         record_id = uuid.uuid4().hex
+        if Outcome(outcome) is Outcome.FAILED:
+            self._failed += 1
+            if self._failed > self.MAX_FAILED_RECORDS:
+                return record_id  # not kept (see the class's docstring)
         if self._maker is None:
             self._maker = ThreadPoolExecutor(1, thread_name_prefix="fixloop-records")
         self._making.append(
