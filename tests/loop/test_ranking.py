@@ -142,6 +142,9 @@ def test_the_reason_for_a_lone_candidate_and_for_one_behind_a_broken_one() -> No
         "the only candidate that passed the whole suite "
         "(2 more passed the failing tests but broke others)"
     )
+    remembered = _tried(RIGHT, 1)
+    remembered.candidate = Candidate(remembered.candidate.changes, "memory's", "memory")
+    assert why(remembered, []).startswith("remembered from a fix of the same kind")
 
 
 def test_without_a_deciding_merit_the_reason_is_the_size_or_the_generators_order() -> None:

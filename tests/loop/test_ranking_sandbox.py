@@ -84,6 +84,9 @@ def test_the_offline_engine_offers_the_natural_fix_and_says_why(tmp_path: Path) 
     (a wrong one among them), the natural one is offered, with the reason."""
     root = _project(tmp_path / "grades")
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    # A memory of its own: a fix of this kind remembered from another test of the run
+    # would be offered alone, with no other passing patch to choose from.
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
     done = subprocess.run(
         [*FIXLOOP, "fix", "grade.py", "--test", COMMAND, "--engine", "offline", "--json"],
         cwd=root,

@@ -402,6 +402,8 @@ def why(chosen: Tried, others: Sequence[Tried], broke: int = 0) -> str:
     many that passed the failing tests broke others in this session)."""
     if not others and broke:
         return f"the only candidate that passed the whole suite{_broke(broke)}"
+    if not others and chosen.candidate.generator == "memory":
+        return "remembered from a fix of the same kind of failure; tested first, it passed"
     if not others:
         return "the only candidate that passed the failing tests"
     mine = chosen.merits or Merits(agreement=chosen.agreement)
