@@ -283,6 +283,18 @@ def test_a_module_level_edit_runs_fresh_and_is_judged_right(
         ]
 
 
+def test_a_candidate_reports_its_own_time_not_the_sessions(
+    warm_pool: SandboxPool, shop: Path
+) -> None:
+    """The summary line's time is the candidate's run, not the time since W started."""
+    warmed(warm_pool, shop)
+    time.sleep(1.5)
+    result = warm_run(warm_pool, shop, edit("return a + b", "return a - b"))
+    match = re.search(r"1 failed, \d+ passed in ([\d.]+)s", result.output.text)
+    assert match, result.output.text
+    assert float(match.group(1)) < 1.0
+
+
 def test_candidates_in_a_row_do_not_see_each_others_changes(
     warm_pool: SandboxPool, shop: Path
 ) -> None:

@@ -54,7 +54,7 @@ import time
 import tokenize
 import types
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -321,6 +321,7 @@ class WarmPlugin:
         self.unimportable: set[str] = set()
         self.in_candidate = False
         self.statements = StatementCache()
+        self.clocks: list[tuple[object, str]] = []  # the plugins' session start times
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: Any) -> object:
@@ -388,6 +389,7 @@ class WarmPlugin:
                 if (seen.st_dev, seen.st_ino) == (startup.st_dev, startup.st_ino):
                     self.output_fds.append(int(name))  # stdout, stderr, pytest's copies
         _warm_caches(session)
+        self.clocks = _clocks(self.config.pluginmanager.get_plugins())
         self.statements.install(self.modules | self.protected)
         self.known_modules = frozenset(sys.modules)
         gc.collect()
@@ -613,6 +615,8 @@ class WarmPlugin:
         when C started a thread: an import that starts one must not happen in W."""
         if not self.in_candidate or threading.active_count() > 1:
             return
+        if len(sys.modules) == len(self.known_modules):
+            return  # nothing imported late (looking at every name costs C a copy of its pages)
         late = [name for name in sys.modules if name not in self.known_modules]
         names = [name for name in late if self._outside_project(sys.modules.get(name))]
         data = "\n".join(names).encode()
@@ -646,7 +650,7 @@ class WarmPlugin:
         for plugin in self.config.pluginmanager.get_plugins():
             if isinstance(report, str) and type(plugin).__name__ == "LogXML":
                 plugin.logfile = os.path.normpath(report)
-            _restart_clock(plugin)
+        _restart_clocks(self.clocks)
 
     def _reset_capture(self) -> None:
         """Empty the capture files W's session opened: a candidate killed mid-test left
@@ -673,6 +677,9 @@ def _warm_caches(session: Any) -> None:
         list(tokenize.generate_tokens(io.StringIO("pass\n").readline))
     if not session.items:
         return
+    for each in session.items:
+        with contextlib.suppress(Exception):
+            each.location  # noqa: B018  (a cached property: computed here, not in each C)
     item = session.items[0]
     with contextlib.suppress(Exception):
         inspect.getmodule(getattr(item, "obj", None))
@@ -881,9 +888,23 @@ def _statement_lines(node: ast.AST) -> list[int]:
     return sorted(value for value, _ in _statement_marks(node))
 
 
-def _restart_clock(plugin: object) -> None:
+_CLOCK_NAMES = ("_sessionstarttime", "_session_start", "suite_start_time", "suite_start")
+
+
+def _clocks(plugins: Iterable[object]) -> list[tuple[object, str]]:
+    """The plugins' attributes holding the session's start time, found once in W."""
+    found = []
+    for plugin in plugins:
+        for name in _CLOCK_NAMES:
+            value: Any = getattr(plugin, name, None)
+            if isinstance(value, float) or type(value).__name__ == "Instant":
+                found.append((plugin, name))
+    return found
+
+
+def _restart_clocks(clocks: list[tuple[object, str]]) -> None:
     """The session's start time (printed, and in the report) is C's, not W's."""
-    for name in ("_sessionstarttime", "_session_start", "suite_start_time", "suite_start"):
+    for plugin, name in clocks:
         value: Any = getattr(plugin, name, None)
         if isinstance(value, float):
             setattr(plugin, name, time.time())
