@@ -210,3 +210,27 @@ def test_the_offline_engine_fixes_a_wrong_function_name_in_the_sandbox(tmp_path:
     report = json.loads(result.stdout)
     assert report["verified"] is True
     assert '"median": median(values)}' in report["patch"]
+
+
+CALLS = """def window(items, size=3, *, step=1):
+    return items[::step][:size]
+
+
+def report(items):
+    first = round(sum(items) / len(items), 2)
+    rest = sorted(items, reversed=True)
+    return window(items, sise=2), first, rest
+"""
+
+
+def test_a_keyword_renamed_to_a_parameter_of_the_callee() -> None:
+    assert edits("keyword_name", CALLS, 7) == [("reversed", "reverse")]
+    assert edits("keyword_name", CALLS, 8)[0] == ("sise", "size")
+    # Only the callee's own parameters: `step` and `size`, nothing else.
+    assert {new for _, new in edits("keyword_name", CALLS, 8)} <= {"size", "step", "items"}
+
+
+def test_an_argument_too_many_is_dropped() -> None:
+    found = edits("remove_arg", CALLS, 6)
+    assert found[0] == (", 2", "")
+    _early(CALLS, "round(sum(items) / len(items), 2)", "round(sum(items) / len(items))", 6)

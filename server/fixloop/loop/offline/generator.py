@@ -66,6 +66,8 @@ DEFAULT_PRIOR: dict[str, float] = {
     "opposite_name": 0.02,
     "change_number": 0.004,
     "change_string": 0.005,
+    "remove_arg": 0.003,
+    "keyword_name": 0.01,
 }
 # Each further alternative at one site is this much less likely.
 _RANK_DECAY = 0.85

@@ -7,7 +7,9 @@ has imported) already has: nothing is invented."""
 from __future__ import annotations
 
 import ast
+import builtins
 import difflib
+import inspect
 import re
 import sys
 from collections.abc import Iterable
@@ -296,19 +298,14 @@ def literal_roles(src: Source, node: ast.Constant) -> list[tuple[str, ...]]:
         function = src.function_of(node.lineno)
         return [("return", function.name)] if function is not None else []
     if isinstance(parent, ast.Call) and node in parent.args:
-        return [("arg", _callee(src, parent.func), str(parent.args.index(node)))]
+        return [("arg", _callee_text(src, parent.func), str(parent.args.index(node)))]
     if isinstance(parent, ast.keyword) and parent.arg is not None:
         call = src.parent(parent)
         if isinstance(call, ast.Call):
-            return [("keyword", _callee(src, call.func), parent.arg)]
+            return [("keyword", _callee_text(src, call.func), parent.arg)]
     if isinstance(parent, ast.Subscript) and parent.slice is node:
         return [("index", src.segment(parent.value))]
     return []
-
-
-def _callee(src: Source, func: ast.expr) -> str:
-    """A method by its name alone (`.split` on any string), a function by its text."""
-    return "." + func.attr if isinstance(func, ast.Attribute) else src.segment(func)
 
 
 def literals_by_role(src: Source) -> dict[tuple[str, ...], list[ast.Constant]]:
@@ -327,4 +324,75 @@ def _literals_by_role(src: Source, tree: ast.AST) -> dict[tuple[str, ...], list[
             keys = [k for k in node.value.keys if isinstance(k, ast.Constant)]
             for target in node.targets:
                 table.setdefault(("index", src.segment(target)), []).extend(keys)
+    return table
+
+
+# -- the parameters of a callee ----------------------------------------------------------
+
+
+def callee_parameters(src: Source, func: ast.expr) -> list[str]:
+    """The keyword names a call may pass: the parameters of the function the file defines
+    under that name (a method, for `self.name`), of a builtin or a loaded module's
+    function, and the keywords the file passes to the same callee elsewhere."""
+    names: list[str] = []
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    if name is not None:
+        for node in src.memo(("definitions", src.tree), _definitions).get(name, []):
+            args = node.args
+            every = [*args.posonlyargs[1:], *args.args, *args.kwonlyargs]
+            names += [a.arg for a in every if a.arg not in ("self", "cls")]
+    names += _signature_names(src, func)
+    table = src.memo(("keywords_by_callee", src.tree), _keywords_by_callee)
+    names += table.get(_callee_text(src, func), [])
+    return list(dict.fromkeys(names))
+
+
+def _definitions(
+    src: Source, tree: ast.AST
+) -> dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]]:
+    table: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+    for node in ast.walk(src.tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            table.setdefault(node.name, []).append(node)
+        elif isinstance(node, ast.ClassDef):
+            for stmt in node.body:  # a class called is its __init__
+                if isinstance(stmt, ast.FunctionDef) and stmt.name == "__init__":
+                    table.setdefault(node.name, []).append(stmt)
+    return table
+
+
+def _signature_names(src: Source, func: ast.expr) -> list[str]:
+    """Parameter names of a builtin, or of a loaded module's function (`os.path.join`),
+    read with inspect: nothing is imported."""
+    target: object = None
+    if isinstance(func, ast.Name) and hasattr(builtins, func.id):
+        target = getattr(builtins, func.id)
+    elif isinstance(func, ast.Attribute):
+        base = src.segment(func.value)
+        if func.attr in loaded_module_names(src, base):
+            head, _, rest = base.partition(".")
+            aliases = src.memo(("module_aliases", src.tree), _module_aliases)
+            module = sys.modules.get(aliases[head] + ("." + rest if rest else ""))
+            target = getattr(module, func.attr, None)
+    if not callable(target):
+        return []
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p.name for p in parameters if p.kind in kinds]
+
+
+def _callee_text(src: Source, func: ast.expr) -> str:
+    """A method by its name alone (`.split` on any string), a function by its text."""
+    return "." + func.attr if isinstance(func, ast.Attribute) else src.segment(func)
+
+
+def _keywords_by_callee(src: Source, tree: ast.AST) -> dict[str, list[str]]:
+    table: dict[str, list[str]] = {}
+    for node in ast.walk(src.tree):
+        if isinstance(node, ast.Call):
+            names = table.setdefault(_callee_text(src, node.func), [])
+            names += [k.arg for k in node.keywords if k.arg and k.arg not in names]
     return table

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from fixloop.loop.offline.lexical import (
     attributes_of,
+    callee_parameters,
     counterparts,
     literal_roles,
     literals_by_role,
@@ -1639,6 +1640,46 @@ def _string_literal(value: str, quote: str) -> str:
     return f"{quote}{value}{quote}" if plain else repr(value)
 
 
+def remove_arg(src: Source, line: int) -> Iterator[Edit]:
+    """One argument too many (the studies' "same function, fewer arguments"):
+    `round(x, 2)` meant `round(x)`, `f(a, key=k)` meant `f(a)`."""
+    for node in _nodes(src, line, ast.Call):
+        assert isinstance(node, ast.Call)
+        parts: list[ast.AST] = sorted([*node.args, *node.keywords], key=lambda n: src.span(n))
+        if len(parts) > 6:
+            continue
+        spans = [src.span(part) for part in parts]
+        for index, (start, end) in enumerate(spans):
+            if index + 1 < len(spans):
+                end = spans[index + 1][0]  # the argument and the comma after it
+            elif index > 0:
+                start = spans[index - 1][1]  # the comma before the last argument
+            what = f"drop the argument `{_short(src.text[slice(*spans[index])])}`"
+            yield Edit(start, end, "", "remove_arg", node.lineno, what, len(parts) - 1 - index)
+
+
+def keyword_name(src: Source, line: int) -> Iterator[Edit]:
+    """A keyword argument under the wrong name: `sorted(xs, reversed=True)` meant
+    `reverse=True`. Alternatives are the callee's parameters when the file defines it or
+    it is a builtin or a loaded module's function, and the keywords the file passes to
+    the same callee elsewhere, most alike first."""
+    for node in _nodes(src, line, ast.Call):
+        assert isinstance(node, ast.Call)
+        used = {k.arg for k in node.keywords}
+        known = callee_parameters(src, node.func)
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                continue
+            start = src.span(keyword)[0]
+            end = start + len(keyword.arg)
+            if src.text[start:end] != keyword.arg:
+                continue
+            options = [o for o in known if o not in used]
+            for rank, new in enumerate(most_alike(keyword.arg, options, _MAX_ALIKE)):
+                what = f"`{new}=` instead of `{keyword.arg}=`"
+                yield Edit(start, end, new, "keyword_name", node.lineno, what, rank)
+
+
 # Cheapest and most natural first; the order breaks ties between equal prior rates.
 TEMPLATES: dict[str, Template] = {
     "compare_op": compare_op,
@@ -1677,4 +1718,6 @@ TEMPLATES: dict[str, Template] = {
     "opposite_name": opposite_name,
     "change_number": change_number,
     "change_string": change_string,
+    "remove_arg": remove_arg,
+    "keyword_name": keyword_name,
 }
