@@ -64,9 +64,9 @@ DEFAULT_PRIOR: dict[str, float] = {
     # literals: few alternatives each, the most alike or the usual opposite first.
     "wrong_func": 0.01,
     "opposite_name": 0.02,
-    "change_number": 0.004,
+    "change_number": 0.003,
     "change_string": 0.005,
-    "remove_arg": 0.003,
+    "remove_arg": 0.0015,
     "keyword_name": 0.01,
 }
 # Each further alternative at one site is this much less likely.

@@ -9,10 +9,11 @@ from __future__ import annotations
 import ast
 import builtins
 import difflib
+import functools
 import inspect
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from fixloop.loop.offline.source import Source
 
@@ -164,8 +165,14 @@ def alike(a: str, b: str) -> bool:
 
 
 def most_alike(name: str, options: Iterable[str], limit: int) -> list[str]:
-    unique = [o for o in dict.fromkeys(options) if alike(name, o)]
-    return sorted(unique, key=lambda o: (-similarity(name, o), o))[:limit]
+    return list(_most_alike(name, tuple(dict.fromkeys(options)), limit))
+
+
+@functools.lru_cache(maxsize=4096)
+def _most_alike(name: str, options: tuple[str, ...], limit: int) -> tuple[str, ...]:
+    """Cached: a module's names (hundreds) are compared again at every line calling it."""
+    unique = [o for o in options if alike(name, o)]
+    return tuple(sorted(unique, key=lambda o: (-similarity(name, o), o))[:limit])
 
 
 def _common_prefix(a: str, b: str) -> str:
@@ -361,9 +368,33 @@ def _definitions(
     return table
 
 
-def _signature_names(src: Source, func: ast.expr) -> list[str]:
-    """Parameter names of a builtin, or of a loaded module's function (`os.path.join`),
-    read with inspect: nothing is imported."""
+def required_positionals(src: Source, func: ast.expr) -> int:
+    """How many positional arguments a call of `func` needs at least, when that is known
+    (a function the file defines under that name, a builtin, a loaded module's
+    function); 0 when it is not."""
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    definitions = src.memo(("definitions", src.tree), _definitions).get(name or "", [])
+    if definitions:
+        counts = []
+        for node in definitions:
+            positional = [*node.args.posonlyargs, *node.args.args]
+            if positional and positional[0].arg in ("self", "cls"):
+                positional = positional[1:]
+            counts.append(len(positional) - len(node.args.defaults))
+        return max(min(counts), 0)
+    target = _callable_of(src, func)
+    if target is None:
+        return 0
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return 0
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in kinds and p.default is inspect.Parameter.empty for p in parameters)
+
+
+def _callable_of(src: Source, func: ast.expr) -> Callable[..., object] | None:
+    """The builtin, or the loaded module's function, a callee names; None otherwise."""
     target: object = None
     if isinstance(func, ast.Name) and hasattr(builtins, func.id):
         target = getattr(builtins, func.id)
@@ -374,7 +405,14 @@ def _signature_names(src: Source, func: ast.expr) -> list[str]:
             aliases = src.memo(("module_aliases", src.tree), _module_aliases)
             module = sys.modules.get(aliases[head] + ("." + rest if rest else ""))
             target = getattr(module, func.attr, None)
-    if not callable(target):
+    return target if callable(target) else None
+
+
+def _signature_names(src: Source, func: ast.expr) -> list[str]:
+    """Parameter names of a builtin, or of a loaded module's function (`os.path.join`),
+    read with inspect: nothing is imported."""
+    target = _callable_of(src, func)
+    if target is None:
         return []
     try:
         parameters = inspect.signature(target).parameters.values()

@@ -22,6 +22,7 @@ from fixloop.loop.offline.lexical import (
     module_functions,
     most_alike,
     nested_functions,
+    required_positionals,
 )
 from fixloop.loop.offline.source import Edit, Source, is_builtin
 
@@ -1649,7 +1650,10 @@ def remove_arg(src: Source, line: int) -> Iterator[Edit]:
         if len(parts) > 6:
             continue
         spans = [src.span(part) for part in parts]
+        required = required_positionals(src, node.func)
         for index, (start, end) in enumerate(spans):
+            if parts[index] in node.args and len(node.args) <= required:
+                continue  # a call that certainly fails: too few arguments
             if index + 1 < len(spans):
                 end = spans[index + 1][0]  # the argument and the comma after it
             elif index > 0:
