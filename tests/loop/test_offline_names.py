@@ -128,6 +128,16 @@ def search(items, target):
 """
 
 
+def test_of_two_copies_the_later_is_swapped_for_its_opposite_first() -> None:
+    source = (
+        "class R:\n    def __init__(self, width, height):\n        self.width = width\n"
+        "        self.height = height\n\n    def area(self):\n"
+        "        return self.width * self.width\n"
+    )
+    found = sorted(TEMPLATES["opposite_name"](Source("m.py", source), 7), key=lambda e: e.rank)
+    assert source[: found[0].start].endswith("self.width * self.")
+
+
 def test_a_name_or_attribute_swapped_for_its_opposite_where_that_exists() -> None:
     assert edits("opposite_name", LINKED, 10) == [("prev", "next")]
     assert ("hi", "lo") in edits("opposite_name", LINKED, 19)
@@ -153,6 +163,7 @@ def test_a_number_changed_to_another_of_the_function_then_a_nearby_magnitude() -
     found = [new for _, new in edits("change_number", source, 5)]
     assert found[0] == "0.8"
     assert "9.0" in found and "0.09" in found
+    assert "20" not in [new for _, new in edits("change_number", "x = y - 2\n", 1)]
     ints = [new for _, new in edits("change_number", source, 6)]
     assert "1000" in ints and "10" in ints
     assert all("." not in new for new in ints), "an int stays an int"

@@ -1520,9 +1520,11 @@ def opposite_name(src: Source, line: int) -> Iterator[Edit]:
             anywhere = set(src.attribute_names)
             found = [(0, o) for o in options if o in near]
             found += [(2, o) for o in options if o not in near and o in anywhere]
+        later = _copied_later(src, node, line)  # `w * w`: the later copy is the slip
         for index, (penalty, new) in enumerate(found):
             what = f"`{new}` instead of `{name}`"
-            yield Edit(start, end, new, "opposite_name", _line_of(node), what, index + penalty)
+            rank = index + penalty + later
+            yield Edit(start, end, new, "opposite_name", _line_of(node), what, rank)
 
 
 def change_number(src: Source, line: int) -> Iterator[Edit]:
@@ -1571,11 +1573,12 @@ def _number_options(
     value: int | float, local: list[int | float], pool: list[int | float]
 ) -> list[int | float]:
     """Numbers of the same type (an index stays an int): the function's, a few of the
-    file's, then nearby magnitudes."""
-    if isinstance(value, int):
-        scaled: list[int | float] = [value * 10]
-        scaled += [value // 10] if value % 10 == 0 else []
-    else:
+    file's, then nearby magnitudes (ten times more or less, for a number of two digits
+    or more, or a float)."""
+    scaled: list[int | float] = []
+    if isinstance(value, int) and abs(value) >= 10:  # a digit is a count, not a magnitude
+        scaled += [value * 10] + ([value // 10] if value % 10 == 0 else [])
+    elif isinstance(value, float):
         scaled = [round(value * 10, 10), round(value / 10, 10)]
     near: list[int | float] = [0, 1, 2, -1, value * 2]
     local = [n for n in local if type(n) is type(value) and n != value]
