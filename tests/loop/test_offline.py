@@ -48,7 +48,7 @@ def test_the_right_fix_comes_early_and_differs_in_one_line() -> None:
     found = [c for c in candidates if c.changes["calc.py"] == right]
     assert found, "the right fix is among the first 50"
     fix = found[0]
-    assert fix.template == "wrong_var"
+    assert fix.template == "opposite_name"  # `low` for `high`: words with an opposite
     assert fix.generator == "offline"
     assert fix.edit_size == 4
     changed = [

@@ -60,6 +60,14 @@ DEFAULT_PRIOR: dict[str, float] = {
     "swap_names": 0.003,
     "use_var": 0.003,
     "reuse_expr": 0.0005,
+    # The bug studies' name and literal categories, driven by the file's own names and
+    # literals: few alternatives each, the most alike or the usual opposite first.
+    "wrong_func": 0.01,
+    "opposite_name": 0.02,
+    "change_number": 0.003,
+    "change_string": 0.005,
+    "remove_arg": 0.0015,
+    "keyword_name": 0.01,
 }
 # Each further alternative at one site is this much less likely.
 _RANK_DECAY = 0.85

@@ -12,6 +12,18 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 
+from fixloop.loop.offline.lexical import (
+    attributes_of,
+    callee_parameters,
+    counterparts,
+    literal_roles,
+    literals_by_role,
+    loaded_module_names,
+    module_functions,
+    most_alike,
+    nested_functions,
+    required_positionals,
+)
 from fixloop.loop.offline.source import Edit, Source, is_builtin
 
 Template = Callable[[Source, int], Iterator[Edit]]
@@ -604,6 +616,33 @@ def swap_builtin(src: Source, line: int) -> Iterator[Edit]:
             yield Edit(
                 start, end, new, "swap_builtin", node.lineno, f"`{new}` instead of `{name}`", rank
             )
+    yield from _swap_function_values(src, line)
+
+
+def _swap_function_values(src: Source, line: int) -> Iterator[Edit]:
+    """A builtin or method passed as a value, not called: `key=max`, `map(all, rows)`,
+    `key=str.lower`."""
+    local = set(src.local_names(line))
+    for node in _nodes(src, line, (ast.Name, ast.Attribute)):
+        parent = src.parent(node)
+        if not _is_load(node) or (isinstance(parent, ast.Call) and parent.func is node):
+            continue
+        if isinstance(node, ast.Name):
+            if not is_builtin(node.id) or node.id in local:
+                continue  # a variable that happens to be called `max`
+            start, end = src.span(node)
+            name = node.id
+        elif isinstance(node, ast.Attribute) and (
+            isinstance(parent, ast.keyword)
+            or (isinstance(parent, ast.Call) and node in parent.args)
+        ):
+            end = src.span(node)[1]
+            start, name = end - len(node.attr), node.attr
+        else:
+            continue
+        for rank, new in enumerate(_ALTERNATIVES.get(name, ())):
+            what = f"`{new}` instead of `{name}`"
+            yield Edit(start, end, new, "swap_builtin", _line_of(node), what, rank)
 
 
 def _is_division(call: ast.Call) -> bool:
@@ -713,6 +752,8 @@ _WRAPPERS = (
     "min(0, {})",
     "{}.strip()",
     "{}.lower()",
+    "tuple({})",
+    "reversed({})",
 )
 
 
@@ -765,7 +806,9 @@ def _is_numeric(src: Source, node: ast.AST, line: int) -> bool:
 
 
 # Wrappers that need a sequence or a string: not for a number.
-_SEQUENCE_WRAPPERS = frozenset({"len({})", "sorted({})", "list({})", "set({})"})
+_SEQUENCE_WRAPPERS = frozenset(
+    {"len({})", "sorted({})", "list({})", "set({})", "tuple({})", "reversed({})"}
+)
 
 
 def wrap_call(src: Source, line: int) -> Iterator[Edit]:
@@ -1396,6 +1439,254 @@ def _assigned_lines(src: Source, function: ast.AST) -> dict[str, int]:
     return first
 
 
+# -- names and literals of the file (the bug studies' single-statement categories) -------
+
+# Alternatives a name template proposes at one site: the most alike are enough.
+_MAX_ALIKE = 6
+# Numbers of the function a number may have been confused with.
+_MAX_NUMBERS = 5
+
+
+def wrong_func(src: Source, line: int) -> Iterator[Edit]:
+    """Wrong function name: a function called (or passed as a value) where another of a
+    similar name, available there, was meant: `parse_int(s)` for `parse_float(s)`,
+    `self.add_row(r)` for `self.add_rows(r)`, `os.path.basename` for `os.path.dirname`.
+    Alternatives are the module's functions and imports, the attributes the file uses on
+    the same object, and the names of an already-loaded module, most alike first."""
+    functions: list[str] | None = None
+    for node in _nodes(src, line, (ast.Name, ast.Attribute)):
+        parent = src.parent(node)
+        called = isinstance(parent, ast.Call) and parent.func is node
+        if not _is_load(node):
+            continue
+        if isinstance(node, ast.Name):
+            if functions is None:
+                functions = module_functions(src) + nested_functions(src, line)
+            if node.id not in functions and (not called or is_builtin(node.id)):
+                continue  # a variable, or a builtin (swap_builtin's)
+            if node.id in src.local_names(line):
+                continue
+            start, end = src.span(node)
+            options = most_alike(node.id, functions, _MAX_ALIKE)
+            name = node.id
+        else:
+            passed = isinstance(parent, ast.keyword) or (
+                isinstance(parent, ast.Call) and node in parent.args
+            )
+            if not called and not passed:
+                continue
+            assert isinstance(node, ast.Attribute)
+            base = src.segment(node.value)
+            known = attributes_of(src, base, called=True)
+            known += loaded_module_names(src, base, called=True)
+            end = src.span(node)[1]
+            start, name = end - len(node.attr), node.attr
+            if src.text[start:end] != name:
+                continue
+            options = most_alike(name, known, _MAX_ALIKE)
+        for rank, new in enumerate(options):
+            what = f"`{new}` instead of `{name}`"
+            yield Edit(start, end, new, "wrong_func", _line_of(node), what, rank)
+
+
+def opposite_name(src: Source, line: int) -> Iterator[Edit]:
+    """A name or attribute with one word swapped for its usual opposite (`prev`/`next`,
+    `min`/`max`, `left`/`right`, `width`/`height`, ...), where that name exists: a
+    variable or function of the scope, or an attribute the file uses on the same object
+    (then any attribute the file uses, or a loaded module's name)."""
+    scope: set[str] | None = None
+    for node in _nodes(src, line, (ast.Name, ast.Attribute)):
+        if isinstance(node, ast.Name):
+            options = counterparts(node.id)
+            if not options:
+                continue
+            if scope is None:
+                scope = set(src.local_names(line)) | set(module_functions(src))
+                scope |= set(nested_functions(src, line))
+            start, end = src.span(node)
+            name = node.id
+            found = [(0, o) for o in options if o in scope]
+        else:
+            assert isinstance(node, ast.Attribute)
+            options = counterparts(node.attr)
+            if not options:
+                continue
+            end = src.span(node)[1]
+            start, name = end - len(node.attr), node.attr
+            if src.text[start:end] != name:
+                continue
+            base = src.segment(node.value)
+            near = set(attributes_of(src, base)) | set(loaded_module_names(src, base))
+            anywhere = set(src.attribute_names)
+            found = [(0, o) for o in options if o in near]
+            found += [(2, o) for o in options if o not in near and o in anywhere]
+        later = _copied_later(src, node, line)  # `w * w`: the later copy is the slip
+        for index, (penalty, new) in enumerate(found):
+            what = f"`{new}` instead of `{name}`"
+            rank = index + penalty + later
+            yield Edit(start, end, new, "opposite_name", _line_of(node), what, rank)
+
+
+def change_number(src: Source, line: int) -> Iterator[Edit]:
+    """A number that should be another: the other numbers of the function, then of the
+    file, then nearby magnitudes (times or over 10, 0, 1, 2, -1). One more or one less is
+    off_by_one's."""
+    function = src.function_of(line)
+    local = src.memo(("numbers", function), _numbers_in) if function is not None else []
+    pool = src.memo(("numbers", src.tree), _numbers_in)
+    for node in _nodes(src, line, ast.Constant):
+        assert isinstance(node, ast.Constant)
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        parent = src.parent(node)
+        if isinstance(parent, ast.JoinedStr | ast.FormattedValue):
+            continue
+        negative = isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub)
+        target: ast.AST = parent if negative and parent is not None else node
+        signed = -value if negative else value
+        options = _number_options(signed, local, pool)
+        around = src.parent(target)
+        for rank, new in enumerate(options[: _MAX_NUMBERS * 2]):
+            if new < 0 and isinstance(around, ast.BinOp) and around.right is target:
+                continue  # `a - -1`: arith_op and off_by_one write it plainly
+            if _makes_identity(around, target, new):
+                continue
+            yield _replace(src, target, _number_text(new), "change_number", rank)
+
+
+def _numbers_in(src: Source, scope: ast.AST) -> list[int | float]:
+    """The numbers written in a scope, signed, most frequent first."""
+    counts: dict[int | float, int] = {}
+    for node in ast.walk(scope):
+        if not isinstance(node, ast.Constant) or isinstance(node.value, bool):
+            continue
+        if isinstance(node.value, int | float):
+            parent = src.parent(node)
+            negative = isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.USub)
+            number = -node.value if negative else node.value
+            counts[number] = counts.get(number, 0) + 1
+    return sorted(counts, key=lambda n: -counts[n])
+
+
+def _number_options(
+    value: int | float, local: list[int | float], pool: list[int | float]
+) -> list[int | float]:
+    """Numbers of the same type (an index stays an int): the function's, a few of the
+    file's, then nearby magnitudes (ten times more or less, for a number of two digits
+    or more, or a float)."""
+    scaled: list[int | float] = []
+    if isinstance(value, int) and abs(value) >= 10:  # a digit is a count, not a magnitude
+        scaled += [value * 10] + ([value // 10] if value % 10 == 0 else [])
+    elif isinstance(value, float):
+        scaled = [round(value * 10, 10), round(value / 10, 10)]
+    near: list[int | float] = [0, 1, 2, -1, value * 2]
+    local = [n for n in local if type(n) is type(value) and n != value]
+    pool = [n for n in pool if type(n) is type(value) and n != value and n not in local]
+    options: list[int | float] = []
+    for n in [*local[:_MAX_NUMBERS], *pool[:3], *scaled, *near]:
+        unit = isinstance(value, int) and abs(n - value) == 1  # off_by_one's
+        n = float(n) if isinstance(value, float) else n
+        if n != value and not unit and n not in options and abs(n) < 10**12:
+            options.append(n)
+    return options
+
+
+def _makes_identity(parent: ast.AST | None, node: ast.AST, new: int | float) -> bool:
+    if isinstance(parent, ast.BinOp) and parent.right is node:
+        return _is_identity(_ARITH_TEXT[type(parent.op)], ast.Constant(new))
+    return False
+
+
+def _number_text(number: int | float) -> str:
+    return repr(number)
+
+
+def change_string(src: Source, line: int) -> Iterator[Edit]:
+    """A string literal that should be another the file uses in the same place: compared
+    with the same expression (the other branches of an if/elif chain), assigned to the
+    same target, returned by the same function, passed to the same function or keyword,
+    or used as an index of the same object. The function's own literals first."""
+    table = literals_by_role(src)
+    function = src.function_of(line)
+    for node in _nodes(src, line, ast.Constant):
+        assert isinstance(node, ast.Constant)
+        if not isinstance(node.value, str) or isinstance(src.parent(node), ast.JoinedStr):
+            continue
+        text = src.segment(node)
+        quote = text[:1]
+        if quote not in ("'", '"') or text[1:3] == quote * 2:
+            continue
+        peers = [p for role in literal_roles(src, node) for p in table.get(role, [])]
+        values = _ordered_values(src, peers, function, node)
+        for rank, value in enumerate(values[:_MAX_NAMES]):
+            literal = _string_literal(value, quote)
+            yield _replace(src, node, literal, "change_string", rank)
+
+
+def _ordered_values(
+    src: Source, peers: list[ast.Constant], function: ast.AST | None, node: ast.Constant
+) -> list[str]:
+    def order(peer: ast.Constant) -> tuple[int, int]:
+        inside = function is not None and src.function_of(peer.lineno) is function
+        return (0 if inside else 1, abs(peer.lineno - node.lineno))
+
+    values: list[str] = []
+    for peer in sorted(peers, key=order):
+        value = peer.value
+        if isinstance(value, str) and value != node.value and value not in values:
+            values.append(value)
+    return values
+
+
+def _string_literal(value: str, quote: str) -> str:
+    plain = quote not in value and "\\" not in value and value.isprintable()
+    return f"{quote}{value}{quote}" if plain else repr(value)
+
+
+def remove_arg(src: Source, line: int) -> Iterator[Edit]:
+    """One argument too many (the studies' "same function, fewer arguments"):
+    `round(x, 2)` meant `round(x)`, `f(a, key=k)` meant `f(a)`."""
+    for node in _nodes(src, line, ast.Call):
+        assert isinstance(node, ast.Call)
+        parts: list[ast.AST] = sorted([*node.args, *node.keywords], key=lambda n: src.span(n))
+        if len(parts) > 6:
+            continue
+        spans = [src.span(part) for part in parts]
+        required = required_positionals(src, node.func)
+        for index, (start, end) in enumerate(spans):
+            if parts[index] in node.args and len(node.args) <= required:
+                continue  # a call that certainly fails: too few arguments
+            if index + 1 < len(spans):
+                end = spans[index + 1][0]  # the argument and the comma after it
+            elif index > 0:
+                start = spans[index - 1][1]  # the comma before the last argument
+            what = f"drop the argument `{_short(src.text[slice(*spans[index])])}`"
+            yield Edit(start, end, "", "remove_arg", node.lineno, what, len(parts) - 1 - index)
+
+
+def keyword_name(src: Source, line: int) -> Iterator[Edit]:
+    """A keyword argument under the wrong name: `sorted(xs, reversed=True)` meant
+    `reverse=True`. Alternatives are the callee's parameters when the file defines it or
+    it is a builtin or a loaded module's function, and the keywords the file passes to
+    the same callee elsewhere, most alike first."""
+    for node in _nodes(src, line, ast.Call):
+        assert isinstance(node, ast.Call)
+        used = {k.arg for k in node.keywords}
+        known = callee_parameters(src, node.func)
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                continue
+            start = src.span(keyword)[0]
+            end = start + len(keyword.arg)
+            if src.text[start:end] != keyword.arg:
+                continue
+            options = [o for o in known if o not in used]
+            for rank, new in enumerate(most_alike(keyword.arg, options, _MAX_ALIKE)):
+                what = f"`{new}=` instead of `{keyword.arg}=`"
+                yield Edit(start, end, new, "keyword_name", node.lineno, what, rank)
+
+
 # Cheapest and most natural first; the order breaks ties between equal prior rates.
 TEMPLATES: dict[str, Template] = {
     "compare_op": compare_op,
@@ -1430,4 +1721,10 @@ TEMPLATES: dict[str, Template] = {
     "swap_names": swap_names,
     "use_var": use_var,
     "reuse_expr": reuse_expr,
+    "wrong_func": wrong_func,
+    "opposite_name": opposite_name,
+    "change_number": change_number,
+    "change_string": change_string,
+    "remove_arg": remove_arg,
+    "keyword_name": keyword_name,
 }
