@@ -13,8 +13,9 @@ import pytest
 
 from fixloop.sandbox import SandboxConfig, SandboxPool
 from fixloop.sandbox.engine import connect
+from fixloop.sandbox.pool import PROJECTS_KEPT
 from tests.sandbox.conftest import TEST_CONFIG
-from tests.support.sandbox_processes import containers_of_process
+from tests.support.sandbox_processes import containers_of_process, containers_of_project
 
 pytestmark = pytest.mark.slow
 
@@ -58,6 +59,25 @@ def test_one_warm_container_serves_every_candidate_of_a_project(calc: Path) -> N
             assert pool.run(calc, {}, "pytest -q").passed
         assert len(containers_of_process(os.getpid())) == 1
     assert containers_of_process(os.getpid()) == []  # close() removed it
+
+
+def test_a_pool_keeps_the_containers_of_its_most_recent_projects_only(tmp_path: Path) -> None:
+    projects = []
+    for index in range(PROJECTS_KEPT + 2):
+        project = tmp_path / f"project{index}"
+        (project / "tests").mkdir(parents=True)
+        (project / "tests" / "test_one.py").write_text(
+            f"def test_one():\n    assert {index} >= 0\n"
+        )
+        projects.append(project)
+    with SandboxPool(TEST_CONFIG) as pool:
+        for project in projects:
+            assert pool.run(project, {}, "pytest -q").passed
+        assert len(containers_of_process(os.getpid())) == PROJECTS_KEPT
+        assert containers_of_project(projects[0]) == []  # the least recently used went
+        assert containers_of_project(projects[-1])
+        assert pool.run(projects[0], {}, "pytest -q").passed  # and comes back when asked
+        assert len(containers_of_process(os.getpid())) == PROJECTS_KEPT
 
 
 def test_containers_carry_the_fixloop_label(calc: Path) -> None:

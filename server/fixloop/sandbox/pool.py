@@ -64,6 +64,9 @@ _AGENT_SOURCE = (Path(__file__).parent / "_agent.py").read_bytes()
 _TIMEOUT_SOURCE = (Path(__file__).parent / "_pytest_timeout.py").read_bytes()
 _SHARD_SOURCE = (Path(__file__).parent / "_pytest_shard.py").read_bytes()
 _WARM_SOURCE = (Path(__file__).parent / "_warm.py").read_bytes()
+# Projects whose containers a pool keeps once it is done with them: an editor moves
+# between a few; the least recently used go when another starts.
+PROJECTS_KEPT = 4
 _live_pools: weakref.WeakSet[SandboxPool] = weakref.WeakSet()
 
 
@@ -355,12 +358,26 @@ class SandboxPool:
             raise SandboxError("the sandbox pool is closed")
         key = (root, self.config.image_ref)
         with self._lock:
-            warm = self._warm.get(key)
+            warm = self._warm.pop(key, None)
             if warm is None:
                 warm = self._start(root)
-                self._warm[key] = warm
+            self._warm[key] = warm  # the most recently used last
+            unused = self._least_recently_used()
+        for old in unused:
+            self._remove(old)
         self._refresh_if_changed(warm)
         return warm
+
+    def _least_recently_used(self) -> list[_Warm]:
+        """The idle containers past the PROJECTS_KEPT most recently used, taken out of the
+        pool (under its lock): a long-lived pool that saw many projects (a server, a
+        benchmark) would otherwise keep a container, and its warm sessions, for each."""
+        unused: list[_Warm] = []
+        for key in list(self._warm)[:-PROJECTS_KEPT]:
+            warm = self._warm[key]
+            if warm.slots.qsize() >= self.config.parallel:  # no run holds one of its slots
+                unused.append(self._warm.pop(key))
+        return unused
 
     def _start(self, root: Path) -> _Warm:
         import docker.errors
