@@ -11,6 +11,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +87,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--no-memory", action="store_true", help="neither read nor write the memory of past fixes"
     )
     output.add_options(parser)
-    parser.set_defaults(handler=run)
+    # Once the result is printed, the records written and the sandbox removed, the
+    # process ends without the interpreter's teardown (fixloop.cli.exit_at_once).
+    parser.set_defaults(handler=run, exit_at_once=True)
 
 
 def _say(message: str) -> None:
@@ -101,12 +104,8 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from fixloop.config import load_settings
-    from fixloop.loop.build import Target, build_session
-    from fixloop.loop.engine import new_session_id
-    from fixloop.loop.generators import GeneratorUnavailable
     from fixloop.project import find_project_root
     from fixloop.sandbox import CommandRefused, SandboxError, SandboxPool
-    from fixloop.sessions.log import SessionLog
     from fixloop.testcommand import detect_test_command
 
     name, line = _split_target(Path.cwd(), args.target)
@@ -124,7 +123,6 @@ def run(args: argparse.Namespace) -> int:
         return _fail(
             f'no test command for {root}: pass --test "CMD" or set `test-command` in [tool.fixloop]'
         )
-    memory = _session_memory(args, settings)
     relative = target.relative_to(root).as_posix()
     try:
         original = target.read_text(encoding="utf-8")
@@ -132,29 +130,69 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"{relative} is not UTF-8 text")
     if line is not None and not 1 <= line <= original.count("\n") + 1:
         return _fail(f"{relative} has no line {line}")
-    session_id = new_session_id()
     try:
         with SandboxPool(settings.sandbox, on_prepare=_say) as pool:
+            # First: the container starts while the engine is imported and built.
             _warm_up_soon(pool, root, command)
-            session = build_session(
-                settings,
-                Target(root, relative, line),
-                command,
-                pool,
-                memory=memory,
-                engine=args.engine,
-                on_progress=_progress_printer(),
-                on_event=SessionLog(session_id).event,
-                session_id=session_id,
-                budget_changes=_budget_flags(args),
-            )
-            result = _run_until_interrupted(session)
-    except GeneratorUnavailable as error:
-        return _fail(str(error))
+            fixed = _fix(args, settings, (root, relative, line), command, pool)
+            if isinstance(fixed, int):
+                return fixed
+            result, written = fixed
+        # The memory records were written while the container was removed.
+        written()
     except CommandRefused as error:
         return _fail(str(error))
     except SandboxError as error:
         return _fail(str(error))
+    if result.fixed and args.apply:
+        return _apply(root, relative, original, result)
+    if result.status.value == "environment-error":
+        return 2
+    if result.status.value == "cancelled":
+        return 130  # as for any program stopped by Ctrl+C
+    return 0 if result.fixed or result.status.value == "already-passing" else 1
+
+
+def _fix(
+    args: argparse.Namespace,
+    settings: Settings,
+    target: tuple[Path, str, int | None],
+    command: str,
+    pool: SandboxPool,
+) -> int | tuple[FixResult, Callable[[], None]]:
+    """Run the session on the target (root, file, line) and print its result; the
+    result, and what waits for the memory records being written meanwhile (an exit code
+    when the session cannot be built). The engine is imported here, once the sandbox is
+    starting."""
+    from fixloop.loop import build
+    from fixloop.loop.engine import new_session_id
+    from fixloop.loop.generators import GeneratorUnavailable
+    from fixloop.sessions.log import SessionLog
+
+    memory = _session_memory(args, settings)
+    session_id = new_session_id()
+    try:
+        session = build.build_session(
+            settings,
+            build.Target(*target),
+            command,
+            pool,
+            memory=memory,
+            engine=args.engine,
+            on_progress=_progress_printer(),
+            on_event=SessionLog(session_id).event,
+            session_id=session_id,
+            budget_changes=_budget_flags(args),
+            write_memory_later=True,
+        )
+    except GeneratorUnavailable as error:
+        return _fail(str(error))
+    result = _run_until_interrupted(session)
+    _show(args, result)
+    return result, _write_memory_meanwhile(session)
+
+
+def _show(args: argparse.Namespace, result: FixResult) -> None:
     _clear_progress()
     if args.json:
         print(json.dumps(_as_json(result), indent=2))
@@ -169,13 +207,28 @@ def run(args: argparse.Namespace) -> int:
         output.info(f"fixloop: why this patch: {result.why}")
     for note in result.notes:
         output.info(f"fixloop: {note}")
-    if result.fixed and args.apply:
-        return _apply(root, relative, original, result)
-    if result.status.value == "environment-error":
-        return 2
-    if result.status.value == "cancelled":
-        return 130  # as for any program stopped by Ctrl+C
-    return 0 if result.fixed or result.status.value == "already-passing" else 1
+    sys.stdout.flush()  # the result is out before the records are written
+
+
+def _write_memory_meanwhile(session: FixSession) -> Callable[[], None]:
+    """Write the session's memory records in a thread (the container is removed
+    meanwhile); the returned call waits for them and says when they went to the spool.
+    Not a daemon: the records are written before the process exits, whatever happens."""
+    notes: list[str] = []
+
+    def write() -> None:
+        if (note := session.write_memory()) is not None:
+            notes.append(note)
+
+    thread = threading.Thread(target=write, name="fixloop-memory-write")
+    thread.start()
+
+    def written() -> None:
+        thread.join()
+        for note in notes:
+            output.info(f"fixloop: {note}")
+
+    return written
 
 
 def _warm_up_soon(pool: SandboxPool, root: Path, command: str) -> None:

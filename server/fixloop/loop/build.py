@@ -59,10 +59,12 @@ def build_session(
     baseline: GivenBaseline | None = None,
     session_id: str | None = None,
     budget_changes: dict[str, object] | None = None,
+    write_memory_later: bool = False,
 ) -> FixSession:
     """A session as the settings say; `budget_changes` adjusts the budget the settings
-    give (the command line's flags). Raises GeneratorUnavailable when the engine
-    asked for cannot be used."""
+    give (the command line's flags); with `write_memory_later` the caller writes the
+    memory records (`FixSession.write_memory`) once it has shown the result. Raises
+    GeneratorUnavailable when the engine asked for cannot be used."""
     chosen = generators_for(engine or settings.engine, settings)
     budget = budget_of(settings.loop, settings.sandbox.parallel, default_wall_clock)
     if budget_changes:
@@ -82,4 +84,5 @@ def build_session(
         reviewer=reviewer_for(settings, chosen),
         session_id=session_id,
         baseline=baseline,
+        write_memory_later=write_memory_later,
     )

@@ -217,6 +217,7 @@ class FixSession:
         reviewer: Reviewer | None = None,
         session_id: str | None = None,
         baseline: GivenBaseline | None = None,
+        write_memory_later: bool = False,
     ) -> None:
         self.project_root = project_root.resolve()
         self.test_command = test_command
@@ -233,6 +234,9 @@ class FixSession:
         # What was tried goes to memory (one write at the end); memory's prior, past fixes
         # and remembered suggestion come into the context.
         self.memory = memory
+        # The caller writes the records itself (`write_memory`) once it has shown the
+        # result: the command line prints the fix first, the user need not wait for them.
+        self.write_memory_later = write_memory_later
         self._remembered: list[Candidate] = []
         self._record_id: str | None = None
         self._verified_records: dict[int, str] = {}
@@ -329,8 +333,12 @@ class FixSession:
             name="fixloop-ranking",
             daemon=True,
         ).start()
+        # The slots get ready for the candidates' runs meanwhile: one while the
+        # localization run has the other, that one once it is done.
+        self._verifier.prewarm_soon(baseline, leave_free=1)
         self._emit(Phase.LOCALIZE, "finding the suspicious lines", baseline)
         context = self._context(baseline, sources)
+        self._verifier.prewarm_soon(baseline)
         if self._cancelled.is_set():
             return self._finish(Status.CANCELLED, "cancelled", baseline)
         if self.memory is not None:
@@ -703,9 +711,16 @@ class FixSession:
             why=self._why,
         )
 
+    def write_memory(self) -> str | None:
+        """Write what the session tried to memory; a note for the user when the records
+        went to the spool instead (memory unavailable)."""
+        if self.memory is None or self.memory.flush():
+            return None
+        return "memory unavailable: this session's attempts wait in its spool"
+
     def _finish(self, status: Status, message: str, baseline: CandidateResult | None) -> FixResult:
-        if self.memory is not None and not self.memory.flush():
-            self._notes.append("memory unavailable: this session's attempts wait in its spool")
+        if not self.write_memory_later and (note := self.write_memory()) is not None:
+            self._notes.append(note)
         self._emit(Phase.DONE, message, baseline)
         return FixResult(
             status=status,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from fixloop.sandbox.results import (
     Outcome,
     ShardingTester,
     Tester,
+    WarmingTester,
 )
 
 # The first run stops after this many failing tests: enough to localize and to fix.
@@ -268,6 +270,29 @@ class Verifier:
         if any(word.startswith(_FAILURE_OPTIONS) for word in narrowed.split()):
             return narrowed  # the user's own choice of how the tests fail
         return with_tests(f"{self.test_command} -x --tb=native", ids)
+
+    def prewarm_soon(self, baseline: CandidateResult, *, leave_free: int = 0) -> None:
+        """Get the sandbox's free slots ready for the candidates' runs of the failing
+        tests, with the limits they will run with, from a thread of its own while the
+        session localizes and generates: the first candidates then run warm too. A slot
+        that cannot is left to the runs, which say why."""
+        if not isinstance(self.tester, WarmingTester) or not self.is_pytest():
+            return
+        tester, root = self.tester, self.project_root
+        command, limit = self.narrowed_command(baseline), self.test_limit(baseline)
+
+        def prewarm() -> None:
+            with suppress(Exception):
+                tester.prewarm(
+                    root,
+                    command,
+                    test_timeout=limit,
+                    stop_at_hang=True,
+                    leave_free=leave_free,
+                    cancel=self._stop_runs,
+                )
+
+        threading.Thread(target=prewarm, name="fixloop-prewarm", daemon=True).start()
 
     def run_candidates(
         self,

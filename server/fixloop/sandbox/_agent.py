@@ -746,6 +746,30 @@ class WarmRunner:
             session = started_session
         return session.run(request, proto_in, started, oom_before)
 
+    def prewarm(self, request: dict[str, object], proto_in: int) -> dict[str, object]:
+        """Start W now for a command the host is about to run for many candidates (no
+        candidate in this request): its first candidate then runs warm, instead of once
+        the ordinary way and W's startup with the second."""
+        key = warm_key(request)
+        if key is None:
+            return {"warm": False, "why": "the command may not run warm"}
+        if self.session is not None and self.session.key == key and self.session.alive():
+            return {"warm": True}
+        if key in self.refused:
+            return {"warm": False, "why": self.refused[key]}
+        try:
+            scratch = str(request["scratch"])
+            remove_tree(scratch)
+            os.makedirs(scratch)
+        except OSError as error:
+            return {"warm": False, "why": f"cannot make its temporary folder: {error}"}
+        started = self.start(request, key, proto_in)
+        if isinstance(started, WarmSession):
+            return {"warm": True}
+        if started != "cancel":
+            self.refused[key] = f"the command cannot run warm: {started}"
+        return {"warm": False, "why": started}
+
     def _files_may_run_warm(self, request: dict[str, object]) -> bool:
         files, base = request["files"], str(request["base"])
         assert isinstance(files, dict)
@@ -908,6 +932,9 @@ def main() -> None:
             continue
         if request.get("cancel"):
             continue  # it came after its run had ended: nothing to stop
+        if request.get("prewarm"):
+            write_message(proto_out, WARM.prewarm(request, proto_in))
+            continue
         response, cleanup = handle(request, proto_in)
         write_message(proto_out, response)
         cleanup()  # after answering: the host need not wait for it

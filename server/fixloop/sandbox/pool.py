@@ -296,6 +296,85 @@ class SandboxPool:
         for starter in starters:
             starter.join()
 
+    def prewarm(
+        self,
+        project_root: Path | str,
+        command: str,
+        *,
+        test_timeout: float | None = None,
+        stop_at_hang: bool = False,
+        leave_free: int = 0,
+        cancel: Cancellation | None = None,
+    ) -> None:
+        """Start the warm runner (_warm.py) of the free slots for a pytest `command`
+        about to run for many candidates, with the limits they will run with: their first
+        candidates then run warm, where a slot otherwise runs a command the ordinary way
+        once and starts its warm runner the second time. Only the slots no run holds,
+        leaving `leave_free` of them for a run about to start; returns once they are
+        ready (or could not be: their runs then go the ordinary way)."""
+        if not self.config.pytest_warm_runner or self._preimport(command) is None:
+            return
+        root = Path(project_root).resolve()
+        warm = self._warm_container(root)
+        free: list[_Slot] = []
+        with suppress(queue.Empty):
+            while len(free) < self.config.parallel - leave_free:
+                free.append(warm.slots.get_nowait())
+        limits = _Limits(self.config.timeout_seconds, test_timeout, stop_at_hang)
+        test_command = parse_command(package_script(root, command))
+        starters = [
+            threading.Thread(
+                target=self._prewarm_slot,
+                args=(warm, slot, test_command, limits, cancel),
+                name="fixloop-prewarm",
+                daemon=True,
+            )
+            for slot in free
+        ]
+        for starter in starters:
+            starter.start()
+        for starter in starters:
+            starter.join()
+
+    def _prewarm_slot(
+        self,
+        warm: _Warm,
+        slot: _Slot,
+        command: TestCommand,
+        limits: _Limits,
+        cancel: Cancellation | None,
+    ) -> None:
+        """One slot's warm runner started (see `prewarm`), then the slot freed."""
+        try:
+            if cancel is not None and cancel.cancelled:
+                return
+            with warm.gate.shared():
+                plan = plan_candidate(
+                    command=command,
+                    changes={},
+                    config=warm.config or self.config,
+                    project_root=warm.root,
+                    base=warm.base,
+                    slot=slot.index,
+                    timeout=limits.run,
+                    uses_hypothesis=warm.uses_hypothesis,
+                    test_timeout=limits.test,
+                    stop_at_hang=limits.stop_at_hang,
+                    source_paths=warm.source_paths,
+                )
+                channel = self._agent(warm, slot, plan.request.get("preimport", []))
+                channel.send_message({**plan.request, "prewarm": True})
+                stopper = _Stopper(channel)
+                try:
+                    with cancel.watching(stopper.ask) if cancel else nullcontext():
+                        channel.receive_message(GRACE_SECONDS)
+                finally:
+                    stopper.end()
+        except Exception:  # the slot's next run starts its agent again and says what failed
+            self._reset_slot(warm, slot)
+        finally:
+            warm.slots.put(slot)
+
     def _preimport(self, command: str) -> list[str] | None:
         """What a run of `command` has its slot's agent import; None: it starts no agent
         worth warming (not pytest, or a new interpreter each run)."""

@@ -361,3 +361,20 @@ class ShardingTester(Tester, Protocol):
         test_timeout: float | None = None,
         stop_at_hang: bool = False,
     ) -> CandidateResult: ...
+
+
+@runtime_checkable
+class WarmingTester(Tester, Protocol):
+    """A tester whose slots can get ready for a command about to run for many candidates
+    (the sandbox pool's warm runner): their first candidates then cost what the others do."""
+
+    def prewarm(
+        self,
+        project_root: Path | str,
+        command: str,
+        *,
+        test_timeout: float | None = None,
+        stop_at_hang: bool = False,
+        leave_free: int = 0,
+        cancel: Cancellation | None = None,
+    ) -> None: ...
