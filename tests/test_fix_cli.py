@@ -237,3 +237,62 @@ def test_ctrl_c_cancels_the_candidates_being_tested(shop: Path) -> None:
     session = stderr.split("session ")[-1].split()[0]
     history = subprocess.run([*FIXLOOP, "history"], capture_output=True, text=True, timeout=60)
     assert any(session in line and "cancelled" in line for line in history.stdout.splitlines())
+
+
+def _session_events(data: Path, session_id: str) -> list[dict[str, object]]:
+    log = data / "fixloop" / "sessions" / f"{session_id}.jsonl"
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.slow
+def test_the_records_are_written_before_the_process_ends(shop: Path, tmp_path: Path) -> None:
+    """The fix is printed as soon as it is verified and the session's memory records are
+    written after it: by the time the process has ended they are all there (the verified
+    fix among them), and the sandbox is gone. Every candidate ran warm: the slots got
+    their warm runner ready while the session localized the bug."""
+    memory, data = tmp_path / "memory", tmp_path / "data"
+    env = {**os.environ, "XDG_DATA_HOME": str(data)}
+    command = ["fix", "pricing.py", "--test", TEST, "--engine", "offline", "--json"]
+    done = subprocess.run(
+        [*FIXLOOP, *command, "--memory", str(memory)],
+        cwd=shop, capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["verified"] and report["notes"] == []
+    stats = subprocess.run(
+        [*FIXLOOP, "memory", "--memory", str(memory), "stats", "--json"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    recorded = json.loads(stats.stdout)
+    assert recorded["outcomes"].get("verified") == 1
+    assert 1 < recorded["records"] <= report["candidates_tried"]
+    assert containers_of_project(shop) == []
+    runners = [
+        event["runner"]
+        for event in _session_events(data, report["session_id"])
+        if event["event"] == "candidate"
+    ]
+    assert runners and set(runners) == {"warm"}
+
+
+@pytest.mark.slow
+def test_records_memory_cannot_take_are_spooled_after_the_result(
+    shop: Path, tmp_path: Path
+) -> None:
+    """A memory that cannot be opened: the result is printed without waiting for it, and
+    the note that the session's records wait in the spool comes after; the spool holds
+    them once the process has ended."""
+    store = tmp_path / "store"
+    store.write_text("a file where the memory's folder should be", encoding="utf-8")
+    done = _fix(
+        "pricing.py", "--test", TEST, "--engine", "offline", "--memory", str(store), "--json",
+        cwd=shop,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["verified"]
+    assert not any("spool" in note for note in report["notes"])  # it did not wait for them
+    assert "this session's attempts wait in its spool" in done.stderr
+    spooled = (tmp_path / "store-spool.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(spooled) > 1

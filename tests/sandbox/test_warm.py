@@ -375,6 +375,34 @@ def test_another_command_keeps_one_session_per_slot(tmp_path: Path) -> None:
         assert warm_processes(project) == 1
 
 
+def test_a_prewarmed_slot_runs_its_first_candidate_warm(tmp_path: Path) -> None:
+    """A command the host is about to run for many candidates gets its warm session
+    before the first of them, with the limits they run with: no fresh run first. A
+    command that differs (another per-test limit) is not served by it."""
+    project = shop_project(tmp_path)
+    with SandboxPool(SandboxConfig(timeout_seconds=30, parallel=2)) as pool:
+        pool.prewarm(project, COMMAND, test_timeout=4.0, stop_at_hang=True)
+        assert warm_processes(project) == 2  # one per slot
+        for changes in ({}, edit("return a + b", "return a - b")):
+            result = pool.run(project, changes, COMMAND, test_timeout=4.0, stop_at_hang=True)
+            assert result.runner == "warm", (result.warm_fallback, result.output.text)
+        other = pool.run(project, {}, COMMAND, test_timeout=5.0, stop_at_hang=True)
+        assert other.runner == "fork" and other.passed
+
+
+def test_prewarming_leaves_slots_free_and_skips_what_cannot_run_warm(tmp_path: Path) -> None:
+    project = shop_project(tmp_path)
+    with SandboxPool(SandboxConfig(timeout_seconds=30, parallel=2)) as pool:
+        pool.prewarm(project, COMMAND, leave_free=1)
+        assert warm_processes(project) == 1
+        pool.prewarm(project, "python -c 'print(1)'")  # not pytest: nothing to warm
+        assert warm_processes(project) == 1
+        pool.prewarm(project, COMMAND)  # the other slot too; the warm one answers at once
+        assert warm_processes(project) == 2
+        for _ in range(2):
+            assert warm_run(pool, project, {}).passed
+
+
 def test_the_session_ends_with_its_agent(tmp_path: Path) -> None:
     """The host closing a slot's agent (a reset, a closed pool) ends its W as well."""
     project = shop_project(tmp_path)
