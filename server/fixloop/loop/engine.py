@@ -326,19 +326,20 @@ class FixSession:
             )
         if (hang := hang_outside(baseline, sources, self._verifier)) is not None:
             return self._finish(Status.NOT_FOUND, hang, baseline)
-        # The ranking's model of the project's code, built while the candidates run.
-        threading.Thread(
-            target=scorer_for,
-            args=(self.project_root, sources),
-            name="fixloop-ranking",
-            daemon=True,
-        ).start()
         # The slots get ready for the candidates' runs meanwhile: one while the
         # localization run has the other, that one once it is done.
         self._verifier.prewarm_soon(baseline, leave_free=1)
         self._emit(Phase.LOCALIZE, "finding the suspicious lines", baseline)
         context = self._context(baseline, sources)
         self._verifier.prewarm_soon(baseline)
+        # The ranking's model of the project's code, built while the candidates run (not
+        # during the localization run, which the rest waits for: it would slow it down).
+        threading.Thread(
+            target=scorer_for,
+            args=(self.project_root, sources),
+            name="fixloop-ranking",
+            daemon=True,
+        ).start()
         if self._cancelled.is_set():
             return self._finish(Status.CANCELLED, "cancelled", baseline)
         if self.memory is not None:
