@@ -332,14 +332,6 @@ class FixSession:
         self._emit(Phase.LOCALIZE, "finding the suspicious lines", baseline)
         context = self._context(baseline, sources)
         self._verifier.prewarm_soon(baseline)
-        # The ranking's model of the project's code, built while the candidates run (not
-        # during the localization run, which the rest waits for: it would slow it down).
-        threading.Thread(
-            target=scorer_for,
-            args=(self.project_root, sources),
-            name="fixloop-ranking",
-            daemon=True,
-        ).start()
         if self._cancelled.is_set():
             return self._finish(Status.CANCELLED, "cancelled", baseline)
         if self.memory is not None:
@@ -375,6 +367,8 @@ class FixSession:
             if not batch:
                 break
             self._emit(Phase.TEST, f"testing {len(batch)} candidates", baseline)
+            if iteration == 1:
+                self._build_scorer_meanwhile(context)
             narrowed = verifier.narrowed_command(baseline)  # with the guards found so far
             tried = self._verify(batch, narrowed, timeout)
             for item in tried:
@@ -402,6 +396,17 @@ class FixSession:
             self._emit(Phase.REFLECT, "learning from the failures", baseline)
             context = self._reflect(context, [t for t in tried if not t.result.passed])
         return self._finish(Status.NOT_FOUND, self._nothing_verified(), baseline)
+
+    def _build_scorer_meanwhile(self, context: RepairContext) -> None:
+        """The ranking's model of the project's code, built while the first candidates
+        run in the sandbox: built earlier, it held the interpreter while the localization
+        run, memory and the templates (which the candidates wait for) had work to do."""
+        threading.Thread(
+            target=scorer_for,
+            args=(self.project_root, context.sources),
+            name="fixloop-ranking",
+            daemon=True,
+        ).start()
 
     def _closest(self) -> str:
         """The candidate that got nearest, for a session that found no fix: the user may
