@@ -378,6 +378,8 @@ class FixSession:
                 if not item.result.passed:
                     self._remember(context, item, "failed")
             passing = self._audited([t for t in tried if t.result.passed], context)
+            if passing:
+                self._remembered = []  # memory's other guesses are no alternatives
             # A fix from memory (its kind's closest), passing, is what memory vouches for: no
             # search for alternatives (they were searched when it was learned).
             if passing and all(t.candidate.generator != "memory" for t in passing):
@@ -449,10 +451,12 @@ class FixSession:
     ) -> list[Candidate]:
         batch: list[Candidate] = []
         keys: set[tuple[tuple[str, str], ...]] = set()
-        remembered, self._remembered = self._remembered, []
-        fits = [c for c in remembered if refusal(context.sources, c.changes) is None]
-        if fits:  # memory's candidates are tested together, before anything else
-            return fits
+        fits = [c for c in self._remembered if refusal(context.sources, c.changes) is None]
+        if fits:  # memory's first, as many at a time as run at once (one passing: no more)
+            size = max(1, self.budget.parallel)
+            self._remembered = fits[size:]
+            return fits[:size]
+        self._remembered = []
         for generator in list(self.generators):
             stream = streams[id(generator)]
             size = len(batch) + self._quota(generator)

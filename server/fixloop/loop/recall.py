@@ -18,12 +18,13 @@ hardly more alike within a kind of bug than across kinds. The kind of an edit
 its operators as classes, so that a family learned from code written one way carries over
 to code written another. Only candidates at the lines the failure points at count, and
 only when most of the remembered fixes whose kind can be made there agree (`transfer`):
-memory of other kinds of bug must not cost a session. The best two are tested before
-anything else, with two more candidates of the agreed class of edit, so that the family's
-fix comes early even when the suggestions were not it; one that fails counts against its
-remembered fix (`failed_reuses`). A suggestion never tested counts for nothing. Each takes
-its own place in the engine's order, which is left alone: memory of other kinds of bug
-costs at most those four candidates, and none where they are among the first batch's.
+memory of other kinds of bug must not cost a session. At most four are tested before
+anything else, two at a time (the engine's parallelism; one passing ends it): the closest
+of the agreed kind, then of its class of edit, so that the family's fix comes early even
+when the closest was not it. One that fails counts against its remembered fix
+(`failed_reuses`); one never tested counts for nothing. Each takes its own place in the
+engine's order, which is left alone: memory of other kinds of bug costs at most those
+four candidates, and none where they are among the engine's first batch.
 
 The verified record's `id` (`FixResult.record_id`) is what the editor later passes to
 `MemoryStore.record_verdict` (see the memory package's docstring).
