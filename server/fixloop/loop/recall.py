@@ -186,14 +186,10 @@ def _suggestion(
         min_similarity=min(min_similarity, _TRANSFER_MIN_SIMILARITY),
     )
     close = [fix for fix in fixes if fix.similarity >= min_similarity]
-    made = transfer(fixes, context)
     again = reapplied(close, context.sources)
-    if again is None:
-        return made
-    others = [s for s in made.suggestions if s.candidate.changes != again.candidate.changes]
-    ahead = [c for c in made.ahead if c.changes != again.candidate.changes]
-    first = (again, *others)[:_RECALLED]
-    return Transfer(first, tuple(ahead[: _RECALLED - len(first)]))
+    if again is not None:  # the fix's own lines found again: what memory knows best, alone
+        return Transfer((again,))
+    return transfer(fixes, context)
 
 
 def suggestion_for(
@@ -233,9 +229,10 @@ def reapplied(fixes: Sequence[RememberedFix], sources: Mapping[str, str]) -> Sug
 @dataclass(frozen=True)
 class Transfer:
     """What memory makes of today's candidates, tested together before anything else:
-    the remembered fixes (best first: a fix re-applied, then the candidates most of a
-    remembered fix's kind; one passing is offered without a search for alternatives), and
-    the engine's candidates of a remembered fix's class of edit (see `_RECALLED`)."""
+    the remembered fixes (a fix re-applied, alone; else the candidates most of a
+    remembered fix's kind, best first; one passing is offered without a search for
+    alternatives), and the engine's candidates of a remembered fix's class of edit (see
+    `_RECALLED`)."""
 
     suggestions: tuple[Suggestion, ...] = ()
     ahead: tuple[Candidate, ...] = ()
