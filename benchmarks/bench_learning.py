@@ -4,15 +4,18 @@ sandbox, with no memory, with memory of the bug's family, and with memory of oth
     .venv/bin/python benchmarks/bench_learning.py [--families DIR…] [--only FAMILY…]
         [--skip FAMILY/MEMBER…] [--keep DIR] [--trained KEPT_DIR]
 
-    # the figure of issue 14: tuning, held-out and sealed families side by side
+    # the figure of issue 14: tuning, held-out, sealed and fresh families side by side
     .venv/bin/python benchmarks/bench_learning.py --families benchmarks/families \
-        benchmarks/families_heldout benchmarks/families_sealed
+        benchmarks/families_heldout benchmarks/families_sealed benchmarks/families_fresh
 
 benchmarks/families/<family>/<member>/ holds programs with the same kind of bug in
 different code (a `<` that should be `<=`, an accumulator started at the wrong value, …):
 the families memory's matching was built with. benchmarks/families_heldout/ holds kinds
 of bug it was not built for (worked on), benchmarks/families_sealed/ more of them (kept
-aside: measured once). `--families` runs several corpora in one run, side by side.
+aside: measured once), benchmarks/families_fresh/ more again, written once the others had
+all been looked at and before memory's next change (the honest figure). `--families`
+runs several corpora in one run, side by side; `--trained` reuses the training exports
+of an earlier `--keep` run (to compare two versions of memory on the same training).
 For each member:
 
 - training: a fix session with an empty memory; its attempts are what memory keeps of it.
