@@ -2,17 +2,20 @@
 sandbox, with no memory, with memory of the bug's family, and with memory of other families.
 
     .venv/bin/python benchmarks/bench_learning.py [--families DIR…] [--only FAMILY…]
-        [--skip FAMILY/MEMBER…] [--keep DIR]
+        [--skip FAMILY/MEMBER…] [--keep DIR] [--trained KEPT_DIR]
 
-    # the figure of issue 14: tuning, held-out and sealed families side by side
+    # the figure of issue 14: tuning, held-out, sealed and fresh families side by side
     .venv/bin/python benchmarks/bench_learning.py --families benchmarks/families \
-        benchmarks/families_heldout benchmarks/families_sealed
+        benchmarks/families_heldout benchmarks/families_sealed benchmarks/families_fresh
 
 benchmarks/families/<family>/<member>/ holds programs with the same kind of bug in
 different code (a `<` that should be `<=`, an accumulator started at the wrong value, …):
 the families memory's matching was built with. benchmarks/families_heldout/ holds kinds
 of bug it was not built for (worked on), benchmarks/families_sealed/ more of them (kept
-aside: measured once). `--families` runs several corpora in one run, side by side.
+aside: measured once), benchmarks/families_fresh/ more again, written once the others had
+all been looked at and before memory's next change (the honest figure). `--families`
+runs several corpora in one run, side by side; `--trained` reuses the training exports
+of an earlier `--keep` run (to compare two versions of memory on the same training).
 For each member:
 
 - training: a fix session with an empty memory; its attempts are what memory keeps of it.
@@ -244,6 +247,12 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="families to run (default: all)")
     parser.add_argument("--skip", nargs="*", default=[], help="members to leave out: FAMILY/MEMBER")
     parser.add_argument("--keep", type=Path, help="keep the stores and exports in this folder")
+    parser.add_argument(
+        "--trained",
+        type=Path,
+        help="reuse the training exports of an earlier --keep folder (training runs with an "
+        "empty memory: valid while what a record keeps is unchanged)",
+    )
     args = parser.parse_args()
     chosen = [m for m in members(args.families, args.only) if m.key not in args.skip]
     families = list(dict.fromkeys(m.family for m in chosen))
@@ -261,7 +270,7 @@ def main() -> int:
     started = time.monotonic()
     try:
         with SandboxPool() as pool:
-            exports = train(pool, chosen, work)
+            exports = reuse(args.trained, chosen) if args.trained else train(pool, chosen, work)
             for family in families:
                 others = [exports[m.key] for m in chosen if m.family != family]
                 seeded_store(work / "unrelated-seed" / family, others).close()
@@ -290,6 +299,15 @@ def main() -> int:
     table(runs, chosen)
     print(f"whole benchmark: {time.monotonic() - started:.0f} s")
     return 0
+
+
+def reuse(kept: Path, chosen: Sequence[Member]) -> dict[str, Path]:
+    """The training exports of an earlier run kept with --keep."""
+    exports = {m.key: kept / "exports" / f"{m.family}-{m.name}.jsonl" for m in chosen}
+    missing = [key for key, path in exports.items() if not path.exists()]
+    if missing:
+        raise SystemExit(f"no training export in {kept} for: {', '.join(missing)}")
+    return exports
 
 
 def train(pool: SandboxPool, chosen: Sequence[Member], work: Path) -> dict[str, Path]:

@@ -3,7 +3,8 @@ same kind of bug in different code. Every member fails as written and passes wit
 known fix; the members of a family differ in their code, not just in their names.
 
 `families` is what memory's matching was built with; `families_heldout` (worked on) and
-`families_sealed` (measured once, at the end) are kinds of bug it was not built for."""
+`families_sealed` (measured once, at the end) are kinds of bug it was not built for;
+`families_fresh` were written after both had been looked at, before memory's next change."""
 
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ from tests.loop.corpus_support import Program, exit_codes
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 FAMILIES = BENCHMARKS / "families"
-CORPORA = (FAMILIES, BENCHMARKS / "families_heldout", BENCHMARKS / "families_sealed")
+CORPORA = (
+    FAMILIES,
+    BENCHMARKS / "families_heldout",
+    BENCHMARKS / "families_sealed",
+    BENCHMARKS / "families_fresh",
+)
 
 
 def members(corpus: Path) -> list[Program]:

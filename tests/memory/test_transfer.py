@@ -226,4 +226,5 @@ def test_the_loop_tries_a_learned_fix_first_on_the_same_bug_in_other_code(
     first, generator = _fix("flatten", store, pool, tmp_path)
     assert generator == "offline" and first > 1
     position, generator = _fix("tokens", store, pool, tmp_path)
-    assert (position, generator) == (1, "memory")
+    # In memory's first round (at most four candidates, run two at a time).
+    assert generator == "memory" and position <= 4

@@ -238,6 +238,10 @@ class FixSession:
         # result: the command line prints the fix first, the user need not wait for them.
         self.write_memory_later = write_memory_later
         self._remembered: list[Candidate] = []
+        # Memory's candidates are the engine's own, tested first: where its stream reaches
+        # one, it takes that one's place in the batch, so that memory moves candidates
+        # forward without adding to what the session tests in all.
+        self._recalled: set[tuple[tuple[str, str], ...]] = set()
         self._record_id: str | None = None
         self._verified_records: dict[int, str] = {}
         self._order = 0
@@ -336,9 +340,10 @@ class FixSession:
             return self._finish(Status.CANCELLED, "cancelled", baseline)
         if self.memory is not None:
             context = self.memory.prepare(context)
-            suggestion = self.memory.suggestion(context)
-            if suggestion is not None:  # tried first, verified like any candidate
-                self._remembered.append(suggestion.candidate)
+            recalled = self.memory.recall(context)  # tried first, verified like any candidate
+            self._remembered = [*(found.candidate for found in recalled.suggestions)]
+            self._remembered += recalled.ahead
+            self._recalled = {normalized(c.changes) for c in self._remembered}
         return self._iterate(context, baseline)
 
     def _iterate(self, context: RepairContext, baseline: CandidateResult) -> FixResult:
@@ -376,9 +381,11 @@ class FixSession:
                 if not item.result.passed:
                     self._remember(context, item, "failed")
             passing = self._audited([t for t in tried if t.result.passed], context)
-            # A fix from memory, tested alone and passing, is what memory vouches for: no
+            if passing:
+                self._remembered = []  # memory's other guesses are no alternatives
+            # A fix from memory (its kind's closest), passing, is what memory vouches for: no
             # search for alternatives (they were searched when it was learned).
-            if passing and [t.candidate.generator for t in tried] != ["memory"]:
+            if passing and all(t.candidate.generator != "memory" for t in passing):
                 passing += self._audited(
                     self._alternatives(streams, context, seen, narrowed, timeout), context
                 )
@@ -458,10 +465,12 @@ class FixSession:
     ) -> list[Candidate]:
         batch: list[Candidate] = []
         keys: set[tuple[tuple[str, str], ...]] = set()
-        if self._remembered:  # a remembered fix is tested alone, before anything else
-            remembered = self._remembered.pop(0)
-            if refusal(context.sources, remembered.changes) is None:
-                return [remembered]
+        fits = [c for c in self._remembered if refusal(context.sources, c.changes) is None]
+        if fits:  # memory's first, as many at a time as run at once (one passing: no more)
+            size = max(1, self.budget.parallel)
+            self._remembered = fits[size:]
+            return fits[:size]
+        self._remembered = []
         for generator in list(self.generators):
             stream = streams[id(generator)]
             size = len(batch) + self._quota(generator)
@@ -483,6 +492,9 @@ class FixSession:
                     earlier = seen.get(key)
                     if earlier is not None:
                         earlier.agreement += 1
+                    if key in self._recalled:  # tested early by memory: its place is taken
+                        self._recalled.discard(key)
+                        size -= 1
                     continue
                 if refusal(context.sources, candidate.changes) is not None:
                     seen[key] = None

@@ -6,7 +6,7 @@ builds the context from sandbox results and ranks the candidates it verifies.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -126,6 +126,16 @@ class Recollection(Protocol):
     def candidate(self) -> Candidate: ...
 
 
+class Recalled(Protocol):
+    """What memory makes of a session's candidates (`RepairMemory.recall`)."""
+
+    @property
+    def suggestions(self) -> Sequence[Recollection]: ...
+
+    @property
+    def ahead(self) -> Sequence[Candidate]: ...
+
+
 class RepairMemory(Protocol):
     """What the engine asks of memory during one session (`loop.recall.SessionMemory` over
     a `MemoryStore` is the one the builder wires; the engine knows only this)."""
@@ -140,6 +150,12 @@ class RepairMemory(Protocol):
 
     def suggestion(self, context: RepairContext) -> Recollection | None:
         """A remembered fix to test before anything else, if any."""
+        ...
+
+    def recall(self, context: RepairContext) -> Recalled:
+        """The remembered fixes and a few of the engine's candidates of their kind, to
+        test together before anything else (each then takes its place in the engine's
+        order: memory moves candidates forward, it adds none there)."""
         ...
 
     def tried(

@@ -2,7 +2,7 @@
 
     memory = SessionMemory(store)
     context = memory.prepare(context)          # template prior and past fixes filled in
-    suggestion = memory.suggestion(context)    # a remembered fix to test first, if any
+    recalled = memory.recall(context)          # fixes to test first, candidates ahead
     ...
     record_id = memory.tried(context, candidate, "failed")   # every tested candidate
     ...
@@ -18,10 +18,13 @@ hardly more alike within a kind of bug than across kinds. The kind of an edit
 its operators as classes, so that a family learned from code written one way carries over
 to code written another. Only candidates at the lines the failure points at count, and
 only when most of the remembered fixes whose kind can be made there agree (`transfer`):
-memory of other kinds of bug must not cost a session. Tested alone before anything else;
-if it fails, that counts against the remembered fix (`failed_reuses`). A suggestion never
-tested counts for nothing. The templates that made the agreed kind's candidates get a
-higher prior, so that the family's fix comes early even when the suggestion was not it.
+memory of other kinds of bug must not cost a session. At most four are tested before
+anything else, two at a time (the engine's parallelism; one passing ends it): the closest
+of the agreed kind, then of its class of edit, so that the family's fix comes early even
+when the closest was not it. One that fails counts against its remembered fix
+(`failed_reuses`); one never tested counts for nothing. Each takes its own place in the
+engine's order, which is left alone: memory of other kinds of bug costs at most those
+four candidates, and none where they are among the engine's first batch.
 
 The verified record's `id` (`FixResult.record_id`) is what the editor later passes to
 `MemoryStore.record_verdict` (see the memory package's docstring).
@@ -63,28 +66,33 @@ logger = logging.getLogger(__name__)
 
 # A remembered fix's kind is looked for among the engine's first candidates here.
 _TRANSFER_MIN_SIMILARITY = 0.3
-_TRANSFER_WITHIN = 60
+_TRANSFER_WITHIN = 200
 _TRANSFER_NEIGHBOURS = 20
 # The least kinship (memory/shapes.py `kinship`) a candidate needs with a remembered fix
-# for its template to be raised: the same class of edit (an arithmetic operator for
-# another, a comparison reversed); to be suggested, tested alone: the same edit of names
-# (a variable for another, an attribute for another) or closer. Measured on
+# to be tested first, without the vouching of a suggestion: the same class of edit (an
+# arithmetic operator for another, a comparison reversed); to be suggested: the same edit
+# of names in the same kind of statement (a variable for another in a `return`), the same
+# roles (a parameter for a local, an attribute for another) or closer. Measured on
 # benchmarks/families_heldout, a class of edit alone guessed the operator wrong as often
-# as right, and memory of other kinds of bug guessed it too.
+# as right, and memory of other kinds of bug guessed it too; a variable for another in any
+# statement was memory of wrong returns suggesting a name in a reversed comparison.
 _TRANSFER_MIN_KINSHIP = 0.6
-_SUGGEST_MIN_KINSHIP = 0.8
-# A candidate is suggested (and its template raised) only with the support of most of
+_SUGGEST_MIN_KINSHIP = 0.85
+# A candidate is tested first only with the support of most of
 # the remembered fixes near the failure: their similarity-weighted share of its kind.
 _TRANSFER_MIN_SUPPORT = 0.5
 # … and only at a line the failure points at: this share of the top suspiciousness (a
 # frame of the traceback scores well above the lines the failing tests run alone: 0.5
 # lost the fix of benchmarks/families/append_extend to the line that raised).
 _TRANSFER_MIN_SUSPICION = 0.3
-# A template that made a supported candidate of a remembered fix's kind is raised to
-# this rate times the kinship: up to the engine's own best rates (0.05), not beyond —
-# measured on benchmarks/families_heldout, a rate above them let memory of other kinds of
-# bug put a session's fix a batch later.
-_KIND_RATE = 0.05
+# What memory's kinds of fix may cost a session is bounded: the closest kind-matched
+# candidates (kinship from `_TRANSFER_MIN_KINSHIP`; suggested, vouched for, from
+# `_SUGGEST_MIN_KINSHIP`) are tested together before anything else (one sandbox round),
+# and each takes its own place in the engine's order when the engine reaches it: what the
+# session tests in all grows only by those from beyond its first batch. (Raising their
+# templates' prior instead, measured on benchmarks/families_heldout, let memory of other
+# kinds of bug put a session's fix a batch of 16 later.)
+_RECALLED = 4
 # A remembered fix whose track record (success rate x acceptance) is below this — rejected,
 # reverted, or failing when re-applied — is not transferred to other code.
 _TRANSFER_MIN_RECORD = 0.3
@@ -178,8 +186,10 @@ def _suggestion(
         min_similarity=min(min_similarity, _TRANSFER_MIN_SIMILARITY),
     )
     close = [fix for fix in fixes if fix.similarity >= min_similarity]
-    made = transfer(fixes, context)
-    return Transfer(reapplied(close, context.sources) or made.suggestion, made.templates)
+    again = reapplied(close, context.sources)
+    if again is not None:  # the fix's own lines found again: what memory knows best, alone
+        return Transfer((again,))
+    return transfer(fixes, context)
 
 
 def suggestion_for(
@@ -218,11 +228,18 @@ def reapplied(fixes: Sequence[RememberedFix], sources: Mapping[str, str]) -> Sug
 
 @dataclass(frozen=True)
 class Transfer:
-    """What memory's remembered kinds of fix make of today's candidates: the best match
-    (tested first) and, per template, the best kinship of a candidate it made."""
+    """What memory makes of today's candidates, tested together before anything else:
+    the remembered fixes (a fix re-applied, alone; else the candidates most of a
+    remembered fix's kind, best first; one passing is offered without a search for
+    alternatives), and the engine's candidates of a remembered fix's class of edit (see
+    `_RECALLED`)."""
 
-    suggestion: Suggestion | None
-    templates: Mapping[str, float]
+    suggestions: tuple[Suggestion, ...] = ()
+    ahead: tuple[Candidate, ...] = ()
+
+    @property
+    def suggestion(self) -> Suggestion | None:
+        return self.suggestions[0] if self.suggestions else None
 
 
 def transferred(fixes: Sequence[RememberedFix], context: RepairContext) -> Suggestion | None:
@@ -234,12 +251,12 @@ def transferred(fixes: Sequence[RememberedFix], context: RepairContext) -> Sugge
 
 
 def transfer(fixes: Sequence[RememberedFix], context: RepairContext) -> Transfer:
-    """`transferred`, with the templates of the kind-matched candidates.
+    """`transferred`, all of it: the candidates to test first and those to add ahead.
 
-    Memory of other kinds of bug must not cost a session: only candidates at the lines
-    the failure points at count, and one is suggested, and its template raised, only when
-    most of the remembered fixes (by similarity) whose kind of edit can be made there are
-    of its kind — memory agreeing with itself, as a family learned does."""
+    Memory of other kinds of bug must cost a session little: only candidates at the lines
+    the failure points at count, and one is taken only when most of the remembered fixes
+    (by similarity) whose kind of edit can be made there are of its kind — memory agreeing
+    with itself, as a family learned does; and at most `_RECALLED` are."""
     kinds = [
         (kind, fix)
         for fix in fixes
@@ -247,7 +264,7 @@ def transfer(fixes: Sequence[RememberedFix], context: RepairContext) -> Transfer
         and (kind := record_kind(fix.record)) is not None
     ]
     if not kinds or context.language != "python":
-        return Transfer(None, {})
+        return Transfer()
     from fixloop.loop.offline import OfflineGenerator
 
     suspects = _suspect_lines(context)
@@ -265,26 +282,29 @@ def transfer(fixes: Sequence[RememberedFix], context: RepairContext) -> Transfer
     # The vote is among the remembered fixes whose kind of edit can be made here at all.
     voters = {id(fix): fix.similarity for _, scores in matched for _, fix in scores}
     weight = sum(voters.values()) or 1.0
-    best: tuple[float, Candidate, RememberedFix] | None = None
-    templates: dict[str, float] = {}
-    for candidate, scores in matched:
+    ranked: list[tuple[float, int, Candidate, RememberedFix]] = []
+    for order, (candidate, scores) in enumerate(matched):
         support = sum(fix.similarity for _, fix in scores) / weight
-        if not scores or support <= _TRANSFER_MIN_SUPPORT:
-            continue
-        score, fix = max(scores, key=lambda pair: pair[0])
-        if candidate.template:
-            templates[candidate.template] = max(templates.get(candidate.template, 0.0), score)
-        if score >= _SUGGEST_MIN_KINSHIP and (best is None or score > best[0]):
-            best = (score, candidate, fix)
-    if best is None:
-        return Transfer(None, templates)
-    _, candidate, fix = best
-    made = replace(
-        candidate,
-        generator="memory",
-        description=f"{candidate.description} (as in a fix seen before)",
+        if scores and support > _TRANSFER_MIN_SUPPORT:
+            score, fix = max(scores, key=lambda pair: pair[0])
+            ranked.append((score, order, candidate, fix))
+    ranked.sort(key=lambda item: (-item[0], item[1]))  # the earliest among equals
+    ranked = ranked[:_RECALLED]
+    first = [item for item in ranked if item[0] >= _SUGGEST_MIN_KINSHIP]
+    suggestions = tuple(
+        Suggestion(
+            replace(
+                candidate,
+                generator="memory",
+                description=f"{candidate.description} (as in a fix seen before)",
+            ),
+            fix,
+            transferred=True,
+        )
+        for _, _, candidate, fix in first
     )
-    return Transfer(Suggestion(made, fix, transferred=True), templates)
+    ahead = tuple(item[2] for item in ranked if item not in first)
+    return Transfer(suggestions, ahead)
 
 
 def _suspect_lines(context: RepairContext) -> set[tuple[str, int]]:
@@ -400,7 +420,7 @@ class SessionMemory:
     _maker: ThreadPoolExecutor | None = None
     _failed: int = 0
     # What `prepare` found for the context it returned: `suggestion` need not look again.
-    _made: tuple[RepairContext, Suggestion | None] | None = None
+    _made: tuple[RepairContext, Transfer] | None = None
 
     @property
     def pending(self) -> list[AttemptRecord]:
@@ -420,32 +440,34 @@ class SessionMemory:
 
     def prepare(self, context: RepairContext, past: int = 3) -> RepairContext:
         """The context with `template_prior` and `past_fixes` from memory (unchanged
-        when memory is off or unavailable): the learned rates, and the templates that
-        make edits of a remembered fix's kind raised (see `transfer`)."""
+        when memory is off or unavailable); what memory makes of its candidates is
+        `recall`'s (see `transfer`)."""
         prior = prior_for(self.store, context)
         found = past_fixes(self.store, context, past)
         made = _suggestion(self.store, context)
-        if not prior and not found and not made.templates:
-            self._made = (context, made.suggestion)
-            return context
-        merged = {**context.template_prior, **prior}
-        for template, score in made.templates.items():
-            merged[template] = max(merged.get(template, 0.0), _KIND_RATE * score)
-        prepared = dataclasses.replace(context, template_prior=merged, past_fixes=found)
-        self._made = (prepared, made.suggestion)
+        prepared = context
+        if prior or found:
+            merged = {**context.template_prior, **prior}
+            prepared = dataclasses.replace(context, template_prior=merged, past_fixes=found)
+        self._made = (prepared, made)
         return prepared
 
-    def suggestion(self, context: RepairContext) -> Suggestion | None:
-        """A remembered fix re-applied to this code: test it like any candidate."""
+    def recall(self, context: RepairContext) -> Transfer:
+        """The remembered fixes to test together first, and the candidates to add ahead
+        of the engine's first batch (`Transfer`)."""
         if self._made is not None and self._made[0] is context:
-            found = self._made[1]  # made by `prepare`, before the kinds' prior
+            made = self._made[1]  # made by `prepare`
         else:
-            found = suggestion(self.store, context)
+            made = _suggestion(self.store, context)
         self._made = None
-        if found is not None:
+        for found in made.suggestions:
             self._reused[_changes_key(found.candidate)] = found.fix.record.id
-        self.suggested = found
-        return found
+        self.suggested = made.suggestion
+        return made
+
+    def suggestion(self, context: RepairContext) -> Suggestion | None:
+        """The best remembered fix for this code: test it like any candidate."""
+        return self.recall(context).suggestion
 
     def tried(
         self,
