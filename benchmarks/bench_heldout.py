@@ -2,11 +2,15 @@
 the corpus its templates were tuned on, run as a user runs it: defaults, one fresh data
 folder per bug.
 
-Run:  /work/main/.venv/bin/python benchmarks/bench_heldout.py [--corpus heldout|tuning|both]
-          [--only ID ...] [--json-out FILE] [--fixloop PATH] [--cache DIR] [--check]
+Run:  /work/main/.venv/bin/python benchmarks/bench_heldout.py
+          [--corpus heldout|heldout2|tuning|both|all] [--only ID ...] [--json-out FILE]
+          [--fixloop PATH] [--cache DIR] [--check]
 
-The held-out corpus (`benchmarks/heldout/bugs.json`, see its README) names PyPI sdists by
-version and sha256, and one-line bugs in them; nothing of those projects is committed.
+`both` is heldout + tuning (the default, as before heldout2 existed); `all` is every corpus.
+Each held-out corpus (`benchmarks/heldout/bugs.json`, and `benchmarks/heldout2/bugs.json`,
+written later by someone who had not seen how fixloop repairs: see their READMEs) names
+PyPI sdists by version and sha256, and one-line bugs in them; nothing of those projects is
+committed.
 The sdists are downloaded once into the cache (default ~/.cache/fixloop-heldout; `pip
 download`, hash checked) and extracted there; later runs work offline. The tuning corpus
 is `benchmarks/corpus/*` (its README; test command `python -m pytest -q`).
@@ -53,7 +57,15 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-MANIFEST = ROOT / "benchmarks" / "heldout" / "bugs.json"
+# The held-out corpora, by name: each a bugs.json manifest of one-line bugs in PyPI sdists.
+MANIFESTS = {
+    "heldout": ROOT / "benchmarks" / "heldout" / "bugs.json",
+    "heldout2": ROOT / "benchmarks" / "heldout2" / "bugs.json",
+}
+MANIFEST = MANIFESTS["heldout"]
+CORPORA = (*MANIFESTS, "tuning")
+# --corpus choices beyond a single corpus's name.
+CORPUS_SETS = {"both": ("heldout", "tuning"), "all": CORPORA}
 TUNING = ROOT / "benchmarks" / "corpus"
 DEFAULT_CACHE = Path.home() / ".cache" / "fixloop-heldout"
 TUNING_TEST = "python -m pytest -q"
@@ -81,7 +93,7 @@ class Case:
     """One bug to fix: a project folder, the file, its buggy and its known-fixed text."""
 
     id: str
-    corpus: str  # "heldout" or "tuning"
+    corpus: str  # a key of MANIFESTS, or "tuning"
     project: str
     source: Path  # the unchanged project (held-out) or the buggy program (tuning)
     file: str
@@ -172,8 +184,8 @@ def extract(tarball: Path, tree: Path) -> None:
         shutil.move(top, tree)
 
 
-def heldout_cases(cache: Path, only: Sequence[str]) -> list[Case]:
-    sdists, bugs = load_manifest()
+def heldout_cases(cache: Path, only: Sequence[str], corpus: str = "heldout") -> list[Case]:
+    sdists, bugs = load_manifest(MANIFESTS[corpus])
     cases = []
     for bug in bugs:
         if only and bug["id"] not in only:
@@ -188,7 +200,7 @@ def heldout_cases(cache: Path, only: Sequence[str]) -> list[Case]:
         cases.append(
             Case(
                 bug["id"],
-                "heldout",
+                corpus,
                 bug["project"],
                 tree,
                 bug["file"],
@@ -545,7 +557,7 @@ def remove_containers(scratch: Path) -> int:
 
 
 def report_saved(path: Path) -> None:
-    by_corpus: dict[str, list[Row]] = {"heldout": [], "tuning": []}
+    by_corpus: dict[str, list[Row]] = {name: [] for name in CORPORA}
     for row in json.loads(path.read_text())["rows"]:
         by_corpus[row["corpus"]].append(Row(**row))
     for name, rows in by_corpus.items():
@@ -555,11 +567,10 @@ def report_saved(path: Path) -> None:
     print_totals(by_corpus)
 
 
-def interleave(a: Sequence[Case], b: Sequence[Case]) -> list[Case]:
-    """Both corpora in turn, so that a run stopped early has figures for both."""
-    mixed = [case for pair in zip(a, b, strict=False) for case in pair]
-    shorter = min(len(a), len(b))
-    return mixed + list(a[shorter:]) + list(b[shorter:])
+def interleave(*corpora: Sequence[Case]) -> list[Case]:
+    """The corpora in turn, so that a run stopped early has figures for each."""
+    longest = max((len(c) for c in corpora), default=0)
+    return [c[i] for i in range(longest) for c in corpora if i < len(c)]
 
 
 def default_fixloop() -> str:
@@ -571,7 +582,7 @@ def default_fixloop() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--corpus", choices=("heldout", "tuning", "both"), default="both")
+    parser.add_argument("--corpus", choices=(*CORPORA, *CORPUS_SETS), default="both")
     parser.add_argument("--only", nargs="*", default=[], help="bug ids (tuning: folder names)")
     parser.add_argument("--json-out", type=Path, help="rows, written after each bug")
     parser.add_argument("--fixloop", default=default_fixloop(), help="the CLI to run")
@@ -588,25 +599,29 @@ def main() -> None:
         report_saved(args.from_json)
         return
 
-    cases: list[Case] = []
-    if args.corpus in ("heldout", "both"):
-        held = heldout_cases(args.cache, args.only)
+    chosen = CORPUS_SETS.get(args.corpus, (args.corpus,))
+    per_corpus: list[list[Case]] = []
+    for corpus in chosen:
+        if corpus == "tuning":
+            continue
+        held = heldout_cases(args.cache, args.only, corpus)
         if not args.no_check or args.check:
-            print(f"checking {len(held)} held-out bugs with the host's pytest")
+            print(f"checking {len(held)} {corpus} bugs with the host's pytest")
             problems = check(held)
             for problem in problems:
                 print(f"  BAD {problem}")
             bad = {p.split(":")[0] for p in problems}
             held = [c for c in held if c.id not in bad]
-        cases += held
+        per_corpus.append(held)
     if args.check:
         return
-    if args.corpus in ("tuning", "both"):
-        cases = interleave(cases, tuning_cases(args.only))
+    if "tuning" in chosen:
+        per_corpus.append(tuning_cases(args.only))
+    cases = interleave(*per_corpus)
 
     scratch = Path(tempfile.mkdtemp(prefix="fixloop-heldout-"))
     print(f"fixloop: {args.fixloop} (PYTHONPATH={ROOT / 'server'}); scratch {scratch}")
-    by_corpus: dict[str, list[Row]] = {"heldout": [], "tuning": []}
+    by_corpus: dict[str, list[Row]] = {name: [] for name in CORPORA}
     prepared: dict[str, dict[str, object]] = {}
     lock = threading.Lock()
 
@@ -628,7 +643,7 @@ def main() -> None:
 
     try:
         for case in cases:  # first-time preparation, once per project, timed apart
-            if case.corpus == "heldout" and case.project not in prepared:
+            if case.corpus != "tuning" and case.project not in prepared:
                 took, said = prepare(args.fixloop, case, scratch)
                 prepared[case.project] = {"seconds": round(took, 1), "result": said}
                 print(f"prepare {case.project}: {took:.1f} s ({said})", flush=True)
@@ -646,9 +661,10 @@ def main() -> None:
             print_rows(rows)
     print_totals(by_corpus)
     print(f"(jobs: {args.jobs}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})")
-    kinds = Counter(r.kind for r in by_corpus["heldout"] if not r.verified)
-    if kinds:
-        print(f"\nheld-out bugs not fixed, by kind: {dict(kinds)}")
+    for name in MANIFESTS:
+        kinds = Counter(r.kind for r in by_corpus[name] if not r.verified)
+        if kinds:
+            print(f"\n{name} bugs not fixed, by kind: {dict(kinds)}")
     if removed:
         print(f"removed {removed} leftover sandbox containers of this run")
 

@@ -1,19 +1,23 @@
-"""The held-out corpus's manifest (benchmarks/heldout/bugs.json) is well formed and agrees
-with its README, and the benchmark reads fixloop's answers right: the offered patch
-applied to the buggy file, and a candidate's description rebuilt into the file it makes."""
+"""The held-out corpora's manifests (benchmarks/heldout*/bugs.json) are well formed and agree
+with their READMEs, and the benchmark reads fixloop's answers right: the offered patch
+applied to the buggy file, and a candidate's description rebuilt into the file it makes.
+Nothing is downloaded: only the manifests are read."""
 
 from __future__ import annotations
 
 import difflib
 import importlib.util
+import json
 import re
 import sys
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HELDOUT = ROOT / "benchmarks" / "heldout"
 
 
 def _bench() -> ModuleType:
@@ -28,26 +32,57 @@ def _bench() -> ModuleType:
 
 
 bench = _bench()
-SDISTS, BUGS = bench.load_manifest()
 FIELDS = {"id", "project", "file", "line", "original", "buggy", "kind", "test"}
+CORPORA = sorted(bench.MANIFESTS)
+by_corpus = pytest.mark.parametrize("corpus", CORPORA)
 
 
-def test_enough_bugs_in_enough_projects() -> None:
-    assert len(BUGS) >= 40
-    assert len({bug["project"] for bug in BUGS}) >= 5
-    assert len({bug["id"] for bug in BUGS}) == len(BUGS)
+def _manifest(corpus: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    return bench.load_manifest(bench.MANIFESTS[corpus])  # type: ignore[no-any-return]
 
 
-def test_every_project_is_a_pinned_sdist() -> None:
-    for name, sdist in SDISTS.items():
+def test_every_corpus_is_a_folder_with_its_readme() -> None:
+    assert CORPORA == ["heldout", "heldout2"]
+    for path in bench.MANIFESTS.values():
+        assert path.name == "bugs.json" and (path.parent / "README.md").exists()
+        assert set(json.loads(path.read_text())) == {"projects", "bugs"}
+
+
+@by_corpus
+def test_enough_bugs_in_enough_projects(corpus: str) -> None:
+    _, bugs = _manifest(corpus)
+    assert len(bugs) >= 40
+    assert len({bug["project"] for bug in bugs}) >= 5
+    assert len({bug["id"] for bug in bugs}) == len(bugs)
+
+
+def test_a_later_corpus_shares_no_project_nor_bug_with_an_earlier_one() -> None:
+    seen_projects: set[str] = set()
+    seen_ids: set[str] = set()
+    for corpus in CORPORA:
+        sdists, bugs = _manifest(corpus)
+        names = {sdist.name for sdist in sdists.values()}
+        assert not names & seen_projects, corpus
+        assert not {bug["id"] for bug in bugs} & seen_ids, corpus
+        seen_projects |= names
+        seen_ids |= {bug["id"] for bug in bugs}
+
+
+@by_corpus
+def test_every_project_is_a_pinned_sdist(corpus: str) -> None:
+    sdists, bugs = _manifest(corpus)
+    assert {bug["project"] for bug in bugs} == set(sdists)
+    for name, sdist in sdists.items():
         assert re.fullmatch(r"[0-9a-f]{64}", sdist.sha256), name
         assert re.fullmatch(r"\d+(\.\d+)+", sdist.version), name
 
 
-def test_every_bug_is_one_changed_line_with_a_test_module() -> None:
-    for bug in BUGS:
+@by_corpus
+def test_every_bug_is_one_changed_line_with_a_test_module(corpus: str) -> None:
+    sdists, bugs = _manifest(corpus)
+    for bug in bugs:
         assert set(bug) == FIELDS, bug["id"]
-        assert bug["project"] in SDISTS, bug["id"]
+        assert bug["project"] in sdists, bug["id"]
         assert isinstance(bug["line"], int) and bug["line"] >= 1, bug["id"]
         original, buggy = bug["original"], bug["buggy"]
         assert "\n" not in original and "\n" not in buggy, bug["id"]
@@ -57,9 +92,12 @@ def test_every_bug_is_one_changed_line_with_a_test_module() -> None:
         assert re.fullmatch(r"python -m pytest -q( \S+\.py)+", bug["test"]), bug["id"]
 
 
-def test_the_readme_counts_the_kinds() -> None:
-    table = re.findall(r"^\| `(\w+)` \| .* \| (\d+) \|$", (HELDOUT / "README.md").read_text(), re.M)
-    assert dict(Counter(bug["kind"] for bug in BUGS)) == {k: int(n) for k, n in table}
+@by_corpus
+def test_the_readme_counts_the_kinds(corpus: str) -> None:
+    _, bugs = _manifest(corpus)
+    readme = (bench.MANIFESTS[corpus].parent / "README.md").read_text()
+    table = re.findall(r"^\| `(\w+)` \| .* \| (\d+) \|$", readme, re.M)
+    assert dict(Counter(bug["kind"] for bug in bugs)) == {k: int(n) for k, n in table}
 
 
 BUGGY = (
@@ -104,3 +142,10 @@ def test_a_candidate_description_is_rebuilt_into_its_file() -> None:
     assert bench.described_is_fix(elsewhere, case) == "other"
     assert bench.described_is_fix(cut, case) == "?"
     assert bench.described_is_fix("deleted line 3 in pkg/f.py:3", case) == "?"
+
+
+def test_corpora_run_in_turn_so_a_run_stopped_early_has_figures_for_each() -> None:
+    a, b, c = ["a1", "a2", "a3"], ["b1"], ["c1", "c2"]
+    assert bench.interleave(a, b, c) == ["a1", "b1", "c1", "a2", "c2", "a3"]
+    assert bench.interleave(a) == a
+    assert bench.CORPUS_SETS["all"] == ("heldout", "heldout2", "tuning")
