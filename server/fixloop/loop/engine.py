@@ -341,7 +341,7 @@ class FixSession:
         if self.memory is not None:
             context = self.memory.prepare(context)
             recalled = self.memory.recall(context)  # tried first, verified like any candidate
-            self._remembered = [*(found.candidate for found in recalled.suggestions)]
+            self._remembered = [found.candidate for found in recalled.suggestions]
             self._remembered += recalled.ahead
             self._recalled = {normalized(c.changes) for c in self._remembered}
         return self._iterate(context, baseline)

@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -283,18 +283,8 @@ class SandboxPool:
         preimport = self._preimport(command) if command is not None else None
         if preimport is None:
             return
-        free: list[_Slot] = []
-        with suppress(queue.Empty):  # only the slots no run holds: never wait for one
-            while len(free) < self.config.parallel:
-                free.append(warm.slots.get_nowait())
-        starters = [
-            threading.Thread(target=self._start_agent, args=(warm, slot, preimport), daemon=True)
-            for slot in free
-        ]
-        for starter in starters:
-            starter.start()
-        for starter in starters:
-            starter.join()
+        free = _free_slots(warm, self.config.parallel)
+        _side_by_side(self._start_agent, [(warm, slot, preimport) for slot in free])
 
     def prewarm(
         self,
@@ -316,25 +306,12 @@ class SandboxPool:
             return
         root = Path(project_root).resolve()
         warm = self._warm_container(root)
-        free: list[_Slot] = []
-        with suppress(queue.Empty):
-            while len(free) < self.config.parallel - leave_free:
-                free.append(warm.slots.get_nowait())
+        free = _free_slots(warm, self.config.parallel - leave_free)
         limits = _Limits(self.config.timeout_seconds, test_timeout, stop_at_hang)
         test_command = parse_command(package_script(root, command))
-        starters = [
-            threading.Thread(
-                target=self._prewarm_slot,
-                args=(warm, slot, test_command, limits, cancel),
-                name="fixloop-prewarm",
-                daemon=True,
-            )
-            for slot in free
-        ]
-        for starter in starters:
-            starter.start()
-        for starter in starters:
-            starter.join()
+        _side_by_side(
+            self._prewarm_slot, [(warm, slot, test_command, limits, cancel) for slot in free]
+        )
 
     def _prewarm_slot(
         self,
@@ -776,3 +753,24 @@ def _pid_alive(pid: str | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _free_slots(warm: _Warm, count: int) -> list[_Slot]:
+    """Up to `count` of the slots no run holds: never waits for one."""
+    free: list[_Slot] = []
+    with suppress(queue.Empty):
+        while len(free) < count:
+            free.append(warm.slots.get_nowait())
+    return free
+
+
+def _side_by_side(target: Callable[..., None], calls: list[tuple[Any, ...]]) -> None:
+    """`target` called with each argument tuple on its own thread; returns when all end."""
+    threads = [
+        threading.Thread(target=target, args=args, name="fixloop-slot", daemon=True)
+        for args in calls
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
