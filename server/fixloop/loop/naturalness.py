@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fixloop.memory.records import common_ends
+
 # Interpolation weights of the trigram, bigram and unigram estimates; the rest is uniform.
 _WEIGHTS = (0.5, 0.3, 0.15)
 _FLOOR = 0.05
@@ -177,15 +179,10 @@ def changed_lines(before: str, after: str) -> tuple[range, range] | None:
     """The lines an edit changes (1-based) in the old text and in the new: empty in the
     new for a deletion, in the old for an insertion; None when nothing changed."""
     old, new = before.splitlines(), after.splitlines()
-    start = 0
-    while start < min(len(old), len(new)) and old[start] == new[start]:
-        start += 1
-    if start == len(old) == len(new):
+    prefix, suffix = common_ends(old, new)
+    if prefix == len(old) == len(new):
         return None
-    end_old, end_new = len(old), len(new)
-    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
-        end_old, end_new = end_old - 1, end_new - 1
-    return range(start + 1, end_old + 1), range(start + 1, end_new + 1)
+    return range(prefix + 1, len(old) - suffix + 1), range(prefix + 1, len(new) - suffix + 1)
 
 
 def hunk_lines(before: str, after: str) -> tuple[tuple[int, int], tuple[int, int]] | None:

@@ -190,7 +190,7 @@ def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
     return removed, added
 
 
-def _common_ends(old: list[str], new: list[str]) -> tuple[int, int]:
+def common_ends(old: list[str], new: list[str]) -> tuple[int, int]:
     """How many lines the two share at their start, and then at their end."""
     limit = min(len(old), len(new))
     prefix = 0
@@ -206,7 +206,7 @@ def line_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, in
     """difflib's opcodes of two versions of a file, matched only between their common
     start and end: a candidate changes a line or two of a file of thousands, and each
     of a session's records compared every line (most of a long session's time)."""
-    prefix, suffix = _common_ends(old, new)
+    prefix, suffix = common_ends(old, new)
     middle = difflib.SequenceMatcher(
         None, old[prefix : len(old) - suffix], new[prefix : len(new) - suffix], autojunk=False
     ).get_opcodes()
@@ -224,7 +224,7 @@ _HUNK = re.compile(r"^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@")
 
 def unified_lines(old: list[str], new: list[str], a: str, b: str) -> list[str]:
     """difflib's unified diff (3 lines of context), computed on the changed region only."""
-    prefix, suffix = _common_ends(old, new)
+    prefix, suffix = common_ends(old, new)
     start, cut = max(0, prefix - 3), max(0, suffix - 3)
     lines = list(
         difflib.unified_diff(old[start : len(old) - cut], new[start : len(new) - cut], a, b)
