@@ -324,6 +324,7 @@ class Outcome:
     candidate_ms: float | None = None  # median test time of one candidate
     warm: tuple[int, int] = (0, 0)  # candidates run in the warm runner, of those logged
     overhead_ms: float | None = None  # median warm candidate's time beyond its tests' own
+    cpu_ms: float | None = None  # median warm candidate's CPU in the container, tests' aside
     baseline_s: float | None = None
     fixed_by: str | None = None
     patch: str = ""
@@ -374,14 +375,13 @@ def wait_for_docker(limit: float = 300.0) -> None:
         time.sleep(5)
 
 
-def session_figures(
-    data_dir: Path, session_id: str
-) -> tuple[float | None, float | None, tuple[int, int], float | None]:
-    """(median candidate test time in ms, baseline run time in s, (candidates run warm,
-    candidates), median warm runner's own cost per candidate in ms) from the session log."""
+def session_figures(data_dir: Path, session_id: str, outcome: Outcome) -> None:
+    """From the session log: the median candidate's test time (ms), the baseline run's
+    time (s), candidates run warm of those logged, and the warm candidates' median own
+    cost (ms: their time less their tests' own, and the CPU they cost in the container)."""
     path = data_dir / "sessions" / f"{session_id}.jsonl"
     if not path.is_file():
-        return None, None, (0, 0), None
+        return
     events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     candidates = [e for e in events if e.get("event") == "candidate"]
     durations = [float(e["duration"]) for e in candidates]
@@ -395,7 +395,16 @@ def session_figures(
         if e.get("runner") == "warm"
     ]
     overhead = statistics.median(overheads) * 1000 if overheads else None
-    return median, baseline, (warm, len(candidates)), overhead
+    # The CPU a warm candidate cost (the agent, W and C), less its tests' own time: what
+    # the runner itself costs, whatever else the machine is doing.
+    cpus = [
+        float(e["cpu"]) - float(e.get("tests_time", 0.0))
+        for e in candidates
+        if e.get("runner") == "warm" and "cpu" in e
+    ]
+    outcome.candidate_ms, outcome.baseline_s = median, baseline
+    outcome.warm, outcome.overhead_ms = (warm, len(candidates)), overhead
+    outcome.cpu_ms = statistics.median(cpus) * 1000 if cpus else None
 
 
 def restores_original(patch: str, original: str, buggy: str) -> bool:
@@ -425,8 +434,7 @@ def read_result(outcome: Outcome, result: Run, data_dir: Path, lines: tuple[str,
     outcome.notes = [str(n) for n in data.get("notes") or []]
     outcome.identical = outcome.verified and restores_original(str(data["patch"]), *lines)
     if data.get("session_id"):
-        figures = session_figures(data_dir, data["session_id"])
-        outcome.candidate_ms, outcome.baseline_s, outcome.warm, outcome.overhead_ms = figures
+        session_figures(data_dir, data["session_id"], outcome)
 
 
 def prepare(tree: Path, env: dict[str, str], args: argparse.Namespace) -> str:
@@ -556,6 +564,12 @@ def summary(outcomes: list[Outcome]) -> None:
         print(
             "warm runner's own cost per candidate (its time less its tests' own), median over "
             f"bugs: {statistics.median(overheads):.0f} ms (goal <= 10 ms)"
+        )
+    cpus = [o.cpu_ms for o in outcomes if o.cpu_ms is not None]
+    if cpus:
+        print(
+            "  the same in CPU in the container (its CPU less its tests' own time; "
+            f"independent of the machine's load): {statistics.median(cpus):.0f} ms"
         )
     warm, logged = (sum(o.warm[i] for o in outcomes) for i in (0, 1))
     if logged:

@@ -46,6 +46,15 @@ def test_parallel_candidates_never_see_each_others_changes(calc: Path) -> None:
     assert any(a[0] < b[1] and b[0] < a[1] for a in spans for b in spans if a is not b), spans
 
 
+def test_a_candidate_reports_the_cpu_it_cost_not_the_time_it_waited(calc: Path) -> None:
+    with SandboxPool(TEST_CONFIG) as pool:
+        result = pool.run(calc, candidate(1), "pytest -q -s")
+    assert result.passed, result.output.text
+    # Its test sleeps half a second: that is in the duration, not in the CPU.
+    assert result.duration > 0.5
+    assert result.cpu is not None and 0 < result.cpu < 0.4, result.cpu
+
+
 def _span(output: str) -> tuple[float, float]:
     """When a candidate's test slept, from the wall clock the containers share with the host."""
     match = re.search(r"ran ([0-9.]+) ([0-9.]+) until", output)

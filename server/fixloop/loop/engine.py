@@ -788,6 +788,7 @@ class FixSession:
             runner=item.result.runner,  # "warm", "fork", "exec": what the test run cost
             # The tests' own time in it (pytest's, per test): the rest is the runner's.
             tests_time=round(sum(case.duration for case in item.result.cases), 4),
+            **({"cpu": round(item.result.cpu, 4)} if item.result.cpu is not None else {}),
             **({"warm_fallback": why} if (why := item.result.warm_fallback) else {}),
             **result_data(item.result),
         )

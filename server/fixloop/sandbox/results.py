@@ -103,6 +103,10 @@ class CandidateResult:
     runner: str = ""
     # Why a run asked to be warm was not (the warm runner's reason), for the session log.
     warm_fallback: str | None = None
+    # The CPU seconds the run cost in the container (the agent, and the warm session or
+    # forked pytest it ran), when the sandbox measured them: unlike `duration`, the same
+    # on a busy machine as on an idle one.
+    cpu: float | None = None
 
     @property
     def passed(self) -> bool:

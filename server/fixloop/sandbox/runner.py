@@ -215,4 +215,5 @@ def read_result(plan: Plan, response: Mapping[str, Any]) -> CandidateResult:
         probe_data=response.get("artifact"),
         runner=str(response.get("runner", "")),
         warm_fallback=str(response["warm_fallback"]) if response.get("warm_fallback") else None,
+        cpu=float(str(response["cpu_seconds"])) if "cpu_seconds" in response else None,
     )
