@@ -325,6 +325,8 @@ class Outcome:
     warm: tuple[int, int] = (0, 0)  # candidates run in the warm runner, of those logged
     overhead_ms: float | None = None  # median warm candidate's time beyond its tests' own
     cpu_ms: float | None = None  # median warm candidate's CPU in the container, tests' aside
+    suite_runs: int = 0  # whole-suite runs of candidates (one for the fix, more: wrong ones)
+    suite_runs_s: float = 0.0  # their time
     baseline_s: float | None = None
     fixed_by: str | None = None
     patch: str = ""
@@ -405,6 +407,8 @@ def session_figures(data_dir: Path, session_id: str, outcome: Outcome) -> None:
     outcome.candidate_ms, outcome.baseline_s = median, baseline
     outcome.warm, outcome.overhead_ms = (warm, len(candidates)), overhead
     outcome.cpu_ms = statistics.median(cpus) * 1000 if cpus else None
+    suites = [float(e["duration"]) for e in events if e.get("event") == "regression"]
+    outcome.suite_runs, outcome.suite_runs_s = len(suites), sum(suites)
 
 
 def restores_original(patch: str, original: str, buggy: str) -> bool:
@@ -571,6 +575,12 @@ def summary(outcomes: list[Outcome]) -> None:
             "  the same in CPU in the container (its CPU less its tests' own time; "
             f"independent of the machine's load): {statistics.median(cpus):.0f} ms"
         )
+    if wrong := [o for o in outcomes if o.suite_runs > o.verified]:
+        runs = ", ".join(f"{o.bug} {o.suite_runs}x, {o.suite_runs_s:.1f} s" for o in wrong)
+        print(
+            f"bugs whose session ran the whole suite for a candidate it then refused: "
+            f"{len(wrong)} ({runs})"
+        )
     warm, logged = (sum(o.warm[i] for o in outcomes) for i in (0, 1))
     if logged:
         print(f"candidates run in the warm runner: {warm} of {logged}")
@@ -645,6 +655,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="only check that each bug fails the plain suite (no fixloop)",
     )
     parser.add_argument("--json-out", type=Path, metavar="FILE", help="also write the rows")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep each project's data folder (the session logs) in a new folder under DIR",
+    )
     return parser.parse_args(argv)  # fmt: skip
 
 
@@ -665,7 +681,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{version} · {' '.join(args.fixloop)}", flush=True)
     if not args.suite_only:
         print(HEADER)
-    work = Path(tempfile.mkdtemp(prefix="bench-real-"))
+    work = Path(tempfile.mkdtemp(prefix="bench-real-", dir=args.keep))
     outcomes: list[Outcome] = []
     try:
         for project in projects:
@@ -675,7 +691,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     rows = json.dumps([asdict(o) for o in outcomes], indent=2)
                     args.json_out.write_text(rows + "\n")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"the data folders (session logs) are kept in {work}", flush=True)
     if outcomes:
         summary(outcomes)
     return 0

@@ -4,8 +4,10 @@ stands in for the sandbox, whose runs the end-to-end tests cover)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +122,45 @@ def test_a_test_a_candidate_broke_guards_the_rest_without_the_whole_suite() -> N
     assert checked[1] == ("wrong too", "regressions", 1) and "guards" in said
     # Later candidates run the guard after the failing tests, in one run.
     assert made.narrowed_command(WHOLE.result) == f"{COMMAND} -x --tb=native t.py::bug t.py::ok"
+
+
+def test_a_test_that_ran_the_edited_line_rejects_a_wrong_patch_without_the_whole_suite() -> None:
+    """pyjwt: a wrong patch of the line broke five tests of the same file, found by a
+    whole suite of 5 s; the tests that ran the line on the unchanged code took 1 s."""
+    spectrum = json.dumps({"root": "/project", "tests": [
+        {"id": "t.py::bug", "outcome": "failed", "lines": {"shop.py": [1]}},
+        {"id": "t.py::near", "outcome": "passed", "lines": {"shop.py": [1]}},
+        {"id": "t.py::far", "outcome": "passed", "lines": {"other.py": [1]}},
+    ]})  # fmt: skip
+    baseline = replace(run(("t.py::bug", FAIL), ("t.py::near", PASS)), probe_data=spectrum)
+    given = GivenBaseline(baseline, f"{COMMAND} t.py")
+    near = f"{COMMAND} t.py::near -x --tb=native"
+    tester = Scripted({
+        ("wrong", near): run(("t.py::near", FAIL)),
+        ("right", near): run(("t.py::near", PASS)),
+        ("right", SUITE): run(("t.py::bug", PASS), ("t.py::near", PASS), ("t.py::far", PASS)),
+    })  # fmt: skip
+    made, said = verifier(tester, given)
+    made.spectrum(baseline, SOURCES)
+    verified, checked = check(made, baseline, "wrong", "right")
+    assert [t.candidate.description for t in verified] == ["right"]
+    assert checked == [("wrong", "regressions", 1), ("right", "verified", 0)]
+    assert ("wrong", SUITE) not in tester.runs and "covering" in said
+    # Later candidates run that test in their own run, after the failing one.
+    assert made.narrowed_command(baseline).endswith("t.py::bug t.py::near")
+
+
+def test_a_first_run_of_the_whole_suite_needs_no_run_of_the_tests_beside_the_line() -> None:
+    spectrum = json.dumps({"root": "/project", "tests": [
+        {"id": "t.py::bug", "outcome": "failed", "lines": {"shop.py": [1]}},
+        {"id": "t.py::ok", "outcome": "passed", "lines": {"shop.py": [1]}},
+    ]})  # fmt: skip
+    baseline = replace(WHOLE.result, probe_data=spectrum)
+    tester = Scripted({("right", SUITE): run(("t.py::bug", PASS), ("t.py::ok", PASS))})
+    made, _ = verifier(tester, GivenBaseline(baseline, COMMAND))
+    made.spectrum(baseline, SOURCES)
+    verified, _ = check(made, baseline, "right")
+    assert tester.runs == [("right", SUITE)] and len(verified) == 1
 
 
 def test_a_test_the_first_run_never_saw_is_a_regression_only_if_it_passed_before() -> None:

@@ -15,7 +15,7 @@ nothing of generators or memory: what it learns of each run goes back through ca
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from fixloop.failures.related import narrower_than_suite, select_tests
-from fixloop.loop.localize import spectrum_probe
+from fixloop.loop.localize import read_spectrum, spectrum_probe
 from fixloop.loop.model import Candidate
 from fixloop.loop.patches import is_test_file
 from fixloop.loop.ranking import Tried
+from fixloop.memory.records import common_ends
 from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.commands import CommandKind, parse_command, with_tests
 from fixloop.sandbox.results import (
@@ -157,6 +158,10 @@ class Verifier:
         # (or still failing): each later candidate runs them too, after the failing tests,
         # so that the same mistake costs a few milliseconds, not the whole suite again.
         self.guards: list[str] = []
+        # The passing tests of the localization run (on the unchanged code) that ran each
+        # line of the sources: a candidate that edits the line runs them before the whole
+        # suite, as most regressions of a one-line edit are in the tests that run the line.
+        self._covering: dict[tuple[str, int], list[str]] = {}
 
     def is_pytest(self) -> bool:
         return parse_command(self.test_command).kind is CommandKind.PYTEST
@@ -231,6 +236,8 @@ class Verifier:
         when it recorded them, else from a run of the failing tests' files alone, traced
         in the sources alone (the rest of the suite and the libraries run untraced)."""
         if self.given is not None or not self.is_pytest():
+            if self.is_pytest():
+                self._covering = covering_tests(baseline.probe_data, self.project_root)
             return baseline.probe_data
         failing = [c.test_id for c in baseline.failures if "::" in c.test_id]
         files = {test.split("::")[0] for test in failing}
@@ -254,6 +261,7 @@ class Verifier:
             test_timeout=self.test_limit(baseline),
         )
         self._log("localize", command=command, **result_data(result))
+        self._covering = covering_tests(result.probe_data, self.project_root)
         return result.probe_data
 
     # --- the candidates -----------------------------------------------------------------
@@ -351,7 +359,7 @@ class Verifier:
         for item in ranked[: self.parallel * REGRESSION_GROUPS]:
             if self._cancelled.is_set() or verified:
                 break
-            if self._breaks_guards(item, timeout):
+            if self._breaks_guards(item, timeout) or self._breaks_covering(item, sources, timeout):
                 checked(item, "regressions", 1)
                 continue
             full = self.whole_suite(item.candidate.changes, suite_timeout)
@@ -427,6 +435,37 @@ class Verifier:
         if result.passed or result.cancelled:
             return False
         self._log("guards", description=item.candidate.description, **result_data(result))
+        return True
+
+    def _breaks_covering(self, item: Tried, sources: Mapping[str, str], timeout: float) -> bool:
+        """Whether a candidate fails one of the tests that ran the lines it edits and
+        passed on the unchanged code (the localization run's): seconds of a whole suite
+        saved for a wrong patch, a run of a few tests for the right one. Only when the
+        first run left most of the suite out: else the whole suite is no dearer."""
+        if not self.narrowed_baseline() or not self._covering:
+            return False
+        ran = {c.test_id for c in item.result.cases} | set(self.guards)
+        tests: list[str] = []
+        for path, lines in edited_lines(sources, item.candidate.changes):
+            for line in lines:
+                tests += (t for t in self._covering.get((path, line), ()) if t not in tests)
+        tests = [t for t in tests if t not in ran]
+        if not tests:
+            return False
+        result = self.tester.run(
+            self.project_root,
+            item.candidate.changes,
+            f"{with_tests(self.test_command, tests)} -x --tb=native",
+            timeout=timeout,
+            cancel=self._stop_runs,
+            test_timeout=self.tight,
+            stop_at_hang=True,
+        )
+        failing = {c.test_id for c in result.failures}
+        if result.passed or result.cancelled or not failing <= set(tests):
+            return False  # a run that says nothing of these tests: the whole suite will
+        self._log("covering", description=item.candidate.description, **result_data(result))
+        self._guard(failing)
         return True
 
     def whole_suite(self, changes: Mapping[str, str], timeout: float | None) -> CandidateResult:
@@ -568,3 +607,35 @@ def hang_message(verifier: Verifier, case: CaseResult, sources: Mapping[str, str
         f"no fix found: {case.test_id} hangs{where}, outside the code under repair "
         f"({', '.join(sorted(sources))})"
     )
+
+
+def covering_tests(spectrum: str | None, root: Path) -> dict[tuple[str, int], list[str]]:
+    """Each line of a spectrum (the localization's JSON), with the passing tests that ran
+    it, in the order they ran."""
+    covering: dict[tuple[str, int], list[str]] = {}
+    if not spectrum:
+        return covering
+    try:
+        runs = read_spectrum(spectrum, root)
+    except (ValueError, KeyError, TypeError):
+        return covering  # a spectrum cut short: no test is known to run a line
+    for run in runs:
+        if not run.failed:
+            for line in run.lines:
+                covering.setdefault(line, []).append(run.test_id)
+    return covering
+
+
+def edited_lines(
+    sources: Mapping[str, str], changes: Mapping[str, str]
+) -> Iterator[tuple[str, range]]:
+    """The lines of each source file (1-based, in the unchanged text) a candidate edits:
+    for an insertion, the lines on either side of it."""
+    for path, text in changes.items():
+        before = sources.get(path)
+        if before is None:
+            continue
+        old = before.splitlines()
+        prefix, suffix = common_ends(old, text.splitlines())
+        first, last = prefix + 1, len(old) - suffix
+        yield path, range(first, last + 1) if last >= first else range(max(1, prefix), prefix + 2)
