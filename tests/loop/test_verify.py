@@ -235,3 +235,16 @@ def test_a_users_own_assert_mode_is_kept_for_the_whole_suite() -> None:
         given=None, cancelled=threading.Event(), stop_runs=Cancellation(),
         log=lambda event, **data: None,
     ).suite_command() == "npm test"  # fmt: skip
+
+
+def test_the_localization_run_formats_failures_as_pythons_own_traceback() -> None:
+    """Its failures are not read (the first run's frames localize): pytest's long
+    traceback, formatted for each, only cost time. A user's own choice is kept."""
+    made, _ = verifier(Scripted({}), None)
+    assert made.spectrum_command() == f"{COMMAND} --tb=native"
+    mine = Verifier(
+        Path("/project"), f"{COMMAND} --tb=short", Scripted({}), parallel=1,
+        test_timeout=None, targets=[], given=None, cancelled=threading.Event(),
+        stop_runs=Cancellation(), log=lambda event, **data: None,
+    )  # fmt: skip
+    assert mine.spectrum_command() == f"{COMMAND} --tb=short"

@@ -26,6 +26,7 @@ import ast
 import builtins
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from fixloop.loop.model import Candidate, RepairContext
 from fixloop.loop.naturalness import Scorer, changed_lines, naturalness
@@ -174,13 +175,22 @@ def suspicion(context: RepairContext, path: str, lines: range) -> float:
 _BUILTINS = set(dir(builtins))
 
 
+@lru_cache(maxsize=16)
+def _parsed(text: str) -> ast.Module | None:
+    """The text's tree, None when it does not parse: each file once for all the scorers
+    (the file before the edit once for all the candidates). Read, never changed."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+
+
 def introduced_names(before: str, after: str, lines: range) -> list[str]:
     """Names read on the edited lines that the function they are in never used before
     (nor the module at its top level, nor Python's builtins): a reviewer's "where does
     this come from?"."""
-    try:
-        old_tree, new_tree = ast.parse(before), ast.parse(after)
-    except SyntaxError:
+    old_tree, new_tree = _parsed(before), _parsed(after)
+    if old_tree is None or new_tree is None:
         return []
     known = _BUILTINS | _top_level_names(old_tree)
     found = []
@@ -251,9 +261,8 @@ def mismatched_kinds(before: str, after: str, lines: range) -> int:
     `len(…)`, a name the function binds or compares to values of one kind only):
     `count == "0"`, `name + 1`; and an edited function that now returns a kind of value
     it never returned (None from a function that returned booleans)."""
-    try:
-        tree, old_tree = ast.parse(after), ast.parse(before)
-    except SyntaxError:
+    tree, old_tree = _parsed(after), _parsed(before)
+    if tree is None or old_tree is None:
         return 0
     found = 0
     for function in _functions_at(tree, lines):

@@ -243,7 +243,7 @@ class Verifier:
             for c in baseline.cases
             if c.outcome is Outcome.PASSED and c.test_id.split("::")[0] in files
         ][:SPECTRUM_PASSING]
-        command = with_tests(self.test_command, [*failing, *passing])
+        command = with_tests(self.spectrum_command(), [*failing, *passing])
         result = self.tester.run(
             self.project_root,
             {},
@@ -255,6 +255,15 @@ class Verifier:
         )
         self._log("localize", command=command, **result_data(result))
         return result.probe_data
+
+    def spectrum_command(self) -> str:
+        """The test command for the localization run, with Python's own traceback: only
+        the lines each test runs are read of it (the failures' frames are the first
+        run's), and pytest's long one, formatted for every failure, cost half its time.
+        The user's own choice of how tests fail is kept."""
+        if any(word.startswith(_FAILURE_OPTIONS) for word in self.test_command.split()):
+            return self.test_command
+        return f"{self.test_command} --tb=native"
 
     # --- the candidates -----------------------------------------------------------------
 
