@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -232,11 +233,31 @@ def _functions_at(tree: ast.Module, lines: range) -> list[_Function]:
     """The innermost functions holding any of these lines."""
     found = [
         node
-        for node in ast.walk(tree)
+        for node in _walk_around(tree, lines)
         if isinstance(node, _Function)
         and any(node.lineno <= line <= (node.end_lineno or node.lineno) for line in lines)
     ]
     return [f for f in found if not any(g is not f and _inside(g, f) for g in found)]
+
+
+def _walk_around(tree: ast.AST, lines: range) -> Iterator[ast.AST]:
+    """`ast.walk`'s nodes, in its order, but only below the statements that span one of
+    the lines: a function holding a line is inside every statement around it, and a large
+    module's other statements need not be visited."""
+    if not lines:
+        return
+    first, last = lines[0], lines[-1]
+    todo = deque([tree])
+    while todo:
+        node = todo.popleft()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.stmt) or _spans(child, first, last):
+                todo.append(child)
+
+
+def _spans(statement: ast.stmt, first: int, last: int) -> bool:
+    return statement.lineno <= last and first <= (statement.end_lineno or statement.lineno)
 
 
 def _inside(inner: _Function, outer: _Function) -> bool:
