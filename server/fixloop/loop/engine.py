@@ -293,6 +293,8 @@ class FixSession:
         except Exception as error:
             self._log("end", status="error", message=f"{type(error).__name__}: {error}")
             raise
+        finally:
+            self._verifier.close()
         self._log("end", **_outcome_data(result))
         return result
 

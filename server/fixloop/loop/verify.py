@@ -157,6 +157,17 @@ class Verifier:
         # (or still failing): each later candidate runs them too, after the failing tests,
         # so that the same mistake costs a few milliseconds, not the whole suite again.
         self.guards: list[str] = []
+        # The candidates' runs, one thread per slot for the whole session: a pool of its
+        # own per batch started two threads for every sixteen candidates, each start a
+        # wait of milliseconds (tens on a loaded machine) before the batch could begin.
+        self._runs: ThreadPoolExecutor | None = None
+
+    def close(self) -> None:
+        """End the threads the candidates ran in (the session is over; a run still going,
+        when a run's error ended it, is waited for, as a pool per batch did)."""
+        if self._runs is not None:
+            self._runs.shutdown(wait=True)
+            self._runs = None
 
     def is_pytest(self) -> bool:
         return parse_command(self.test_command).kind is CommandKind.PYTEST
@@ -313,28 +324,30 @@ class Verifier:
         """Run the batch in parallel (`on_result` gets each as it ends, with how many are
         still waiting or running); no new run starts once cancelled."""
         pending = list(batch)
-        with ThreadPoolExecutor(max_workers=self.parallel) as executor:
-            running: dict[Future[CandidateResult], Candidate] = {}
-            while pending or running:
-                while pending and len(running) < self.parallel and not self._cancelled.is_set():
-                    candidate = pending.pop(0)
-                    future = executor.submit(
-                        self.tester.run,
-                        self.project_root,
-                        candidate.changes,
-                        command,
-                        timeout=timeout,
-                        cancel=self._stop_runs,
-                        test_timeout=self.tight,
-                        stop_at_hang=True,
-                    )
-                    running[future] = candidate
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    candidate = running.pop(future)
-                    on_result(candidate, future.result(), len(pending) + len(running))
+        if self._runs is None:
+            self._runs = ThreadPoolExecutor(self.parallel, thread_name_prefix="fixloop-run")
+        executor = self._runs
+        running: dict[Future[CandidateResult], Candidate] = {}
+        while pending or running:
+            while pending and len(running) < self.parallel and not self._cancelled.is_set():
+                candidate = pending.pop(0)
+                future = executor.submit(
+                    self.tester.run,
+                    self.project_root,
+                    candidate.changes,
+                    command,
+                    timeout=timeout,
+                    cancel=self._stop_runs,
+                    test_timeout=self.tight,
+                    stop_at_hang=True,
+                )
+                running[future] = candidate
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                candidate = running.pop(future)
+                on_result(candidate, future.result(), len(pending) + len(running))
 
     # --- the whole suite ----------------------------------------------------------------
 
