@@ -49,10 +49,10 @@ import tarfile
 import tempfile
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,9 @@ class Row:
     first_passing_description: str = ""
     why: str = ""  # fixloop's reason for the offered patch, when it gives one
     session: str = ""
+    # Seconds in each phase of the session (from its log's "phase" events), and "outside":
+    # the process's time beyond the session's (start-up, writing the result).
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 # --- the held-out manifest and its sdists -------------------------------------------------
@@ -436,6 +439,7 @@ def read_session(row: Row, case: Case, log: Path) -> None:
     row.candidates = row.candidates or len(candidates)
     here = f" in {case.file}:{case.line}"
     row.at_line = sum(str(e.get("description", "")).endswith(here) for e in candidates)
+    row.phases = phase_seconds(events, row.seconds)
     first = next((e for e in candidates if e.get("passed")), None)
     if first is None:
         return
@@ -445,6 +449,20 @@ def read_session(row: Row, case: Case, log: Path) -> None:
         row.first_passing = row.offered
     else:
         row.first_passing = described_is_fix(description, case)
+
+
+def phase_seconds(events: Sequence[dict[str, Any]], total: float) -> dict[str, float]:
+    """Seconds from each "phase" event to the next (summed per phase), "outside" for the
+    process's time beyond the session's log."""
+    phases: dict[str, float] = defaultdict(float)
+    current, since = "start", 0.0
+    for event in events:
+        elapsed = float(event.get("elapsed", since))
+        if event.get("event") in ("phase", "end"):
+            phases[current] += elapsed - since
+            current, since = str(event.get("phase", "end")), elapsed
+    phases["outside"] = total - since
+    return {name: round(seconds, 3) for name, seconds in phases.items()}
 
 
 def described_is_fix(description: str, case: Case) -> str:

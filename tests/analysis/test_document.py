@@ -101,3 +101,45 @@ def test_a_large_rerun_waits_for_refresh_and_then_matches_a_fresh_parse() -> Non
     document.refresh_rules()
     assert not document.rules_stale
     assert _summary(document) == _summary(Document(PYTHON, document.text, 2))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 16), st.integers(0, 40), st.sampled_from(SNIPPETS)),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_an_edited_copy_has_the_findings_of_a_fresh_parse(
+    edits: list[tuple[int, int, str]],
+) -> None:
+    """A candidate's file is audited as an edit of the original: the same findings as
+    analysing it from scratch, and the original left as it was."""
+    assert PYTHON is not None
+    original = Document(PYTHON, SAMPLE, 1)
+    before = _summary(original)
+    text = SAMPLE
+    for line, column, snippet in edits:
+        lines = text.split("\n")
+        line = min(line, len(lines) - 1)
+        column = min(column, len(lines[line]))
+        lines[line] = lines[line][:column] + snippet + lines[line][column + len(snippet) :]
+        text = "\n".join(lines)
+    edited = original.edited(text)
+    assert edited.text == text
+    assert _summary(edited) == _summary(Document(PYTHON, text))
+    assert original.text == SAMPLE and _summary(original) == before
+
+
+def test_an_edit_that_brings_in_a_finding_is_found_in_the_edited_copy() -> None:
+    assert PYTHON is not None
+    text = Path(_pydecimal.__file__).read_text(encoding="utf-8")
+    original = Document(PYTHON, text)
+    line = "        s = []\n"
+    risky = text.replace(line, "        s = eval(self)\n", 1)
+    edited = original.edited(risky)
+    assert _summary(edited) == _summary(Document(PYTHON, risky))
+    assert "FL101" in {f.code for f in edited.findings()} - {f.code for f in original.findings()}
+    accented = text.replace(line, "        s = ['é']\n", 1)  # a multi-byte character
+    assert _summary(original.edited(accented)) == _summary(Document(PYTHON, accented))

@@ -257,6 +257,44 @@ def test_spectrum_finds_the_fault_no_traceback_passes_through(
     assert seen[0].locations[0].line in (2, 6)
 
 
+RAISING = "def ratio(a, b):\n    total = a + b\n    return a / (total - a - b)\n"
+RAISING_TESTS = """from ratio import ratio
+
+
+def test_ratio():
+    assert ratio(1, 1) == 0.5
+
+
+def test_zero():
+    assert ratio(0, 2) == 0
+"""
+
+
+def test_the_failing_frames_still_localize_after_a_native_traceback_spectrum_run(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    # The localization run formats failures as Python's own traceback: the line where the
+    # failing tests raise must still come first, and the spectrum must still be read.
+    (tmp_path / "ratio.py").write_text(RAISING, encoding="utf-8")
+    (tmp_path / "test_ratio.py").write_text(RAISING_TESTS, encoding="utf-8")
+    generator = Scripted([RAISING.replace("(total - a - b)", "total")], path="ratio.py")
+    events: list[tuple[str, dict[str, object]]] = []
+    session = FixSession(
+        tmp_path,
+        COMMAND,
+        [generator],
+        pool,
+        targets=["ratio.py"],
+        on_event=lambda kind, data: events.append((kind, dict(data))),
+    )
+    assert session.run().status is Status.FIXED
+    [localize] = [data for kind, data in events if kind == "localize"]
+    assert "--tb=native" in str(localize["command"])
+    context = generator.contexts[0]
+    assert {("ratio.py", 3)} <= {frame for f in context.failures for frame in f.frames}
+    assert (context.locations[0].path, context.locations[0].line) == ("ratio.py", 3)
+
+
 def test_a_fix_remembered_is_tried_first_the_next_time(tmp_path: Path, pool: SandboxPool) -> None:
     from fixloop.loop.offline import OfflineGenerator
     from fixloop.loop.recall import SessionMemory

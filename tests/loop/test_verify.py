@@ -276,3 +276,42 @@ def test_a_users_own_assert_mode_is_kept_for_the_whole_suite() -> None:
         given=None, cancelled=threading.Event(), stop_runs=Cancellation(),
         log=lambda event, **data: None,
     ).suite_command() == "npm test"  # fmt: skip
+
+
+def test_the_localization_run_formats_failures_as_pythons_own_traceback() -> None:
+    """Its failures are not read (the first run's frames localize): pytest's long
+    traceback, formatted for each, only cost time. A user's own choice is kept."""
+    made, _ = verifier(Scripted({}), None)
+    assert made.spectrum_command() == f"{COMMAND} --tb=native"
+    mine = Verifier(
+        Path("/project"), f"{COMMAND} --tb=short", Scripted({}), parallel=1,
+        test_timeout=None, targets=[], given=None, cancelled=threading.Event(),
+        stop_runs=Cancellation(), log=lambda event, **data: None,
+    )  # fmt: skip
+    assert mine.spectrum_command() == f"{COMMAND} --tb=short"
+
+
+def test_the_batches_of_a_session_run_in_the_same_threads_until_it_closes() -> None:
+    """A thread per slot for the whole session: starting new ones for every batch cost
+    milliseconds per batch, tens on a loaded machine."""
+    threads: list[threading.Thread] = []
+
+    class Recording(Scripted):
+        def run(
+            self, project_root: Path | str, changes: Mapping[str, str], command: str, **_: Any
+        ) -> CandidateResult:
+            threads.append(threading.current_thread())
+            return run(("t.py::bug", FAIL))
+
+    made = Verifier(
+        Path("/project"), COMMAND, Recording({}), parallel=2, test_timeout=None,
+        targets=["shop.py"], given=WHOLE, cancelled=threading.Event(),
+        stop_runs=Cancellation(), log=lambda event, **data: None,
+    )  # fmt: skip
+    ended: list[str] = []
+    for batch in range(3):
+        candidates = [Candidate({"shop.py": f"{batch}-{n}"}, f"{batch}-{n}", "t") for n in range(4)]
+        made.run_candidates(candidates, COMMAND, 5.0, lambda c, r, w: ended.append(c.description))
+    assert len(ended) == 12 and len(set(threads)) <= 2
+    made.close()
+    assert not any(thread.is_alive() for thread in threads)

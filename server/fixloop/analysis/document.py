@@ -145,7 +145,40 @@ class Document:
         Raises TooComplex when the new text cannot be parsed within the budget (the
         document is then unusable).
         """
-        edits = self._resolve(changes, encoding)
+        self._apply(self._resolve(changes, encoding), version)
+
+    def edited(self, text: str) -> Document:
+        """A new document of `text`, made from this one as an edit of the span where the
+        two differ: the tree reparsed incrementally and the rules rerun around the edit
+        alone, with the findings a fresh `Document(language, text)` has. This one is left
+        as it is (a candidate's file is checked against the original's analysis)."""
+        data = text.encode("utf-8", "surrogatepass")
+        if self.rules_incomplete is not None or self.rules_stale:
+            return Document(self.language, data)  # nothing exact to start from
+        old = self.source.data
+        start = _common_prefix(old, data)
+        end = _common_prefix(old[start:][::-1], data[start:][::-1])
+        # Whole characters: an edit's ends must not split one.
+        while start and _continues(old, start):
+            start -= 1
+        while end and _continues(old, len(old) - end):
+            end -= 1
+        copy = object.__new__(Document)
+        copy.language = self.language
+        copy.version = None
+        copy._parser = self.language.parser()
+        copy.defer_large_reruns = False
+        copy.rules_stale = False
+        copy.rules_incomplete = None
+        copy.source = self.source
+        copy.tree = self.tree.copy()
+        copy._rule_findings = self._rule_findings
+        copy._apply([(Span(start, len(old) - end), data[start : len(data) - end])], None)
+        copy.refresh_rules()  # a rerun cut short: the whole file, as a fresh one would
+        return copy
+
+    def _apply(self, edits: Sequence[tuple[Span, bytes]], version: int | None) -> None:
+        """Apply byte edits in order, then reparse once and rerun the rules around them."""
         old_tree = self.tree
         source = self.source
         findings = self._rule_findings
@@ -236,6 +269,26 @@ class Document:
             self.rules_incomplete = f"they took over {RULES_SECONDS} s"
             self.rules_stale = True
         return kept
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """How many bytes `a` and `b` share at their start."""
+    size = min(len(a), len(b))
+    if a[:size] == b[:size]:
+        return size
+    low, high = 0, size  # a[:low] == b[:low], a[:high] != b[:high]
+    while high - low > 1:
+        middle = (low + high) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _continues(data: bytes, offset: int) -> bool:
+    """Whether the byte at `offset` continues a UTF-8 character begun before it."""
+    return offset < len(data) and data[offset] & 0xC0 == 0x80
 
 
 def _total(spans: Iterable[Span]) -> int:

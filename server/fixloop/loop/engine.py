@@ -15,12 +15,14 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from fixloop.loop.audit import introduced_findings
+from fixloop.loop.audit import prepare as prepare_audit
 from fixloop.loop.differential import Differential
 from fixloop.loop.first_run import Status as Status  # where callers import it
 from fixloop.loop.first_run import (
@@ -291,6 +293,8 @@ class FixSession:
         except Exception as error:
             self._log("end", status="error", message=f"{type(error).__name__}: {error}")
             raise
+        finally:
+            self._verifier.close()
         self._log("end", **_outcome_data(result))
         return result
 
@@ -310,6 +314,8 @@ class FixSession:
         )
         if self.memory is not None:  # opened while the baseline runs
             threading.Thread(target=self.memory.warm_up, name="fixloop-memory", daemon=True).start()
+        if self.targets:  # the originals' audit too: the candidates' is then an edit's
+            threading.Thread(target=self._prepare_audit, name="fixloop-audit", daemon=True).start()
         baseline = self._baseline_run()
         given = {"given": self._given.command} if self._given else {}
         self._log("baseline", **result_data(baseline), **given)
@@ -414,6 +420,14 @@ class FixSession:
             name="fixloop-ranking",
             daemon=True,
         ).start()
+
+    def _prepare_audit(self) -> None:
+        """Analyse the targets as they are now, for `_audited`; a file that cannot be read
+        or analysed here is left to the audit, which says why."""
+        for path in self.targets:
+            with suppress(Exception):
+                text = (self.project_root / path).read_text(encoding="utf-8")
+                prepare_audit([(path, text)])
 
     def _closest(self) -> str:
         """The candidate that got nearest, for a session that found no fix: the user may

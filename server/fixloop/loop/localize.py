@@ -113,15 +113,16 @@ def read_spectrum(text: str, root: str | Path | None = None) -> list[RunCoverage
     data = json.loads(text)
     base = Path(root if root is not None else data.get("root", "."))
     tests = []
+    relative: dict[str, str] = {}  # each file's path once, not once per line it ran
     for entry in data.get("tests", []):
         if entry.get("outcome") == "skipped":
             continue
-        lines = frozenset(
-            (_relative(path, base), int(line))
-            for path, numbers in entry.get("lines", {}).items()
-            for line in numbers
-        )
-        tests.append(RunCoverage(entry["id"], entry.get("outcome") == "failed", lines))
+        lines: set[tuple[str, int]] = set()
+        for path, numbers in entry.get("lines", {}).items():
+            if path not in relative:
+                relative[path] = _relative(path, base)
+            lines.update((relative[path], int(line)) for line in numbers)
+        tests.append(RunCoverage(entry["id"], entry.get("outcome") == "failed", frozenset(lines)))
     return tests
 
 

@@ -13,6 +13,7 @@ buggy line does not vouch for itself.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import io
 import math
@@ -63,6 +64,13 @@ def tokens(text: str, until: int = 0) -> tuple[Token, ...]:
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass
     return tuple(found)
+
+
+def _until(words: tuple[Token, ...], last: int) -> tuple[Token, ...]:
+    """The tokens up to line `last`: `tokens(text, last)` from `tokens(text)` (tokens come
+    in the order of their lines, and what comes after a line does not change them)."""
+    end = bisect.bisect_right(words, last, key=lambda token: token[1])
+    return words[:end]
 
 
 def _normal(token: tokenize.TokenInfo) -> str:
@@ -146,7 +154,10 @@ class Scorer:
     def line_entropy(self, text: str, first: int, last: int) -> float | None:
         """Mean bits per token of lines `first`..`last` (1-based, inclusive) of `text`,
         each token predicted from the two before it; None when they hold no token."""
-        words = tokens(text, last)
+        return self._entropy(tokens(text, last), first, last)
+
+    def _entropy(self, words: Sequence[Token], first: int, last: int) -> float | None:
+        """`line_entropy` of a text's tokens up to line `last`."""
         scored = [
             self.bits(*gram)
             for gram, (_, line) in zip(_trigrams([w for w, _ in words]), words, strict=True)
@@ -207,10 +218,12 @@ def naturalness(scorer: Scorer, path: str, before: str, after: str) -> Naturalne
     if lines is None or not path.endswith(".py"):
         return None
     (old_first, old_last), (new_first, new_last) = lines
-    old_words = [w for w, line in tokens(before, old_last) if old_first <= line <= old_last]
+    # The file before the edit is the same for every candidate: tokenized once, whole.
+    old_tokens = _until(tokens(before), old_last)
+    old_words = [w for w, line in old_tokens if old_first <= line <= old_last]
     model = scorer.project
     with model.lock, _leaving_out(model, old_words):
-        old = scorer.line_entropy(before, old_first, old_last)
+        old = scorer._entropy(old_tokens, old_first, old_last)
         new = scorer.line_entropy(after, new_first, new_last)
     if old is None or new is None:
         return None

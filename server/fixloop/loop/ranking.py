@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from fixloop.loop.model import Candidate, RepairContext
 from fixloop.loop.naturalness import Scorer, changed_lines, naturalness
@@ -174,13 +176,22 @@ def suspicion(context: RepairContext, path: str, lines: range) -> float:
 _BUILTINS = set(dir(builtins))
 
 
+@lru_cache(maxsize=16)
+def _parsed(text: str) -> ast.Module | None:
+    """The text's tree, None when it does not parse: each file once for all the scorers
+    (the file before the edit once for all the candidates). Read, never changed."""
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+
+
 def introduced_names(before: str, after: str, lines: range) -> list[str]:
     """Names read on the edited lines that the function they are in never used before
     (nor the module at its top level, nor Python's builtins): a reviewer's "where does
     this come from?"."""
-    try:
-        old_tree, new_tree = ast.parse(before), ast.parse(after)
-    except SyntaxError:
+    old_tree, new_tree = _parsed(before), _parsed(after)
+    if old_tree is None or new_tree is None:
         return []
     known = _BUILTINS | _top_level_names(old_tree)
     found = []
@@ -222,11 +233,31 @@ def _functions_at(tree: ast.Module, lines: range) -> list[_Function]:
     """The innermost functions holding any of these lines."""
     found = [
         node
-        for node in ast.walk(tree)
+        for node in _walk_around(tree, lines)
         if isinstance(node, _Function)
         and any(node.lineno <= line <= (node.end_lineno or node.lineno) for line in lines)
     ]
     return [f for f in found if not any(g is not f and _inside(g, f) for g in found)]
+
+
+def _walk_around(tree: ast.AST, lines: range) -> Iterator[ast.AST]:
+    """`ast.walk`'s nodes, in its order, but only below the statements that span one of
+    the lines: a function holding a line is inside every statement around it, and a large
+    module's other statements need not be visited."""
+    if not lines:
+        return
+    first, last = lines[0], lines[-1]
+    todo = deque([tree])
+    while todo:
+        node = todo.popleft()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.stmt) or _spans(child, first, last):
+                todo.append(child)
+
+
+def _spans(statement: ast.stmt, first: int, last: int) -> bool:
+    return statement.lineno <= last and first <= (statement.end_lineno or statement.lineno)
 
 
 def _inside(inner: _Function, outer: _Function) -> bool:
@@ -251,9 +282,8 @@ def mismatched_kinds(before: str, after: str, lines: range) -> int:
     `len(…)`, a name the function binds or compares to values of one kind only):
     `count == "0"`, `name + 1`; and an edited function that now returns a kind of value
     it never returned (None from a function that returned booleans)."""
-    try:
-        tree, old_tree = ast.parse(after), ast.parse(before)
-    except SyntaxError:
+    tree, old_tree = _parsed(after), _parsed(before)
+    if tree is None or old_tree is None:
         return 0
     found = 0
     for function in _functions_at(tree, lines):

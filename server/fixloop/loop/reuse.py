@@ -106,6 +106,7 @@ class ReuseCheck:
         try:
             return self._checked(baseline, sources)
         finally:
+            verifier.close()
             self.memory.flush()
 
     def _checked(self, baseline: CandidateResult, sources: dict[str, str]) -> Reused | None:

@@ -42,6 +42,9 @@ class _Recorder:
         self.lines: set[tuple[str, int]] = set()
         self.results: list[dict[str, Any]] = []
         self.outcomes: dict[str, str] = {}
+        # Each traced file's path relative to the root, found once: a realpath per line a
+        # test ran cost more than the tracing itself.
+        self.relative: dict[str, str] = {}
 
     def wanted(self, filename: str) -> bool:
         known = self.in_project.get(filename)
@@ -63,6 +66,13 @@ class _Recorder:
             self.in_project[filename] = known
         return known
 
+    def relative_path(self, filename: str) -> str:
+        relative = self.relative.get(filename)
+        if relative is None:
+            relative = os.path.relpath(os.path.realpath(filename), self.root)
+            relative = self.relative[filename] = relative.replace(os.sep, "/")
+        return relative
+
     def global_trace(self, frame: FrameType, event: str, arg: Any) -> _Tracer | None:
         if event != "call" or not self.wanted(frame.f_code.co_filename):
             return None
@@ -76,8 +86,7 @@ class _Recorder:
     def finish_test(self, nodeid: str) -> None:
         by_file: dict[str, list[int]] = {}
         for filename, line in sorted(self.lines):
-            relative = os.path.relpath(os.path.realpath(filename), self.root)
-            by_file.setdefault(relative.replace(os.sep, "/"), []).append(line)
+            by_file.setdefault(self.relative_path(filename), []).append(line)
         outcome = self.outcomes.pop(nodeid, "passed")
         self.results.append({"id": nodeid, "outcome": outcome, "lines": by_file})
         self.lines = set()

@@ -162,6 +162,17 @@ class Verifier:
         # line of the sources: a candidate that edits the line runs them before the whole
         # suite, as most regressions of a one-line edit are in the tests that run the line.
         self._covering: dict[tuple[str, int], list[str]] = {}
+        # The candidates' runs, one thread per slot for the whole session: a pool of its
+        # own per batch started two threads for every sixteen candidates, each start a
+        # wait of milliseconds (tens on a loaded machine) before the batch could begin.
+        self._runs: ThreadPoolExecutor | None = None
+
+    def close(self) -> None:
+        """End the threads the candidates ran in (the session is over; a run still going,
+        when a run's error ended it, is waited for, as a pool per batch did)."""
+        if self._runs is not None:
+            self._runs.shutdown(wait=True)
+            self._runs = None
 
     def is_pytest(self) -> bool:
         return parse_command(self.test_command).kind is CommandKind.PYTEST
@@ -250,7 +261,7 @@ class Verifier:
             for c in baseline.cases
             if c.outcome is Outcome.PASSED and c.test_id.split("::")[0] in files
         ][:SPECTRUM_PASSING]
-        command = with_tests(self.test_command, [*failing, *passing])
+        command = with_tests(self.spectrum_command(), [*failing, *passing])
         result = self.tester.run(
             self.project_root,
             {},
@@ -263,6 +274,15 @@ class Verifier:
         self._log("localize", command=command, **result_data(result))
         self._covering = covering_tests(result.probe_data, self.project_root)
         return result.probe_data
+
+    def spectrum_command(self) -> str:
+        """The test command for the localization run, with Python's own traceback: only
+        the lines each test runs are read of it (the failures' frames are the first
+        run's), and pytest's long one, formatted for every failure, cost half its time.
+        The user's own choice of how tests fail is kept."""
+        if any(word.startswith(_FAILURE_OPTIONS) for word in self.test_command.split()):
+            return self.test_command
+        return f"{self.test_command} --tb=native"
 
     # --- the candidates -----------------------------------------------------------------
 
@@ -312,28 +332,30 @@ class Verifier:
         """Run the batch in parallel (`on_result` gets each as it ends, with how many are
         still waiting or running); no new run starts once cancelled."""
         pending = list(batch)
-        with ThreadPoolExecutor(max_workers=self.parallel) as executor:
-            running: dict[Future[CandidateResult], Candidate] = {}
-            while pending or running:
-                while pending and len(running) < self.parallel and not self._cancelled.is_set():
-                    candidate = pending.pop(0)
-                    future = executor.submit(
-                        self.tester.run,
-                        self.project_root,
-                        candidate.changes,
-                        command,
-                        timeout=timeout,
-                        cancel=self._stop_runs,
-                        test_timeout=self.tight,
-                        stop_at_hang=True,
-                    )
-                    running[future] = candidate
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    candidate = running.pop(future)
-                    on_result(candidate, future.result(), len(pending) + len(running))
+        if self._runs is None:
+            self._runs = ThreadPoolExecutor(self.parallel, thread_name_prefix="fixloop-run")
+        executor = self._runs
+        running: dict[Future[CandidateResult], Candidate] = {}
+        while pending or running:
+            while pending and len(running) < self.parallel and not self._cancelled.is_set():
+                candidate = pending.pop(0)
+                future = executor.submit(
+                    self.tester.run,
+                    self.project_root,
+                    candidate.changes,
+                    command,
+                    timeout=timeout,
+                    cancel=self._stop_runs,
+                    test_timeout=self.tight,
+                    stop_at_hang=True,
+                )
+                running[future] = candidate
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                candidate = running.pop(future)
+                on_result(candidate, future.result(), len(pending) + len(running))
 
     # --- the whole suite ----------------------------------------------------------------
 
