@@ -80,6 +80,24 @@ def test_a_project_with_dependencies_is_fixed_then_its_environment_reused(
     assert prepared_images(root) == [image]
 
 
+def test_a_python_a_test_starts_imports_the_project_as_pytest_does(
+    tmp_path: Path, offline_pip: dict[str, str], images_removed: list[Path]
+) -> None:
+    """A src-layout project's test that runs `sys.executable -c "import pkg"` (a CLI's
+    tests do): the new interpreter finds the project, as in the user's own venv."""
+    root = make_project(tmp_path / "proj", ["six", "markupsafe"])
+    images_removed.append(root)
+    (root / "tests" / "test_cli.py").write_text(
+        "import subprocess\nimport sys\n\n\ndef test_runs():\n"
+        "    subprocess.run([sys.executable, '-c', 'import pkg.core'], check=True)\n"
+    )
+    fixed = fixloop(root, offline_pip, "fix", "src/pkg/core.py", "--no-memory", "--json")
+    assert fixed.returncode == 0, fixed.stderr
+    result = json.loads(fixed.stdout)
+    assert result["verified"] and result["tests"] == {"passed": 5, "failed": 0}, result
+    assert not [note for note in result["notes"] if "not counted" in note]
+
+
 def test_changed_dependency_files_prepare_again(
     tmp_path: Path, offline_pip: dict[str, str], images_removed: list[Path]
 ) -> None:

@@ -181,7 +181,8 @@ def test_a_large_suite_costs_the_failing_tests_not_the_suite(
         return int(data["tests"]["passed"]) + int(data["tests"]["failed"])
 
     [localize] = events.of("localize")  # the failing test and its file's passing ones
-    assert localize["command"].startswith(f"{COMMAND} test_part5.py::test_bulk ")
+    selected = localize["command"].removeprefix(COMMAND).split()
+    assert next(t for t in selected if "::" in t) == "test_part5.py::test_bulk"
     assert ran(localize) == 61
     candidates = events.of("candidate")
     assert candidates and all(ran(c) == 1 for c in candidates)  # the failing test alone
@@ -258,6 +259,28 @@ def test_tests_the_first_run_never_reached_must_be_fixed_too(
 
 def ran(data: Mapping[str, Any]) -> int:
     return int(data["tests"]["passed"]) + int(data["tests"]["failed"])
+
+
+def test_tests_elsewhere_that_fail_without_the_patch_too_do_not_stop_the_fix(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """Tests the sandbox cannot pass (a program it lacks, the network), outside the first
+    run: they fail with the patch and without it and never run the lines it edits. The
+    fix is verified, and the user is told which tests were not counted against it."""
+    suite(tmp_path, files=1, per_file=3)
+    (tmp_path / "test_pager.py").write_text(
+        "import shutil\n\n\ndef test_pager():\n    assert shutil.which('a-pager-it-lacks')\n"
+    )
+    (tmp_path / "test_zz.py").write_text("def test_network():\n    assert False, 'offline'\n")
+    events = Events()
+    result = session(tmp_path, "shop.py", pool, events).run()
+    assert result.status is Status.FIXED, result.message
+    assert "quantity >= 10" in result.diff
+    [note] = [n for n in result.notes if n.startswith("not counted against the patch")]
+    assert "2 tests that fail without it too" in note
+    [verified] = [e for e in events.of("regression") if "failing_regardless" in e]
+    regardless = ["test_pager.py::test_pager", "test_zz.py::test_network"]
+    assert verified["failing_regardless"] == regardless
 
 
 def test_the_first_run_is_the_tests_of_the_code_under_repair(

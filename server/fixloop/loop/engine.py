@@ -730,6 +730,12 @@ class FixSession:
 
     def _fixed(self, best: _Tried, context: RepairContext, baseline: CandidateResult) -> FixResult:
         diff = unified_diff(context.sources, best.candidate.changes)
+        if regardless := sorted(self._verifier.failing_regardless):
+            more = f" and {len(regardless) - 1} more" if len(regardless) > 1 else ""
+            self._notes.append(
+                f"not counted against the patch: {len(regardless)} tests that fail without it "
+                f"too and never run the lines it edits ({regardless[0]}{more})"
+            )
         return replace(
             self._finish(
                 Status.FIXED,

@@ -28,6 +28,7 @@ from fixloop.loop.model import Candidate
 from fixloop.loop.patches import is_test_file
 from fixloop.loop.ranking import Tried
 from fixloop.memory.records import common_ends
+from fixloop.memory.signature import enclosing_function
 from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.commands import CommandKind, parse_command, with_tests
 from fixloop.sandbox.results import (
@@ -152,6 +153,12 @@ class Verifier:
         self.partial_baseline = False  # the first run stopped early, or ran some tests
         self.stop: Stop | None = None
         self._unchanged: dict[str, CaseResult] = {}
+        # The lines of the sources each of those tests ran on the unchanged code (traced).
+        self._unchanged_lines: dict[str, frozenset[tuple[str, int]]] = {}
+        # Tests the first run left out that fail with and without the verified patch and
+        # never run a line it edits: not this bug's (a program the sandbox lacks, a test
+        # that needs the network); told to the user, not counted against the patch.
+        self.failing_regardless: set[str] = set()
         self._unchanged_suite: CandidateResult | None = None
         self.tight: float | None = None  # each test's limit for the candidates
         # Tests beyond the failing ones that a whole-suite run showed a candidate breaking
@@ -400,39 +407,44 @@ class Verifier:
                 checked(item, "failed", 0)
                 continue
             failing = self._confirmed(full, item.candidate.changes, timeout)
+            regardless: set[str] = set()
             if self.narrowed_baseline() and (unseen := failing - ran_before):
                 # Regressions unless they failed on the unchanged code too.
-                failed_before = self._failing_unchanged(unseen)
+                failed_before = self._failing_unchanged(unseen, sources)
                 passed_before |= unseen - failed_before
                 if self._cancelled.is_set():
                     break  # the unchanged code's run was stopped: no verdict
                 if stuck := self._hanging_outside(failed_before, sources):
                     self.stop = Stop(stuck)
                     break
-                if self.partial_baseline and failed_before:
+                reached = self._reaching(failed_before, sources, item.candidate.changes)
+                if self.partial_baseline and reached:
                     # Tests of the suite the first run stopped short of, failing with the
-                    # bug and with the patch: a whole first run would have made them
-                    # targets, so they still fail to be fixed. Not verified.
-                    self._guard(failed_before)
+                    # bug and with the patch, that run the lines it edits: a whole first
+                    # run would have made them targets, so they still fail to be fixed.
+                    self._guard(reached)
                     self._log(
                         "regression",
                         description=item.candidate.description,
-                        unfixed=sorted(failed_before),
+                        unfixed=sorted(reached),
                         **result_data(full),
                     )
                     checked(item, "failed", 0)
                     continue
+                regardless = failed_before - reached
             regressions = len(failing & passed_before)
             self._guard(failing & passed_before)
             self._log(
                 "regression",
                 description=item.candidate.description,
                 regressions=sorted(failing & passed_before),
+                **({"failing_regardless": sorted(regardless)} if regardless else {}),
                 **result_data(full),
             )
             checked(item, "regressions" if regressions else "verified", regressions)
             if not regressions:
                 verified.append(replace(item, result=full))
+                self.failing_regardless = regardless
         return verified
 
     def _guard(self, test_ids: set[str]) -> None:
@@ -536,10 +548,11 @@ class Verifier:
         self._log("confirm", command="(the failing tests, asserts rewritten)", **result_data(again))
         return {c.test_id for c in again.failures} | (failing - {c.test_id for c in again.cases})
 
-    def _failing_unchanged(self, test_ids: set[str]) -> set[str]:
+    def _failing_unchanged(self, test_ids: set[str], sources: Mapping[str, str]) -> set[str]:
         """Which of these tests, unseen by a narrowed baseline, fail on the unchanged code
-        too; each is run there once per session (named, for pytest; else the whole suite).
-        A test that run did not report is not known to fail: a regression, to be safe."""
+        too; each is run there once per session (named, for pytest, and traced in the
+        sources: see `_reaching`; else the whole suite). A test that run did not report
+        is not known to fail: a regression, to be safe."""
         unknown = sorted(t for t in test_ids if t not in self._unchanged)
         if unknown and not self._cancelled.is_set():
             named = self.is_pytest() and all("::" in t for t in unknown)
@@ -549,12 +562,30 @@ class Verifier:
                 {},
                 command,
                 timeout=self.suite_timeout(None),
+                probe=spectrum_probe(sorted(sources)) if named and sources else None,
                 cancel=self._stop_runs,
             )
             self._log("unchanged", command=command, **result_data(result))
             self._unchanged.update({c.test_id: c for c in result.cases})
+            self._unchanged_lines.update(lines_run(result.probe_data, self.project_root))
         bad = (Outcome.FAILED, Outcome.ERROR)
         return {t for t in test_ids if t in self._unchanged and self._unchanged[t].outcome in bad}
+
+    def _reaching(
+        self, test_ids: set[str], sources: Mapping[str, str], changes: Mapping[str, str]
+    ) -> set[str]:
+        """Of tests failing with and without a patch, those it may concern: each that ran
+        a line the patch edits on the unchanged code, or whose lines are not known. A test
+        that never ran an edited line of a function's body fails for a reason the patch
+        cannot touch. An edit outside any function (run at import) concerns them all."""
+        edited = [(path, line) for path, lines in edited_lines(sources, changes) for line in lines]
+        if any(enclosing_function(sources[path], line) is None for path, line in edited):
+            return set(test_ids)
+        return {
+            t
+            for t in test_ids
+            if t not in self._unchanged_lines or not self._unchanged_lines[t].isdisjoint(edited)
+        }
 
     def _times_out_unchanged(self, timeout: float | None) -> bool:
         """Whether the whole suite times out on the unchanged code too (run once): a
@@ -629,6 +660,14 @@ def hang_message(verifier: Verifier, case: CaseResult, sources: Mapping[str, str
         f"no fix found: {case.test_id} hangs{where}, outside the code under repair "
         f"({', '.join(sorted(sources))})"
     )
+
+
+def lines_run(spectrum: str | None, root: Path) -> dict[str, frozenset[tuple[str, int]]]:
+    """The lines each test of a traced run ran; none for a spectrum cut short."""
+    try:
+        return {run.test_id: run.lines for run in read_spectrum(spectrum, root)} if spectrum else {}
+    except (ValueError, KeyError, TypeError):
+        return {}
 
 
 def covering_tests(spectrum: str | None, root: Path) -> dict[tuple[str, int], list[str]]:

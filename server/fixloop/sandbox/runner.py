@@ -116,7 +116,10 @@ def plan_candidate(
         request["argv"] = _node_argv(command, report)
     elif command.kind == CommandKind.OTHER:
         request["argv"] = list(command.argv)
-    if request["pythonpath"] and "argv" in request:  # a new interpreter reads the variable
+    # A new interpreter reads the variable: the command's own, or one a test starts
+    # (`sys.executable -m pkg`) from a pytest forked in the agent, which has the paths in
+    # sys.path alone.
+    if request["pythonpath"]:
         given = request["env"].get("PYTHONPATH")
         request["env"]["PYTHONPATH"] = ":".join([*request["pythonpath"], *filter(None, [given])])
     return Plan(request, PathMap(workdir, project_root), command.kind)
