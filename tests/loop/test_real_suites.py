@@ -283,6 +283,40 @@ def test_tests_elsewhere_that_fail_without_the_patch_too_do_not_stop_the_fix(
     assert verified["failing_regardless"] == regardless
 
 
+def test_failing_tests_that_never_run_the_target_are_not_what_to_fix(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """The whole first run stops at its fifth failure, all tests the sandbox cannot pass
+    and that never run the target; the bug's own failing test comes later. The session
+    looks further without them, fixes the bug, and says which tests it did not count."""
+    suite(tmp_path, files=0)
+    (tmp_path / "test_shop.py").write_text(
+        "from shop import price\n\n\ndef test_one():\n    assert price(1, 2) == 2\n"
+    )
+    (tmp_path / "cart.py").write_text(
+        "from shop import price\n\n\ndef bulk():\n    return price(10, 1)\n"
+    )
+    (tmp_path / "test_cart.py").write_text(
+        "from cart import bulk\n\n\ndef test_bulk():\n    assert bulk() == 9.0\n"
+    )
+    offline = [f"def test_online_{n}():\n    assert False, 'no network'\n" for n in range(6)]
+    for name in ("test_aa_online.py", "test_ab_online.py"):  # one for each slot's shard
+        (tmp_path / name).write_text("\n\n".join(offline))
+    events = Events()
+    result = session(tmp_path, "shop.py", pool, events).run()
+    assert result.status is Status.FIXED, result.message
+    assert "quantity >= 10" in result.diff
+    [first] = events.of("baseline")  # stopped at its fifth failure (in each shard)
+    assert "test_cart.py::test_bulk" not in first["failing"], first
+    dropped = [t for e in events.of("unreached") for t in e["tests"]]
+    assert dropped and all("_online.py::" in t for t in dropped)
+    assert all(
+        "test_cart.py::test_bulk" in c["failing"] or c["passed"] for c in events.of("candidate")
+    )
+    [note] = [n for n in result.notes if n.startswith("not counted against the patch")]
+    assert "12 tests that fail without it too" in note
+
+
 def test_the_first_run_is_the_tests_of_the_code_under_repair(
     tmp_path: Path, pool: SandboxPool
 ) -> None:

@@ -340,7 +340,9 @@ class FixSession:
         # localization run has the other, that one once it is done.
         self._verifier.prewarm_soon(baseline, leave_free=1)
         self._emit(Phase.LOCALIZE, "finding the suspicious lines", baseline)
-        context = self._context(baseline, sources)
+        baseline, context = self._context(baseline, sources)
+        self._baseline_failing = len(baseline.failures)
+        self._baseline = baseline
         self._verifier.prewarm_soon(baseline)
         if self._cancelled.is_set():
             return self._finish(Status.CANCELLED, "cancelled", baseline)
@@ -458,10 +460,16 @@ class FixSession:
         verdict = verdict_on_baseline(baseline, self._verifier)
         return None if verdict is None else self._finish(verdict.status, verdict.message, baseline)
 
-    def _context(self, baseline: CandidateResult, sources: dict[str, str]) -> RepairContext:
+    def _context(
+        self, baseline: CandidateResult, sources: dict[str, str]
+    ) -> tuple[CandidateResult, RepairContext]:
+        """The first run, less its failing tests that never run the sources, and what the
+        generators see of it."""
         use = self.use_localization
         spectrum = self._verifier.spectrum(baseline, sources) if use else baseline.probe_data
-        return repair_context(
+        if use and (fewer := self._verifier.without_unreached(baseline, spectrum, sources)):
+            baseline, spectrum = fewer
+        return baseline, repair_context(
             self._verifier,
             baseline,
             sources,

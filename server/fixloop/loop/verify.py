@@ -14,6 +14,7 @@ nothing of generators or memory: what it learns of each run goes back through ca
 
 from __future__ import annotations
 
+import shlex
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -151,6 +152,7 @@ class Verifier:
         self._stop_runs = stop_runs
         self._log = log
         self.partial_baseline = False  # the first run stopped early, or ran some tests
+        self._first_command = test_command  # what the first run ran (before its --maxfail)
         self.stop: Stop | None = None
         self._unchanged: dict[str, CaseResult] = {}
         # The lines of the sources each of those tests ran on the unchanged code (traced).
@@ -201,12 +203,14 @@ class Verifier:
         related = self._related_command()
         if related is not None:
             announce("running the tests of the code under repair")
+            self._first_command = related
             result = self._first_run(related)
             stopped = result.cancelled or result.infrastructure_error or result.timed_out
             if result.failures or stopped or result.out_of_memory:
                 self.partial_baseline = True
                 return result
         announce("running the tests as they are")
+        self._first_command = self.test_command
         result = self._first_run(self.test_command)
         # It stopped early: at its fifth failure (in a shard: five in all is the sign), or
         # at a test that hung (the sandbox's timeout plugin ends the run there).
@@ -281,6 +285,40 @@ class Verifier:
         self._log("localize", command=command, **result_data(result))
         self._covering = covering_tests(result.probe_data, self.project_root)
         return result.probe_data
+
+    def without_unreached(
+        self, baseline: CandidateResult, spectrum: str | None, sources: Mapping[str, str]
+    ) -> tuple[CandidateResult, str | None] | None:
+        """The first run without its failing tests that never ran a line of the sources
+        (traced by the localization): no edit there can fix them (the sandbox lacks a
+        program, or a test needs the network); they are checked like the tests the first
+        run left out, when the whole suite runs for a fix. Only when some failing test
+        does run the sources, or the first run stopped at its limit of failures before
+        any did: it is then run again without them, to find the failures that do. None
+        when nothing changes (every failing test runs the sources, or none does: a test
+        that runs the code in a process of its own is not traced)."""
+        if not self.is_pytest() or not spectrum:
+            return None
+        runs = lines_run(spectrum, self.project_root)
+        failing = [c.test_id for c in baseline.failures]
+        unreached = {t for t in failing if t in runs and not runs[t]}
+        if not unreached:
+            return None
+        if len(unreached) == len(failing):
+            if not self.partial_baseline or self.given is not None:
+                return None
+            again = self._first_run(f"{self._first_command} {deselected(unreached)}")
+            if again.cancelled or again.infrastructure_error or not again.failures:
+                return None
+            spectrum = self.spectrum(again, sources)
+            baseline, runs = again, lines_run(spectrum, self.project_root)
+            unreached = {c.test_id for c in again.failures if not runs.get(c.test_id, True)}
+            if len(unreached) == len(again.failures):
+                return None
+        self._log("unreached", tests=sorted(unreached))
+        self.partial_baseline = True  # the tests dropped are the whole suite's to check
+        kept = tuple(c for c in baseline.cases if c.test_id not in unreached)
+        return replace(baseline, cases=kept), spectrum
 
     def spectrum_command(self) -> str:
         """The test command for the localization run, with Python's own traceback: only
@@ -660,6 +698,11 @@ def hang_message(verifier: Verifier, case: CaseResult, sources: Mapping[str, str
         f"no fix found: {case.test_id} hangs{where}, outside the code under repair "
         f"({', '.join(sorted(sources))})"
     )
+
+
+def deselected(test_ids: set[str]) -> str:
+    """pytest's options leaving these tests out."""
+    return " ".join(f"--deselect {shlex.quote(t)}" for t in sorted(test_ids))
 
 
 def lines_run(spectrum: str | None, root: Path) -> dict[str, frozenset[tuple[str, int]]]:
