@@ -681,6 +681,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{version} · {' '.join(args.fixloop)}", flush=True)
     if not args.suite_only:
         print(HEADER)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-real-", dir=args.keep))
     outcomes: list[Outcome] = []
     try:
