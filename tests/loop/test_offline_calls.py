@@ -129,6 +129,11 @@ def test_the_signature_of_a_function_imported_from_the_project(tmp_path: Path) -
     src = Source("report.py", fixed)
     src.project = Project(tmp_path, {"report.py": src})
     assert added("keyword_arg", fixed, 5, src) == ["return fmt(total, currency, digits=digits)"]
+    # A function of an imported project module, called through the module.
+    through = "import money\n\n\ndef label(total, currency):\n    return money.fmt(total)\n"
+    src = Source("report.py", through)
+    src.project = Project(tmp_path, {"report.py": src})
+    assert added("required_arg", through, 5, src) == ["return money.fmt(total, currency)"]
     # Without the project, the callee is unknown: nothing to add.
     assert added("required_arg", code, 5) == [] and added("keyword_arg", fixed, 5) == []
 

@@ -91,18 +91,18 @@ def _inspected(target: object) -> tuple[Param, ...]:
 def _project_definitions(src: Source, func: ast.expr, name: str) -> list[Function]:
     """`f` imported from a project module, `mod.f` of an imported project module, or a
     method of that name in another source being repaired."""
+    imports = src.memo(("imports", src.tree), _imports)
     if isinstance(func, ast.Name):
-        for node in ast.walk(src.tree):
-            if not isinstance(node, ast.ImportFrom):
-                continue
-            for alias in node.names:
-                if (alias.asname or alias.name) == name:
-                    module = src.project.module(src, node.module or "", node.level)
-                    return _top_level(module, alias.name) if module is not None else []
-        return []
+        if name not in imports:
+            return []
+        module_name, level, original = imports[name]
+        module = src.project.module(src, module_name, level)
+        return _top_level(module, original) if module is not None else []
     assert isinstance(func, ast.Attribute)
-    if isinstance(func.value, ast.Name):
-        module = _imported_module(src, func.value.id)
+    if isinstance(func.value, ast.Name) and func.value.id in imports:
+        module_name, level, original = imports[func.value.id]
+        dotted = f"{module_name}.{original}" if module_name and original else original
+        module = src.project.module(src, dotted or module_name, level)
         if module is not None:
             return _top_level(module, name)
     return [
@@ -114,18 +114,19 @@ def _project_definitions(src: Source, func: ast.expr, name: str) -> list[Functio
     ]
 
 
-def _imported_module(src: Source, alias_name: str) -> Source | None:
-    for node in ast.walk(src.tree):
+def _imports(src: Source, tree: ast.AST) -> dict[str, tuple[str, int, str]]:
+    """Local name → (module, relative level, name in that module): `from m import f`
+    gives f → (m, 0, f); `import a.b as m` gives m → (a.b, 0, "")."""
+    table: dict[str, tuple[str, int, str]] = {}
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                if (alias.asname or alias.name) == alias_name:
-                    return src.project.module(src, alias.name)
+                table.setdefault(alias.asname or alias.name, (alias.name, 0, ""))
         elif isinstance(node, ast.ImportFrom):
             for alias in node.names:
-                if (alias.asname or alias.name) == alias_name:
-                    dotted = f"{node.module}.{alias.name}" if node.module else alias.name
-                    return src.project.module(src, dotted, node.level)
-    return None
+                local = alias.asname or alias.name
+                table.setdefault(local, (node.module or "", node.level, alias.name))
+    return table
 
 
 def _top_level(module: Source, name: str) -> list[Function]:
@@ -184,7 +185,13 @@ def _free_names(value: ast.expr) -> set[str]:
 
 def scope_names(src: Source, line: int) -> set[str]:
     """The names a value written at the line may use: the function's variables and
-    parameters (`self` too), the module's variables, functions, classes and imports."""
+    parameters (`self` too), the module's variables, functions, classes and imports.
+    The same for every line of a function: computed once for it."""
+    function = src.function_of(line)
+    return src.memo(("scope_names", function or src.tree), lambda s, _: _scope(s, line))
+
+
+def _scope(src: Source, line: int) -> set[str]:
     names = set(src.local_names(line)) | set(module_functions(src))
     names |= set(nested_functions(src, line))
     names |= set(src.memo(("imported_modules", src.tree), _imported_names))
