@@ -1786,12 +1786,13 @@ def _required_options(
             if param.position is None:
                 found.append((0, (None, f"{param.name}={param.name}")))
             elif missing[0].position is not None and param.position <= count:
-                found.append((0, (param.position, param.name)))  # dropped here or earlier
+                # Dropped at the end, else earlier (the arguments after it shifted).
+                found.append((0 if param.position == count else 2, (param.position, param.name)))
         first = missing[0]
         names = [n for n in src.local_names(line) if n not in given]
         for name in most_alike(first.name, names, 2):
             where = (None, f"{first.name}={name}") if first.position is None else (count, name)
-            found.append((2, where))
+            found.append((3, where))
         if first.position is not None:
             found += [(1, (count, value)) for value in _values_of_others(src, node, scope)]
     return _ranked(found)
