@@ -56,15 +56,28 @@ def test_a_required_parameter_is_passed_from_the_same_named_variable() -> None:
     # `currency` dropped in the middle: the scope's variable, at the parameter's place
     # (the other call of `fmt` passes `2` there, which this call already passes).
     found = added("required_arg", PRICES, 12)
-    assert found == ["label = fmt(mean, currency, 2)"]
+    assert found[0] == "label = fmt(mean, currency, 2)"
+    # Then, as the call fails without one, the nearest variables already assigned (not
+    # `label`, which this line assigns).
+    assert found[1:] == [
+        "label = fmt(mean, 2, n)",
+        "label = fmt(mean, 2, currency)",
+        "label = fmt(mean, 2, prices)",
+    ]
     # The call certainly fails: the other templates leave it to required_arg.
     assert added("more_args", PRICES, 12) == added("keyword_arg", PRICES, 12) == []
 
 
 def test_an_argument_other_calls_of_the_callee_pass() -> None:
-    assert added("more_args", PRICES, 10) == ["mean = round(sum(prices) / len(prices), 3)"]
+    found = added("more_args", PRICES, 10)
+    assert found[0] == "mean = round(sum(prices) / len(prices), 3)"
+    # Every other `round` passes two arguments: the nearest variables follow.
+    assert found[1:] == [
+        "mean = round(sum(prices) / len(prices), currency)",
+        "mean = round(sum(prices) / len(prices), strict)",
+    ]
     # A method by its name: another `.get` passes a default.
-    assert added("more_args", PRICES, 13) == ['return n, label, {}.get("n", 0)']
+    assert added("more_args", PRICES, 13)[0] == 'return n, label, {}.get("n", 0)'
 
 
 def test_an_optional_parameter_is_passed_by_keyword_from_the_same_named_variable() -> None:
@@ -101,8 +114,8 @@ def test_a_value_of_another_call_is_used_only_where_its_names_exist() -> None:
         "def a(items, factor):\n    return total(items, factor)\n\n\n"
         "def b(items, weight):\n    return total(items)\n"
     )
-    # `factor` is not in b's scope; `weight` is not named like the parameter.
-    assert added("required_arg", code, 10) == []
+    # `factor` is not in b's scope: only b's own variable, the call failing without one.
+    assert added("required_arg", code, 10) == ["return total(items, weight)"]
     with_scale = code.replace("weight", "scale")
     assert added("required_arg", with_scale, 10) == ["return total(items, scale)"]
 
@@ -124,7 +137,7 @@ def test_the_signature_of_a_function_imported_from_the_project(tmp_path: Path) -
     code = "from money import fmt\n\n\ndef label(total, currency, digits):\n    return fmt(total)\n"
     src = Source("report.py", code)
     src.project = Project(tmp_path, {"report.py": src})
-    assert added("required_arg", code, 5, src) == ["return fmt(total, currency)"]
+    assert added("required_arg", code, 5, src)[0] == "return fmt(total, currency)"
     fixed = code.replace("fmt(total)", "fmt(total, currency)")
     src = Source("report.py", fixed)
     src.project = Project(tmp_path, {"report.py": src})

@@ -1789,13 +1789,33 @@ def _required_options(
                 # Dropped at the end, else earlier (the arguments after it shifted).
                 found.append((0 if param.position == count else 2, (param.position, param.name)))
         first = missing[0]
-        names = [n for n in src.local_names(line) if n not in given]
-        for name in most_alike(first.name, names, 2):
+        names = _unpassed_locals(src, node, line)
+        # Alike names, then (the call fails without one) the nearest variables.
+        for strength, name in [(3, n) for n in most_alike(first.name, names, 2)] + [
+            (4, n) for n in names
+        ]:
             where = (None, f"{first.name}={name}") if first.position is None else (count, name)
-            found.append((3, where))
+            found.append((strength, where))
         if first.position is not None:
             found += [(1, (count, value)) for value in _values_of_others(src, node, scope)]
     return _ranked(found)
+
+
+def _unpassed_locals(src: Source, node: ast.Call, line: int) -> list[str]:
+    """The function's variables nearest the line, assigned before it (or parameters),
+    that the call does not use yet."""
+    function = src.function_of(line)
+    if function is None:
+        return []
+    used = set(_names_in(node))
+    assigned = src.memo(("assigned_before", function), _assigned_lines)
+    params = {a.arg for a in [*function.args.posonlyargs, *function.args.args]}
+    names = [
+        n
+        for n in src.local_names(line)
+        if (n in params or assigned.get(n, 0) < line) and n not in used
+    ]
+    return names[: _MAX_NAMES // 2]
 
 
 def _values_of_others(src: Source, node: ast.Call, scope: set[str]) -> list[str]:
@@ -1829,7 +1849,14 @@ def _positional_options(
         # An optional parameter is passed by position only where other calls do so.
         if following and following.name in scope and following.name not in given and values:
             found.append((0, (count, following.name)))
+    if values and not _same_count_elsewhere(src, node):
+        # Every other call passes more: the nearest variables, for a value none shares.
+        found += [(2, (count, name)) for name in _unpassed_locals(src, node, line)]
     return _ranked(found)
+
+
+def _same_count_elsewhere(src: Source, node: ast.Call) -> bool:
+    return any(len(call.args) == len(node.args) for _, call in other_calls(src, node))
 
 
 def _has_room(params: tuple[Param, ...], count: int) -> bool:
