@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from fixloop.loop.model import Candidate, Location, RepairContext
-from fixloop.loop.offline.source import Edit, Source
+from fixloop.loop.offline.source import Edit, Project, Source
 from fixloop.loop.offline.templates import TEMPLATES
 
 # Default prior rates (successes per candidate generated), set by hand: cheap classic
@@ -68,6 +68,12 @@ DEFAULT_PRIOR: dict[str, float] = {
     "change_string": 0.005,
     "remove_arg": 0.0015,
     "keyword_name": 0.01,
+    # A dropped argument, its value from the callee's signature, the scope's variables
+    # and the other calls of the callee: a few candidates at a call, or none. A call
+    # passing fewer arguments than its callee requires certainly fails: filled early.
+    "required_arg": 0.03,
+    "more_args": 0.004,
+    "keyword_arg": 0.004,
 }
 # Each further alternative at one site is this much less likely.
 _RANK_DECAY = 0.85
@@ -107,6 +113,9 @@ class OfflineGenerator:
         sources = _parse_sources(context.sources)
         if not sources:
             return
+        project = Project(context.project_root, sources)
+        for src in sources.values():
+            src.project = project
         prior = {**DEFAULT_PRIOR, **context.template_prior}
         locations = _suspects(context.locations, sources)
         seen = {hash(src.text) for src in sources.values()}

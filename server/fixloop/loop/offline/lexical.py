@@ -305,11 +305,11 @@ def literal_roles(src: Source, node: ast.Constant) -> list[tuple[str, ...]]:
         function = src.function_of(node.lineno)
         return [("return", function.name)] if function is not None else []
     if isinstance(parent, ast.Call) and node in parent.args:
-        return [("arg", _callee_text(src, parent.func), str(parent.args.index(node)))]
+        return [("arg", callee_text(src, parent.func), str(parent.args.index(node)))]
     if isinstance(parent, ast.keyword) and parent.arg is not None:
         call = src.parent(parent)
         if isinstance(call, ast.Call):
-            return [("keyword", _callee_text(src, call.func), parent.arg)]
+            return [("keyword", callee_text(src, call.func), parent.arg)]
     if isinstance(parent, ast.Subscript) and parent.slice is node:
         return [("index", src.segment(parent.value))]
     return []
@@ -350,8 +350,14 @@ def callee_parameters(src: Source, func: ast.expr) -> list[str]:
             names += [a.arg for a in every if a.arg not in ("self", "cls")]
     names += _signature_names(src, func)
     table = src.memo(("keywords_by_callee", src.tree), _keywords_by_callee)
-    names += table.get(_callee_text(src, func), [])
+    names += table.get(callee_text(src, func), [])
     return list(dict.fromkeys(names))
+
+
+def definitions(src: Source, name: str) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The functions the file defines under `name` (methods included; a class's
+    `__init__` under the class's name)."""
+    return src.memo(("definitions", src.tree), _definitions).get(name, [])
 
 
 def _definitions(
@@ -382,7 +388,7 @@ def required_positionals(src: Source, func: ast.expr) -> int:
                 positional = positional[1:]
             counts.append(len(positional) - len(node.args.defaults))
         return max(min(counts), 0)
-    target = _callable_of(src, func)
+    target = callable_of(src, func)
     if target is None:
         return 0
     try:
@@ -393,7 +399,7 @@ def required_positionals(src: Source, func: ast.expr) -> int:
     return sum(p.kind in kinds and p.default is inspect.Parameter.empty for p in parameters)
 
 
-def _callable_of(src: Source, func: ast.expr) -> Callable[..., object] | None:
+def callable_of(src: Source, func: ast.expr) -> Callable[..., object] | None:
     """The builtin, or the loaded module's function, a callee names; None otherwise."""
     target: object = None
     if isinstance(func, ast.Name) and hasattr(builtins, func.id):
@@ -411,7 +417,7 @@ def _callable_of(src: Source, func: ast.expr) -> Callable[..., object] | None:
 def _signature_names(src: Source, func: ast.expr) -> list[str]:
     """Parameter names of a builtin, or of a loaded module's function (`os.path.join`),
     read with inspect: nothing is imported."""
-    target = _callable_of(src, func)
+    target = callable_of(src, func)
     if target is None:
         return []
     try:
@@ -422,7 +428,7 @@ def _signature_names(src: Source, func: ast.expr) -> list[str]:
     return [p.name for p in parameters if p.kind in kinds]
 
 
-def _callee_text(src: Source, func: ast.expr) -> str:
+def callee_text(src: Source, func: ast.expr) -> str:
     """A method by its name alone (`.split` on any string), a function by its text."""
     return "." + func.attr if isinstance(func, ast.Attribute) else src.segment(func)
 
@@ -431,6 +437,6 @@ def _keywords_by_callee(src: Source, tree: ast.AST) -> dict[str, list[str]]:
     table: dict[str, list[str]] = {}
     for node in ast.walk(src.tree):
         if isinstance(node, ast.Call):
-            names = table.setdefault(_callee_text(src, node.func), [])
+            names = table.setdefault(callee_text(src, node.func), [])
             names += [k.arg for k in node.keywords if k.arg and k.arg not in names]
     return table

@@ -6,9 +6,10 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any, TypeVar
 
 _BUILTINS = frozenset(dir(builtins))
@@ -47,6 +48,8 @@ class Source:
         self._loop_targets: dict[int, list[str]] = {}
         self._memo: dict[tuple[str, ast.AST], Any] = {}
         self._parents: dict[ast.AST, ast.AST] = {}
+        # The other files a template may read (set by the generator): none by default.
+        self.project = Project(None, {})
         for node in ast.walk(self.tree):
             for child in ast.iter_child_nodes(node):
                 self._parents[child] = node
@@ -284,6 +287,55 @@ class Source:
             if node.lineno <= line <= (node.end_lineno or node.lineno):
                 names.extend(_bound_names(node.target))
         return names
+
+
+# A project module larger than this is not read to find a signature.
+_MAX_MODULE_BYTES = 400_000
+
+
+class Project:
+    """The files besides its own that a template may read: the other sources being
+    repaired, and the project's modules a source imports (read from the root, once)."""
+
+    def __init__(self, root: Path | None, sources: Mapping[str, Source]) -> None:
+        self.root = root
+        self.sources = dict(sources)
+        self._modules: dict[str, Source | None] = {}
+
+    def module(self, importer: Source, name: str, level: int = 0) -> Source | None:
+        """The Source of the module `from name import ...` in `importer` refers to, when
+        it is a file of the project; None for anything else (the standard library)."""
+        parts = name.split(".") if name else []
+        if level:
+            base = Path(importer.path).parent.parts
+            base = base[: len(base) - (level - 1)] if level > 1 else base
+            parts = [*base, *parts]
+        if not parts:
+            return None
+        relative = "/".join(parts)
+        for path in (f"{relative}.py", f"{relative}/__init__.py", f"src/{relative}.py"):
+            found = self._load(path)
+            if found is not None:
+                return found
+        return None
+
+    def _load(self, path: str) -> Source | None:
+        if path in self.sources:
+            return self.sources[path]
+        if path not in self._modules:
+            self._modules[path] = self._read(path)
+        return self._modules[path]
+
+    def _read(self, path: str) -> Source | None:
+        if self.root is None:
+            return None
+        file = self.root / path
+        try:
+            if not file.is_file() or file.stat().st_size > _MAX_MODULE_BYTES:
+                return None
+            return Source(path, file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            return None
 
 
 def _is_compound(stmt: ast.stmt) -> bool:

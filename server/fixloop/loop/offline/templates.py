@@ -10,8 +10,10 @@ from __future__ import annotations
 import ast
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from typing import TypeVar
 
+from fixloop.loop.offline.calls import Param, other_calls, portable, scope_names, signatures
 from fixloop.loop.offline.lexical import (
     attributes_of,
     callee_parameters,
@@ -27,6 +29,7 @@ from fixloop.loop.offline.lexical import (
 from fixloop.loop.offline.source import Edit, Source, is_builtin
 
 Template = Callable[[Source, int], Iterator[Edit]]
+T = TypeVar("T", bound=Hashable)
 
 # Variables a template may combine with an expression: the nearest few are enough.
 _MAX_NAMES = 8
@@ -1687,6 +1690,230 @@ def keyword_name(src: Source, line: int) -> Iterator[Edit]:
                 yield Edit(start, end, new, "keyword_name", node.lineno, what, rank)
 
 
+# Values a missing-argument template proposes at one call: the best evidence first.
+_MAX_ADDED = 4
+
+
+def required_arg(src: Source, line: int) -> Iterator[Edit]:
+    """A call that certainly fails: it passes fewer arguments than every definition of
+    its callee requires (`fmt(total)` for `def fmt(value, currency)`). The missing one
+    from the scope's variable of the parameter's name, at the parameter's place; then,
+    for the next one, what other calls of the callee pass there, or alike names."""
+    yield from _added_at_calls(src, line, "required_arg", _required_options)
+
+
+def more_args(src: Source, line: int) -> Iterator[Edit]:
+    """A positional argument dropped (the studies' "same function, more arguments"):
+    `round(x)` meant `round(x, 2)`, `d.get(k)` meant `d.get(k, 0)`. Values: what other
+    calls of the same callee pass at that position, and for an optional parameter others
+    pass by position, the scope's variable of its name."""
+    yield from _added_at_calls(src, line, "more_args", _positional_options)
+
+
+def keyword_arg(src: Source, line: int) -> Iterator[Edit]:
+    """An optional argument not passed: `parse(s)` meant `parse(s, strict=strict)`.
+    Keywords: the callee's optional or keyword-only parameters a variable of the scope is
+    named after, then the keywords other calls of the same callee pass (with their
+    value, when its names are in scope here)."""
+    yield from _added_at_calls(src, line, "keyword_arg", _keyword_options)
+
+
+_Options = Callable[[Source, ast.Call, set[str], int], list[tuple[int | None, str]]]
+
+
+def _added_at_calls(src: Source, line: int, template: str, options: _Options) -> Iterator[Edit]:
+    scope: set[str] | None = None
+    for node in _nodes(src, line, ast.Call):
+        assert isinstance(node, ast.Call)
+        if not _plain_call(node):
+            continue
+        if scope is None:
+            scope = scope_names(src, line)
+        found = options(src, node, scope, line)
+        for rank, (index, value) in enumerate(found[:_MAX_ADDED]):
+            yield _add_argument(src, node, value, template, rank, before=index)
+
+
+def _plain_call(node: ast.Call) -> bool:
+    """A call whose arguments can be counted: no `*args` or `**kwargs`."""
+    starred = any(isinstance(a, ast.Starred) for a in node.args)
+    return not starred and all(k.arg is not None for k in node.keywords)
+
+
+def _passed(src: Source, node: ast.Call) -> set[str]:
+    """The keywords a call passes and the text of its arguments."""
+    values = [*node.args, *(k.value for k in node.keywords)]
+    return {k.arg for k in node.keywords if k.arg} | {src.segment(v) for v in values}
+
+
+def _ranked(found: list[tuple[int, T]]) -> list[T]:
+    """Options by strength, then by how many times they were seen, then first seen."""
+    counts: dict[T, int] = {}
+    best: dict[T, tuple[int, int]] = {}
+    for order, (strength, option) in enumerate(found):
+        counts[option] = counts.get(option, 0) + 1
+        if option not in best or strength < best[option][0]:
+            best[option] = (strength, order)
+    return sorted(best, key=lambda o: (best[o][0], -counts[o], best[o][1]))
+
+
+def _missing(params: tuple[Param, ...], node: ast.Call, given: set[str]) -> list[Param]:
+    """The required parameters a call does not pass (positional ones beyond its
+    arguments, or not passed by keyword)."""
+    return [
+        p
+        for p in params
+        if p.required
+        and p.name not in given
+        and (p.position is None or p.position >= len(node.args))
+    ]
+
+
+def _required_options(
+    src: Source, node: ast.Call, scope: set[str], line: int
+) -> list[tuple[int | None, str]]:
+    signatures_ = signatures(src, node.func)
+    given = _passed(src, node)
+    if not signatures_ or not all(_missing(params, node, given) for params in signatures_):
+        return []
+    count = len(node.args)
+    found: list[tuple[int, tuple[int | None, str]]] = []
+    for params in signatures_:
+        missing = _missing(params, node, given)
+        for param in params:
+            if not param.required or param.name in given or param.name not in scope:
+                continue
+            if param.position is None:
+                found.append((0, (None, f"{param.name}={param.name}")))
+            elif missing[0].position is not None and param.position <= count:
+                # Dropped at the end, else earlier (the arguments after it shifted).
+                found.append((0 if param.position == count else 2, (param.position, param.name)))
+        first = missing[0]
+        names = _unpassed_locals(src, node, line)
+        # Alike names, then (the call fails without one) the nearest variables.
+        for strength, name in [(3, n) for n in most_alike(first.name, names, 2)] + [
+            (4, n) for n in names
+        ]:
+            where = (None, f"{first.name}={name}") if first.position is None else (count, name)
+            found.append((strength, where))
+        if first.position is not None:
+            found += [(1, (count, value)) for value in _values_of_others(src, node, scope)]
+    return _ranked(found)
+
+
+def _unpassed_locals(src: Source, node: ast.Call, line: int) -> list[str]:
+    """The function's variables nearest the line, assigned before it (or parameters),
+    that the call does not use yet."""
+    function = src.function_of(line)
+    if function is None:
+        return []
+    used = set(_names_in(node))
+    assigned = src.memo(("assigned_before", function), _assigned_lines)
+    params = {a.arg for a in [*function.args.posonlyargs, *function.args.args]}
+    names = [
+        n
+        for n in src.local_names(line)
+        if (n in params or assigned.get(n, 0) < line) and n not in used
+    ]
+    return names[: _MAX_NAMES // 2]
+
+
+def _values_of_others(src: Source, node: ast.Call, scope: set[str]) -> list[str]:
+    """What other calls of the callee pass after the call's last positional argument."""
+    count = len(node.args)
+    given = _passed(src, node)
+    values = []
+    for other, call in other_calls(src, node):
+        if len(call.args) > count and _plain_call(call):
+            value = portable(other, call.args[count], scope)
+            if value is not None and value not in given:
+                values.append(value)
+    return values
+
+
+def _positional_options(
+    src: Source, node: ast.Call, scope: set[str], line: int
+) -> list[tuple[int | None, str]]:
+    count = len(node.args)
+    given = _passed(src, node)
+    values = _values_of_others(src, node, scope)
+    found: list[tuple[int, tuple[int | None, str]]] = [(1, (count, v)) for v in values]
+    signatures_ = signatures(src, node.func)
+    if any(_missing(params, node, given) for params in signatures_):
+        return []  # required_arg's
+    if signatures_ and not any(_has_room(params, count) for params in signatures_):
+        return []  # every parameter is passed already: one more fails
+    for params in signatures_:
+        positional = [p for p in params if p.position is not None]
+        following = positional[count] if count < len(positional) else None
+        # An optional parameter is passed by position only where other calls do so.
+        if following and following.name in scope and following.name not in given and values:
+            found.append((0, (count, following.name)))
+    if values and not _same_count_elsewhere(src, node):
+        # Every other call passes more: the nearest variables, for a value none shares.
+        found += [(2, (count, name)) for name in _unpassed_locals(src, node, line)]
+    return _ranked(found)
+
+
+def _same_count_elsewhere(src: Source, node: ast.Call) -> bool:
+    return any(len(call.args) == len(node.args) for _, call in other_calls(src, node))
+
+
+def _has_room(params: tuple[Param, ...], count: int) -> bool:
+    """Whether a call with `count` positional arguments may pass one more."""
+    positional = [p for p in params if p.position is not None]
+    return count < len(positional) or any(p.name.startswith("*") for p in positional)
+
+
+def _keyword_options(
+    src: Source, node: ast.Call, scope: set[str], line: int
+) -> list[tuple[int | None, str]]:
+    count = len(node.args)
+    given = _passed(src, node)
+    by_position: set[str] = set()
+    found: list[tuple[int, tuple[int | None, str]]] = []
+    signatures_ = signatures(src, node.func)
+    if any(_missing(params, node, given) for params in signatures_):
+        return []  # required_arg's
+    for params in signatures_:
+        for param in params:
+            if param.position is not None and param.position < count:
+                by_position.add(param.name)
+            elif param.keyword and param.name not in given and param.name in scope:
+                found.append((0, (None, f"{param.name}={param.name}")))
+    for other, call in other_calls(src, node):
+        for keyword in call.keywords:
+            if keyword.arg is None or keyword.arg in given or keyword.arg in by_position:
+                continue
+            value = portable(other, keyword.value, scope)
+            if value is not None:
+                found.append((1, (None, f"{keyword.arg}={value}")))
+    return _ranked(found)
+
+
+def _add_argument(
+    src: Source, node: ast.Call, text: str, template: str, rank: int, before: int | None = None
+) -> Edit:
+    """Insert an argument: positional before argument `before` (after the positional
+    ones when it is their count), or a keyword after every argument."""
+    parts = sorted([*node.args, *node.keywords], key=lambda n: src.span(n))
+    what = f"add the argument `{_short(text)}` to `{_short(src.segment(node.func))}(...)`"
+    if before is not None and before < len(node.args):
+        at = src.span(node.args[before])[0]
+        return Edit(at, at, f"{text}, ", template, node.lineno, what, rank)
+    if before is not None and node.args:
+        at = src.span(node.args[-1])[1]
+    elif before is not None and node.keywords:
+        at = src.span(node.keywords[0])[0]
+        return Edit(at, at, f"{text}, ", template, node.lineno, what, rank)
+    elif parts:
+        at = src.span(parts[-1])[1]
+    else:
+        at = src.span(node)[1] - 1  # before the closing parenthesis of `f()`
+        return Edit(at, at, text, template, node.lineno, what, rank)
+    return Edit(at, at, f", {text}", template, node.lineno, what, rank)
+
+
 # Cheapest and most natural first; the order breaks ties between equal prior rates.
 TEMPLATES: dict[str, Template] = {
     "compare_op": compare_op,
@@ -1727,4 +1954,7 @@ TEMPLATES: dict[str, Template] = {
     "change_string": change_string,
     "remove_arg": remove_arg,
     "keyword_name": keyword_name,
+    "required_arg": required_arg,
+    "more_args": more_args,
+    "keyword_arg": keyword_arg,
 }
