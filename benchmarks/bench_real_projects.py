@@ -101,6 +101,24 @@ PROJECTS = (
         "packaging; tests extra: pytest, simplejson (C speedups)",
         (*_VENV, '.venv/bin/pip install -q -e ".[tests]"'),
     ),
+    Project(
+        "click",
+        "pallets/click",
+        "2c8cd3ac958a7eb316d67f2d316c27086c4c0369",
+        "src",
+        "none at run time; tests group: pytest (24 pager tests need `less`: the sandbox "
+        "lacks it, so they fail there with and without a patch)",
+        (*_VENV, ".venv/bin/pip install -q -e . --group tests"),
+    ),
+    Project(
+        "flask",
+        "pallets/flask",
+        "2ac89889f4cc330eabd50f295dcef02828522c69",
+        "src",
+        "werkzeug, jinja2, itsdangerous, click, blinker; tests group: asgiref, greenlet "
+        "(compiled), python-dotenv, pytest (its uv.lock's 9.0.2: 9.2 breaks a test module)",
+        (*_VENV, '.venv/bin/pip install -q -e . --group tests "pytest==9.0.2"'),
+    ),
 )
 
 
@@ -196,6 +214,19 @@ BUGS = (
     Bug("marshmallow", "length-max", "off-by-one (comparison)", "src/marshmallow/validate.py",
         419, "if self.max is not None and length > self.max:",
         "if self.max is not None and length >= self.max:", "compare_op"),
+    Bug("click", "short-help-compare", "off-by-one (comparison)", "src/click/utils.py", 89,
+        "if total_length > max_length:  # too long, truncate",
+        "if total_length >= max_length:  # too long, truncate", "compare_op"),
+    Bug("click", "clamp-sign", "wrong operator", "src/click/types.py", 754,
+        "return bound + dir", "return bound - dir", "arith_op"),
+    Bug("click", "table-width", "wrong function", "src/click/formatting.py", 19,
+        "widths[idx] = max(widths.get(idx, 0), term_len(col))",
+        "widths[idx] = min(widths.get(idx, 0), term_len(col))", "swap_builtin"),
+    Bug("flask", "namespace-slice", "off-by-one (slice)", "src/flask/config.py", 358,
+        "key = k[len(namespace) :]", "key = k[len(namespace) + 1 :]", "bound"),
+    Bug("flask", "debug-flag-in", "missing not", "src/flask/helpers.py", 33,
+        'return bool(val and val.lower() not in {"0", "false", "no"})',
+        'return bool(val and val.lower() in {"0", "false", "no"})', "compare_op"),
 )  # fmt: skip
 
 
