@@ -7,9 +7,6 @@ One fix through the real sandbox that only they can make."""
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,8 +14,7 @@ import pytest
 from fixloop.loop.offline.source import Project, Source
 from fixloop.loop.offline.templates import TEMPLATES
 from tests.loop.test_offline import _rank_of
-
-FIX = [sys.executable, "-m", "fixloop", "fix", "--no-memory"]
+from tests.loop.test_offline_names import fix_offline
 
 
 def added(template: str, code: str, line: int, src: Source | None = None) -> list[str]:
@@ -184,14 +180,6 @@ def test_the_offline_engine_adds_a_dropped_argument_in_the_sandbox(tmp_path: Pat
         "    assert parse_prices(['3.14159'], decimals=3) == [3.142]\n",
         encoding="utf-8",
     )
-    result = subprocess.run(
-        [*FIX, "prices.py", "--test", "python -m pytest -q", "--engine", "offline", "--json"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = fix_offline(project, "prices.py")
     assert report["verified"] is True
     assert "parse_price(line, decimals=decimals)" in report["patch"]

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,20 @@ from fixloop.loop.offline.templates import TEMPLATES
 from tests.loop.test_offline import _early
 
 FIX = [sys.executable, "-m", "fixloop", "fix", "--no-memory"]
+
+
+def fix_offline(project: Path, target: str) -> dict[str, Any]:
+    """`fixloop fix TARGET --engine offline --json` in the project, as a user runs it."""
+    result = subprocess.run(
+        [*FIX, target, "--test", "python -m pytest -q", "--engine", "offline", "--json"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
 
 
 def edits(template: str, code: str, line: int) -> list[tuple[str, str]]:
@@ -210,15 +225,7 @@ def test_the_offline_engine_fixes_a_wrong_function_name_in_the_sandbox(tmp_path:
         "    assert got == {'name': 'y.csv', 'mean': 5.5, 'median': 5}\n",
         encoding="utf-8",
     )
-    result = subprocess.run(
-        [*FIX, "stats.py", "--test", "python -m pytest -q", "--engine", "offline", "--json"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = fix_offline(project, "stats.py")
     assert report["verified"] is True
     assert '"median": median(values)}' in report["patch"]
 

@@ -151,6 +151,20 @@ def test_a_test_that_hangs_outside_the_target_ends_fast_with_the_reason(
     assert result.candidates_tried == 0 and not events.of("candidate")
 
 
+def indirect_bug(root: Path) -> None:
+    """shop.py's bug, seen only by test_cart.py (through cart.py); test_shop.py passes."""
+    suite(root, files=0)
+    (root / "test_shop.py").write_text(
+        "from shop import price\n\n\ndef test_one():\n    assert price(1, 2) == 2\n"
+    )
+    (root / "cart.py").write_text(
+        "from shop import price\n\n\ndef bulk():\n    return price(10, 1)\n"
+    )
+    (root / "test_cart.py").write_text(
+        "from cart import bulk\n\n\ndef test_bulk():\n    assert bulk() == 9.0\n"
+    )
+
+
 def suite(root: Path, files: int = 6, per_file: int = 60) -> int:
     """A project with `files` files of `per_file` tests; one of them fails on the bug in shop.py."""
     (root / "shop.py").write_text(
@@ -289,16 +303,7 @@ def test_failing_tests_that_never_run_the_target_are_not_what_to_fix(
     """The whole first run stops at its fifth failure, all tests the sandbox cannot pass
     and that never run the target; the bug's own failing test comes later. The session
     looks further without them, fixes the bug, and says which tests it did not count."""
-    suite(tmp_path, files=0)
-    (tmp_path / "test_shop.py").write_text(
-        "from shop import price\n\n\ndef test_one():\n    assert price(1, 2) == 2\n"
-    )
-    (tmp_path / "cart.py").write_text(
-        "from shop import price\n\n\ndef bulk():\n    return price(10, 1)\n"
-    )
-    (tmp_path / "test_cart.py").write_text(
-        "from cart import bulk\n\n\ndef test_bulk():\n    assert bulk() == 9.0\n"
-    )
+    indirect_bug(tmp_path)
     offline = [f"def test_online_{n}():\n    assert False, 'no network'\n" for n in range(6)]
     for name in ("test_aa_online.py", "test_ab_online.py"):  # one for each slot's shard
         (tmp_path / name).write_text("\n\n".join(offline))
@@ -345,16 +350,7 @@ def test_when_the_tests_of_the_target_pass_the_whole_suite_runs(
 ) -> None:
     """A bug only an indirect test sees (it imports another module that uses the target):
     the first run of the target's own tests passes, and the whole suite finds it."""
-    suite(tmp_path, files=0)
-    (tmp_path / "test_shop.py").write_text(
-        "from shop import price\n\n\ndef test_one():\n    assert price(1, 2) == 2\n"
-    )
-    (tmp_path / "cart.py").write_text(
-        "from shop import price\n\n\ndef bulk():\n    return price(10, 1)\n"
-    )
-    (tmp_path / "test_cart.py").write_text(
-        "from cart import bulk\n\n\ndef test_bulk():\n    assert bulk() == 9.0\n"
-    )
+    indirect_bug(tmp_path)
     events = Events()
     result = session(tmp_path, "shop.py", pool, events).run()
     assert result.status is Status.FIXED and "quantity >= 10" in result.diff

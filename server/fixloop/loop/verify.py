@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from fixloop.failures.related import narrower_than_suite, select_tests
-from fixloop.loop.localize import read_spectrum, spectrum_probe
+from fixloop.loop.localize import RunCoverage, read_spectrum, spectrum_probe
 from fixloop.loop.model import Candidate
 from fixloop.loop.patches import is_test_file
 from fixloop.loop.ranking import Tried
@@ -171,6 +171,8 @@ class Verifier:
         # line of the sources: a candidate that edits the line runs them before the whole
         # suite, as most regressions of a one-line edit are in the tests that run the line.
         self._covering: dict[tuple[str, int], list[str]] = {}
+        # The lines each test of the localization run ran (the same run, parsed once).
+        self._localized: dict[str, frozenset[tuple[str, int]]] = {}
         # The candidates' runs, one thread per slot for the whole session: a pool of its
         # own per batch started two threads for every sixteen candidates, each start a
         # wait of milliseconds (tens on a loaded machine) before the batch could begin.
@@ -259,7 +261,7 @@ class Verifier:
         in the sources alone (the rest of the suite and the libraries run untraced)."""
         if self.given is not None or not self.is_pytest():
             if self.is_pytest():
-                self._covering = covering_tests(baseline.probe_data, self.project_root)
+                self._read_localization(baseline.probe_data)
             return baseline.probe_data
         failing = [c.test_id for c in baseline.failures if "::" in c.test_id]
         files = {test.split("::")[0] for test in failing}
@@ -283,8 +285,17 @@ class Verifier:
             test_timeout=self.test_limit(baseline),
         )
         self._log("localize", command=command, **result_data(result))
-        self._covering = covering_tests(result.probe_data, self.project_root)
+        self._read_localization(result.probe_data)
         return result.probe_data
+
+    def _read_localization(self, spectrum: str | None) -> None:
+        runs = spectrum_runs(spectrum, self.project_root)
+        self._covering = covering_tests(runs)
+        self._localized = {run.test_id: run.lines for run in runs}
+
+    def _never_ran_sources(self, test_id: str) -> bool:
+        """Whether the localization traced this test and it ran no line of the sources."""
+        return test_id in self._localized and not self._localized[test_id]
 
     def without_unreached(
         self, baseline: CandidateResult, spectrum: str | None, sources: Mapping[str, str]
@@ -299,9 +310,8 @@ class Verifier:
         that runs the code in a process of its own is not traced)."""
         if not self.is_pytest() or not spectrum:
             return None
-        runs = lines_run(spectrum, self.project_root)
         failing = [c.test_id for c in baseline.failures]
-        unreached = {t for t in failing if t in runs and not runs[t]}
+        unreached = {t for t in failing if self._never_ran_sources(t)}
         if not unreached:
             return None
         if len(unreached) == len(failing):
@@ -310,9 +320,8 @@ class Verifier:
             again = self._first_run(f"{self._first_command} {deselected(unreached)}")
             if again.cancelled or again.infrastructure_error or not again.failures:
                 return None
-            spectrum = self.spectrum(again, sources)
-            baseline, runs = again, lines_run(spectrum, self.project_root)
-            unreached = {c.test_id for c in again.failures if not runs.get(c.test_id, True)}
+            baseline, spectrum = again, self.spectrum(again, sources)
+            unreached = {c.test_id for c in again.failures if self._never_ran_sources(c.test_id)}
             if len(unreached) == len(again.failures):
                 return None
         self._log("unreached", tests=sorted(unreached))
@@ -605,7 +614,8 @@ class Verifier:
             )
             self._log("unchanged", command=command, **result_data(result))
             self._unchanged.update({c.test_id: c for c in result.cases})
-            self._unchanged_lines.update(lines_run(result.probe_data, self.project_root))
+            runs = spectrum_runs(result.probe_data, self.project_root)
+            self._unchanged_lines.update({run.test_id: run.lines for run in runs})
         bad = (Outcome.FAILED, Outcome.ERROR)
         return {t for t in test_ids if t in self._unchanged and self._unchanged[t].outcome in bad}
 
@@ -705,24 +715,21 @@ def deselected(test_ids: set[str]) -> str:
     return " ".join(f"--deselect {shlex.quote(t)}" for t in sorted(test_ids))
 
 
-def lines_run(spectrum: str | None, root: Path) -> dict[str, frozenset[tuple[str, int]]]:
-    """The lines each test of a traced run ran; none for a spectrum cut short."""
-    try:
-        return {run.test_id: run.lines for run in read_spectrum(spectrum, root)} if spectrum else {}
-    except (ValueError, KeyError, TypeError):
-        return {}
-
-
-def covering_tests(spectrum: str | None, root: Path) -> dict[tuple[str, int], list[str]]:
-    """Each line of a spectrum (the localization's JSON), with the passing tests that ran
-    it, in the order they ran."""
-    covering: dict[tuple[str, int], list[str]] = {}
+def spectrum_runs(spectrum: str | None, root: Path) -> list[RunCoverage]:
+    """Each traced test of a spectrum (a probe's JSON) with the lines it ran; none for a
+    spectrum cut short: no test is known to run a line."""
     if not spectrum:
-        return covering
+        return []
     try:
-        runs = read_spectrum(spectrum, root)
+        return read_spectrum(spectrum, root)
     except (ValueError, KeyError, TypeError):
-        return covering  # a spectrum cut short: no test is known to run a line
+        return []
+
+
+def covering_tests(runs: Sequence[RunCoverage]) -> dict[tuple[str, int], list[str]]:
+    """Each line of a traced run, with the passing tests that ran it, in the order they
+    ran."""
+    covering: dict[tuple[str, int], list[str]] = {}
     for run in runs:
         if not run.failed:
             for line in run.lines:
