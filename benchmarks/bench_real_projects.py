@@ -9,7 +9,10 @@ Layout of DIR: DIR/<project>/ is a git work tree of the project at the commit be
 its `.venv` (the project installed editable plus its test dependencies). The projects'
 code is never part of this repository: only the single lines the bugs patch are.
 
-Per project: the suite's plain `pytest` time on the unchanged tree, `fixloop sandbox
+Per project: the suite's plain `pytest` time on the unchanged tree, run as its user runs
+it again (Python keeps bytecode: the run reuses the `__pycache__` of the run before it, as
+pytest reuses its rewritten test modules; the time with none to reuse is printed beside
+it), `fixloop sandbox
 prepare` (when the CLI has it), then per seeded bug: the bug applied in place (the tree is
 restored from git after each bug: an editable install imports the tree where it lies, so a
 copy would test the unchanged code), the plain `.venv/bin/python -m pytest -q` time on the
@@ -259,8 +262,14 @@ def run(argv: Sequence[str], cwd: Path, env: dict[str, str], limit: float) -> Ru
 
 
 def user_env(**extra: str) -> dict[str, str]:
+    """The environment of a user's shell: no fixloop or pytest settings of ours, and
+    Python's default of keeping bytecode (`__pycache__`), which pytest also uses for its
+    rewritten test modules. A machine that sets PYTHONDONTWRITEBYTECODE (this one does)
+    would make every plain pytest run compile and rewrite the suite anew: a slower
+    reference than the one users have, and a flattering ratio."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FIXLOOP_", "PYTEST_"))}
-    env.pop("VIRTUAL_ENV", None)
+    for name in ("VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"):
+        env.pop(name, None)
     return {**env, **extra}
 
 
@@ -273,8 +282,18 @@ def tally(output: str) -> str:
 
 
 def plain_pytest(project: Project, root: Path, limit: float) -> Run:
+    """The suite as its user runs it again: with the bytecode the last run left."""
     argv = [str(root / ".venv/bin/python"), "-m", "pytest", "-q", *project.pytest_args]
     return run(argv, root, user_env(), limit)
+
+
+def cold_pytest(project: Project, root: Path, limit: float) -> Run:
+    """The suite without any bytecode to reuse (a fresh clone, or a machine that keeps
+    none): every module compiled and every test module rewritten in the run."""
+    argv = [str(root / ".venv/bin/python"), "-m", "pytest", "-q", *project.pytest_args]
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as empty:
+        env = user_env(PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=empty)
+        return run(argv, root, env, limit)
 
 
 def last_line(text: str) -> str:
@@ -525,11 +544,13 @@ def bench_project(project: Project, args: argparse.Namespace, work: Path) -> Ite
         return
     data_dir = work / project.name
     data_dir.mkdir(parents=True)
+    cold = cold_pytest(project, tree, args.suite_limit)
+    plain_pytest(project, tree, args.suite_limit)  # leaves the bytecode a user's run leaves
     clean = plain_pytest(project, tree, args.suite_limit)
     print(
         f"[{project.name}] {project.repo}@{project.commit[:12]} ({project.layout} layout; "
         f"{project.dependencies})\n  plain pytest, unchanged: {clean.seconds:.1f} s, "
-        f"{tally(clean.stdout)}",
+        f"{tally(clean.stdout)} (with no bytecode to reuse: {cold.seconds:.1f} s)",
         flush=True,
     )
     env = user_env(FIXLOOP_DATA_DIR=str(data_dir), XDG_CONFIG_HOME=str(data_dir / "config"))

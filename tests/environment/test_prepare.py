@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from fixloop.sandbox.prepare import pytest_switches
 from tests.support.packages import (
     fill_wheelhouse,
     make_project,
@@ -201,3 +202,32 @@ def test_a_pytest_plugins_modules_are_rewritten_once_when_prepared(
     lines = found.stdout.split()
     assert any(line.endswith(".pyc") for line in lines), found.stdout + found.stderr
     assert lines[-1] == "root"  # and the sandbox's user cannot change them afterwards
+
+
+def test_a_projects_coverage_options_cost_its_runs_nothing(
+    tmp_path: Path, offline_pip: dict[str, str], images_removed: list[Path]
+) -> None:
+    """`addopts = --cov` (most projects that use pytest-cov): coverage is a report, not a
+    verdict. With it on, each candidate's run measured and reported coverage, failed its
+    threshold in a run of a few tests, and could not run warm (coverage's tracer replaced
+    the warm runner's)."""
+    root = make_project(tmp_path / "proj", ["six", "markupsafe", "pytest-cov"])
+    images_removed.append(root)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + 'addopts = "--cov=pkg --cov-branch --cov-fail-under=100"\n'
+    )
+    fixed = fixloop(root, offline_pip, "fix", "src/pkg/core.py", "--no-memory", "--json")
+    assert fixed.returncode == 0, fixed.stderr
+    result = json.loads(fixed.stdout)
+    assert result["verified"] and result["tests"] == {"passed": 4, "failed": 0}, result
+    [log] = (tmp_path / "data" / "sessions").glob("*.jsonl")
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    runners = {e.get("runner") for e in events if e["event"] == "candidate"}
+    assert runners == {"warm"}, [e.get("warm_fallback") for e in events if "warm_fallback" in e]
+
+
+def test_only_the_plugins_an_environment_has_are_switched_off(tmp_path: Path) -> None:
+    for name in ("pytest_cov-7.0.0", "pytest_xdist-3.8.0", "six-1.17.0", "coverage-7.10.0"):
+        (tmp_path / f"{name}-py3-none-any.whl").write_bytes(b"")
+    assert pytest_switches(tmp_path) == ["--no-cov", "-n", "0"]

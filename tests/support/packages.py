@@ -19,8 +19,11 @@ import docker.errors
 from fixloop.sandbox.prepare import ENV_REPOSITORY, LABEL_PROJECT, project_label
 
 WHEELHOUSE = Path.home() / ".cache" / "fixloop-tests" / "wheelhouse"
-# six: pure Python; markupsafe: a C extension; the rest is what preparing itself needs.
-WHEELS = ("six", "markupsafe", "iniconfig", "pytest-mock", "setuptools", "wheel", "pip")
+# six: pure Python; markupsafe: a C extension; pytest plugins; the rest is what preparing
+# itself needs.
+WHEELS = (
+    "six", "markupsafe", "iniconfig", "pytest-mock", "pytest-cov", "setuptools", "wheel", "pip",
+)  # fmt: skip
 
 CORE = """\
 import six

@@ -131,6 +131,8 @@ class _Warm:
     source_paths: tuple[str, ...] = ()
     config: SandboxConfig | None = None  # the pool's, unless the environment asks otherwise
     node_modules: bool = False  # its image holds the project's node packages
+    # pytest arguments that turn off its plugins that cost time, not verdicts (prepare.py).
+    pytest_switches: tuple[str, ...] = ()
     oom_kills: int = 0  # the kernel's count of processes it killed there, seen so far
     generation: int = 0
     slots: queue.Queue[_Slot] = field(default_factory=queue.Queue)
@@ -338,6 +340,7 @@ class SandboxPool:
                     test_timeout=limits.test,
                     stop_at_hang=limits.stop_at_hang,
                     source_paths=warm.source_paths,
+                    pytest_switches=warm.pytest_switches,
                 )
                 channel = self._agent(warm, slot, plan.request.get("preimport", []))
                 channel.send_message({**plan.request, "prewarm": True})
@@ -458,6 +461,7 @@ class SandboxPool:
         snapshot = project_files.snapshot(root, self.config.excludes)
         warm = _Warm(container, root, snapshot.fingerprint, "", False, environment.source_paths)
         warm.node_modules = environment.node_modules
+        warm.pytest_switches = environment.pytest_switches
         if environment.autoload_plugins:  # the project's pytest plugins are there to load
             warm.config = replace(self.config, pytest_autoload_plugins=True)
         try:
@@ -645,6 +649,7 @@ class SandboxPool:
                     test_timeout=limits.test,
                     stop_at_hang=limits.stop_at_hang,
                     source_paths=warm.source_paths,
+                    pytest_switches=warm.pytest_switches,
                     shard=limits.shard,
                 )
                 channel = self._agent(warm, slot, plan.request.get("preimport", []))

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 ENV_REPOSITORY = "fixloop-env"
 # Bump when what a prepared image holds changes: older ones are prepared again.
-PREPARE_REVISION = "3"
+PREPARE_REVISION = "4"
 LABEL_KEY = "fixloop.env.key"
 LABEL_PROJECT = "fixloop.env.project"
 LABEL_PATHS = "fixloop.env.paths"
@@ -55,6 +55,19 @@ LABEL_PACKAGES = "fixloop.env.packages"
 LABEL_PYTHON = "fixloop.env.python"
 LABEL_NOTES = "fixloop.env.notes"
 LABEL_NODE = "fixloop.env.node"
+LABEL_SWITCHES = "fixloop.env.pytest-switches"
+# pytest plugins whose work in a run is a report or a schedule, never a verdict, and the
+# switch of each that turns it off in fixloop's runs. A project's `addopts = --cov`
+# made a candidate's run of one 2 ms test take 2 s, and kept it out of the warm runner
+# (coverage's tracer replaces the runner's); `-n auto` starts worker interpreters in
+# every run; a benchmark repeats its test; a new random order in each run makes the runs
+# compared (the code as it is, each candidate) run differently.
+QUIETED_PLUGINS: dict[str, tuple[str, ...]] = {
+    "pytest-cov": ("--no-cov",),
+    "pytest-xdist": ("-n", "0"),
+    "pytest-benchmark": ("--benchmark-disable",),
+    "pytest-randomly": ("-p", "no:randomly"),
+}
 _PIP_ERROR = re.compile(r"^ERROR: (.*)$", re.MULTILINE)
 _STEP = re.compile(r"^Step (\d+)/(\d+) :")
 
@@ -101,6 +114,8 @@ class Environment:
     python: str = ""
     notes: tuple[str, ...] = ()
     node_modules: bool = False  # the image holds the project's node packages
+    # pytest arguments that turn off the image's plugins of QUIETED_PLUGINS.
+    pytest_switches: tuple[str, ...] = ()
 
 
 def environment_for(
@@ -185,6 +200,7 @@ def _from_labels(reference: str, labels: dict[str, str], now: bool = False) -> E
         labels.get(LABEL_PYTHON, ""),
         notes,
         labels.get(LABEL_NODE) == "1",
+        tuple(labels.get(LABEL_SWITCHES, "").split()),
     )
 
 
@@ -264,6 +280,7 @@ def _prepare(
             LABEL_PACKAGES: str(packages),
             LABEL_PYTHON: platform.version,
             LABEL_NODE: "1" if plan.node else "0",
+            LABEL_SWITCHES: " ".join(pytest_switches(wheels)),
         }
         _write_context(context, config, plan, pip_wheel, builds_project)
         log = _build(client, context, plan.reference, labels, _steps(say, packages))
@@ -398,6 +415,12 @@ def _has_pytest_plugins(wheels: Path) -> bool:
         except (OSError, zipfile.BadZipFile):
             continue
     return False
+
+
+def pytest_switches(wheels: Path) -> list[str]:
+    """The switches of the downloaded packages that are plugins of QUIETED_PLUGINS."""
+    names = {canonical(wheel.name.split("-")[0]) for wheel in wheels.glob("*.whl")}
+    return [arg for name, switch in QUIETED_PLUGINS.items() if name in names for arg in switch]
 
 
 _STRIP_PROJECT = """

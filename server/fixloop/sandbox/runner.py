@@ -65,11 +65,14 @@ def plan_candidate(
     source_paths: tuple[str, ...] = (),
     stop_at_hang: bool = False,
     shard: tuple[int, int] | None = None,
+    pytest_switches: tuple[str, ...] = (),
 ) -> Plan:
     """The request for one run. `test_timeout` limits each pytest test (a test past it
     fails as a timeout; with `stop_at_hang` the run ends there); `source_paths` are the
     project's folders its code is imported from (e.g. `src`), ahead of anything
-    installed; `shard` (i, n) keeps the i-th of n shards of a pytest run's tests."""
+    installed; `shard` (i, n) keeps the i-th of n shards of a pytest run's tests;
+    `pytest_switches` turn off the environment's plugins that cost time, not verdicts
+    (coverage: see prepare.py), when pytest loads them."""
     workdir = f"{CANDIDATES_DIR}/{slot}"
     scratch = f"/tmp/fixloop-{slot}"
     report = f"{scratch}/report"
@@ -87,6 +90,8 @@ def plan_candidate(
     }
     if command.kind == CommandKind.PYTEST:
         args = _pytest_args(command, config, report, uses_hypothesis)
+        if config.pytest_autoload_plugins:
+            args += pytest_switches
         request["pythonpath"].append(PLUGIN_DIR)
         args += ["-p", TIMEOUT_PLUGIN]
         if shard is not None:
