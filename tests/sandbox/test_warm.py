@@ -506,3 +506,41 @@ def test_what_collection_writes_in_the_temporary_folder_is_there_for_every_candi
                 case.test_id for case in result.failures
             }, result.output.text
         assert warm_run(pool, project, {}).passed
+
+
+PROJECT_CONFTEST = """\
+import pathlib
+
+# As pytest-benchmark does when its plugin starts (`.benchmarks/`): a folder of the project.
+STORE = pathlib.Path(__file__).resolve().parent.parent / ".benchmarks" / "machine"
+STORE.parent.mkdir(exist_ok=True)
+STORE.write_text("collected")
+"""
+
+PROJECT_TEST = """\
+from conftest import STORE
+
+
+def test_the_store_collection_made_is_there_and_nothing_else():
+    assert STORE.read_text() == "collected"
+    assert not (STORE.parent / "extra").exists()
+    # The next candidate must see neither.
+    STORE.write_text("changed by a test")
+    (STORE.parent / "extra").write_text("left by a test")
+"""
+
+
+def test_what_collection_writes_in_the_project_is_there_for_every_candidate(
+    tmp_path: Path,
+) -> None:
+    project = shop_project(tmp_path)
+    (project / "tests" / "conftest.py").write_text(CONFTEST + "\n" + PROJECT_CONFTEST)
+    (project / "tests" / "test_store.py").write_text(PROJECT_TEST)
+    with SandboxPool(SandboxConfig(timeout_seconds=30, parallel=1)) as pool:
+        warmed(pool, project)
+        for new in ("a - b", "a * b", "a + b"):
+            result = warm_run(pool, project, edit("return a + b", f"return {new}"))
+            assert not {c.test_id for c in result.failures if "test_store" in c.test_id}, (
+                result.output.text
+            )
+        assert warm_run(pool, project, {}).passed

@@ -515,6 +515,16 @@ class Watcher:
             os.close(self.fd)
             raise
 
+    def watch(self, directory: str) -> None:
+        """This directory and those under it too (made after the watcher started)."""
+        import ctypes
+
+        for folder, _, _ in os.walk(directory):
+            wd = int(self.libc.inotify_add_watch(self.fd, os.fsencode(folder), self.MASK))
+            if wd < 0:
+                raise OSError(ctypes.get_errno(), f"inotify_add_watch {folder}")
+            self.dirs[wd] = folder
+
     def changes(self) -> set[str] | None:
         """The paths changed since the last call; None when too many to tell."""
         paths: set[str] = set()
@@ -595,6 +605,9 @@ class WarmSession:
         # What W's startup wrote into the temporary folder (hypothesis' `.hypothesis`, a
         # tool's cache in HOME): a fresh run's collection writes it too, so each C gets it.
         self.scratch_start: str | None = None
+        # W's copy as its startup left it, when that wrote into the project (a plugin's
+        # `.benchmarks`): a fresh run's collection writes it too, so each C starts from it.
+        self.start_copy: str | None = None
         KEEP_ALIVE.add(pid)
         PROTOCOL_FDS.extend((sock.fileno(), watcher.fd))
 
@@ -633,6 +646,13 @@ class WarmSession:
         remove_tree(self.workdir + ".warm")
         if self.scratch_start:
             remove_tree(self.scratch_start)
+        if self.start_copy:
+            remove_tree(self.start_copy)
+
+    @property
+    def reference(self) -> str:
+        """What W's copy is made the same as again after each candidate."""
+        return self.start_copy or self.base
 
     def run(
         self, request: dict[str, object], proto_in: int, started: float, oom_before: int
@@ -678,11 +698,11 @@ class WarmSession:
                 target = os.path.join(self.workdir, relative)
                 if os.path.lexists(target):
                     os.unlink(target)
-                shutil.copy2(os.path.join(self.base, relative), target)
+                shutil.copy2(os.path.join(self.reference, relative), target)
             expected = {os.path.normpath(os.path.join(self.workdir, name)) for name in files}
             changed = self.watcher.changes()
             if changed is None or changed - expected:
-                sync_tree(self.base, self.workdir)
+                sync_tree(self.reference, self.workdir)
                 self.watcher.changes()
         except OSError:
             self.broken = True
@@ -846,14 +866,45 @@ class WarmRunner:
 def _unclean_startup(session: WarmSession, scratch: str) -> str | None:
     """Why W's startup left something a candidate's run would inherit, if it did."""
     written = session.watcher.changes()
-    if written is None or written:
-        shown = ", ".join(sorted(os.path.relpath(p, session.workdir) for p in written or ())[:3])
-        return f"collecting the tests wrote into the project ({shown or 'many files'})"
+    if written is None:
+        return "collecting the tests wrote into the project (many files)"
+    if written and (why := _keep_start_copy(session, written)):
+        return why
     if os.listdir(scratch):
         return _keep_scratch(session, scratch)
     if processes_of_my_uid() != [session.pid]:
         return "collecting the tests started another process"
     return None
+
+
+def _keep_start_copy(session: WarmSession, written: set[str]) -> str | None:
+    """Keep W's copy as its startup left it, for every C, with the folders it made
+    watched; why not when the startup wrote too much to keep."""
+    files = [f for path in written for f in _files_under(path)]
+    count, size = len(files), 0
+    for name in files:
+        with contextlib.suppress(OSError):
+            size += os.lstat(name).st_size
+    if count > SCRATCH_KEPT_FILES or size > SCRATCH_KEPT_BYTES:
+        shown = ", ".join(sorted(os.path.relpath(p, session.workdir) for p in written)[:3])
+        return f"collecting the tests wrote {count} files into the project ({shown})"
+    try:
+        for path in sorted(written):
+            if os.path.isdir(path) and not os.path.islink(path):
+                session.watcher.watch(path)
+        session.watcher.changes()
+        session.start_copy = session.workdir + ".start"
+        remove_tree(session.start_copy)
+        shutil.copytree(session.workdir, session.start_copy, symlinks=True)
+    except OSError as error:
+        return f"what collecting the tests wrote into the project cannot be kept ({error})"
+    return None
+
+
+def _files_under(path: str) -> list[str]:
+    if not os.path.isdir(path) or os.path.islink(path):
+        return [path] if os.path.lexists(path) else []
+    return [os.path.join(folder, name) for folder, _, names in os.walk(path) for name in names]
 
 
 def _keep_scratch(session: WarmSession, scratch: str) -> str | None:
