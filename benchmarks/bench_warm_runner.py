@@ -20,10 +20,12 @@ verdicts agree on every candidate.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,8 +201,8 @@ def run_all(
     return runs
 
 
-def ms(values: list[float]) -> str:
-    return f"{statistics.median(values) * 1000:7.1f} ms" if values else "      -   "
+def ms(values: list[float], average: Callable[[list[float]], float] = statistics.median) -> str:
+    return f"{average(values) * 1000:7.1f} ms" if values else "      -   "
 
 
 def main() -> None:
@@ -208,6 +210,7 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=400, help="size of the suite")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the candidates")
     options = parser.parse_args()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="fixloop-bench-") as directory:
         project, failing = make_project(Path(directory) / "project", options.tests)
         # As the loop runs a candidate: the failing tests, stopping at the first that
@@ -222,21 +225,28 @@ def main() -> None:
         (runs[name][:3], runs[name][3:]) for name in ("forked", "warm")
     )
     agree = [outcomes(a) == outcomes(b) for (_, a), (_, b) in zip(forked, warm, strict=True)]
+    # The machine's load changes the times seen, much less the CPU: say what it was.
+    load = f"{load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
+    print(f"Load average (1 min): {load}, on {os.cpu_count()} CPUs.")
     print(f"Suite: {len(suite.cases)} tests. Candidates: {len(TEMPLATES)} variants of one line,")
     print(f"each run on the {len(failing)} failing tests; {options.rounds} rounds; one slot.")
     print("Median per candidate          forked pytest   warm runner   speed-up")
+    median, mean = statistics.median, statistics.mean
+    everything = lambda run: True  # noqa: E731
+    # The CPU is exact per candidate (not sampled): its mean is its total, shared out.
     rows = [
-        ("all, as the host sees it", lambda run: run[0], lambda run: True),
-        ("all, in the agent", lambda run: run[1].duration, lambda run: True),
-        ("all, CPU in the container", lambda run: CPU[id(run[1])], lambda run: True),
-        ("passing candidates (host)", lambda run: run[0], lambda run: run[1].passed),
-        ("failing candidates (host)", lambda run: run[0], lambda run: not run[1].passed),
+        ("all, as the host sees it", lambda run: run[0], everything, median),
+        ("all, in the agent", lambda run: run[1].duration, everything, median),
+        ("all, CPU in the container", lambda run: CPU[id(run[1])], everything, median),
+        ("  the same, mean", lambda run: CPU[id(run[1])], everything, mean),
+        ("passing candidates (host)", lambda run: run[0], lambda run: run[1].passed, median),
+        ("failing candidates (host)", lambda run: run[0], lambda run: not run[1].passed, median),
     ]
-    for label, value, chosen in rows:
+    for label, value, chosen, average in rows:
         before = [value(run) for run in forked if chosen(run)]
         after = [value(run) for run in warm if chosen(run)]
-        ratio = statistics.median(before) / statistics.median(after) if after else 0.0
-        print(f"  {label:27} {ms(before)}    {ms(after)}    {ratio:5.1f}x")
+        ratio = average(before) / average(after) if after else 0.0
+        print(f"  {label:27} {ms(before, average)}    {ms(after, average)}    {ratio:5.1f}x")
     print(
         f"The run that starts the session (the command's second): {ms([warm_start[1][0]])};"
         f" the same run without: {ms([forked_start[1][0]])}"
