@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -231,3 +232,36 @@ def test_only_the_plugins_an_environment_has_are_switched_off(tmp_path: Path) ->
     for name in ("pytest_cov-7.0.0", "pytest_xdist-3.8.0", "six-1.17.0", "coverage-7.10.0"):
         (tmp_path / f"{name}-py3-none-any.whl").write_bytes(b"")
     assert pytest_switches(tmp_path) == ["--no-cov", "-n", "0"]
+
+
+def test_a_project_pytest_itself_imports_is_tested_as_its_own_code(
+    tmp_path: Path, wheelhouse: Path, offline_pip: dict[str, str], images_removed: list[Path]
+) -> None:
+    """iniconfig (or pluggy, packaging, ...) fixed in its own repository: pytest imports
+    the project's copy in the user's venv. A pytest forked from the sandbox's warm agent,
+    which imported the installed copy already, tested that one: "the tests already pass"."""
+    root = tmp_path / "iniconfig"
+    [wheel] = wheelhouse.glob("iniconfig-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(
+            root / "src", [n for n in archive.namelist() if n.startswith("iniconfig/")]
+        )
+    images_removed.append(root)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "iniconfig"\nversion = "0"\ndescription = "' + str(root) + '"\n'
+        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
+    )
+    source = root / "src" / "iniconfig" / "__init__.py"
+    right = "return None if lineno is None else lineno + 1"
+    assert right in source.read_text()
+    source.write_text(source.read_text().replace(right, right.replace("+ 1", "+ 2")))
+    (root / "tests").mkdir()
+    (root / "tests" / "test_lines.py").write_text(
+        "from iniconfig import IniConfig\n\n\ndef test_lineof():\n"
+        '    ini = IniConfig("x.ini", data="[s]\\nk = v\\nj = w\\n")\n'
+        '    assert (ini.lineof("s", "k"), ini.lineof("s", "j")) == (2, 3)\n'
+    )
+    fixed = fixloop(root, offline_pip, "fix", "src/iniconfig/__init__.py", "--no-memory", "--json")
+    assert fixed.returncode == 0, fixed.stderr
+    result = json.loads(fixed.stdout)
+    assert result["verified"] and f"+        {right}\n" in result["patch"], result

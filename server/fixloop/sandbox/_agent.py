@@ -247,13 +247,39 @@ def project_path(request: dict[str, object]) -> None:
     sys.path[1:1] = [str(p) for p in extra] if isinstance(extra, list) else []
 
 
+def shadowed(request: dict[str, object]) -> list[str]:
+    """The modules this agent has imported (pytest and what pytest imports: pluggy,
+    packaging, ...) that the project's copy holds too: the project is one of them, or
+    shadows one. A pytest forked from here would test the installed ones, which the
+    user's own run, importing the project's, does not."""
+    base, workdir = str(request["base"]), str(request["workdir"])
+    folders = [os.path.join(base, str(request.get("cwd") or ""))]
+    paths = request.get("pythonpath")
+    for path in paths if isinstance(paths, list) else []:
+        if str(path).startswith(workdir + os.sep):
+            folders.append(base + str(path)[len(workdir) :])
+    imported = {name.partition(".")[0] for name in sys.modules}
+    found: set[str] = set()
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(folder):
+                name = entry.name[:-3] if entry.name.endswith(".py") else entry.name
+                package = entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py"))
+                if name in imported and (package or entry.name.endswith(".py")):
+                    found.add(name)
+    return sorted(found)
+
+
 def run_child(request: dict[str, object], workdir: str, write_end: int) -> NoReturn:
-    """In the forked child: exec the command, or run pytest in this warm interpreter."""
+    """In the forked child: exec the command, or run pytest in this warm interpreter
+    (a new one when the project holds a module this one imported: see `shadowed`)."""
     try:
         for fd in PROTOCOL_FDS:
             os.close(fd)
         child_setup(request, workdir, write_end)
         pytest_args = request.get("pytest_args")
+        if isinstance(pytest_args, list) and request.get("shadowed"):
+            os.execvp("python3", ["python3", "-B", "-m", "pytest", *map(str, pytest_args)])
         if isinstance(pytest_args, list):
             import pytest
 
@@ -404,6 +430,9 @@ def run_candidate(request: dict[str, object], proto_in: int) -> Answer:
         return {"infrastructure_error": f"cannot start the candidate: {error}"}, nothing
     if WARM.session is not None and WARM.session.base != request["base"]:
         WARM.stop()  # the project was copied again: its command can never come back
+    if isinstance(request.get("pytest_args"), list) and (names := shadowed(request)):
+        request["shadowed"] = names
+        request["warm"] = False
     key = warm_key(request)
     if key is not None:
         WARM.why_not = "not asked for before"
@@ -441,7 +470,13 @@ def run_fresh(request: dict[str, object], proto_in: int, started: float, oom_bef
         return {"infrastructure_error": f"cannot start the candidate: {error}"}, cleanup
     deadline = started + float(str(request["timeout"]))
     response = finish(request, ForkedChild(pid), read_end, proto_in, started, oom_before, deadline)
-    response["runner"] = "fork" if isinstance(request.get("pytest_args"), list) else "exec"
+    forked = isinstance(request.get("pytest_args"), list) and not request.get("shadowed")
+    response["runner"] = "fork" if forked else "exec"
+    if isinstance(names := request.get("shadowed"), list):
+        response["warm_fallback"] = (
+            f"pytest itself imports the project's own {', '.join(map(str, names))}: "
+            "each run starts an interpreter of its own"
+        )
     return response, cleanup
 
 
@@ -770,6 +805,8 @@ class WarmRunner:
         """Start W now for a command the host is about to run for many candidates (no
         candidate in this request): its first candidate then runs warm, instead of once
         the ordinary way and W's startup with the second."""
+        if names := shadowed(request):
+            return {"warm": False, "why": f"pytest itself imports the project's {names[0]}"}
         key = warm_key(request)
         if key is None:
             return {"warm": False, "why": "the command may not run warm"}
