@@ -87,3 +87,21 @@ def test_two_fixes_at_once_keep_the_status_until_the_second_ends() -> None:
         assert sent.sent == ["fixing", "fixing", "idle", "testing"]
 
     asyncio.run(check())
+
+
+def test_a_fix_that_ended_without_one_says_why_once() -> None:
+    from fixloop.loop.engine import FixResult, Status
+    from fixloop.lsp.fix_command import _summary
+
+    ended = FixResult(
+        Status.NOT_FOUND,
+        "out of time after 544 candidates (120 s budget)",
+        iterations=35,
+        candidates_tried=544,
+        duration=121.3,
+        engine="offline",
+    )
+    assert _summary(ended) == (
+        "out of time after 544 candidates (120 s budget) · 35 iterations, 544 candidates, "
+        "121.3 s · offline"
+    )

@@ -365,10 +365,11 @@ def offer_rerun(ls: FixloopServer, uri: str, line: int | None, message: str) -> 
 def _summary(result: FixResult) -> str:
     """One line: what happened, the tests, iterations, candidates, time, engine."""
     engine = result.candidate.generator if result.candidate else result.engine or "no fix"
-    tests = result.final.summary() if result.final else result.message
     head = "fixed" if result.fixed else result.message
+    # No run of a fix to tell of: the message says it all, once.
+    tests = f" · {result.final.summary()}" if result.final else ""
     return (
-        f"{head} · {tests} · {result.iterations} iterations, {result.candidates_tried} "
+        f"{head}{tests} · {result.iterations} iterations, {result.candidates_tried} "
         f"candidates, {result.duration:.1f} s · {engine}"
     )
 
