@@ -380,3 +380,23 @@ def test_a_test_elsewhere_that_hangs_ends_fast_with_the_reason(
     )
     assert len(events.of("regression")) == 0 and len(events.of("unchanged")) == 1
     assert result.duration < 60  # two runs into the 2 s limit, not the session's 120 s
+
+
+def test_a_slow_test_is_not_a_hung_one_and_the_fix_is_verified(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """A healthy test slower than the sandbox's per-test limit (2 s here, 10 s by
+    default): killed at the limit in the first run, it looked like a failure to fix, one
+    no patch could pass. Run alone with more time, it passes: slow, not hung."""
+    fixed = LOOPS_FOREVER.replace("index += 0", "index += 1")
+    (tmp_path / "sums.py").write_text(fixed.replace("result = 0", "result = 1"))
+    (tmp_path / "test_sums.py").write_text(
+        "import time\n\n" + TOTAL_TESTS + "\n\ndef test_zz_slow():\n    time.sleep(3)\n"
+    )
+    events = Events()
+    result = session(tmp_path, "sums.py", pool, events).run()
+    assert result.status is Status.FIXED, result.message
+    assert "-    result = 1\n+    result = 0\n" in result.diff
+    [slow] = events.of("slow")
+    assert slow["slow"] == ["test_sums.py::test_zz_slow"]
+    assert result.final is not None and result.final.tally() == {"passed": 5, "failed": 0}

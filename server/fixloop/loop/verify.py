@@ -48,6 +48,9 @@ REGRESSION_GROUPS = 3
 # A test past its limit fails with this in its message (sandbox/_pytest_timeout.py).
 TIMEOUT_MARK = "TestTimeout"
 DEFAULT_TEST_LIMIT = 10.0
+# A first run's test that ran past the per-test limit is run again alone with this many
+# times the limit: one that passes then is slow, not hung.
+SLOW_FACTOR = 6.0
 # Passing tests traced beside the failing ones for the spectrum, at most.
 SPECTRUM_PASSING = 100
 # pytest options that say how failures are reported: a user's choice is kept.
@@ -163,6 +166,9 @@ class Verifier:
         self.failing_regardless: set[str] = set()
         self._unchanged_suite: CandidateResult | None = None
         self.tight: float | None = None  # each test's limit for the candidates
+        # Each test's limit in whole-suite runs, when the suite has a test slower than the
+        # sandbox's (see without_slow); None: the sandbox's.
+        self.slow_limit: float | None = None
         # Tests beyond the failing ones that a whole-suite run showed a candidate breaking
         # (or still failing): each later candidate runs them too, after the failing tests,
         # so that the same mistake costs a few milliseconds, not the whole suite again.
@@ -328,6 +334,46 @@ class Verifier:
         self.partial_baseline = True  # the tests dropped are the whole suite's to check
         kept = tuple(c for c in baseline.cases if c.test_id not in unreached)
         return replace(baseline, cases=kept), spectrum
+
+    def without_slow(
+        self, baseline: CandidateResult, sources: Mapping[str, str]
+    ) -> CandidateResult | None:
+        """The first run with its slow tests passed: a failing test that ran past the
+        per-test limit stuck somewhere other than the sources, which run alone with
+        SLOW_FACTOR times the limit passes, is slow, not hung, and no bug of these
+        sources; later whole-suite runs give each test a limit above its time. None when
+        there is no such test, or every failure is stuck outside the sources (then
+        hang_outside ends the session: no edit of the sources helps)."""
+        stuck = [
+            case.test_id
+            for case in baseline.failures
+            if timed_out(case)
+            and "::" in case.test_id
+            and not any(self.relative(frame.path) in sources for frame in case.frames)
+        ]
+        if not self.is_pytest() or not stuck or len(stuck) == len(baseline.failures):
+            return None
+        limit = SLOW_FACTOR * self._sandbox_test_limit()
+        again = self.tester.run(
+            self.project_root,
+            {},
+            with_tests(self.test_command, stuck),
+            timeout=limit * len(stuck) + 60.0,
+            cancel=self._stop_runs,
+            test_timeout=limit,
+        )
+        slow = {c.test_id: c.duration for c in again.cases if c.outcome is Outcome.PASSED}
+        if not slow:
+            return None
+        self.slow_limit = min(limit, max(self._sandbox_test_limit(), 3.0 * max(slow.values())))
+        self._log("slow", slow=sorted(slow), limit=round(self.slow_limit, 1), **result_data(again))
+        cases = tuple(
+            replace(case, outcome=Outcome.PASSED, message="", frames=(), duration=slow[t])
+            if (t := case.test_id) in slow
+            else case
+            for case in baseline.cases
+        )
+        return replace(baseline, cases=cases)
 
     def spectrum_command(self) -> str:
         """The test command for the localization run, with Python's own traceback: only
@@ -552,12 +598,16 @@ class Verifier:
     def whole_suite(self, changes: Mapping[str, str], timeout: float | None) -> CandidateResult:
         """The whole suite on a candidate: split across the sandbox's slots when it can."""
         command = self.suite_command()
+        run: Callable[..., CandidateResult] = self.tester.run
         if isinstance(self.tester, ShardingTester):
-            return self.tester.run_sharded(
-                self.project_root, changes, command, timeout=timeout, cancel=self._stop_runs
-            )
-        return self.tester.run(
-            self.project_root, changes, command, timeout=timeout, cancel=self._stop_runs
+            run = self.tester.run_sharded
+        return run(
+            self.project_root,
+            changes,
+            command,
+            timeout=timeout,
+            cancel=self._stop_runs,
+            test_timeout=self.slow_limit,
         )
 
     def suite_command(self) -> str:
