@@ -336,7 +336,7 @@ class FixSession:
             )
         if (hang := hang_outside(baseline, sources, self._verifier)) is not None:
             return self._finish(Status.NOT_FOUND, hang, baseline)
-        if (healthy := self._verifier.without_slow(baseline, sources)) is not None:
+        if (healthy := self._verifier.without_slow(baseline)) is not None:
             baseline = healthy
         # The slots get ready for the candidates' runs meanwhile: one while the
         # localization run has the other, that one once it is done.

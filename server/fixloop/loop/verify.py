@@ -335,22 +335,14 @@ class Verifier:
         kept = tuple(c for c in baseline.cases if c.test_id not in unreached)
         return replace(baseline, cases=kept), spectrum
 
-    def without_slow(
-        self, baseline: CandidateResult, sources: Mapping[str, str]
-    ) -> CandidateResult | None:
-        """The first run with its slow tests passed: a failing test that ran past the
-        per-test limit stuck somewhere other than the sources, which run alone with
-        SLOW_FACTOR times the limit passes, is slow, not hung, and no bug of these
-        sources; later whole-suite runs give each test a limit above its time. None when
-        there is no such test, or every failure is stuck outside the sources (then
-        hang_outside ends the session: no edit of the sources helps)."""
-        stuck = [
-            case.test_id
-            for case in baseline.failures
-            if timed_out(case)
-            and "::" in case.test_id
-            and not any(self.relative(frame.path) in sources for frame in case.frames)
-        ]
+    def without_slow(self, baseline: CandidateResult) -> CandidateResult | None:
+        """The first run with its slow tests passed: when the bug shows in failures of
+        its own, a test that ran past the per-test limit and passes when run alone with
+        SLOW_FACTOR times the limit is slow, not hung (a hang of the bug's costs that
+        run once); later whole-suite runs give each test a limit above its time. None
+        when there is no such test, or every failure is a hang (the bug's, or one that
+        no edit helps: hang_outside)."""
+        stuck = [c.test_id for c in baseline.failures if timed_out(c) and "::" in c.test_id]
         if not self.is_pytest() or not stuck or len(stuck) == len(baseline.failures):
             return None
         limit = SLOW_FACTOR * self._sandbox_test_limit()
