@@ -18,9 +18,10 @@ explained to the user in one line, see `why`):
   project's code (naturalness.py), `NATURAL` points per bit per token beyond the most
   natural of the passing patches;
 - agreement: `AGREEMENT` points for each other generator or template making the same edit;
-- the generators' first choice (the passing candidate they ranked first, the most likely
-  edit at the most suspicious line) gets `FIRST_CHOICE` points: a weak signal alone (a
-  fraction of a bit of naturalness, a near-tie of suspiciousness) does not override it.
+- the default choice, the passing candidate that would be offered without a reviewer
+  (the smallest edit, then the generators' first: their most likely edit at the most
+  suspicious line), gets `FIRST_CHOICE` points: a weak signal alone (a fraction of a bit
+  of naturalness, a near-tie of suspiciousness) does not override it.
 
 Naturalness counts in whole half-bit steps above the most natural patch and the failure's
 pointing in quarter steps: smaller differences are noise. Ties go to the smaller edit,
@@ -83,7 +84,7 @@ class Merits:
     removes: int = 0  # statements the patch deletes or makes unreachable
     # Bits per token above the most natural passing patch (None: not compared yet).
     natural_gap: float | None = None
-    first: bool = False  # the generators' first choice among the passing candidates
+    first: bool = False  # the default choice: the smallest edit, the generators' first
 
     @property
     def evidence(self) -> float:
@@ -497,18 +498,19 @@ def ranked(
 
 def _compared(judged_items: Iterable[Tried]) -> list[Tried]:
     """The judged candidates with what only the whole set tells: each one's naturalness
-    against the most natural, and which one the generators ranked first."""
+    against the most natural, and which one is the default choice (the smallest edit, the
+    generators' first of those)."""
     items = list(judged_items)
     if not items:
         return items
     natural = [i.merits.natural for i in items if i.merits and i.merits.natural is not None]
     best = min(natural, default=None)
-    first = min(item.order for item in items)
+    first = min(items, key=lambda item: (item.candidate.edit_size, item.order))
     told = []
     for item in items:
         merits = item.merits or Merits(agreement=item.agreement)
         gap = None if best is None or merits.natural is None else merits.natural - best
-        merits = replace(merits, natural_gap=gap, first=item.order == first)
+        merits = replace(merits, natural_gap=gap, first=item is first)
         told.append(replace(item, merits=merits))
     return told
 
@@ -564,7 +566,9 @@ def _fallback(
     if mine.evidence > best:
         return f"the most points on the merits together ({mine.evidence:.1f} against {best:.1f})"
     if mine.first and mine.evidence < best:
-        return "the generators' first choice: no other passing patch is clearly better"
+        smallest = all(chosen.candidate.edit_size < o.candidate.edit_size for o in others)
+        choice = "smallest edit" if smallest else "the generators' first choice"
+        return f"{choice}: no other passing patch is clearly better"
     if all(chosen.candidate.edit_size < o.candidate.edit_size for o in others):
         return "smallest edit"
     return "as good as the others on every count: the generators' first choice"
