@@ -171,7 +171,10 @@ def judged(item: Tried, context: RepairContext, scorer: Scorer | None) -> Tried:
         if lines is None:
             continue
         at_failure = max(at_failure, suspicion(context, path, _around(lines[0])))
-        if scorer is not None and (found := naturalness(scorer, path, before, after)):
+        # A deletion writes nothing to judge: the lines around it read as they did, and
+        # leaving the odd line out always lowers the mean (it is code removed, above).
+        written = len(lines[1]) > 0
+        if written and scorer is not None and (found := naturalness(scorer, path, before, after)):
             natural.append(found.delta)
         new_lines = _around(lines[1])
         names += introduced_names(before, after, new_lines)
@@ -546,8 +549,11 @@ def why(chosen: Tried, others: Sequence[Tried], broke: int = 0) -> str:
         reasons.append("keeps the kinds of values consistent")
     if not mine.removes and any(m.removes for m in theirs):
         reasons.append("takes out no code the function ran")
-    if mine.natural is not None and all(
-        m.natural is None or mine.natural_steps < m.natural_steps for m in theirs
+    rated = [m for m in theirs if m.natural is not None]
+    if (
+        mine.natural is not None
+        and rated
+        and all(mine.natural_steps < m.natural_steps for m in rated)
     ):
         reasons.append("most natural edit for this project")
     if mine.agreement > max(m.agreement for m in theirs):
