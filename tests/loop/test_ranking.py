@@ -174,3 +174,67 @@ def test_a_function_that_now_returns_a_kind_it_never_returned_is_a_mismatch() ->
         mismatched_kinds(balanced, balanced.replace("return True", "return False"), range(7, 8))
         == 0
     )
+
+
+POP = """\
+def pop(items, index, seen):
+    if not items:
+        raise KeyError("empty")
+    elem = items[index]
+    del items[index]
+    seen.discard(index)
+    return elem
+"""
+POP_FIXED = POP.replace("seen.discard(index)", "seen.discard(elem)")
+POP_DELETED = POP.replace("    seen.discard(index)\n", "")
+POP_DEAD = POP.replace(
+    "    seen.discard(index)\n    return elem\n", "    return elem\n    seen.discard(index)\n"
+)
+
+
+def _pop_context() -> RepairContext:
+    return RepairContext(
+        project_root=Path("."),
+        sources={"grade.py": POP},
+        failures=(Failure("test_pop.py::test_pop", "assert 2 not in seen", ()),),
+        locations=(Location("grade.py", 6, 0.9), Location("grade.py", 7, 0.5)),
+    )
+
+
+def test_a_patch_that_takes_code_out_loses_to_one_that_changes_it() -> None:
+    # Weak tests let a patch pass by deleting the faulty statement, or by moving it below
+    # the `return`; ranked first by the generators, it is still not what a reviewer takes.
+    for taken_out in (POP_DELETED, POP_DEAD):
+        order = ranked([_tried(taken_out, 1), _tried(POP_FIXED, 2)], _pop_context(), None)
+        assert order[0].candidate.changes["grade.py"] == POP_FIXED
+        reason = why(order[0], order[1:])
+        assert reason == "chosen over 1 other passing patch: takes out no code the function ran"
+
+
+def test_a_weak_signal_does_not_override_the_generators_first_choice() -> None:
+    # The first choice edits line 7, a little less suspicious than line 6 (a near-tie of
+    # the spectrum): not enough to offer the other patch instead.
+    near = RepairContext(
+        project_root=Path("."),
+        sources={"grade.py": SOURCE},
+        failures=(Failure("test_grade.py::test_seventy", "assert 'F' == 'C'", ()),),
+        locations=(Location("grade.py", 6, 0.9), Location("grade.py", 7, 0.7)),
+    )
+    first = SOURCE.replace('        return "C"', '        return "C" if score else "F"')
+    order = ranked([_tried(first, 1), _tried(RIGHT, 2)], near, None)
+    assert order[0].candidate.changes["grade.py"] == first
+    assert why(order[0], order[1:]) == (
+        "chosen over 1 other passing patch: the generators' first choice: "
+        "no other passing patch is clearly better"
+    )
+    # A clear difference still decides: a name new to the function.
+    order = ranked([_tried(ODD_NAME, 1), _tried(RIGHT, 2)], near, None)
+    assert order[0].candidate.changes["grade.py"] == RIGHT
+
+
+def test_naturalness_counts_above_the_most_natural_patch_in_whole_steps() -> None:
+    # 0.23 and 0.38 bits per token are on either side of a rounding boundary, yet a
+    # sixth of a bit apart: no difference. Half a bit more than the best is one.
+    near = Merits(natural=0.38, natural_gap=0.15)
+    assert near.score == Merits(natural=0.23, natural_gap=0.0).score
+    assert Merits(natural=0.9, natural_gap=0.67).score < near.score

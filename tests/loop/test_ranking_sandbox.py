@@ -73,10 +73,11 @@ class Scripted:
     texts: list[str]
     name: str = "scripted"
     reflective: bool = False
+    path: str = "grade.py"
 
     def candidates(self, context: RepairContext) -> Iterator[Candidate]:
         for number, text in enumerate(self.texts, 1):
-            yield Candidate({"grade.py": text}, f"patch {number}", self.name, edit_size=3)
+            yield Candidate({self.path: text}, f"patch {number}", self.name, edit_size=3)
 
 
 def test_the_offline_engine_offers_the_natural_fix_and_says_why(tmp_path: Path) -> None:
@@ -193,3 +194,52 @@ def test_patches_of_a_package_module_are_compared_and_one_that_hangs_costs_littl
     assert right_b is not None and wrong_b is not None and hangs_b is not None
     assert right_b.agrees > wrong_b.agrees  # the original raises TooSmall below zero
     assert right_b.agrees > hangs_b.agrees
+
+
+POP = '''\
+class Counted:
+    """Items in order, with how many times each was added."""
+
+    def __init__(self, items):
+        self.items = list(items)
+        self.counts = {item: self.items.count(item) for item in self.items}
+
+    def pop(self, index=-1):
+        elem = self.items[index]
+        del self.items[index]
+        self.counts[index] -= 1
+        return elem
+'''
+# Weak: the item returned is checked, not the counts.
+POP_TESTS = """\
+from stack import Counted
+
+
+def test_pop():
+    assert Counted(["a", "b"]).pop() == "b"
+"""
+
+
+def test_a_patch_that_deletes_the_faulty_statement_is_not_offered(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """Deleting the faulty line passes the weak tests too, and comes first: the patch that
+    changes it is offered, and the user is told it takes out nothing."""
+    root = tmp_path / "stack"
+    root.mkdir()
+    (root / "stack.py").write_text(POP, encoding="utf-8")
+    (root / "test_stack.py").write_text(POP_TESTS, encoding="utf-8")
+    deleted = POP.replace("        self.counts[index] -= 1\n", "")
+    fixed = POP.replace("counts[index]", "counts[elem]")
+    session = FixSession(
+        root,
+        COMMAND,
+        [Scripted([deleted, fixed], path="stack.py")],
+        pool,
+        targets=["stack.py"],
+        budget=Budget(max_iterations=2, alternative_batches=0),
+    )
+    result = session.run()
+    assert result.status is Status.FIXED
+    assert result.changes == {"stack.py": fixed}
+    assert result.why == "chosen over 1 other passing patch: takes out no code the function ran"

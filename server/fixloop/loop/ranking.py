@@ -11,21 +11,30 @@ explained to the user in one line, see `why`):
   (up to `AT_FAILURE` points);
 - names and kinds: a name new to the function, a comparison of values of different kinds
   (`NEW_NAME`, `MISMATCH` points off each);
+- code removed: a statement the code ran that the patch deletes or leaves unreachable
+  (`REMOVES` points off each): a patch that passes by taking functionality out is the
+  classic wrong fix that weak tests let through;
 - naturalness: the change in the edited lines' cross-entropy under a model of the
-  project's code (naturalness.py), `NATURAL` points per bit per token;
-- agreement: `AGREEMENT` points for each other generator or template making the same edit.
+  project's code (naturalness.py), `NATURAL` points per bit per token beyond the most
+  natural of the passing patches;
+- agreement: `AGREEMENT` points for each other generator or template making the same edit;
+- the default choice, the passing candidate that would be offered without a reviewer
+  (the smallest edit, then the generators' first: their most likely edit at the most
+  suspicious line), gets `FIRST_CHOICE` points: a weak signal alone (a fraction of a bit
+  of naturalness, a near-tie of suspiciousness) does not override it.
 
-Naturalness counts in half-bit steps and the failure's pointing in quarter steps: smaller
-differences are noise, and ties go to the smaller edit, then to the generators' own order
-(their best guess first), which is how passing candidates were ranked before.
+Naturalness counts in whole half-bit steps above the most natural patch and the failure's
+pointing in quarter steps: smaller differences are noise. Ties go to the smaller edit,
+then to the generators' own order.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import math
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -39,6 +48,8 @@ NEW_NAME = 1.0
 MISMATCH = 1.0
 NATURAL = 0.5
 AGREEMENT = 0.5
+REMOVES = 1.0
+FIRST_CHOICE = 0.5
 # A patch's naturalness counts within these bits per token (one odd token is not a verdict),
 # in steps of half a bit: smaller differences are noise, and the smaller edit decides.
 _NATURAL_CAP = 2.0
@@ -70,18 +81,38 @@ class Merits:
     new_names: tuple[str, ...] = ()
     mismatches: int = 0
     behaviour: Behaviour | None = None
+    removes: int = 0  # statements the patch deletes or makes unreachable
+    # Bits per token above the most natural passing patch (None: not compared yet).
+    natural_gap: float | None = None
+    first: bool = False  # the default choice: the smallest edit, the generators' first
 
     @property
-    def score(self) -> float:
+    def evidence(self) -> float:
+        """The points of what was found of the patch itself (all but `first`)."""
         points = AGREEMENT * (self.agreement - 1)
         points += AT_FAILURE * _step(self.at_failure, _AT_FAILURE_STEP)
         points -= NEW_NAME * len(self.new_names) + MISMATCH * self.mismatches
-        if self.natural is not None:
-            capped = max(-_NATURAL_CAP, min(_NATURAL_CAP, self.natural))
-            points -= NATURAL * _step(capped, _NATURAL_STEP)
+        points -= REMOVES * self.removes
+        points -= NATURAL * self.natural_steps
         if self.behaviour is not None and self.behaviour.of:
             points += BEHAVIOUR * self.behaviour.share
         return points
+
+    @property
+    def score(self) -> float:
+        return self.evidence + FIRST_CHOICE * self.first
+
+    @property
+    def natural_steps(self) -> float:
+        """The bits per token that count against the patch, in whole half-bit steps:
+        above the most natural passing patch once compared, else from the edit's own
+        change (capped either side: one odd token is not a verdict)."""
+        if self.natural_gap is not None:
+            gap = min(_NATURAL_CAP, self.natural_gap)
+            return math.floor(gap / _NATURAL_STEP + 1e-9) * _NATURAL_STEP
+        if self.natural is None:
+            return 0.0
+        return _step(max(-_NATURAL_CAP, min(_NATURAL_CAP, self.natural)), _NATURAL_STEP)
 
     def data(self) -> dict[str, object]:
         """For the session log."""
@@ -92,6 +123,8 @@ class Merits:
             "at_failure": round(self.at_failure, 3),
             "new_names": list(self.new_names),
             "mismatches": self.mismatches,
+            "removes": self.removes,
+            "first": self.first,
             "behaviour": (
                 None if self.behaviour is None else [self.behaviour.agrees, self.behaviour.of]
             ),
@@ -129,6 +162,7 @@ def judged(item: Tried, context: RepairContext, scorer: Scorer | None) -> Tried:
     at_failure = 0.0
     names: list[str] = []
     mismatches = 0
+    removes = 0
     for path, after in item.candidate.changes.items():
         before = context.sources.get(path)
         if before is None or before == after or not path.endswith(".py"):
@@ -137,17 +171,22 @@ def judged(item: Tried, context: RepairContext, scorer: Scorer | None) -> Tried:
         if lines is None:
             continue
         at_failure = max(at_failure, suspicion(context, path, _around(lines[0])))
-        if scorer is not None and (found := naturalness(scorer, path, before, after)):
+        # A deletion writes nothing to judge: the lines around it read as they did, and
+        # leaving the odd line out always lowers the mean (it is code removed, above).
+        written = len(lines[1]) > 0
+        if written and scorer is not None and (found := naturalness(scorer, path, before, after)):
             natural.append(found.delta)
         new_lines = _around(lines[1])
         names += introduced_names(before, after, new_lines)
         mismatches += mismatched_kinds(before, after, new_lines)
+        removes += removed_statements(before, after)
     merits = Merits(
         agreement=item.agreement,
         natural=max(natural) if natural else None,
         at_failure=at_failure,
         new_names=tuple(dict.fromkeys(names)),
         mismatches=mismatches,
+        removes=removes,
     )
     return replace(item, merits=merits)
 
@@ -266,6 +305,39 @@ def _inside(inner: _Function, outer: _Function) -> bool:
 
 def _function_named(tree: ast.Module, name: str) -> _Function | None:
     return next((n for n in ast.walk(tree) if isinstance(n, _Function) and n.name == name), None)
+
+
+# --- code taken out --------------------------------------------------------------------
+
+_ENDS_BLOCK = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+
+
+def removed_statements(before: str, after: str) -> int:
+    """How many statements the code ran before the edit that it no longer has or can no
+    longer reach (a line deleted, a line moved below a `return`, a body left as `pass`)."""
+    old_tree, new_tree = _parsed(before), _parsed(after)
+    if old_tree is None or new_tree is None:
+        return 0
+    return max(0, _reachable(old_tree.body) - _reachable(new_tree.body))
+
+
+def _reachable(body: Sequence[ast.stmt]) -> int:
+    """The statements of a block that can run (`pass` not counted), nested ones too."""
+    count = 0
+    for statement in body:
+        if not isinstance(statement, ast.Pass):
+            count += 1
+        for field_name in ("body", "orelse", "finalbody"):
+            inner = getattr(statement, field_name, None)
+            if isinstance(inner, list):
+                count += _reachable(inner)
+        for handler in getattr(statement, "handlers", ()):
+            count += _reachable(handler.body)
+        for case in getattr(statement, "cases", ()):
+            count += _reachable(case.body)
+        if isinstance(statement, _ENDS_BLOCK):
+            break  # what follows in this block never runs
+    return count
 
 
 _NUMBER = "number"
@@ -413,7 +485,7 @@ def ranked(
     compare: Compare | None = None,
 ) -> list[Tried]:
     """The passing candidates, best first (see the module's docstring)."""
-    items = sorted((judged(item, context, scorer) for item in passing), key=rank_key)
+    items = sorted(_compared(judged(item, context, scorer) for item in passing), key=rank_key)
     if compare is None or len(items) < 2:
         return items
     contenders = items[:CONTENDERS]
@@ -425,6 +497,25 @@ def ranked(
         for item, behaviour in zip(contenders, behaviours, strict=True)
     ]
     return sorted([*told, *items[CONTENDERS:]], key=rank_key)
+
+
+def _compared(judged_items: Iterable[Tried]) -> list[Tried]:
+    """The judged candidates with what only the whole set tells: each one's naturalness
+    against the most natural, and which one is the default choice (the smallest edit, the
+    generators' first of those)."""
+    items = list(judged_items)
+    if not items:
+        return items
+    natural = [i.merits.natural for i in items if i.merits and i.merits.natural is not None]
+    best = min(natural, default=None)
+    first = min(items, key=lambda item: (item.candidate.edit_size, item.order))
+    told = []
+    for item in items:
+        merits = item.merits or Merits(agreement=item.agreement)
+        gap = None if best is None or merits.natural is None else merits.natural - best
+        merits = replace(merits, natural_gap=gap, first=item is first)
+        told.append(replace(item, merits=merits))
+    return told
 
 
 def why(chosen: Tried, others: Sequence[Tried], broke: int = 0) -> str:
@@ -456,9 +547,13 @@ def why(chosen: Tried, others: Sequence[Tried], broke: int = 0) -> str:
         reasons.append("brings in no name new to the function")
     if not mine.mismatches and any(m.mismatches for m in theirs):
         reasons.append("keeps the kinds of values consistent")
-    if mine.natural is not None and all(
-        m.natural is None or _step(mine.natural, _NATURAL_STEP) < _step(m.natural, _NATURAL_STEP)
-        for m in theirs
+    if not mine.removes and any(m.removes for m in theirs):
+        reasons.append("takes out no code the function ran")
+    rated = [m for m in theirs if m.natural is not None]
+    if (
+        mine.natural is not None
+        and rated
+        and all(mine.natural_steps < m.natural_steps for m in rated)
     ):
         reasons.append("most natural edit for this project")
     if mine.agreement > max(m.agreement for m in theirs):
@@ -473,9 +568,13 @@ def _fallback(
     mine: Merits, theirs: Sequence[Merits], chosen: Tried, others: Sequence[Tried]
 ) -> str:
     """The reason when no single merit sets the patch above all the others."""
-    best = max(m.score for m in theirs)
-    if mine.score > best:
-        return f"the most points on the merits together ({mine.score:.1f} against {best:.1f})"
+    best = max(m.evidence for m in theirs)
+    if mine.evidence > best:
+        return f"the most points on the merits together ({mine.evidence:.1f} against {best:.1f})"
+    if mine.first and mine.evidence < best:
+        smallest = all(chosen.candidate.edit_size < o.candidate.edit_size for o in others)
+        choice = "smallest edit" if smallest else "the generators' first choice"
+        return f"{choice}: no other passing patch is clearly better"
     if all(chosen.candidate.edit_size < o.candidate.edit_size for o in others):
         return "smallest edit"
     return "as good as the others on every count: the generators' first choice"
