@@ -3,13 +3,13 @@ the corpus its templates were tuned on, run as a user runs it: defaults, one fre
 folder per bug.
 
 Run:  /work/main/.venv/bin/python benchmarks/bench_heldout.py
-          [--corpus heldout|heldout2|heldout3|tuning|both|all] [--only ID ...] [--json-out FILE]
-          [--fixloop PATH] [--cache DIR] [--check]
+          [--corpus heldout|heldout2|heldout3|heldout4|tuning|both|all] [--only ID ...]
+          [--json-out FILE] [--fixloop PATH] [--cache DIR] [--check]
 
 `both` is heldout + tuning (the default, as before heldout2 existed); `all` is every corpus.
-Each held-out corpus (`benchmarks/heldout/bugs.json`; `benchmarks/heldout2/bugs.json` and
-`benchmarks/heldout3/bugs.json`, written later by people who had not seen how fixloop
-repairs: see their READMEs) names
+Each held-out corpus (`benchmarks/heldout/bugs.json`; `benchmarks/heldout2/bugs.json`,
+`benchmarks/heldout3/bugs.json` and `benchmarks/heldout4/bugs.json`, written later by people
+who had not seen how fixloop repairs: see their READMEs) names
 PyPI sdists by version and sha256, and one-line bugs in them; nothing of those projects is
 committed.
 The sdists are downloaded once into the cache (default ~/.cache/fixloop-heldout; `pip
@@ -63,6 +63,7 @@ MANIFESTS = {
     "heldout": ROOT / "benchmarks" / "heldout" / "bugs.json",
     "heldout2": ROOT / "benchmarks" / "heldout2" / "bugs.json",
     "heldout3": ROOT / "benchmarks" / "heldout3" / "bugs.json",
+    "heldout4": ROOT / "benchmarks" / "heldout4" / "bugs.json",
 }
 MANIFEST = MANIFESTS["heldout"]
 CORPORA = (*MANIFESTS, "tuning")

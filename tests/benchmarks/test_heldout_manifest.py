@@ -42,7 +42,7 @@ def _manifest(corpus: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def test_every_corpus_is_a_folder_with_its_readme() -> None:
-    assert CORPORA == ["heldout", "heldout2", "heldout3"]
+    assert CORPORA == ["heldout", "heldout2", "heldout3", "heldout4"]
     for path in bench.MANIFESTS.values():
         assert path.name == "bugs.json" and (path.parent / "README.md").exists()
         assert set(json.loads(path.read_text())) == {"projects", "bugs"}
@@ -78,6 +78,27 @@ RULED_OUT |= {"attrs"}
 def test_the_third_corpus_uses_no_project_ruled_out() -> None:
     sdists, _ = _manifest("heldout3")
     assert not {sdist.name.lower() for sdist in sdists.values()} & RULED_OUT
+
+
+def _real_projects() -> set[str]:
+    """The projects bench_real_projects.py runs on, by name and by repository name."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_real_projects", ROOT / "benchmarks" / "bench_real_projects.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return {n.lower() for p in module.PROJECTS for n in (p.name, p.repo.split("/")[1])}
+
+
+def test_the_fourth_corpus_uses_no_real_project_nor_one_ruled_out() -> None:
+    sdists, _ = _manifest("heldout4")
+    names = {sdist.name.lower() for sdist in sdists.values()}
+    assert not names & RULED_OUT
+    real = _real_projects()
+    assert {"dateutil", "pyjwt", "marshmallow", "click", "flask"} <= real
+    assert not {name for name in names if any(project in name for project in real)}
 
 
 @by_corpus
@@ -160,4 +181,4 @@ def test_corpora_run_in_turn_so_a_run_stopped_early_has_figures_for_each() -> No
     a, b, c = ["a1", "a2", "a3"], ["b1"], ["c1", "c2"]
     assert bench.interleave(a, b, c) == ["a1", "b1", "c1", "a2", "c2", "a3"]
     assert bench.interleave(a) == a
-    assert bench.CORPUS_SETS["all"] == ("heldout", "heldout2", "heldout3", "tuning")
+    assert bench.CORPUS_SETS["all"] == ("heldout", "heldout2", "heldout3", "heldout4", "tuning")
