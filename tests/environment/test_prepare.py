@@ -265,3 +265,24 @@ def test_a_project_pytest_itself_imports_is_tested_as_its_own_code(
     assert fixed.returncode == 0, fixed.stderr
     result = json.loads(fixed.stdout)
     assert result["verified"] and f"+        {right}\n" in result["patch"], result
+
+
+def test_a_test_tool_that_cannot_be_installed_is_left_out_and_said(
+    tmp_path: Path, offline_pip: dict[str, str], images_removed: list[Path]
+) -> None:
+    """tinydb's dev group names pytest-pycodestyle, which has no wheel: its preparation
+    failed, and with it every fix. A tool of the tests is left out, said; the project's
+    own dependencies still must install (the test above)."""
+    root = make_project(tmp_path / "proj", ["six", "markupsafe"])
+    images_removed.append(root)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text() + '[dependency-groups]\ndev = ["fixloop-no-such-tool==1.0"]\n'
+    )
+    prepared = fixloop(root, offline_pip, "sandbox", "prepare", "--json")
+    assert prepared.returncode == 0, prepared.stderr
+    notes = json.loads(prepared.stdout)["notes"]
+    assert any(n.startswith("not installed: fixloop-no-such-tool==1.0") for n in notes), notes
+    fixed = fixloop(root, offline_pip, "fix", "src/pkg/core.py", "--no-memory", "--json")
+    assert fixed.returncode == 0, fixed.stderr
+    assert json.loads(fixed.stdout)["verified"] is True

@@ -350,7 +350,50 @@ def _download(
             return
         except PrepareError as error:
             notes.append(f"the extras' packages are not installed: {error}")
+    for _ in range(_LEFT_OUT_ROUNDS):
+        try:
+            _download_lines(requirements, platform, wheels, root)
+            return
+        except _Unavailable as error:
+            requirements = _without(requirements, error, platform, notes)
     _download_lines(requirements, platform, wheels, root)
+
+
+# A tool of the tests or of development the sandbox cannot install (no wheel for its
+# Python: pytest-pycodestyle, only ever published as a source archive) is left out, and
+# said, rather than failing the project's preparation: its tests most often run without
+# it. A dependency of the project's own code still fails it, named.
+_LEFT_OUT_ROUNDS = 5
+_NO_DISTRIBUTION = re.compile(r"No matching distribution found for ([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+class _Unavailable(PrepareError):
+    """pip found no wheel of these distributions (canonical names)."""
+
+    def __init__(self, message: str, names: set[str]) -> None:
+        super().__init__(message)
+        self.names = names
+
+
+def _without(
+    requirements: Requirements, error: _Unavailable, platform: Platform, notes: list[str]
+) -> Requirements:
+    """The requirements less the tools pip found no wheel of; the error again when one
+    of them is the project's own dependency."""
+    if error.names & set(requirements.runtime):
+        raise PrepareError(str(error))
+    kept: list[str] = []
+    left: list[str] = []
+    for line in requirements.lines:
+        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line)
+        (left if match and canonical(match.group(0)) in error.names else kept).append(line)
+    if not left:
+        raise PrepareError(str(error))
+    notes.append(
+        f"not installed: {', '.join(left)} (no wheel for Python {platform.version}; the "
+        "sandbox installs wheels only): the tests run without it"
+    )
+    return replace(requirements, lines=tuple(kept))
 
 
 def _download_lines(
@@ -367,12 +410,16 @@ def _download_lines(
     if completed.returncode != 0:
         errors = _PIP_ERROR.findall(completed.stderr) or completed.stderr.strip().splitlines()[-3:]
         shown = " ".join(["pip", *arguments[:1], "--only-binary=:all:", "…", "-r", "…"])
-        raise PrepareError(
+        missing = {canonical(name) for name in _NO_DISTRIBUTION.findall(completed.stderr)}
+        message = (
             f"cannot prepare the sandbox for {root.name}: {'; '.join(errors)} "
             f"(`{shown}` failed for Python {platform.version} on {platform.machine}; "
             f"the requirements came from {requirements.source}). The sandbox installs "
             "wheels only: a dependency that has none for this Python cannot be installed"
         )
+        if missing:
+            raise _Unavailable(message, missing)
+        raise PrepareError(message)
 
 
 def _download_arguments(platform: Platform, wheels: Path) -> list[str]:

@@ -80,6 +80,10 @@ class Requirements:
     requires_python: str | None = None
     build_requires: tuple[str, ...] = ()  # the project's build backend, for its metadata
     source_paths: tuple[str, ...] = ()  # the folders its code is imported from (`src`)
+    # The project's own dependencies (canonical names): what its code needs to import, as
+    # against the tools of its tests and development (see prepare.py: those are left out
+    # with a note when the sandbox cannot install them).
+    runtime: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -141,6 +145,11 @@ def find_requirements(root: Path) -> Requirements:
         requires_python=_requires_python(root, project),
         build_requires=_build_requires(root, pyproject),
         source_paths=source_paths(root, pyproject),
+        runtime=tuple(
+            canonical(match.group(1))
+            for line in _strings(project.get("dependencies"))
+            if (match := _NAME.match(line))
+        ),
     )
     build_files = [root / n for n in BUILD_FILES if (root / n).is_file()]
     venv = _project_venv(root)
