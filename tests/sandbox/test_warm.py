@@ -495,16 +495,23 @@ def test_the_cache_collection_wrote_is_there():
 def test_what_collection_writes_in_the_temporary_folder_is_there_for_every_candidate(
     tmp_path: Path,
 ) -> None:
+    each_candidate_sees_what_collection_wrote(tmp_path, SCRATCH_CONFTEST, "cache", SCRATCH_TEST)
+
+
+def each_candidate_sees_what_collection_wrote(
+    tmp_path: Path, conftest: str, name: str, tests: str
+) -> None:
+    """Candidates in a row run warm, and none fails tests/test_<name>.py (which checks
+    what the conftest wrote at collection, then changes it)."""
     project = shop_project(tmp_path)
-    (project / "tests" / "conftest.py").write_text(CONFTEST + "\n" + SCRATCH_CONFTEST)
-    (project / "tests" / "test_cache.py").write_text(SCRATCH_TEST)
+    (project / "tests" / "conftest.py").write_text(CONFTEST + "\n" + conftest)
+    (project / "tests" / f"test_{name}.py").write_text(tests)
     with SandboxPool(SandboxConfig(timeout_seconds=30, parallel=1)) as pool:
         warmed(pool, project)
         for new in ("a - b", "a * b", "a + b"):
             result = warm_run(pool, project, edit("return a + b", f"return {new}"))
-            assert "tests/test_cache.py::test_the_cache_collection_wrote_is_there" not in {
-                case.test_id for case in result.failures
-            }, result.output.text
+            failing = {c.test_id for c in result.failures if f"test_{name}.py" in c.test_id}
+            assert not failing, result.output.text
         assert warm_run(pool, project, {}).passed
 
 
@@ -533,14 +540,4 @@ def test_the_store_collection_made_is_there_and_nothing_else():
 def test_what_collection_writes_in_the_project_is_there_for_every_candidate(
     tmp_path: Path,
 ) -> None:
-    project = shop_project(tmp_path)
-    (project / "tests" / "conftest.py").write_text(CONFTEST + "\n" + PROJECT_CONFTEST)
-    (project / "tests" / "test_store.py").write_text(PROJECT_TEST)
-    with SandboxPool(SandboxConfig(timeout_seconds=30, parallel=1)) as pool:
-        warmed(pool, project)
-        for new in ("a - b", "a * b", "a + b"):
-            result = warm_run(pool, project, edit("return a + b", f"return {new}"))
-            assert not {c.test_id for c in result.failures if "test_store" in c.test_id}, (
-                result.output.text
-            )
-        assert warm_run(pool, project, {}).passed
+    each_candidate_sees_what_collection_wrote(tmp_path, PROJECT_CONFTEST, "store", PROJECT_TEST)

@@ -541,17 +541,13 @@ class Watcher:
             raise OSError(ctypes.get_errno(), "inotify_init1")
         self.dirs: dict[int, str] = {}
         try:
-            for directory, _, _ in os.walk(root):
-                wd = int(self.libc.inotify_add_watch(self.fd, os.fsencode(directory), self.MASK))
-                if wd < 0:
-                    raise OSError(ctypes.get_errno(), f"inotify_add_watch {directory}")
-                self.dirs[wd] = directory
+            self.watch(root)
         except OSError:
             os.close(self.fd)
             raise
 
     def watch(self, directory: str) -> None:
-        """This directory and those under it too (made after the watcher started)."""
+        """This directory and those under it (the copy's, or ones made since)."""
         import ctypes
 
         for folder, _, _ in os.walk(directory):
