@@ -108,7 +108,8 @@ def test_pygls_and_lsprotocol_only_under_lsp() -> None:
     ("package", "allowed"),
     [
         ("fixloop.analysis", ()),
-        ("fixloop.sessions", ()),
+        ("fixloop.sessions", ("fixloop.words",)),
+        ("fixloop.words", ()),
         # The sandbox's settings mark the fields a project file may not set (trust.py).
         ("fixloop.sandbox", ("fixloop.trust",)),
         # Storage: of the loop only its plain data types (records are made from them).

@@ -105,3 +105,18 @@ def test_a_fix_that_ended_without_one_says_why_once() -> None:
         "out of time after 544 candidates (120 s budget) · 35 iterations, 544 candidates, "
         "121.3 s · offline"
     )
+
+
+def test_a_fix_from_memory_counts_in_the_singular() -> None:
+    from fixloop.loop.engine import FixResult, Status
+    from fixloop.lsp.fix_command import _summary
+
+    remembered = FixResult(
+        Status.FIXED,
+        "verified",
+        iterations=1,
+        candidates_tried=1,
+        duration=8.4,
+        engine="offline",
+    )
+    assert _summary(remembered) == "fixed · 1 iteration, 1 candidate, 8.4 s · offline"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fixloop.cli import output
+from fixloop.words import counted
 
 if TYPE_CHECKING:
     from fixloop.config import Settings
@@ -199,8 +200,8 @@ def _show(args: argparse.Namespace, result: FixResult) -> None:
     elif result.diff:
         print(output.diff_text(result.diff, sys.stdout), end="")
     output.info(
-        f"fixloop: {result.message} · {result.candidates_tried} candidates, "
-        f"{result.iterations} iterations, {result.duration:.1f} s · "
+        f"fixloop: {result.message} · {counted(result.candidates_tried, 'candidate')}, "
+        f"{counted(result.iterations, 'iteration')}, {result.duration:.1f} s · "
         f"session {result.session_id} (fixloop report {result.session_id})"
     )
     if result.why:

@@ -51,6 +51,7 @@ from fixloop.loop.verify import Verifier, result_data
 from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.commands import parse_command
 from fixloop.sandbox.results import CandidateResult, Tester
+from fixloop.words import counted
 
 if TYPE_CHECKING:
     from fixloop.loop.model import AttemptOutcome
@@ -145,7 +146,7 @@ class Progress:
         if self.model_rounds and self.iteration:
             where = f"iteration {self.iteration}/{self.max_iterations}"
         else:
-            where = f"{self.candidates_tried} candidates tried" if self.iteration else ""
+            where = f"{counted(self.candidates_tried, 'candidate')} tried" if self.iteration else ""
         left = f"{self.seconds_left:.0f} s left" if self.seconds_left and self.iteration else ""
         parts = [
             where,
@@ -381,7 +382,7 @@ class FixSession:
                 return self._finish(Status.ENVIRONMENT, str(error), baseline)
             if not batch:
                 break
-            self._emit(Phase.TEST, f"testing {len(batch)} candidates", baseline)
+            self._emit(Phase.TEST, f"testing {counted(len(batch), 'candidate')}", baseline)
             if iteration == 1:
                 self._build_scorer_meanwhile(context)
             narrowed = verifier.narrowed_command(baseline)  # with the guards found so far

@@ -29,6 +29,7 @@ from fixloop.lsp.edits import minimal_edit, workspace_edit
 from fixloop.lsp.jobs import Key
 from fixloop.lsp.status import send_status
 from fixloop.lsp.workspace_paths import innermost_folder
+from fixloop.words import counted
 
 if TYPE_CHECKING:
     from fixloop.config import Settings
@@ -369,8 +370,8 @@ def _summary(result: FixResult) -> str:
     # No run of a fix to tell of: the message says it all, once.
     tests = f" · {result.final.summary()}" if result.final else ""
     return (
-        f"{head}{tests} · {result.iterations} iterations, {result.candidates_tried} "
-        f"candidates, {result.duration:.1f} s · {engine}"
+        f"{head}{tests} · {counted(result.iterations, 'iteration')}, "
+        f"{counted(result.candidates_tried, 'candidate')}, {result.duration:.1f} s · {engine}"
     )
 
 

@@ -6,6 +6,7 @@ import html
 from collections import Counter
 
 from fixloop.sessions.history import Event, summarize
+from fixloop.words import counted
 
 
 def _end(events: list[Event]) -> Event:
@@ -49,7 +50,8 @@ def text_report(session_id: str, events: list[Event]) -> str:
         f"  tests     {summary.command}",
         f"  engine    {summary.engine}",
         f"  result    {summary.status}: {summary.message}",
-        f"  effort    {summary.iterations} iterations, {summary.candidates_tried} candidates, "
+        f"  effort    {counted(summary.iterations, 'iteration')}, "
+        f"{counted(summary.candidates_tried, 'candidate')}, "
         f"{summary.duration:.1f} s, {summary.tokens} tokens",
     ]
     if end.get("why"):
@@ -116,7 +118,8 @@ def html_report(session_id: str, events: list[Event]) -> str:
         ("Before", str(_baseline(events).get("summary", ""))),
         (
             "Effort",
-            f"{summary.iterations} iterations, {summary.candidates_tried} candidates, "
+            f"{counted(summary.iterations, 'iteration')}, "
+            f"{counted(summary.candidates_tried, 'candidate')}, "
             f"{summary.duration:.1f} s, {summary.tokens} tokens, cost {summary.cost:.4f}",
         ),
     ]
