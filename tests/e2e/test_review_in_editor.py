@@ -53,9 +53,14 @@ def test_the_editors_fix_asks_the_users_model_to_review_the_patch(
             command = {"command": "fixloop.fix", "arguments": [uri]}
             fix = lsp.send("workspace/executeCommand", command)
             answer = lsp.answer(fix, timeout=300)["result"]
+            statuses = [m["params"] for m in lsp.seen if m["method"] == "fixloop/status"]
         finally:
             lsp.close()
     assert answer["status"] == status, answer
+    # A model's rounds bound the session: the status bar counts them ("fixing 1/1").
+    fixing = [s for s in statuses if s["state"] == "fixing"]
+    assert fixing and all(s.get("maxIterations") == 1 for s in fixing if "iteration" in s)
+    assert any(s.get("iteration") == 1 for s in fixing)
     # The fix's request, then the review of the verified patch with it.
     assert len(model.requests) >= 2
     assert "review" in model.prompts[1].lower() and "quantity >= 10" in model.prompts[1]

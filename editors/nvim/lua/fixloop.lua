@@ -50,7 +50,7 @@ local function show_message_request(err, result, ctx, config)
 end
 
 -- The server's `fixloop/status` notification: what the loop is doing ("idle", "testing",
--- "fixing" with iteration/maxIterations, "unavailable" with the reason), for a statusline.
+-- "fixing" (with iteration/maxIterations when a model's rounds bound the fix), "unavailable" with the reason), for a statusline.
 M.status = { state = "idle", message = "" }
 
 local function on_status(_, params)

@@ -281,6 +281,11 @@ class FixSession:
         self._why = ""
         self._broke = 0  # passing candidates the whole suite refused, for the reason
 
+    @property
+    def model_rounds(self) -> bool:
+        """Whether a model's rounds bound the session (`max_iterations`); else time does."""
+        return any(g.reflective for g in self.generators)
+
     def cancel(self) -> None:
         """Stop: no new candidate starts, and those being tested are killed in the sandbox."""
         self._cancelled.set()
@@ -857,7 +862,7 @@ class FixSession:
                 message,
                 self._best_so_far,
                 seconds_left=self._time_left(),
-                model_rounds=any(g.reflective for g in self.generators),
+                model_rounds=self.model_rounds,
                 spent=self._spent(),
             )
         )
@@ -865,6 +870,6 @@ class FixSession:
     def _spent(self) -> float:
         """The share of the budget spent: time, or a model's rounds when it has fewer left."""
         shares = [1.0 - self._time_left() / max(1e-9, self.budget.wall_clock_seconds)]
-        if any(g.reflective for g in self.generators):
+        if self.model_rounds:
             shares.append(self._iteration / max(1, self.budget.max_iterations))
         return min(1.0, max(shares))

@@ -193,14 +193,23 @@ async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, A
         return _unavailable(ls, None, str(error))
     run = _Run(uri, session, pool)
     ls.last_session_id = session.session_id  # "Show fix report" opens it, even mid-run
-    progress = await _Progress.start(ls, session.budget.max_iterations)
+    # Rounds shown as "n/max" only where they bound the session: the offline engine's
+    # budget is time, and its rounds go on past `max_iterations`.
+    rounds = session.budget.max_iterations if session.model_rounds else None
+    progress = await _Progress.start(ls)
     session.on_progress = progress.threadsafe()
     pool.on_prepare = progress.say_threadsafe()  # "preparing the sandbox: installing 14 …"
     # Every cancel takes one path: the progress bar's, `fixloop.cancelFix`, `$/cancelRequest`
     # on this request and shutdown all cancel the job, which cancels the run.
     progress.on_cancel(functools.partial(ls.jobs.cancel, run.key))
     job = ls.jobs.start(run.key, run.run(), stop=run.cancel)
-    send_status(ls, "fixing", "running the tests", iteration=0, max_iterations=progress.maximum)
+    send_status(
+        ls,
+        "fixing",
+        "running the tests",
+        iteration=None if rounds is None else 0,
+        max_iterations=rounds,
+    )
     try:
         outcome: FixResult | SandboxError | None = await asyncio.shield(job)
     except asyncio.CancelledError:  # `$/cancelRequest` on the request
@@ -379,30 +388,29 @@ class _Progress:
     """`$/progress` for one session (none when the client has no progress support), and
     `fixloop/status` (always)."""
 
-    def __init__(self, ls: FixloopServer, token: str | None, maximum: int) -> None:
+    def __init__(self, ls: FixloopServer, token: str | None) -> None:
         self._ls = ls
         self._token = token
-        self.maximum = maximum
         self._loop = asyncio.get_running_loop()
         self._ended = False
 
     @classmethod
-    async def start(cls, ls: FixloopServer, maximum: int) -> _Progress:
+    async def start(cls, ls: FixloopServer) -> _Progress:
         if not ls.client_flags.work_done_progress:
-            return cls(ls, None, maximum)
+            return cls(ls, None)
         token = f"fixloop-{uuid.uuid4().hex}"
         try:
             await ls.work_done_progress.create_async(token)
         except Exception as error:  # a client that refuses: run without a progress bar
             logger.warning("progress refused: %s", error)
-            return cls(ls, None, maximum)
+            return cls(ls, None)
         ls.work_done_progress.begin(
             token,
             types.WorkDoneProgressBegin(
                 title="fixloop", message="running the tests", cancellable=True, percentage=0
             ),
         )
-        return cls(ls, token, maximum)
+        return cls(ls, token)
 
     def on_cancel(self, cancel: Callable[[], None]) -> None:
         if self._token is None:
@@ -435,13 +443,13 @@ class _Progress:
     def _report(self, progress: Progress) -> None:
         if self._ended:  # a report that crossed the end on its way from the session
             return
-        self.maximum = progress.max_iterations
+        rounds = progress.model_rounds
         send_status(
             self._ls,
             "fixing",
             progress.line(),
-            iteration=progress.iteration,
-            max_iterations=progress.max_iterations,
+            iteration=progress.iteration if rounds else None,
+            max_iterations=progress.max_iterations if rounds else None,
         )
         if self._token is None:
             return

@@ -1,7 +1,8 @@
 """`fixloop/status` notifications: what the loop is doing, for a status bar.
 
 Params: `{"state": "idle"|"testing"|"fixing"|"unavailable", "message": str,
-"iteration"?: int, "maxIterations"?: int}`.
+"iteration"?: int, "maxIterations"?: int}`; the rounds only where they bound the fix (a
+model's); the offline engine's budget is time, told in the message.
 """
 
 from __future__ import annotations
