@@ -3,6 +3,7 @@ tests, not with the suite (the real sandbox, the offline engine as a user runs i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,6 +293,9 @@ def test_tests_elsewhere_that_fail_without_the_patch_too_do_not_stop_the_fix(
     assert "quantity >= 10" in result.diff
     [note] = [n for n in result.notes if n.startswith("not counted against the patch")]
     assert "2 tests that fail without it too" in note
+    # The headline says it too: "verified: 8 passed, 2 failed" alone reads as a failure.
+    headline = r"verified: \d+ passed, 2 failed in [\d.]+ s; 2 fail without the patch too \("
+    assert re.match(headline, result.message), result.message
     [verified] = [e for e in events.of("regression") if "failing_regardless" in e]
     regardless = ["test_pager.py::test_pager", "test_zz.py::test_network"]
     assert verified["failing_regardless"] == regardless

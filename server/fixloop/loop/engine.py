@@ -66,6 +66,12 @@ def tally_of(result: CandidateResult | None) -> dict[str, int]:
     return result.tally() if result is not None else {"passed": 0, "failed": 0}
 
 
+def tally_line(final: CandidateResult, failing_before: int) -> str:
+    """A verifying run's summary; its failures that the unchanged code has too, said."""
+    before = f"; {failing_before} fail without the patch too" if failing_before else ""
+    return f"{final.summary()}{before}"
+
+
 def _outcome_data(result: FixResult) -> dict[str, Any]:
     return {
         "status": result.status.value,
@@ -185,6 +191,13 @@ class FixResult:
     engine: str = ""  # the generators that took part, e.g. "offline" or "llm:gpt-4o+offline"
     # Why the offered patch and not the other passing ones (ranking.why), for the user.
     why: str = ""
+    # Failing tests of the final run that fail without the patch too (never running what
+    # it edits): an environment's, not the patch's (a program the sandbox lacks, ...).
+    failing_before: int = 0
+
+    def final_summary(self) -> str:
+        """The verifying run's tally, saying how many of its failures were there before."""
+        return tally_line(self.final, self.failing_before) if self.final else ""
 
     @property
     def tokens(self) -> int:
@@ -752,17 +765,17 @@ class FixSession:
                 f"not counted against the patch: {len(regardless)} tests that fail without it "
                 f"too and never run the lines it edits ({regardless[0]}{more})"
             )
+        tally = tally_line(best.result, len(regardless))
         return replace(
             self._finish(
-                Status.FIXED,
-                f"verified: {best.result.summary()} ({best.candidate.description})",
-                baseline,
+                Status.FIXED, f"verified: {tally} ({best.candidate.description})", baseline
             ),
             diff=diff,
             changes=dict(best.candidate.changes),
             candidate=best.candidate,
             final=best.result,
             why=self._why,
+            failing_before=len(regardless),
         )
 
     def write_memory(self) -> str | None:

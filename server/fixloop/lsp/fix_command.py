@@ -377,7 +377,7 @@ def _summary(result: FixResult) -> str:
     engine = result.candidate.generator if result.candidate else result.engine or "no fix"
     head = "fixed" if result.fixed else result.message
     # No run of a fix to tell of: the message says it all, once.
-    tests = f" · {result.final.summary()}" if result.final else ""
+    tests = f" · {result.final_summary()}" if result.final else ""
     return (
         f"{head}{tests} · {counted(result.iterations, 'iteration')}, "
         f"{counted(result.candidates_tried, 'candidate')}, {result.duration:.1f} s · {engine}"
