@@ -228,6 +228,17 @@ def test_wrong_separator_literal() -> None:
     _early(source, "partition(':')", "partition('=')", 4)
 
 
+def test_a_value_missing_its_one_comes_in_the_first_batches() -> None:
+    """A `- 1` left out of one of several values on the line (an off-by-one with no
+    constant to change): among the first two batches, not behind every broader term."""
+    source = (
+        "from datetime import timedelta\n\n\ndef week_start(year_start, week, day):\n"
+        "    offset = timedelta(days=day - 1, weeks=week)\n    return year_start + offset\n"
+    )
+    _early(source, "weeks=week)", "weeks=week - 1)", 5, within=32)
+    _early("def last_index(items):\n    return len(items)\n", "len(items)", "len(items) - 1", 2, 16)
+
+
 def test_missing_argument() -> None:
     source = "def take(items):\n    return items.pop()\n"
     _early(source, "items.pop()", "items.pop(0)", 2, within=40)

@@ -45,6 +45,7 @@ DEFAULT_PRIOR: dict[str, float] = {
     "delete_stmt": 0.01,
     "move_stmt": 0.01,
     "extend_cond": 0.004,
+    "add_one": 0.005,
     "add_term": 0.002,
     "wrap_call": 0.002,
     "insert_slice": 0.003,

@@ -698,8 +698,9 @@ def _is_boolean(node: ast.AST) -> bool:
     return not_ or isinstance(node, ast.Compare | ast.BoolOp)
 
 
-def add_term(src: Source, line: int) -> Iterator[Edit]:
-    names = src.local_names(line)[:_MAX_NAMES]
+def _term_sites(src: Source, line: int) -> Iterator[tuple[ast.AST, str, str]]:
+    """The values on the line a term may be added to: the node, and its text as the left
+    operand of `+`/`-` (low) and of `*`/`**` (high)."""
     for node in src.expressions_at(line):
         if not _is_value(src, node) or isinstance(node, ast.Constant) or _is_boolean(node):
             continue
@@ -710,9 +711,23 @@ def add_term(src: Source, line: int) -> Iterator[Edit]:
             if isinstance(node, ast.Name | ast.Attribute | ast.Call | ast.Subscript)
             else f"({text})"
         )
-        options = [f"{low} + 1", f"{low} - 1", f"{high} ** 2", f"{high} * 2", f"{high} // 2"]
+        yield node, low, high
+
+
+def add_one(src: Source, line: int) -> Iterator[Edit]:
+    """A value one off by a missing `+ 1` or `- 1` (an off-by-one of the bug studies with
+    no constant to change): two alternatives a site, so earlier than the other terms."""
+    for node, low, _high in _term_sites(src, line):
         if _ends_in_unit(node):
-            options = options[2:]  # `x - 1 + 1`: bound changes `x - 1` into `x`
+            continue  # `x - 1 + 1`: bound changes `x - 1` into `x`
+        for rank, new in enumerate((f"{low} + 1", f"{low} - 1")):
+            yield _replace(src, node, new, "add_one", rank)
+
+
+def add_term(src: Source, line: int) -> Iterator[Edit]:
+    names = src.local_names(line)[:_MAX_NAMES]
+    for node, low, high in _term_sites(src, line):
+        options = [f"{high} ** 2", f"{high} * 2", f"{high} // 2"]
         inside = _names_in(node)
         for name in names:
             if name not in inside:
@@ -1933,6 +1948,7 @@ TEMPLATES: dict[str, Template] = {
     "delete_stmt": delete_stmt,
     "move_stmt": move_stmt,
     "extend_cond": extend_cond,
+    "add_one": add_one,
     "add_term": add_term,
     "wrap_call": wrap_call,
     "insert_slice": insert_slice,
