@@ -74,6 +74,34 @@ def test_apply_writes_the_fix_and_keeps_a_backup(shop: Path) -> None:
     assert backup.read_text(encoding="utf-8") == original
 
 
+@pytest.mark.slow
+def test_a_test_file_as_target_fixes_the_code_its_failing_tests_run(shop: Path) -> None:
+    """The failing test asserts a wrong value: no traceback passes through pricing.py, yet
+    the fix is found there (what the failing tests run), applied, and the test untouched."""
+    tests = (shop / "tests" / "test_pricing.py").read_text(encoding="utf-8")
+    result = _fix(
+        "tests/test_pricing.py", "--test", TEST, "--engine", "offline", "--apply", "--json",
+        cwd=shop,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["verified"] is True and report["files"] == ["pricing.py"], report
+    assert "quantity >= 10" in (shop / "pricing.py").read_text(encoding="utf-8")
+    assert (shop / "tests" / "test_pricing.py").read_text(encoding="utf-8") == tests
+    [backup] = (shop / ".fixloop" / "backups").glob("*/pricing.py")
+    assert "quantity > 10" in backup.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_failing_test_that_runs_no_project_code_has_nothing_to_fix(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    (tmp_path / "helpers.py").write_text("def unused():\n    return 1\n")
+    (tmp_path / "test_alone.py").write_text("def test_alone():\n    assert 1 + 1 == 3\n")
+    result = _fix("test_alone.py", "--test", TEST, "--engine", "offline", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "the failing tests run no project code outside the tests" in result.stderr
+
+
 def test_missing_target_is_a_usage_error(shop: Path) -> None:
     result = _fix("nowhere.py", "--test", TEST, cwd=shop)
     assert result.returncode == 2

@@ -153,6 +153,28 @@ async def test_the_quick_fix_on_a_failing_test_runs_the_loop_and_applies_one_ver
         assert any("tests failing" in (r.message or "") for r in reports[1:-1])
 
 
+async def test_the_fix_from_a_test_file_edits_the_code_its_failing_tests_run(
+    client: EditorClient, shop: Path
+) -> None:
+    """Run from the test file, whose failing tests assert a wrong value (no traceback
+    passes through pricing.py): the fix lands in pricing.py, a file the editor has not
+    opened; the test file is untouched."""
+    tests_uri = (shop / "tests" / "test_pricing.py").as_uri()
+    pricing_uri = (shop / "pricing.py").as_uri()
+    tests = (shop / "tests" / "test_pricing.py").read_text(encoding="utf-8")
+    client.open(tests_uri, tests)
+    result = await execute(
+        client, types.Command(title=TITLE, command="fixloop.fix", arguments=[tests_uri])
+    )
+    assert result["status"] == "fixed", result
+    [edit] = client.applied_edits
+    changes = edit.document_changes or []
+    touched = [c.text_document.uri for c in changes] or list(edit.changes or {})  # type: ignore[union-attr]
+    assert touched == [pricing_uri]
+    assert "if quantity >= 10:" in client.buffers[pricing_uri][1]
+    assert client.buffers[tests_uri] == (1, tests)
+
+
 async def test_a_document_changed_during_the_run_gets_no_edit_and_an_offer_to_run_again(
     client: EditorClient, shop: Path
 ) -> None:

@@ -4,9 +4,11 @@ the resulting `didChange`, and answers `window/showMessageRequest`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 from pytest_lsp.client import register_lsp_features
 
 from tests.support.client import FixloopTestClient, _converter, client_features
@@ -50,6 +52,10 @@ class EditorClient(FixloopTestClient):
     def apply(self, edit: types.WorkspaceEdit) -> bool:
         """Apply an edit to the buffers as an editor does; False when it is stale."""
         for uri, version, edits in _document_edits(edit):
+            if uri not in self.buffers:  # a file not open: a buffer of its own, as VS Code
+                text = Path(to_fs_path(uri) or "").read_text(encoding="utf-8")
+                self.buffers[uri] = (0, apply_text_edits(text, edits))
+                continue
             current, text = self.buffers[uri]
             if version is not None and version != current:
                 return False

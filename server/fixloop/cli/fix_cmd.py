@@ -316,16 +316,20 @@ def _session_memory(args: argparse.Namespace, settings: Settings) -> SessionMemo
 
 
 def _apply(root: Path, relative: str, original: str, result: FixResult) -> int:
-    """Write the fix, unless the file changed while the loop ran; keep a backup."""
-    target = root / relative
-    if target.read_text(encoding="utf-8") != original:
-        return _fail(f"{relative} changed while the loop ran: not applied (run again)")
-    backup = root / ".fixloop" / "backups" / time.strftime("%Y%m%d-%H%M%S") / relative
-    backup.parent.mkdir(parents=True, exist_ok=True)
-    backup.write_text(original, encoding="utf-8")
+    """Write the fix to the files it changes (the target, or those the loop found from a
+    test file), unless one changed while the loop ran; keep a backup of each."""
+    originals = {**result.originals, relative: original}
+    for path in result.changes:
+        if (root / path).read_text(encoding="utf-8") != originals.get(path):
+            return _fail(f"{path} changed while the loop ran: not applied (run again)")
+    backups = root / ".fixloop" / "backups" / time.strftime("%Y%m%d-%H%M%S")
     for path, text in result.changes.items():
+        backup = backups / path
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        backup.write_text(originals[path], encoding="utf-8")
         (root / path).write_text(text, encoding="utf-8")
-    output.info(f"fixloop: applied to {relative} (backup: {backup.relative_to(root)})")
+    changed = ", ".join(sorted(result.changes))
+    output.info(f"fixloop: applied to {changed} (backup: {backups.relative_to(root)})")
     return 0
 
 

@@ -29,6 +29,7 @@ from fixloop.loop.first_run import (
     editable_sources,
     hang_outside,
     repair_context,
+    sources_the_failures_run,
     verdict_on_baseline,
 )
 from fixloop.loop.model import (
@@ -175,6 +176,9 @@ class FixResult:
     message: str
     diff: str = ""
     changes: Mapping[str, str] = field(default_factory=dict)
+    # Each changed file's text the patch was made from: a front end applying it checks
+    # that the file still has it.
+    originals: Mapping[str, str] = field(default_factory=dict)
     candidate: Candidate | None = None
     iterations: int = 0
     candidates_tried: int = 0
@@ -346,11 +350,18 @@ class FixSession:
         if early is not None:
             return early
         sources = editable_sources(self._verifier, self.targets, baseline)
+        spectrum: str | None = None
+        if not sources and self._verifier.is_pytest() and self.use_localization:
+            # A test file given, or a wrong value asserted in the test: the code to fix
+            # is what the failing tests run (traced in every project file but the tests).
+            self._emit(Phase.LOCALIZE, "finding the code the failing tests run", baseline)
+            spectrum = self._verifier.spectrum(baseline, {})
+            sources = sources_the_failures_run(self._verifier, spectrum)
         if not sources:
             return self._finish(
                 Status.NOT_FOUND,
-                "no source file to repair: name one (TARGET) "
-                "or make a failing test's traceback pass through one",
+                "no source file to repair: the failing tests run no project code outside "
+                "the tests (name the file to fix)",
                 baseline,
             )
         if (hang := hang_outside(baseline, sources, self._verifier)) is not None:
@@ -361,7 +372,7 @@ class FixSession:
         # localization run has the other, that one once it is done.
         self._verifier.prewarm_soon(baseline, leave_free=1)
         self._emit(Phase.LOCALIZE, "finding the suspicious lines", baseline)
-        baseline, context = self._context(baseline, sources)
+        baseline, context = self._context(baseline, sources, spectrum)
         self._baseline_failing = len(baseline.failures)
         self._baseline = baseline
         self._verifier.prewarm_soon(baseline)
@@ -482,12 +493,13 @@ class FixSession:
         return None if verdict is None else self._finish(verdict.status, verdict.message, baseline)
 
     def _context(
-        self, baseline: CandidateResult, sources: dict[str, str]
+        self, baseline: CandidateResult, sources: dict[str, str], spectrum: str | None = None
     ) -> tuple[CandidateResult, RepairContext]:
         """The first run, less its failing tests that never run the sources, and what the
-        generators see of it."""
+        generators see of it (`spectrum`: the localization run's, when it ran already)."""
         use = self.use_localization
-        spectrum = self._verifier.spectrum(baseline, sources) if use else baseline.probe_data
+        if spectrum is None:
+            spectrum = self._verifier.spectrum(baseline, sources) if use else baseline.probe_data
         if use and (fewer := self._verifier.without_unreached(baseline, spectrum, sources)):
             baseline, spectrum = fewer
         return baseline, repair_context(
@@ -772,6 +784,9 @@ class FixSession:
             ),
             diff=diff,
             changes=dict(best.candidate.changes),
+            originals={
+                p: context.sources[p] for p in best.candidate.changes if p in context.sources
+            },
             candidate=best.candidate,
             final=best.result,
             why=self._why,

@@ -14,9 +14,11 @@ from enum import StrEnum
 from fixloop.loop.localize import locations_from_frames, merge_locations, ochiai, read_spectrum
 from fixloop.loop.model import Failure, Location, RepairContext
 from fixloop.loop.patches import is_test_file
-from fixloop.loop.verify import Verifier, hang_message, timed_out
+from fixloop.loop.verify import Verifier, hang_message, spectrum_runs, timed_out
 from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome
 
+# The sources the failing tests run that a session edits when nothing else names one.
+SPECTRUM_SOURCES = 3
 # Error messages that mean the tests cannot run here, whatever the code says.
 _ENVIRONMENTAL = (  # most telling first: the reason shown is the first one found
     "No module named",
@@ -124,6 +126,24 @@ def editable_sources(
         if is_test_file(path) or not file.is_file():
             continue
         sources[path] = file.read_text(encoding="utf-8")
+    return sources
+
+
+def sources_the_failures_run(
+    verifier: Verifier, spectrum: str | None, limit: int = SPECTRUM_SOURCES
+) -> dict[str, str]:
+    """The project sources the failing tests run (a spectrum traced in every project file
+    but the tests), most suspicious first by their best line's Ochiai score: where to look
+    when no target and no traceback names one (a wrong value asserted in the test)."""
+    paths: list[str] = []
+    for location in ochiai(spectrum_runs(spectrum, verifier.project_root)):
+        if location.path not in paths and not is_test_file(location.path):
+            paths.append(location.path)
+    sources = {}
+    for path in paths[:limit]:
+        file = verifier.project_root / path
+        if file.is_file():
+            sources[path] = file.read_text(encoding="utf-8")
     return sources
 
 

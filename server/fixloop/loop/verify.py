@@ -26,7 +26,6 @@ from typing import Any
 from fixloop.failures.related import narrower_than_suite, select_tests
 from fixloop.loop.localize import RunCoverage, read_spectrum, spectrum_probe
 from fixloop.loop.model import Candidate
-from fixloop.loop.patches import is_test_file
 from fixloop.loop.ranking import Tried
 from fixloop.memory.records import common_ends
 from fixloop.memory.signature import enclosing_function
@@ -247,8 +246,9 @@ class Verifier:
     def _related_command(self) -> str | None:
         """The test command narrowed to the test files that import the targets; None when
         that is the whole suite (or there is no target to go by)."""
-        sources = [self.project_root / t for t in self.targets if not is_test_file(t)]
-        if not sources or len(sources) != len(self.targets):
+        # A test file stands for itself (the fix is then sought in the code it runs).
+        sources = [self.project_root / t for t in self.targets]
+        if not sources:
             return None
         selection = select_tests(self.project_root, sources, self.test_command)
         narrower = narrower_than_suite(self.project_root, selection)

@@ -61,11 +61,20 @@ def minimal_edit(source: SourceText, new_text: str, encoding: Encoding) -> types
     )
 
 
+DocumentEdits = tuple[str, int | None, list[types.TextEdit]]  # uri, version, its edits
+
+
 def workspace_edit(
     server: FixloopServer, uri: str, version: int | None, edits: list[types.TextEdit]
 ) -> types.WorkspaceEdit:
     """Versioned where the client can take it: it then refuses the edit if the document
     changed since `version`."""
+    return workspace_edits(server, [(uri, version, edits)])
+
+
+def workspace_edits(server: FixloopServer, documents: list[DocumentEdits]) -> types.WorkspaceEdit:
+    """One edit of several documents, each versioned where the client can take it (None:
+    a file the editor has not opened)."""
     if server.client_flags.document_changes:
         return types.WorkspaceEdit(
             document_changes=[
@@ -75,6 +84,7 @@ def workspace_edit(
                     ),
                     edits=list(edits),
                 )
+                for uri, version, edits in documents
             ]
         )
-    return types.WorkspaceEdit(changes={uri: list(edits)})
+    return types.WorkspaceEdit(changes={uri: list(edits) for uri, _, edits in documents})

@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from fixloop.analysis.source import SourceText
 from fixloop.lsp.arguments import Line, Text
 from fixloop.lsp.configuration import workspace_folders
-from fixloop.lsp.edits import minimal_edit, workspace_edit
+from fixloop.lsp.edits import DocumentEdits, minimal_edit, workspace_edits
 from fixloop.lsp.jobs import Key
 from fixloop.lsp.status import send_status
-from fixloop.lsp.workspace_paths import innermost_folder
+from fixloop.lsp.workspace_paths import innermost_folder, resolved
 from fixloop.words import counted
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ async def _run_fix(ls: FixloopServer, uri: str, line: int | None) -> dict[str, A
     _ended(ls, result.message, run.key)
     if result.status.value != "environment-error":
         ls.availability.found_available(settings.sandbox)
-    return await _conclude(ls, uri, line, relative, version, before, result, settings)
+    return await _conclude(ls, uri, line, (root, relative), version, before, result, settings)
 
 
 def _ended(ls: FixloopServer, message: str, key: Key | None = None) -> None:
@@ -302,12 +303,14 @@ async def _conclude(
     ls: FixloopServer,
     uri: str,
     line: int | None,
-    relative: str,
+    where: tuple[Path, str],
     version: int | None,
     before: bytes,
     result: FixResult,
     settings: Settings,
 ) -> dict[str, Any]:
+    """Apply a verified fix (to the document the fix ran from, or to the files the loop
+    found, from a test file) and say why it was chosen; or say why it ended without one."""
     summary = _summary(result)
     if not result.fixed:
         _say(ls, summary, types.MessageType.Info)
@@ -326,18 +329,25 @@ async def _conclude(
             types.MessageType.Info,
         )
         return {"status": "not-applied", "message": summary, "diff": result.diff}
-    fixed = result.changes[relative]
-    edit = workspace_edit(ls, uri, version, [minimal_edit(opened.source, fixed, ls.encoding)])
+    root, relative = where
+    documents = _document_edits(ls, root, relative, opened, result)
+    if isinstance(documents, str):
+        offer_rerun(ls, uri, line, documents)
+        return {"status": "stale", "message": documents}
     response = await ls.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=edit, label="fixloop: verified fix")
+        types.ApplyWorkspaceEditParams(
+            edit=workspace_edits(ls, documents), label="fixloop: verified fix"
+        )
     )
     if not response.applied:
         reason = f" ({response.failure_reason})" if response.failure_reason else ""
         offer_rerun(ls, uri, line, f"the editor did not apply the fix{reason}")
         return {"status": "not-applied", "message": summary, "diff": result.diff}
     store = ls.memory.store_for(settings)
-    if result.record_id is not None and store is not None:
-        ls.verdicts.watch(opened, result.record_id, store, before, fixed.encode("utf-8"))
+    if result.record_id is not None and store is not None and relative in result.changes:
+        # Whether the user keeps it, watched in the document the fix ran from.
+        after = result.changes[relative].encode("utf-8")
+        ls.verdicts.watch(opened, result.record_id, store, before, after)
     # Why this patch and not the other passing ones: the user decides whether to keep it.
     _say(ls, f"{summary}\n{result.why}" if result.why else summary, types.MessageType.Info)
     return {
@@ -348,6 +358,44 @@ async def _conclude(
         "record": result.record_id,
         "sessionId": result.session_id,
     }
+
+
+def _document_edits(
+    ls: FixloopServer, root: Path, relative: str, opened: OpenDocument, result: FixResult
+) -> list[DocumentEdits] | str:
+    """The edit of each file the fix changes, made from the text the patch was made from;
+    why not, when one of them changed meanwhile (the fix's own document was checked)."""
+    documents: list[DocumentEdits] = []
+    for path, fixed in result.changes.items():
+        if path == relative:
+            source, uri, version = opened.source, opened.uri, opened.version
+        else:
+            found = _other_document(ls, root / path, result.originals.get(path))
+            if isinstance(found, str):
+                return f"{path} {found}: the fix was not applied"
+            source, uri, version = found
+        documents.append((uri, version, [minimal_edit(source, fixed, ls.encoding)]))
+    return documents
+
+
+def _other_document(
+    ls: FixloopServer, file: Path, original: str | None
+) -> tuple[SourceText, str, int | None] | str:
+    """Another file of the fix as the editor has it (open, else on disk), unless it
+    changed since the loop read it (then what happened)."""
+    wanted = file.resolve()
+    opened = next((d for d in ls.documents if resolved(d.uri) == wanted), None)
+    if opened is not None:
+        ls.flush(opened)
+        source, uri, version = opened.source, opened.uri, opened.version
+    else:
+        try:
+            source, uri, version = SourceText(file.read_bytes()), file.as_uri(), None
+        except OSError as error:
+            return f"cannot be read ({error.strerror})"
+    if original is not None and source.data != original.encode("utf-8", "surrogatepass"):
+        return "changed while the loop ran"
+    return source, uri, version
 
 
 def offer_rerun(ls: FixloopServer, uri: str, line: int | None, message: str) -> None:
