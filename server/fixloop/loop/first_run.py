@@ -17,8 +17,10 @@ from fixloop.loop.patches import is_test_file
 from fixloop.loop.verify import Verifier, hang_message, spectrum_runs, timed_out
 from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome
 
-# The sources the failing tests run that a session edits when nothing else names one.
-SPECTRUM_SOURCES = 3
+# When nothing names the sources: the files of the lines the failing tests run that rank
+# this high by Ochiai, at most this many files (the lines' own ranks order the search).
+SPECTRUM_LINES = 100
+SPECTRUM_FILES = 10
 # Error messages that mean the tests cannot run here, whatever the code says.
 _ENVIRONMENTAL = (  # most telling first: the reason shown is the first one found
     "No module named",
@@ -129,18 +131,16 @@ def editable_sources(
     return sources
 
 
-def sources_the_failures_run(
-    verifier: Verifier, spectrum: str | None, limit: int = SPECTRUM_SOURCES
-) -> dict[str, str]:
+def sources_the_failures_run(verifier: Verifier, spectrum: str | None) -> dict[str, str]:
     """The project sources the failing tests run (a spectrum traced in every project file
-    but the tests), most suspicious first by their best line's Ochiai score: where to look
-    when no target and no traceback names one (a wrong value asserted in the test)."""
+    but the tests) that hold their most suspicious lines by Ochiai: where to look when no
+    target and no traceback names one (a wrong value asserted in the test)."""
     paths: list[str] = []
-    for location in ochiai(spectrum_runs(spectrum, verifier.project_root)):
+    for location in ochiai(spectrum_runs(spectrum, verifier.project_root))[:SPECTRUM_LINES]:
         if location.path not in paths and not is_test_file(location.path):
             paths.append(location.path)
     sources = {}
-    for path in paths[:limit]:
+    for path in paths[:SPECTRUM_FILES]:
         file = verifier.project_root / path
         if file.is_file():
             sources[path] = file.read_text(encoding="utf-8")

@@ -274,13 +274,16 @@ class Verifier:
         if not failing:
             return None
         # The failing tests and the passing ones beside them that the baseline ran: enough
-        # for Ochiai to tell the lines they share from those only the failures run.
+        # for Ochiai to tell the lines they share from those only the failures run. With
+        # no source to go by, their files whole: every line of the project is a suspect,
+        # and each passing test more tells some of them apart.
         passing = [
             c.test_id
             for c in baseline.cases
             if c.outcome is Outcome.PASSED and c.test_id.split("::")[0] in files
         ][:SPECTRUM_PASSING]
-        command = with_tests(self.spectrum_command(), [*failing, *passing])
+        tests = [*failing, *passing] if sources else sorted(files)
+        command = with_tests(self.spectrum_command(), tests)
         result = self.tester.run(
             self.project_root,
             {},
