@@ -4,6 +4,7 @@ run for real on a corpus program."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,36 @@ def test_spectrum_plugin_on_a_corpus_program() -> None:
     assert all(path == program.file for t in spectrum for path, _ in t.lines)
     ranked = [loc.line for loc in ochiai(spectrum)]
     assert program.line in ranked[:3]
+
+
+def test_with_no_source_named_the_files_of_the_most_suspicious_lines_are_edited(
+    tmp_path: Path,
+) -> None:
+    """Twelve files whose lines only the failing test runs, and the bug's file, whose
+    line a passing test runs too (it ranks below them all): the files of the hundred
+    best lines are kept, up to ten, the bug's among them; never a test file, nor a file
+    only passing tests ran."""
+    from types import SimpleNamespace
+
+    from fixloop.loop.first_run import SPECTRUM_FILES, sources_the_failures_run
+
+    names = [f"pkg/m{n:02}.py" for n in range(12)]
+    for name in [*names, "pkg/bug.py", "pkg/calm.py", "tests/helpers_test.py"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x = 1\n")
+    failing = {name: [1] for name in [*names[:8], "pkg/bug.py", "tests/helpers_test.py"]}
+    spectrum = json.dumps(
+        {
+            "version": 1,
+            "root": str(tmp_path),
+            "tests": [
+                {"id": "t::fails", "outcome": "failed", "lines": failing},
+                {"id": "t::passes", "outcome": "passed", "lines": {"pkg/bug.py": [1]}},
+                {"id": "t::calm", "outcome": "passed", "lines": {"pkg/calm.py": [1]}},
+            ],
+        }
+    )
+    sources = sources_the_failures_run(SimpleNamespace(project_root=tmp_path), spectrum)
+    assert "pkg/bug.py" in sources and len(sources) <= SPECTRUM_FILES
+    assert "pkg/calm.py" not in sources and "tests/helpers_test.py" not in sources
+    assert sources["pkg/bug.py"] == "x = 1\n"
