@@ -93,6 +93,18 @@ def test_a_test_file_as_target_fixes_the_code_its_failing_tests_run(shop: Path) 
 
 
 @pytest.mark.slow
+def test_the_project_folder_as_target_fixes_where_the_failing_tests_point(shop: Path) -> None:
+    """`fixloop fix .`: no file named; the fix is found in the code the failing tests run."""
+    result = _fix(".", "--test", TEST, "--engine", "offline", "--apply", "--json", cwd=shop)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["verified"] is True and report["files"] == ["pricing.py"], report
+    assert "quantity >= 10" in (shop / "pricing.py").read_text(encoding="utf-8")
+    line = _fix(".:3", "--test", TEST, cwd=shop)
+    assert line.returncode == 2 and "is a folder" in line.stderr
+
+
+@pytest.mark.slow
 def test_a_failing_test_that_runs_no_project_code_has_nothing_to_fix(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
     (tmp_path / "helpers.py").write_text("def unused():\n    return 1\n")

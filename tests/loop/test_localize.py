@@ -157,3 +157,27 @@ def test_with_no_source_named_the_files_of_the_most_suspicious_lines_are_edited(
     assert "pkg/bug.py" in sources and len(sources) <= SPECTRUM_FILES
     assert "pkg/calm.py" not in sources and "tests/helpers_test.py" not in sources
     assert sources["pkg/bug.py"] == "x = 1\n"
+
+
+def test_a_target_folder_keeps_the_search_inside_it_when_the_failures_run_code_there(
+    tmp_path: Path,
+) -> None:
+    from types import SimpleNamespace
+
+    from fixloop.loop.first_run import sources_the_failures_run
+
+    for name in ("app/core.py", "lib/vendor.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x = 1\n")
+    lines = {"app/core.py": [1], "lib/vendor.py": [1]}
+    spectrum = json.dumps(
+        {
+            "version": 1,
+            "root": str(tmp_path),
+            "tests": [{"id": "t", "outcome": "failed", "lines": lines}],
+        }
+    )
+    project = SimpleNamespace(project_root=tmp_path)
+    assert list(sources_the_failures_run(project, spectrum, ["app"])) == ["app/core.py"]
+    # No line of the folder ran: the search is not left empty.
+    assert len(sources_the_failures_run(project, spectrum, ["docs"])) == 2

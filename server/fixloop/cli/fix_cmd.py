@@ -34,8 +34,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "target",
         metavar="TARGET",
-        help="the source file to repair (FILE or FILE:LINE); its project root is the nearest "
-        "folder above it with a pyproject.toml, setup.py, package.json or .git",
+        help="the source file to repair (FILE or FILE:LINE); a test file (the code its failing "
+        "tests run is repaired) or a folder (`.`: wherever the failing tests point); its "
+        "project root is the nearest folder above it with a pyproject.toml, setup.py, "
+        "package.json or .git",
     )
     parser.add_argument(
         "--test",
@@ -111,8 +113,10 @@ def run(args: argparse.Namespace) -> int:
 
     name, line = _split_target(Path.cwd(), args.target)
     target = (Path.cwd() / name).resolve()
-    if not target.is_file():
+    if not target.exists():
         return _fail(f"no such file: {name}")
+    if target.is_dir() and line is not None:
+        return _fail(f"{name} is a folder: a line needs a FILE:LINE")
     root = find_project_root(target)
     if problem := _budget_problem(args):
         return _fail(problem)
@@ -125,12 +129,14 @@ def run(args: argparse.Namespace) -> int:
             f'no test command for {root}: pass --test "CMD" or set `test-command` in [tool.fixloop]'
         )
     relative = target.relative_to(root).as_posix()
-    try:
-        original = target.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return _fail(f"{relative} is not UTF-8 text")
-    if line is not None and not 1 <= line <= original.count("\n") + 1:
-        return _fail(f"{relative} has no line {line}")
+    original: str | None = None  # a folder: the loop finds the files to edit in it
+    if target.is_file():
+        try:
+            original = target.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            return _fail(f"{relative} is not UTF-8 text")
+        if line is not None and not 1 <= line <= original.count("\n") + 1:
+            return _fail(f"{relative} has no line {line}")
     try:
         with SandboxPool(settings.sandbox, on_prepare=_say) as pool:
             # First: the container starts while the engine is imported and built.
@@ -315,10 +321,11 @@ def _session_memory(args: argparse.Namespace, settings: Settings) -> SessionMemo
     return SessionMemory(MemoryStore(config, on_unavailable=say_once))
 
 
-def _apply(root: Path, relative: str, original: str, result: FixResult) -> int:
+def _apply(root: Path, relative: str, original: str | None, result: FixResult) -> int:
     """Write the fix to the files it changes (the target, or those the loop found from a
-    test file), unless one changed while the loop ran; keep a backup of each."""
-    originals = {**result.originals, relative: original}
+    test file or in a folder), unless one changed while the loop ran; keep a backup of
+    each."""
+    originals = {**result.originals, **({relative: original} if original is not None else {})}
     for path in result.changes:
         if (root / path).read_text(encoding="utf-8") != originals.get(path):
             return _fail(f"{path} changed while the loop ran: not applied (run again)")

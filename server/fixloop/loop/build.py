@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Target:
-    """What to repair: a file relative to the project root, and the line to try first."""
+    """What to repair: a file (or a folder, `.` for the whole project) relative to the
+    project root, and the line to try first."""
 
     root: Path
     relative: str

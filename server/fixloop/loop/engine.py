@@ -30,6 +30,7 @@ from fixloop.loop.first_run import (
     hang_outside,
     repair_context,
     sources_the_failures_run,
+    target_folders,
     verdict_on_baseline,
 )
 from fixloop.loop.model import (
@@ -356,7 +357,8 @@ class FixSession:
             # is what the failing tests run (traced in every project file but the tests).
             self._emit(Phase.LOCALIZE, "finding the code the failing tests run", baseline)
             spectrum = self._verifier.spectrum(baseline, {})
-            sources = sources_the_failures_run(self._verifier, spectrum)
+            folders = target_folders(self._verifier, self.targets)
+            sources = sources_the_failures_run(self._verifier, spectrum, folders)
         if not sources:
             return self._finish(
                 Status.NOT_FOUND,

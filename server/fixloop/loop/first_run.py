@@ -113,15 +113,18 @@ def first_error(output: str) -> str:
 def editable_sources(
     verifier: Verifier, targets: Sequence[str], baseline: CandidateResult
 ) -> dict[str, str]:
-    """The sources a patch may change: the targets, else the project files the failing
-    tests' tracebacks pass through (never a test file)."""
-    paths = list(targets)
+    """The sources a patch may change: the target files, else the project files the
+    failing tests' tracebacks pass through (in the target folders, when given; never a
+    test file)."""
+    folders = target_folders(verifier, targets)
+    paths = [t for t in targets if t not in folders]
     if not paths:
         for failure in baseline.failures:
             for frame in failure.frames:
                 relative = verifier.relative(frame.path)
                 if relative and frame.in_project and relative not in paths:
                     paths.append(relative)
+        paths = within(paths, folders)
     sources = {}
     for path in paths:
         file = verifier.project_root / path
@@ -131,20 +134,40 @@ def editable_sources(
     return sources
 
 
-def sources_the_failures_run(verifier: Verifier, spectrum: str | None) -> dict[str, str]:
+def sources_the_failures_run(
+    verifier: Verifier, spectrum: str | None, folders: Sequence[str] = ()
+) -> dict[str, str]:
     """The project sources the failing tests run (a spectrum traced in every project file
-    but the tests) that hold their most suspicious lines by Ochiai: where to look when no
-    target and no traceback names one (a wrong value asserted in the test)."""
-    paths: list[str] = []
-    for location in ochiai(spectrum_runs(spectrum, verifier.project_root))[:SPECTRUM_LINES]:
-        if location.path not in paths and not is_test_file(location.path):
-            paths.append(location.path)
+    but the tests) that hold their most suspicious lines by Ochiai, in `folders` when
+    they run any there: where to look when no target and no traceback names one (a wrong
+    value asserted in the test)."""
+    ranked = [
+        location
+        for location in ochiai(spectrum_runs(spectrum, verifier.project_root))
+        if not is_test_file(location.path)
+    ]
+    inside = set(within([location.path for location in ranked], folders))
+    lines = [location for location in ranked if location.path in inside] or ranked
+    paths = list(dict.fromkeys(location.path for location in lines[:SPECTRUM_LINES]))
     sources = {}
     for path in paths[:SPECTRUM_FILES]:
         file = verifier.project_root / path
         if file.is_file():
             sources[path] = file.read_text(encoding="utf-8")
     return sources
+
+
+def target_folders(verifier: Verifier, targets: Sequence[str]) -> list[str]:
+    """The targets that are folders (`fixloop fix .`): the fix is sought in them."""
+    return [t for t in targets if (verifier.project_root / t).is_dir()]
+
+
+def within(paths: list[str], folders: Sequence[str]) -> list[str]:
+    """The paths inside one of `folders` (all of them when no folder is given)."""
+    if not folders:
+        return paths
+    prefixes = ["" if f in (".", "") else f.rstrip("/") + "/" for f in folders]
+    return [p for p in paths if any(p.startswith(prefix) for prefix in prefixes)]
 
 
 def hang_outside(

@@ -246,9 +246,10 @@ class Verifier:
     def _related_command(self) -> str | None:
         """The test command narrowed to the test files that import the targets; None when
         that is the whole suite (or there is no target to go by)."""
-        # A test file stands for itself (the fix is then sought in the code it runs).
+        # A test file stands for itself (the fix is then sought in the code it runs); a
+        # folder, for the whole suite.
         sources = [self.project_root / t for t in self.targets]
-        if not sources:
+        if not sources or not all(source.is_file() for source in sources):
             return None
         selection = select_tests(self.project_root, sources, self.test_command)
         narrower = narrower_than_suite(self.project_root, selection)
