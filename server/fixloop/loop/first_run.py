@@ -113,11 +113,11 @@ def first_error(output: str) -> str:
 def editable_sources(
     verifier: Verifier, targets: Sequence[str], baseline: CandidateResult
 ) -> dict[str, str]:
-    """The sources a patch may change: the target files, else the project files the
-    failing tests' tracebacks pass through (in the target folders, when given; never a
-    test file)."""
+    """The sources a patch may change: the target files, else (a test file or a folder
+    given, or nothing) the project files the failing tests' tracebacks pass through, in
+    the target folders when given; never a test file."""
     folders = target_folders(verifier, targets)
-    paths = [t for t in targets if t not in folders]
+    paths = [t for t in targets if t not in folders and not is_test_file(t)]
     if not paths:
         for failure in baseline.failures:
             for frame in failure.frames:
