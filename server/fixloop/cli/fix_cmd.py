@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     from fixloop.config import load_settings
     from fixloop.project import find_project_root
     from fixloop.sandbox import CommandRefused, SandboxError, SandboxPool
+    from fixloop.sandbox.config import unverifiable_source
     from fixloop.testcommand import detect_test_command
 
     name, line = _split_target(Path.cwd(), args.target)
@@ -124,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
             f'no test command for {root}: pass --test "CMD" or set `test-command` in [tool.fixloop]'
         )
     relative = target.relative_to(root).as_posix()
+    if problem := unverifiable_source(relative, settings.sandbox):
+        return _fail(problem)
     try:
         original = target.read_text(encoding="utf-8")
     except UnicodeDecodeError:
