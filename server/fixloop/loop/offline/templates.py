@@ -694,7 +694,10 @@ def rename_attr(src: Source, line: int) -> Iterator[Edit]:
         start = end - len(node.attr)
         if src.text[start:end] != node.attr:
             continue
-        others = [a for a in src.attribute_names if a != node.attr]
+        # The file's attributes of the same object first (`tokens.Operator` for
+        # `tokens.Punctuation`), then its most used: a long file has more than are tried.
+        same = attributes_of(src, src.segment(node.value))
+        others = [a for a in dict.fromkeys([*same, *src.attribute_names]) if a != node.attr]
         later = _copied_later(src, node, line)
         for rank, new in enumerate(others[: _MAX_NAMES * 2], start=later):
             yield Edit(
