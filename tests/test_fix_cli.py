@@ -120,6 +120,20 @@ def test_missing_target_is_a_usage_error(shop: Path) -> None:
     assert "no such file: nowhere.py" in result.stderr
 
 
+def test_a_compiled_source_is_refused_at_once(tmp_path: Path) -> None:
+    # markupsafe's _speedups.c: the tests import the module the checkout built, and the
+    # sandbox compiles nothing, so no edit of the .c file could ever change a test's result.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "fast"\nversion = "1"\n')
+    (tmp_path / "_fast.c").write_text("static int add(int a, int b) { return a - b; }\n")
+    (tmp_path / "test_fast.py").write_text("def test_add():\n    assert 1 + 1 == 2\n")
+    started = time.monotonic()
+    result = _fix("_fast.c", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "_fast.c is compiled before the tests use it" in result.stderr
+    assert "sandbox.dockerfile" in result.stderr
+    assert time.monotonic() - started < 30  # before any sandbox starts
+
+
 def test_llm_engine_without_a_model_says_what_to_set(shop: Path) -> None:
     result = _fix("pricing.py", "--test", TEST, "--engine", "llm", cwd=shop)
     assert result.returncode == 2

@@ -291,6 +291,32 @@ def test_slice_by_the_length_of_another_string() -> None:
     _early(source, "        return text\n", "        return text[len(prefix):]\n", 3, within=40)
 
 
+def test_a_slice_gets_the_bound_it_lacks() -> None:
+    # A dropped bound is a common slip; wrapping the slice (`text[i:][:j]`) counts from
+    # the wrong place, so only the bound itself fixes `text[i:]`.
+    source = (
+        "def between(text, start, end):\n    i = text.find(start) + len(start)\n"
+        "    j = text.find(end, i)\n    return text[i:]\n"
+    )
+    _early(source, "text[i:]", "text[i:j]", 4, within=20)
+    quoted = "def unquote(val):\n    if val[0] == val[-1]:\n        val = val[1:]\n    return val\n"
+    _early(quoted, "val[1:]", "val[1:-1]", 3, within=20)
+
+
+def test_an_attribute_of_the_same_object_comes_before_the_files_most_used() -> None:
+    # sqlparse's keywords.py: `tokens.Operator` for `tokens.Punctuation`, in a file whose
+    # twenty most used attributes belong to other objects.
+    busy = "".join(f"    total += data.field{i} + data.field{i}\n" for i in range(20))
+    source = (
+        "DEFAULT = colors.RED\n\n\ndef paint(shape, data):\n    total = 0\n"
+        + busy
+        + "    if shape == 'leaf':\n        return colors.GREEN\n    return colors.GREEN\n"
+    )
+    line = source.count("\n")
+    right = source[: source.rindex("colors.GREEN")] + "colors.RED\n"
+    assert _rank_of(source, right, line, 120) is not None
+
+
 def test_a_variable_that_holds_none_is_tested_with_is_none() -> None:
     source = (
         "def longest(words):\n    best = None\n    for w in words:\n"

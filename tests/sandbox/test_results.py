@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 
 from fixloop.sandbox import Outcome
-from fixloop.sandbox.results import Output, PathMap, parse_junit, parse_node_events, trim_text
+from fixloop.sandbox.results import (
+    CandidateResult,
+    Output,
+    PathMap,
+    parse_junit,
+    parse_node_events,
+    trim_text,
+)
 from tests.sandbox.projects import CALC_BROKEN, calc_project
 
 # fixloop's node reporter (_node_reporter.py) as node 18 wrote it in the sandbox.
@@ -59,6 +66,28 @@ def test_junit_xml_from_a_real_pytest_run(tmp_path: Path) -> None:
     in_project = [(Path(f.path).name, f.line) for f in div.frames if f.in_project]
     assert in_project == [("test_calc.py", 17), ("calc.py", 14)]
     assert all(Path(f.path).is_absolute() for f in div.frames if f.in_project)
+
+
+def test_expected_failures_are_counted_as_pytest_counts_them(tmp_path: Path) -> None:
+    # sqlparse's suite: pytest says "2 xfailed", fixloop's summary said "2 skipped".
+    (tmp_path / "test_marks.py").write_text(
+        "import pytest\n\n"
+        "def test_ok():\n    pass\n\n"
+        "@pytest.mark.skip(reason='later')\ndef test_later():\n    pass\n\n"
+        "@pytest.mark.xfail(reason='known bug')\ndef test_known():\n    assert False\n\n"
+        "@pytest.mark.xfail(strict=True)\ndef test_fixed_meanwhile():\n    pass\n"
+    )
+    report = tmp_path / "junit.xml"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command += ["-o", "junit_family=xunit1", f"--junitxml={report}"]
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, check=False)
+    cases = parse_junit(report.read_text(), PathMap("/x", tmp_path))
+    result = CandidateResult(cases, run.returncode, 0.5)
+
+    assert result.summary() == "1 passed, 1 failed, 1 skipped, 1 xfailed in 0.50 s"
+    # A strict xfail that passes fails pytest's run, as it does in fixloop's verdict.
+    assert [case.test_id for case in result.failures] == ["test_marks.py::test_fixed_meanwhile"]
+    assert not result.passed
 
 
 def test_node_results_keep_stable_ids_and_map_frames_to_the_project() -> None:

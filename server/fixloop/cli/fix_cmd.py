@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     from fixloop.config import load_settings
     from fixloop.project import find_project_root
     from fixloop.sandbox import CommandRefused, SandboxError, SandboxPool
+    from fixloop.sandbox.config import unverifiable_source
     from fixloop.testcommand import detect_test_command
 
     name, line = _split_target(Path.cwd(), args.target)
@@ -129,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
             f'no test command for {root}: pass --test "CMD" or set `test-command` in [tool.fixloop]'
         )
     relative = target.relative_to(root).as_posix()
+    if problem := unverifiable_source(relative, settings.sandbox):
+        return _fail(problem)
     original: str | None = None  # a folder: the loop finds the files to edit in it
     if target.is_file():
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from fixloop.trust import RESTRICTED
 
@@ -28,6 +29,9 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 )
 
 
+_DEFAULT_IMAGE = "fixloop-sandbox"  # built by `fixloop sandbox build`
+
+
 def _cpu_count() -> int:
     return os.cpu_count() or 1
 
@@ -37,7 +41,7 @@ class SandboxConfig:
     """How candidates are run; every field has a default. Fields marked RESTRICTED (where
     code runs, how it is contained) come from a project's files only once it is trusted."""
 
-    image: str = field(default="fixloop-sandbox", metadata=RESTRICTED)
+    image: str = field(default=_DEFAULT_IMAGE, metadata=RESTRICTED)
     tag: str = field(default="latest", metadata=RESTRICTED)
     # None: the DOCKER_HOST environment variable, else the local socket.
     docker_host: str | None = field(default=None, metadata=RESTRICTED)
@@ -76,3 +80,27 @@ class SandboxConfig:
     @property
     def image_ref(self) -> str:
         return f"{self.image}:{self.tag}"
+
+
+# Sources a compiler turns into what the tests import (an extension module, a program):
+# fixloop's sandbox image has no compiler, so an edit of one never reaches the tests.
+_COMPILED_SUFFIXES = frozenset(
+    {".c", ".h", ".cc", ".cpp", ".cxx", ".hh", ".hpp", ".pyx", ".pxd", ".pxi", ".cu", ".rs"}
+    | {".go", ".f", ".f90", ".m", ".mm", ".swift", ".zig", ".java", ".kt"}
+)
+
+
+def unverifiable_source(relative: str, config: SandboxConfig) -> str | None:
+    """Why no edit of this file could be verified in the sandbox, when none could: a
+    compiled language's source run in fixloop's own image, which cannot build it again (the
+    tests run what the user's checkout built). A project's own image may have a compiler
+    and a test command that builds: then it is the test command's call."""
+    suffix = PurePosixPath(relative).suffix.lower()
+    if suffix not in _COMPILED_SUFFIXES or config.dockerfile or config.image != _DEFAULT_IMAGE:
+        return None
+    return (
+        f"{relative} is compiled before the tests use it, and the sandbox has no compiler: "
+        "its tests run what your checkout built, so no edit of this file can be verified "
+        "(fix the Python code that calls it, or run the tests in the project's own image "
+        "with a compiler, `sandbox.dockerfile`, and a test command that builds it)"
+    )

@@ -20,6 +20,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     ERROR = "error"
     SKIPPED = "skipped"
+    XFAILED = "xfailed"  # an expected failure (pytest.mark.xfail): neither a pass nor a fault
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,7 @@ def _junit_case(case: ElementTree.Element, paths: PathMap) -> CaseResult:
     else:
         skipped = case.find("skipped")
         if skipped is not None:
-            outcome, message = Outcome.SKIPPED, skipped.get("message", "")
+            outcome, message = _skipped_outcome(skipped), skipped.get("message", "")
     frames = extract_frames(text, paths) if text else ()
     return CaseResult(
         test_id=_junit_test_id(case, paths),
@@ -260,6 +261,14 @@ def _junit_case(case: ElementTree.Element, paths: PathMap) -> CaseResult:
         frames=frames,
         duration=float(case.get("time") or 0.0),
     )
+
+
+# JUnit XML has no element for an expected failure: it is a `skipped` of this type.
+_XFAIL_TYPE = "pytest.xfail"
+
+
+def _skipped_outcome(skipped: ElementTree.Element) -> Outcome:
+    return Outcome.XFAILED if skipped.get("type") == _XFAIL_TYPE else Outcome.SKIPPED
 
 
 _NODE_ID = "properties/property[@name='fixloop_nodeid']"  # _pytest_timeout.py writes it

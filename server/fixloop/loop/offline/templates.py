@@ -344,6 +344,7 @@ def bound(src: Source, line: int) -> Iterator[Edit]:
                     for rank, text in enumerate(_plus_minus(src, part)):
                         yield _replace(src, part, text, "bound", rank)
                     yield _drop_slice_part(src, node, part)
+            yield from _add_slice_part(src, node, line)
         elif isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice | ast.Tuple):
             for rank, text in enumerate(_plus_minus(src, node.slice)):
                 yield _replace(src, node.slice, text, "bound", rank)
@@ -365,6 +366,24 @@ def _range_bounds(src: Source, call: ast.Call) -> Iterator[Edit]:
 def _drop_slice_part(src: Source, node: ast.Slice, part: ast.expr) -> Edit:
     what = "lower" if part is node.lower else "upper"
     return _replace(src, part, "", "bound", 3, f"drop the slice's {what} bound")
+
+
+def _add_slice_part(src: Source, node: ast.Slice, line: int) -> Iterator[Edit]:
+    """The bound a slice lacks, the inverse of dropping one: `s[1:]` for `s[1:-1]`, `s[i:]`
+    for `s[i:j]` (wrapping it, `s[i:][:j]`, counts from the wrong place)."""
+    text = src.segment(node)
+    if node.step is not None or text.count(":") != 1:
+        return  # a step or a second colon: not a plain `a:b`
+    sliced = src.parent(node)
+    taken = {n.id for n in ast.walk(sliced) if isinstance(n, ast.Name)} if sliced else set()
+    names = [k for k in src.local_names(line) if k not in taken][:_MAX_NAMES]
+    lower, upper = text.split(":")
+    if node.upper is None:
+        for rank, bound_text in enumerate(["-1", *names]):
+            yield _replace(src, node, f"{lower}:{bound_text}", "bound", rank + 1)
+    if node.lower is None:
+        for rank, bound_text in enumerate(["1", *names]):
+            yield _replace(src, node, f"{bound_text}:{upper}", "bound", rank + 1)
 
 
 # -- conditions ----------------------------------------------------------------------------
@@ -675,7 +694,10 @@ def rename_attr(src: Source, line: int) -> Iterator[Edit]:
         start = end - len(node.attr)
         if src.text[start:end] != node.attr:
             continue
-        others = [a for a in src.attribute_names if a != node.attr]
+        # The file's attributes of the same object first (`tokens.Operator` for
+        # `tokens.Punctuation`), then its most used: a long file has more than are tried.
+        same = attributes_of(src, src.segment(node.value))
+        others = [a for a in dict.fromkeys([*same, *src.attribute_names]) if a != node.attr]
         later = _copied_later(src, node, line)
         for rank, new in enumerate(others[: _MAX_NAMES * 2], start=later):
             yield Edit(
