@@ -161,8 +161,12 @@ def merge_shards(shards: list[CandidateResult]) -> CandidateResult:
     if exit_code is None:
         exit_code = None if None in codes else 0
     outputs = [r.output for r in spoke]
+    # Every shard collects every module: one that cannot be collected errs in each.
+    first: dict[str, CaseResult] = {}
+    for case in (case for r in shards for case in r.cases):
+        first.setdefault(case.test_id, case)
     return CandidateResult(
-        cases=tuple(case for r in shards for case in r.cases),
+        cases=tuple(first.values()),
         exit_code=exit_code,
         duration=max((r.duration for r in shards), default=0.0),
         output=Output(
@@ -253,6 +257,8 @@ def _junit_case(case: ElementTree.Element, paths: PathMap) -> CaseResult:
         if skipped is not None:
             outcome, message = Outcome.SKIPPED, skipped.get("message", "")
     frames = extract_frames(text, paths) if text else ()
+    if message == _COLLECTION_FAILURE:  # pytest's word for any module it cannot import
+        message = paths.user_paths(_last_error_line(text)) or message
     return CaseResult(
         test_id=_junit_test_id(case, paths),
         outcome=outcome,
@@ -262,6 +268,7 @@ def _junit_case(case: ElementTree.Element, paths: PathMap) -> CaseResult:
     )
 
 
+_COLLECTION_FAILURE = "collection failure"
 _NODE_ID = "properties/property[@name='fixloop_nodeid']"  # _pytest_timeout.py writes it
 
 
