@@ -301,6 +301,30 @@ def test_tests_elsewhere_that_fail_without_the_patch_too_do_not_stop_the_fix(
     assert verified["failing_regardless"] == regardless
 
 
+def test_a_test_module_that_cannot_be_imported_here_does_not_hide_the_bug(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """tomlkit cloned without its git submodule: one test module reads a data folder at
+    import and cannot be collected, which stopped pytest before any test ran; the session
+    ended as 'the tests fail for a reason in the environment'. The other modules' tests
+    run, the bug they show is fixed, and the module left out is said once."""
+    suite(tmp_path, files=1, per_file=3)
+    (tmp_path / "test_data.py").write_text(
+        "import os\n\nfrom shop import price\n\n"
+        "CASES = os.listdir(os.path.join(os.path.dirname(__file__), 'data-submodule'))\n\n\n"
+        "def test_cases():\n    assert all(price(1, 1) == 1 for _ in CASES)\n"
+    )
+    events = Events()
+    result = session(tmp_path, "shop.py", pool, events).run()
+    assert result.status is Status.FIXED, result.message
+    assert "quantity >= 10" in result.diff
+    [note] = [n for n in result.notes if n.startswith("left out")]
+    assert "(test_data.py: FileNotFoundError" in note and str(tmp_path) in note
+    [baseline] = events.of("baseline")  # each shard collects it: one error, not two
+    assert baseline["failing"].count("test_data.py") == 1
+    assert result.final is not None and result.final.tally() == {"passed": 4, "failed": 0}
+
+
 def test_failing_tests_that_never_run_the_target_are_not_what_to_fix(
     tmp_path: Path, pool: SandboxPool
 ) -> None:

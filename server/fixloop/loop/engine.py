@@ -31,6 +31,7 @@ from fixloop.loop.first_run import (
     repair_context,
     sources_the_failures_run,
     target_folders,
+    uncollectable,
     verdict_on_baseline,
 )
 from fixloop.loop.model import (
@@ -366,6 +367,9 @@ class FixSession:
                 "the tests (name the file to fix)",
                 baseline,
             )
+        if left_out := uncollectable(baseline, sources, self._verifier):
+            baseline = self._without_uncollectable(baseline, left_out)
+            self._baseline_failing, self._baseline = len(baseline.failures), baseline
         if (hang := hang_outside(baseline, sources, self._verifier)) is not None:
             return self._finish(Status.NOT_FOUND, hang, baseline)
         if (healthy := self._verifier.without_slow(baseline)) is not None:
@@ -493,6 +497,20 @@ class FixSession:
     def _verdict_on_baseline(self, baseline: CandidateResult) -> FixResult | None:
         verdict = verdict_on_baseline(baseline, self._verifier)
         return None if verdict is None else self._finish(verdict.status, verdict.message, baseline)
+
+    def _without_uncollectable(
+        self, baseline: CandidateResult, modules: dict[str, str]
+    ) -> CandidateResult:
+        """The first run less the test modules that cannot be imported here: said once,
+        and not held against a patch in the whole-suite run (verify.py)."""
+        self._verifier.uncollectable = modules
+        self._log("uncollectable", modules=modules)
+        first, reason = next(iter(modules.items()))
+        more = f" and {len(modules) - 1} more" if len(modules) > 1 else ""
+        self._notes.append(
+            f"left out: test modules that cannot be imported here ({first}{more}: {reason})"
+        )
+        return replace(baseline, cases=tuple(c for c in baseline.cases if c.test_id not in modules))
 
     def _context(
         self, baseline: CandidateResult, sources: dict[str, str], spectrum: str | None = None

@@ -91,14 +91,39 @@ def _environmental_reason(failure: CaseResult, output: str) -> str | None:
     """The line saying a test cannot run here (a missing module, fixture, program), if
     that is why it fails. A collection error's reason is in the output, not its message."""
     texts = [failure.message]
-    if failure.outcome is Outcome.ERROR and "::" not in failure.test_id:
+    if _uncollected(failure):
         texts.append(output)
-    lines = [line for text in texts for line in text.splitlines()]
-    for marker in _ENVIRONMENTAL:
-        for line in lines:
-            if marker in line:
-                return line.strip().removeprefix("E").strip()
+    for text in texts:  # its own message first: the output may be another test's
+        lines = text.splitlines()
+        for marker in _ENVIRONMENTAL:
+            for line in lines:
+                if marker in line:
+                    return line.strip().removeprefix("E").strip()
     return None
+
+
+def _uncollected(failure: CaseResult) -> bool:
+    """Whether this is a test module pytest could not import (no test of it ran)."""
+    return failure.outcome is Outcome.ERROR and "::" not in failure.test_id
+
+
+def uncollectable(
+    baseline: CandidateResult, sources: Mapping[str, str], verifier: Verifier
+) -> dict[str, str]:
+    """The test modules that cannot be imported here for a reason in the environment (a
+    data folder of a submodule not checked out, an optional package not installed), each
+    with that reason, when other tests fail for the code: those are what to fix, and
+    these are left out (no edit of the code under repair brings the folder or package).
+    Not one whose error passes through the sources: the code under repair raised it."""
+    failures = baseline.failures
+    found = {
+        case.test_id: reason
+        for case in failures
+        if _uncollected(case)
+        and not any(verifier.relative(frame.path) in sources for frame in case.frames)
+        and (reason := _environmental_reason(case, baseline.output.text))
+    }
+    return found if len(found) < len(failures) else {}
 
 
 def first_error(output: str) -> str:

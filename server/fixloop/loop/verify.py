@@ -163,6 +163,10 @@ class Verifier:
         # never run a line it edits: not this bug's (a program the sandbox lacks, a test
         # that needs the network); told to the user, not counted against the patch.
         self.failing_regardless: set[str] = set()
+        # Test modules that cannot be imported here on the unchanged code, for a reason in
+        # the environment, with that reason (first_run.uncollectable): no patch is asked
+        # to fix them, and their errors in a whole-suite run are not held against one.
+        self.uncollectable: dict[str, str] = {}
         self._unchanged_suite: CandidateResult | None = None
         self.tight: float | None = None  # each test's limit for the candidates
         # Each test's limit in whole-suite runs, when the suite has a test slower than the
@@ -483,6 +487,7 @@ class Verifier:
             full = self.whole_suite(item.candidate.changes, suite_timeout)
             if full.cancelled:
                 break
+            full = self._without_uncollectable(full)
             failing = {c.test_id for c in full.failures}
             if (
                 full.timed_out
@@ -535,6 +540,10 @@ class Verifier:
                 verified.append(replace(item, result=full))
                 self.failing_regardless = regardless
         return verified
+
+    def _without_uncollectable(self, result: CandidateResult) -> CandidateResult:
+        kept = tuple(c for c in result.cases if c.test_id not in self.uncollectable)
+        return replace(result, cases=kept) if len(kept) < len(result.cases) else result
 
     def _guard(self, test_ids: set[str]) -> None:
         if self.is_pytest():

@@ -162,8 +162,12 @@ def merge_shards(shards: list[CandidateResult]) -> CandidateResult:
     if exit_code is None:
         exit_code = None if None in codes else 0
     outputs = [r.output for r in spoke]
+    # Every shard collects every module: one that cannot be collected errs in each.
+    first: dict[str, CaseResult] = {}
+    for case in (case for r in shards for case in r.cases):
+        first.setdefault(case.test_id, case)
     return CandidateResult(
-        cases=tuple(case for r in shards for case in r.cases),
+        cases=tuple(first.values()),
         exit_code=exit_code,
         duration=max((r.duration for r in shards), default=0.0),
         output=Output(
@@ -254,6 +258,8 @@ def _junit_case(case: ElementTree.Element, paths: PathMap) -> CaseResult:
         if skipped is not None:
             outcome, message = _skipped_outcome(skipped), skipped.get("message", "")
     frames = extract_frames(text, paths) if text else ()
+    if message == _COLLECTION_FAILURE:  # pytest's word for any module it cannot import
+        message = paths.user_paths(_last_error_line(text)) or message
     return CaseResult(
         test_id=_junit_test_id(case, paths),
         outcome=outcome,
@@ -265,6 +271,7 @@ def _junit_case(case: ElementTree.Element, paths: PathMap) -> CaseResult:
 
 # JUnit XML has no element for an expected failure: it is a `skipped` of this type.
 _XFAIL_TYPE = "pytest.xfail"
+_COLLECTION_FAILURE = "collection failure"
 
 
 def _skipped_outcome(skipped: ElementTree.Element) -> Outcome:

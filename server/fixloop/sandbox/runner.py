@@ -173,6 +173,10 @@ def _pytest_args(
 ) -> list[str]:
     args = [*command.args, "-p", "no:cacheprovider", "-o", "junit_family=xunit1"]
     args.append(f"--junitxml={report}")
+    # A test module that cannot be imported here (a data folder of a git submodule not
+    # checked out, an optional dependency) otherwise stops pytest before any test runs,
+    # hiding the failures of the code under repair behind it.
+    args.append("--continue-on-collection-errors")
     if uses_hypothesis and not config.pytest_autoload_plugins:
         args += ["-p", HYPOTHESIS_PLUGIN]  # what auto-loading would have done for it
     return args
