@@ -264,7 +264,7 @@ def test_a_project_pytest_itself_imports_is_tested_as_its_own_code(
     fixed = fixloop(root, offline_pip, "fix", "src/iniconfig/__init__.py", "--no-memory", "--json")
     assert fixed.returncode == 0, fixed.stderr
     result = json.loads(fixed.stdout)
-    assert result["verified"] and f"+        {right}\n" in result["patch"], result
+    assert result["verified"] and f"+        {right}\n" in result["patch"], fixed.stderr
 
 
 def test_a_test_tool_that_cannot_be_installed_is_left_out_and_said(
@@ -286,3 +286,88 @@ def test_a_test_tool_that_cannot_be_installed_is_left_out_and_said(
     fixed = fixloop(root, offline_pip, "fix", "src/pkg/core.py", "--no-memory", "--json")
     assert fixed.returncode == 0, fixed.stderr
     assert json.loads(fixed.stdout)["verified"] is True
+
+
+WRAPPED_ERROR_TEST = """\
+import pluggy
+import pytest
+
+spec, impl = pluggy.HookspecMarker("t"), pluggy.HookimplMarker("t")
+
+
+class Spec:
+    @spec
+    def work(self): ...
+
+
+class Wrapper:
+    @impl(hookwrapper=True)
+    def work(self):
+        yield
+
+
+class Failing:
+    @impl
+    def work(self):
+        raise ValueError("boom")
+
+
+class Recording:
+    @impl(hookwrapper=True)
+    def work(self):
+        self.seen = (yield).get_result()
+
+
+class Returning:
+    @impl
+    def work(self):
+        return 1
+
+
+def test_an_error_goes_through_an_old_style_wrapper():
+    manager = pluggy.PluginManager("t")
+    manager.add_hookspecs(Spec)
+    manager.register(Wrapper())
+    manager.register(Failing())
+    with pytest.raises(ValueError):
+        manager.hook.work()
+
+
+def test_an_old_style_wrapper_sees_the_result():
+    manager, wrapper = pluggy.PluginManager("t"), Recording()
+    manager.add_hookspecs(Spec)
+    manager.register(wrapper)
+    manager.register(Returning())
+    assert manager.hook.work() == wrapper.seen == [1]
+"""
+
+
+def test_a_project_pytest_imports_gets_the_verdict_of_the_users_pytest(
+    tmp_path: Path, wheelhouse: Path, offline_pip: dict[str, str], images_removed: list[Path]
+) -> None:
+    """pluggy fixed in its own repository, with a pytest and plugins of its own: its bug
+    turns the exception an old-style hookwrapper wraps into a result. The user's pytest
+    (whose own wrappers are new-style) reports the failing test; the sandbox's ran every
+    test inside old-style wrappers, fixloop's timeout plugin's and the base image's
+    hypothesis plugin's, which swallowed the failure: "the tests already pass" (and on
+    pluggy itself, a patch breaking the wrappers was verified)."""
+    root = tmp_path / "pluggy"
+    [wheel] = wheelhouse.glob("pluggy-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(root / "src", [n for n in archive.namelist() if n.startswith("pluggy/")])
+    images_removed.append(root)
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "pluggy"\nversion = "0"\ndescription = "{root}"\n'
+        'dependencies = ["pytest>=8", "pytest-mock"]\n'
+        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n'
+    )
+    source = root / "src" / "pluggy" / "_execution.py"
+    right = "result = Result(None, exc)"
+    assert right in source.read_text()
+    source.write_text(source.read_text().replace(right, "result = Result(exc, None)"))
+    (root / "tests").mkdir()
+    (root / "tests" / "test_wrappers.py").write_text(WRAPPED_ERROR_TEST)
+    fixed = fixloop(root, offline_pip, "fix", "src/pluggy/_execution.py", "--no-memory", "--json")
+    assert fixed.returncode == 0, fixed.stderr
+    result = json.loads(fixed.stdout)
+    assert result["verified"] and f"+        {right}\n" in result["patch"], fixed.stderr

@@ -222,3 +222,19 @@ def test_a_test_a_class_inherits_from_another_module_is_named_as_pytest_selects_
     assert case.outcome == Outcome.FAILED
     again = pool.run(tmp_path, {}, f"python -m pytest -q {case.test_id}")
     assert [c.test_id for c in again.cases] == [case.test_id] and again.exit_code == 1
+
+
+def test_a_suite_whose_report_is_large_is_counted_whole(pool: SandboxPool, tmp_path: Path) -> None:
+    """packaging's 62,000 tests write a JUnit report of more than 8 MB: cut there, it was
+    no report at all, and the whole suite for a fix said "6198 passed" (one shard's), its
+    failures past the cut nameless. Here 3,000 tests with long ids, the last one failing."""
+    (tmp_path / "test_many.py").write_text(
+        "import pytest\n\n\n"
+        "@pytest.mark.parametrize('case', [f'{i:04d}' + 'x' * 2000 for i in range(3000)])\n"
+        "def test_case(case):\n"
+        "    assert not case.startswith('2999')\n"
+    )
+    result = pool.run(tmp_path, {}, "python -m pytest -q", timeout=120)
+    assert (result.count(Outcome.PASSED), result.count(Outcome.FAILED)) == (2999, 1)
+    [failure] = result.failures
+    assert failure.test_id.startswith("test_many.py::test_case[2999x")

@@ -27,6 +27,11 @@ from typing import Any
 
 import pytest
 
+try:  # a new-style wrapper, as pytest's own are (see the sandbox's fixloop_timeout)
+    WRAPPER = pytest.hookimpl(wrapper=True)
+except TypeError:  # pluggy before 1.1: the old style; the body suits both
+    WRAPPER = pytest.hookimpl(hookwrapper=True)
+
 _Tracer = Callable[[FrameType, str, Any], Any]
 
 
@@ -104,19 +109,18 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
-@pytest.hookimpl(hookwrapper=True)
+@WRAPPER
 def pytest_runtest_protocol(
     item: pytest.Item, nextitem: pytest.Item | None
-) -> Generator[None, None, None]:
+) -> Generator[None, object, object]:
     recorder = _recorder
     if recorder is None:
-        yield
-        return
+        return (yield)
     previous = sys.gettrace()
     sys.settrace(recorder.global_trace)
     threading.settrace(recorder.global_trace)
     try:
-        yield
+        return (yield)
     finally:
         sys.settrace(previous)
         threading.settrace(previous)

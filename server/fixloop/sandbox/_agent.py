@@ -44,7 +44,9 @@ ERROR_HINTS = tuple(
     for case in (bytes.lower, bytes.upper)
 )
 OOM_FILES = ("/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events")
-REPORT_CAP = 8 * 1024 * 1024
+# A JUnit report takes ~200 bytes a test (more with long parametrized ids): packaging's
+# 62,000 tests wrote over 8 MB, and a report cut short is no report at all.
+REPORT_CAP = 64 * 1024 * 1024
 PROTOCOL_FDS: list[int] = []  # closed in every child: tests must not reach the protocol
 KEEP_ALIVE: set[int] = set()  # processes of this uid that a cleanup leaves alone (W)
 WARM_MODULE = "_fixloop_warm"

@@ -17,14 +17,23 @@ faulthandler then dumps every thread's stack into the output first.
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import os
 import signal
 import threading
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from types import FrameType
 
 import pytest
+
+try:
+    # A new-style wrapper, as pytest's own are: the old-style wrappers' path through pluggy
+    # is one the user's pytest (8 and later) never takes, so a candidate of pluggy that
+    # breaks it (exceptions turned into results) made every test pass here alone.
+    WRAPPER = pytest.hookimpl(wrapper=True)
+except TypeError:  # pluggy before 1.1 has only the old style; each body suits both
+    WRAPPER = pytest.hookimpl(hookwrapper=True)
 
 
 class TestTimeout(BaseException):
@@ -69,7 +78,8 @@ def _raise(limit: float, item: pytest.Item) -> object:
     return handler
 
 
-def _limited(item: pytest.Item) -> Generator[None, None, None]:
+@contextlib.contextmanager
+def _limited(item: pytest.Item) -> Iterator[None]:
     """One phase of a test under the limit. The timer is armed around the phase alone:
     the exception must surface in the test's code, which pytest reports as its failure,
     never in pytest's own between the phases."""
@@ -88,8 +98,8 @@ def _limited(item: pytest.Item) -> Generator[None, None, None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
+@WRAPPER
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     """A hang in C code never returns to the interpreter to take the signal: the stacks
     are dumped a little after the limit, for the person reading the output. Armed once
     per test, not per phase: each arming starts a watchdog thread and each cancel joins
@@ -101,28 +111,30 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
     item.user_properties.append((NODE_ID_PROPERTY, item.nodeid))
     limit = _limit()
     if limit is None:
-        yield
-        return
+        return (yield)
     faulthandler.dump_traceback_later(limit + DUMP_AFTER_SECONDS, file=_DUMP_FD)
     try:
-        yield
+        return (yield)
     finally:
         faulthandler.cancel_dump_traceback_later()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    yield from _limited(item)
+@WRAPPER
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
+    with _limited(item):
+        return (yield)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    yield from _limited(item)
+@WRAPPER
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    with _limited(item):
+        return (yield)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
-    yield from _limited(item)
+@WRAPPER
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
+    with _limited(item):
+        return (yield)
 
 
 @pytest.hookimpl(trylast=True)

@@ -133,6 +133,8 @@ class _Warm:
     node_modules: bool = False  # its image holds the project's node packages
     # pytest arguments that turn off its plugins that cost time, not verdicts (prepare.py).
     pytest_switches: tuple[str, ...] = ()
+    # Its base image's pytest plugins the project does not install (prepare.py).
+    base_plugins: tuple[tuple[str, str], ...] = ()
     oom_kills: int = 0  # the kernel's count of processes it killed there, seen so far
     generation: int = 0
     slots: queue.Queue[_Slot] = field(default_factory=queue.Queue)
@@ -341,6 +343,7 @@ class SandboxPool:
                     stop_at_hang=limits.stop_at_hang,
                     source_paths=warm.source_paths,
                     pytest_switches=warm.pytest_switches,
+                    base_plugins=warm.base_plugins,
                 )
                 channel = self._agent(warm, slot, plan.request.get("preimport", []))
                 channel.send_message({**plan.request, "prewarm": True})
@@ -462,6 +465,7 @@ class SandboxPool:
         warm = _Warm(container, root, snapshot.fingerprint, "", False, environment.source_paths)
         warm.node_modules = environment.node_modules
         warm.pytest_switches = environment.pytest_switches
+        warm.base_plugins = environment.base_plugins
         if environment.autoload_plugins:  # the project's pytest plugins are there to load
             warm.config = replace(self.config, pytest_autoload_plugins=True)
         try:
@@ -650,6 +654,7 @@ class SandboxPool:
                     stop_at_hang=limits.stop_at_hang,
                     source_paths=warm.source_paths,
                     pytest_switches=warm.pytest_switches,
+                    base_plugins=warm.base_plugins,
                     shard=limits.shard,
                 )
                 channel = self._agent(warm, slot, plan.request.get("preimport", []))

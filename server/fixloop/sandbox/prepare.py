@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 ENV_REPOSITORY = "fixloop-env"
 # Bump when what a prepared image holds changes: older ones are prepared again.
-PREPARE_REVISION = "4"
+PREPARE_REVISION = "5"
 LABEL_KEY = "fixloop.env.key"
 LABEL_PROJECT = "fixloop.env.project"
 LABEL_PATHS = "fixloop.env.paths"
@@ -56,6 +56,7 @@ LABEL_PYTHON = "fixloop.env.python"
 LABEL_NOTES = "fixloop.env.notes"
 LABEL_NODE = "fixloop.env.node"
 LABEL_SWITCHES = "fixloop.env.pytest-switches"
+LABEL_BASE_PLUGINS = "fixloop.env.base-plugins"
 # pytest plugins whose work in a run is a report or a schedule, never a verdict, and the
 # switch of each that turns it off in fixloop's runs. A project's `addopts = --cov`
 # made a candidate's run of one 2 ms test take 2 s, and kept it out of the warm runner
@@ -85,6 +86,9 @@ class Platform:
     python: tuple[int, int]
     glibc: tuple[int, int]
     machine: str
+    # The base image's own pytest plugins, (distribution, entry point): fixloop's tools
+    # (hypothesis), which the venv of a project that does not install them never loads.
+    pytest_plugins: tuple[tuple[str, str], ...] = ()
 
     @property
     def version(self) -> str:
@@ -116,6 +120,9 @@ class Environment:
     node_modules: bool = False  # the image holds the project's node packages
     # pytest arguments that turn off the image's plugins of QUIETED_PLUGINS.
     pytest_switches: tuple[str, ...] = ()
+    # The base image's pytest plugins the project's environment does not install itself,
+    # (distribution, entry point): see Platform.
+    base_plugins: tuple[tuple[str, str], ...] = ()
 
 
 def environment_for(
@@ -201,16 +208,29 @@ def _from_labels(reference: str, labels: dict[str, str], now: bool = False) -> E
         notes,
         labels.get(LABEL_NODE) == "1",
         tuple(labels.get(LABEL_SWITCHES, "").split()),
+        tuple(_plugin_pair(item) for item in labels.get(LABEL_BASE_PLUGINS, "").split()),
     )
+
+
+def _plugin_pair(item: str) -> tuple[str, str]:
+    distribution, _, entry_point = item.partition("=")
+    return distribution, entry_point
 
 
 # --- the sandbox's platform -----------------------------------------------------------------
 
 _PLATFORMS: dict[str, Platform] = {}
-_PROBE = (
-    "import platform, sys; v = platform.libc_ver()[1] or '2.17'; "
-    "print(sys.version_info[0], sys.version_info[1], *v.split('.')[:2], platform.machine())"
+_PROBE = """
+import importlib.metadata, json, platform, sys
+plugins = sorted(
+    (dist.metadata["Name"], entry.name)
+    for dist in importlib.metadata.distributions()
+    for entry in dist.entry_points
+    if entry.group == "pytest11"
 )
+libc = (platform.libc_ver()[1] or "2.17").split(".")[:2]
+print(json.dumps([sys.version_info[:2], libc, platform.machine(), plugins]))
+"""
 
 
 def base_platform(client: docker.DockerClient, config: SandboxConfig) -> Platform:
@@ -222,8 +242,13 @@ def base_platform(client: docker.DockerClient, config: SandboxConfig) -> Platfor
     output = client.containers.run(
         config.image_ref, ["python3", "-c", _PROBE], remove=True, network_mode="none"
     )
-    major, minor, libc_major, libc_minor, machine = output.decode().split()
-    found = Platform((int(major), int(minor)), (int(libc_major), int(libc_minor)), machine)
+    (major, minor), (libc_major, libc_minor), machine, plugins = json.loads(output)
+    found = Platform(
+        (int(major), int(minor)),
+        (int(libc_major), int(libc_minor)),
+        str(machine),
+        tuple((canonical(str(dist)), str(name)) for dist, name in plugins),
+    )
     _PLATFORMS[str(image.id)] = found
     return found
 
@@ -281,6 +306,7 @@ def _prepare(
             LABEL_PYTHON: platform.version,
             LABEL_NODE: "1" if plan.node else "0",
             LABEL_SWITCHES: " ".join(pytest_switches(wheels)),
+            LABEL_BASE_PLUGINS: " ".join(f"{d}={e}" for d, e in base_plugins(platform, wheels)),
         }
         _write_context(context, config, plan, pip_wheel, builds_project)
         log = _build(client, context, plan.reference, labels, _steps(say, packages))
@@ -462,6 +488,15 @@ def _has_pytest_plugins(wheels: Path) -> bool:
         except (OSError, zipfile.BadZipFile):
             continue
     return False
+
+
+def base_plugins(platform: Platform, wheels: Path) -> list[tuple[str, str]]:
+    """The base image's pytest plugins whose distribution the project does not install:
+    the environment sees them (its venv sees the base image's packages, for pytest), the
+    user's does not. Loaded, they change verdicts: hypothesis' hookwrapper around every
+    test hid every failure from a pytest running a pluggy that broke old-style wrappers."""
+    names = {canonical(wheel.name.split("-")[0]) for wheel in wheels.glob("*.whl")}
+    return [(dist, entry) for dist, entry in platform.pytest_plugins if dist not in names]
 
 
 def pytest_switches(wheels: Path) -> list[str]:

@@ -66,13 +66,16 @@ def plan_candidate(
     stop_at_hang: bool = False,
     shard: tuple[int, int] | None = None,
     pytest_switches: tuple[str, ...] = (),
+    base_plugins: tuple[tuple[str, str], ...] = (),
 ) -> Plan:
     """The request for one run. `test_timeout` limits each pytest test (a test past it
     fails as a timeout; with `stop_at_hang` the run ends there); `source_paths` are the
     project's folders its code is imported from (e.g. `src`), ahead of anything
     installed; `shard` (i, n) keeps the i-th of n shards of a pytest run's tests;
     `pytest_switches` turn off the environment's plugins that cost time, not verdicts
-    (coverage: see prepare.py), when pytest loads them."""
+    (coverage: see prepare.py), when pytest loads them; `base_plugins` (distribution,
+    entry point) are the sandbox's own plugins that the project does not install, which
+    the user's pytest never loads."""
     workdir = f"{CANDIDATES_DIR}/{slot}"
     scratch = f"/tmp/fixloop-{slot}"
     report = f"{scratch}/report"
@@ -92,6 +95,7 @@ def plan_candidate(
         args = _pytest_args(command, config, report, uses_hypothesis)
         if config.pytest_autoload_plugins:
             args += pytest_switches
+            args += _foreign_plugins_off(base_plugins, uses_hypothesis)
         request["pythonpath"].append(PLUGIN_DIR)
         args += ["-p", TIMEOUT_PLUGIN]
         if shard is not None:
@@ -128,6 +132,19 @@ def plan_candidate(
         given = request["env"].get("PYTHONPATH")
         request["env"]["PYTHONPATH"] = ":".join([*request["pythonpath"], *filter(None, [given])])
     return Plan(request, PathMap(workdir, project_root), command.kind)
+
+
+def _foreign_plugins_off(
+    base_plugins: tuple[tuple[str, str], ...], uses_hypothesis: bool
+) -> list[str]:
+    """`-p no:NAME` for each plugin of the sandbox's base image, but hypothesis' when the
+    tests import it (the user's environment then has it, and pytest loads its plugin)."""
+    return [
+        switch
+        for distribution, entry_point in base_plugins
+        if not (distribution == "hypothesis" and uses_hypothesis)
+        for switch in ("-p", f"no:{entry_point}")
+    ]
 
 
 def _add_probe(
