@@ -10,6 +10,7 @@ import pytest
 
 from fixloop.loop.localize import (
     RunCoverage,
+    import_time_lines,
     locations_from_frames,
     merge_locations,
     ochiai,
@@ -80,6 +81,57 @@ def test_ochiai_prefers_lines_only_failing_tests_run() -> None:
     scores = {loc.line: loc.score for loc in ranked}
     assert scores[1] < scores[4]
     assert 2 not in scores and 3 not in scores  # no failing test runs them
+
+
+MODULE = """\
+\"\"\"Rates.\"\"\"
+import re
+
+LIMIT = 3
+
+
+@cache
+def rate(zone, default=LIMIT):
+    value = ZONES[zone]
+    return value
+
+
+class Table:
+    SIZE = 2
+
+    def get(self):
+        return self.SIZE
+
+
+if LIMIT:
+    PATTERN = re.compile("x")
+else:
+    PATTERN = None
+try:
+    import json
+except ImportError:
+    json = None
+"""
+
+
+def test_the_lines_a_module_runs_when_imported_are_its_top_level_ones() -> None:
+    # Function bodies run when called; their def line and decorators at import.
+    assert import_time_lines(MODULE) == [1, 2, 4, 7, 8, 13, 14, 16, 20, 21, 23, 24, 25, 27]
+    assert import_time_lines("def broken(:\n") == []
+
+
+def test_lines_run_at_import_count_as_run_by_every_test() -> None:
+    spectrum = [
+        RunCoverage("pass1", False, frozenset({("m.py", 9)})),
+        RunCoverage("pass2", False, frozenset({("m.py", 9)})),
+        RunCoverage("fail", True, frozenset({("m.py", 9), ("m.py", 10)})),
+    ]
+    # The tracer saw line 4 in no test: without `loaded` it is not suspicious at all.
+    assert 4 not in {loc.line for loc in ochiai(spectrum)}
+    scores = {loc.line: loc.score for loc in ochiai(spectrum, {"m.py": [4]})}
+    assert scores[4] == pytest.approx(scores[9]) == pytest.approx(1 / 3**0.5)
+    assert scores[10] == pytest.approx(1.0)
+    assert ochiai(spectrum[:2], {"m.py": [4]}) == []  # no failing test: nothing suspect
 
 
 def test_merge_adds_normalized_scores() -> None:

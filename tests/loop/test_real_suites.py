@@ -428,3 +428,68 @@ def test_a_slow_test_is_not_a_hung_one_and_the_fix_is_verified(
     [slow] = events.of("slow")
     assert slow["slow"] == ["test_sums.py::test_zz_slow"]
     assert result.final is not None and result.final.tally() == {"passed": 5, "failed": 0}
+
+
+RATES = """\
+\"\"\"Shipping rates by zone.\"\"\"
+
+FREE_SHIPPING_FROM = 50
+ZONES = {"near": 4.5, "far": 9.0, "abroad": 15.0}
+HEAVY_KG = 21
+
+
+def zone_rate(zone):
+    if zone not in ZONES:
+        raise KeyError(f"no zone {zone!r}")
+    return ZONES[zone]
+
+
+def is_heavy(kg):
+    return kg >= HEAVY_KG
+
+
+def shipping(total, zone, kg):
+    if total >= FREE_SHIPPING_FROM:
+        return 0.0
+    rate = zone_rate(zone)
+    if is_heavy(kg):
+        rate = rate * 2
+    return round(rate, 2)
+"""
+RATES_TESTS = """\
+from rates import is_heavy, shipping, zone_rate
+
+
+def test_zone_rate():
+    assert zone_rate("far") == 9.0
+
+
+def test_free_from_fifty():
+    assert shipping(50, "far", 30) == 0.0
+
+
+def test_light_parcel():
+    assert shipping(10, "near", 5) == 4.5
+
+
+def test_twenty_kilos_is_heavy():
+    assert is_heavy(20)
+    assert not is_heavy(19.5)
+
+
+def test_heavy_parcel_costs_double():
+    assert shipping(10, "abroad", 20) == 30.0
+"""
+
+
+def test_a_wrong_constant_set_when_the_module_is_imported_is_what_gets_fixed(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """A module-level line runs at import, in no test's trace: it is as suspicious as a
+    line every test runs, ahead of the lines no failing test runs. The wrong threshold is
+    corrected where it is set, not worked around where it is read (`kg + 1` passes too)."""
+    (tmp_path / "rates.py").write_text(RATES)
+    (tmp_path / "test_rates.py").write_text(RATES_TESTS)
+    result = session(tmp_path, "rates.py", pool, Events()).run()
+    assert result.status is Status.FIXED, result.message
+    assert "-HEAVY_KG = 21\n+HEAVY_KG = 20\n" in result.diff

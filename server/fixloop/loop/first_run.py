@@ -11,7 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from fixloop.loop.localize import locations_from_frames, merge_locations, ochiai, read_spectrum
+from fixloop.loop.localize import (
+    import_time_lines,
+    locations_from_frames,
+    merge_locations,
+    ochiai,
+    read_spectrum,
+)
 from fixloop.loop.model import Failure, Location, RepairContext
 from fixloop.loop.patches import is_test_file
 from fixloop.loop.verify import Verifier, hang_message, spectrum_runs, timed_out
@@ -254,7 +260,13 @@ def _locations(
     spectrum: list[Location] = []
     if spectrum_data:
         try:
-            spectrum = [loc for loc in ochiai(read_spectrum(spectrum_data)) if loc.path in sources]
+            loaded = {
+                path: import_time_lines(text)
+                for path, text in sources.items()
+                if path.endswith(".py")
+            }
+            runs = read_spectrum(spectrum_data)
+            spectrum = [loc for loc in ochiai(runs, loaded) if loc.path in sources]
         except (ValueError, KeyError):
             spectrum = []  # a spectrum cut short: the frames still say something
     return merge_locations(frames, spectrum) if spectrum else frames

@@ -73,23 +73,56 @@ class RunCoverage:
     lines: frozenset[tuple[str, int]]
 
 
-def ochiai(spectrum: Iterable[RunCoverage]) -> list[Location]:
+def ochiai(
+    spectrum: Iterable[RunCoverage], loaded: Mapping[str, Iterable[int]] | None = None
+) -> list[Location]:
     """Lines executed by failing tests, ranked by Ochiai: ef / sqrt(F * (ef + ep)), where
     ef / ep count the failing / passing tests executing the line and F all failing tests.
-    Lines no failing test executes are left out."""
+    Lines no failing test executes are left out. `loaded`: lines each file runs when it is
+    imported (see `import_time_lines`), run before every test and seen by all of them: the
+    tracer records them in no test, or in the one test that happened to import first."""
     failed_by: dict[tuple[str, int], int] = defaultdict(int)
     passed_by: dict[tuple[str, int], int] = defaultdict(int)
-    total_failed = 0
+    total_failed = total_passed = 0
     for test in spectrum:
         total_failed += test.failed
+        total_passed += not test.failed
         counts = failed_by if test.failed else passed_by
         for key in test.lines:
             counts[key] += 1
+    for path, lines in (loaded or {}).items() if total_failed else ():
+        for line in lines:
+            failed_by[path, line], passed_by[path, line] = total_failed, total_passed
     scores = {
         key: ef / math.sqrt(total_failed * (ef + passed_by.get(key, 0)))
         for key, ef in failed_by.items()
     }
     return _ranked(scores)
+
+
+def import_time_lines(text: str) -> list[int]:
+    """The lines of a module that run when it is imported: its top-level statements, and
+    theirs in class bodies and top-level `if`/`try`/`with`/loops; of a function only its
+    `def` line (decorators and defaults), never its body."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    lines: set[int] = set()
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        stmt = pending.pop()
+        lines.add(stmt.lineno)
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            lines.update(decorator.lineno for decorator in stmt.decorator_list)
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(stmt, field, ()):
+                if isinstance(child, ast.stmt):
+                    pending.append(child)
+                elif isinstance(child, ast.excepthandler | ast.match_case):
+                    pending.extend(child.body)
+    return sorted(lines)
 
 
 def merge_locations(
