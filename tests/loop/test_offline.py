@@ -372,3 +372,30 @@ def test_statement_missing_at_the_end_of_a_block() -> None:
     before = source.replace("seen.add(x)\n", "out.append(x)\n            seen.add(x)\n")
     assert after in candidates
     assert before not in candidates
+
+
+def test_no_update_of_a_name_at_its_first_binding() -> None:
+    """`x += e` where `x` gets its first value can only raise (a NameError at import, an
+    UnboundLocalError in a function): never a candidate; an accumulator is one."""
+    source = (
+        "import re\n\nPATTERN = re.compile('a+')\n\n\n"
+        "def count(items, start):\n    total = start\n    for item in items:\n"
+        "        total = item\n        seen = item\n        start = len(items)\n"
+        "    return total, seen, start\n"
+    )
+    ctx = context({"m.py": source}, *(("m.py", line) for line in (3, 7, 9, 10, 11)))
+    updated = {
+        line.strip()
+        for candidate in OfflineGenerator().candidates(ctx)
+        if candidate.template == "aug_assign"
+        for line in candidate.changes["m.py"].splitlines()
+        if "+=" in line or "-=" in line
+    }
+    # `total` was bound at line 7, `start` is a parameter; `PATTERN`, `seen` and `total`
+    # at line 7 get their first value.
+    assert updated == {
+        "total += item",
+        "total -= item",
+        "start += len(items)",
+        "start -= len(items)",
+    }

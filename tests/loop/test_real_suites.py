@@ -448,16 +448,36 @@ def is_heavy(kg):
     return kg >= HEAVY_KG
 
 
-def shipping(total, zone, kg):
-    if total >= FREE_SHIPPING_FROM:
-        return 0.0
-    rate = zone_rate(zone)
+def surcharge(rate, kg):
+    extra = 0.0
     if is_heavy(kg):
-        rate = rate * 2
-    return round(rate, 2)
+        extra = rate
+    return extra
+
+
+def discount(total):
+    if total >= FREE_SHIPPING_FROM:
+        return 1.0
+    share = total / FREE_SHIPPING_FROM
+    return round(share / 10, 2)
+
+
+def shipping(total, zone, kg):
+    rate = zone_rate(zone)
+    cost = rate + surcharge(rate, kg)
+    cost = cost * (1 - discount(total))
+    return round(cost, 2)
+
+
+def label(total, zone, kg):
+    cost = shipping(total, zone, kg)
+    heavy = f" (over {HEAVY_KG - 1} kg)" if is_heavy(kg) else ""
+    if cost == 0:
+        return f"{zone}: free{heavy}"
+    return f"{zone}: {cost:.2f}{heavy}"
 """
 RATES_TESTS = """\
-from rates import is_heavy, shipping, zone_rate
+from rates import is_heavy, label, shipping, zone_rate
 
 
 def test_zone_rate():
@@ -469,27 +489,29 @@ def test_free_from_fifty():
 
 
 def test_light_parcel():
-    assert shipping(10, "near", 5) == 4.5
+    assert shipping(0, "near", 5) == 4.5
 
 
 def test_twenty_kilos_is_heavy():
-    assert is_heavy(20)
     assert not is_heavy(19.5)
+    assert label(0, "abroad", 20) == "abroad: 30.00 (over 19 kg)"
 
 
-def test_heavy_parcel_costs_double():
-    assert shipping(10, "abroad", 20) == 30.0
+def test_labels():
+    assert label(60, "near", 1) == "near: free"
+    assert label(0, "far", 1) == "far: 9.00"
 """
 
 
-def test_a_wrong_constant_set_when_the_module_is_imported_is_what_gets_fixed(
+def test_a_wrong_constant_set_when_the_module_is_imported_is_fixed_soon(
     tmp_path: Path, pool: SandboxPool
 ) -> None:
-    """A module-level line runs at import, in no test's trace: it is as suspicious as a
-    line every test runs, ahead of the lines no failing test runs. The wrong threshold is
-    corrected where it is set, not worked around where it is read (`kg + 1` passes too)."""
+    """A module-level line runs at import, in no test's trace: it counts as run by every
+    test, ahead of the lines no failing test runs (before: behind all of them, 2,384
+    candidates here). No edit where the constant is read fixes both of its uses."""
     (tmp_path / "rates.py").write_text(RATES)
     (tmp_path / "test_rates.py").write_text(RATES_TESTS)
     result = session(tmp_path, "rates.py", pool, Events()).run()
     assert result.status is Status.FIXED, result.message
     assert "-HEAVY_KG = 21\n+HEAVY_KG = 20\n" in result.diff
+    assert result.candidates_tried <= 600

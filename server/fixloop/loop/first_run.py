@@ -27,6 +27,8 @@ from fixloop.sandbox.results import CandidateResult, CaseResult, Outcome
 # this high by Ochiai, at most this many files (the lines' own ranks order the search).
 SPECTRUM_LINES = 100
 SPECTRUM_FILES = 10
+# The share of its Ochiai score a line run at import keeps (see `_locations`).
+IMPORT_TIME_SHARE = 0.25
 # Error messages that mean the tests cannot run here, whatever the code says.
 _ENVIRONMENTAL = (  # most telling first: the reason shown is the first one found
     "No module named",
@@ -255,20 +257,25 @@ def _locations(
     failures: tuple[Failure, ...], sources: dict[str, str], spectrum_data: str | None
 ) -> list[Location]:
     """Frames first; the spectrum (Ochiai) adds the lines a traceback cannot show, such
-    as a wrong value computed in one function and asserted in a test."""
+    as a wrong value computed in one function and asserted in a test, and the lines the
+    modules run when imported (a wrong constant), at a share of their score: an edit
+    there needs a fresh interpreter per candidate, some fifteen warm ones' time."""
     frames = locations_from_frames(failures, sources)
     spectrum: list[Location] = []
     if spectrum_data:
+        loaded = {p: import_time_lines(text) for p, text in sources.items() if p.endswith(".py")}
         try:
-            loaded = {
-                path: import_time_lines(text)
-                for path, text in sources.items()
-                if path.endswith(".py")
-            }
             runs = read_spectrum(spectrum_data)
-            spectrum = [loc for loc in ochiai(runs, loaded) if loc.path in sources]
         except (ValueError, KeyError):
-            spectrum = []  # a spectrum cut short: the frames still say something
+            runs = []  # a spectrum cut short: the frames still say something
+        at_import = {(path, line) for path, lines in loaded.items() for line in lines}
+        spectrum = [
+            replace(loc, score=loc.score * IMPORT_TIME_SHARE)
+            if (loc.path, loc.line) in at_import
+            else loc
+            for loc in ochiai(runs, loaded)
+            if loc.path in sources
+        ]
     return merge_locations(frames, spectrum) if spectrum else frames
 
 

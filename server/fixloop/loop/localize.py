@@ -120,7 +120,7 @@ def import_time_lines(text: str) -> list[int]:
             for child in getattr(stmt, field, ()):
                 if isinstance(child, ast.stmt):
                     pending.append(child)
-                elif isinstance(child, ast.excepthandler | ast.match_case):
+                elif isinstance(child, ast.ExceptHandler | ast.match_case):
                     pending.extend(child.body)
     return sorted(lines)
 

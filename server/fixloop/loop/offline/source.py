@@ -46,6 +46,7 @@ class Source:
         self._expressions: dict[int, list[ast.AST]] = {}
         self._local_names: dict[int, list[str]] = {}
         self._loop_targets: dict[int, list[str]] = {}
+        self._first_bindings: dict[ast.AST, dict[str, int]] = {}
         self._memo: dict[tuple[str, ast.AST], Any] = {}
         self._parents: dict[ast.AST, ast.AST] = {}
         # The other files a template may read (set by the generator): none by default.
@@ -214,6 +215,17 @@ class Source:
         names += [name for name in self.module_variables if name not in distance]
         return names
 
+    def bound_before(self, name: str, stmt: ast.stmt) -> bool:
+        """Whether `name` may hold a value when `stmt` runs: bound above it in its scope
+        (the function around it, or the module outside any function), or declared
+        global/nonlocal there."""
+        function = self.function_of(stmt.lineno)
+        scope: ast.AST = function if function is not None else self.tree
+        first = self._first_bindings.get(scope)
+        if first is None:
+            first = self._first_bindings[scope] = _first_bindings(scope)
+        return first.get(name, stmt.lineno) < stmt.lineno
+
     @cached_property
     def module_variables(self) -> list[str]:
         names: list[str] = []
@@ -352,6 +364,47 @@ def _arguments(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
     every += [a for a in (args.vararg, args.kwarg) if a is not None]
     return [a.arg for a in every if a.arg not in ("self", "cls")]
+
+
+def _first_bindings(scope: ast.AST) -> dict[str, int]:
+    """The line where each name is first bound in a scope; 0 for a function's arguments
+    and for names declared global or nonlocal (bound elsewhere)."""
+    first: dict[str, int] = {}
+    if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+        args = scope.args
+        every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+        first.update((a.arg, 0) for a in every if a is not None)
+    for node in _scope_nodes(scope):
+        if isinstance(node, ast.Global | ast.Nonlocal):
+            first.update((name, 0) for name in node.names)
+        line = getattr(node, "lineno", 0)
+        for name in _binds(node):
+            first[name] = min(first.get(name, line), line)
+    return first
+
+
+def _scope_nodes(scope: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a scope, not those of the functions, lambdas and classes inside it
+    (their names are their own); the nested definitions themselves are included."""
+    pending = list(ast.iter_child_nodes(scope))
+    while pending:
+        node = pending.pop()
+        yield node
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            pending.extend(ast.iter_child_nodes(node))
+
+
+def _binds(node: ast.AST) -> set[str]:
+    """The names a node binds in its scope."""
+    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        return {node.id}
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {node.name}
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    if isinstance(node, ast.ExceptHandler) and node.name:
+        return {node.name}
+    return set()
 
 
 def _bound_names(target: ast.AST) -> list[str]:

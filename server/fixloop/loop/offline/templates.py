@@ -267,11 +267,13 @@ def bool_op(src: Source, line: int) -> Iterator[Edit]:
 
 
 def aug_assign(src: Source, line: int) -> Iterator[Edit]:
-    """`x = e` ↔ `x += e`: an accumulator overwritten, or a value accumulated twice."""
+    """`x = e` ↔ `x += e`: an accumulator overwritten, or a value accumulated twice. Not
+    on a name's first binding in its scope: `x += e` there can only raise."""
     for stmt in src.statements_at(line):
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target = stmt.targets[0]
-            if isinstance(target, ast.Name | ast.Attribute | ast.Subscript):
+            unbound = isinstance(target, ast.Name) and not src.bound_before(target.id, stmt)
+            if isinstance(target, ast.Name | ast.Attribute | ast.Subscript) and not unbound:
                 start, end = src.span(target)[1], src.span(stmt.value)[0]
                 token = src.find_token(start, end, re.compile(r"="))
                 if token is not None:
