@@ -260,6 +260,9 @@ def test_a_test_failing_only_without_assert_rewriting_is_no_regression() -> None
     verified, checked = check(made, WHOLE.result, "right")
     assert checked == [("right", "verified", 0)]
     assert [t.candidate.description for t in verified] == ["right"] and "confirm" in said
+    # mistune: "verified: 1154 passed, 2 failed" said of a patch whose suite all passed
+    assert verified[0].result.tally() == {"passed": 2, "failed": 0}
+    assert verified[0].result.passed
 
 
 def test_a_users_own_assert_mode_is_kept_for_the_whole_suite() -> None:

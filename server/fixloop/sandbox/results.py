@@ -6,7 +6,7 @@ import json
 import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -147,6 +147,20 @@ class CandidateResult:
             f"{self.count(outcome)} {outcome}" for outcome in Outcome if self.count(outcome)
         )
         return f"{counts} in {self.duration:.2f} s"
+
+
+# pytest's exit code when some tests failed.
+_TESTS_FAILED = 1
+
+
+def with_outcomes_of(run: CandidateResult, again: CandidateResult) -> CandidateResult:
+    """A run with the outcomes a second run of some of its tests gave them: a test that
+    passed there passed. With no failure left, a run that only failed tests passed."""
+    outcomes = {case.test_id: case for case in again.cases}
+    cases = tuple(outcomes.get(case.test_id, case) for case in run.cases)
+    cleared = not any(case.outcome in (Outcome.FAILED, Outcome.ERROR) for case in cases)
+    exit_code = 0 if cleared and run.exit_code == _TESTS_FAILED else run.exit_code
+    return replace(run, cases=cases, exit_code=exit_code)
 
 
 # pytest's exit code when a run kept no test: a shard dealt no test file says nothing.
