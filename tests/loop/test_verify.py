@@ -95,6 +95,7 @@ def test_the_first_candidate_that_breaks_nothing_is_the_fix_and_the_rest_never_r
     tester = Scripted({
         ("wrong", SUITE): run(("t.py::bug", PASS), ("t.py::ok", FAIL)),
         ("wrong", OK_AGAIN): run(("t.py::ok", FAIL)),
+        ("unchanged", OK_AGAIN): run(("t.py::ok", PASS)),  # traced: is the edit run?
         ("right", GUARD): run(("t.py::ok", PASS)),
         ("right", SUITE): run(("t.py::bug", PASS), ("t.py::ok", PASS)),
     })  # fmt: skip
@@ -111,6 +112,7 @@ def test_a_test_a_candidate_broke_guards_the_rest_without_the_whole_suite() -> N
     tester = Scripted({
         ("wrong", SUITE): run(("t.py::bug", PASS), ("t.py::ok", FAIL)),
         ("wrong", OK_AGAIN): run(("t.py::ok", FAIL)),
+        ("unchanged", OK_AGAIN): run(("t.py::ok", PASS)),  # traced: is the edit run?
         ("wrong too", GUARD): run(("t.py::ok", FAIL)),
         ("right", GUARD): run(("t.py::ok", PASS)),
         ("right", SUITE): run(("t.py::bug", PASS), ("t.py::ok", PASS)),
@@ -179,6 +181,41 @@ def test_a_test_the_first_run_never_saw_is_a_regression_only_if_it_passed_before
     made, _ = verifier(tester, NARROW)
     verified, checked = check(made, NARROW.result, "patch")
     assert checked == [("patch", "verified", 0)]  # it failed before: no regression
+
+
+def flaky_timing(traced_lines: list[int]) -> tuple[list[Tried], list[tuple[str, str, int]]]:
+    """A patch of line 2 (a function's body) after which a timing test, passing before,
+    fails twice; on the unchanged code it passes, having run `traced_lines`."""
+    body, fixed = "def price():\n    return 1\n", "def price():\n    return 2\n"
+    again = f"{COMMAND} t.py::timing"
+    spectrum = json.dumps({"root": "/project", "tests": [
+        {"id": "t.py::timing", "outcome": "passed", "lines": {"shop.py": traced_lines}},
+    ]})  # fmt: skip
+    tester = Scripted({
+        (fixed, SUITE): run(("t.py::bug", PASS), ("t.py::ok", PASS), ("t.py::timing", FAIL)),
+        (fixed, again): run(("t.py::timing", FAIL)),
+        ("unchanged", again): replace(run(("t.py::timing", PASS)), probe_data=spectrum),
+    })  # fmt: skip
+    baseline = run(("t.py::bug", FAIL), ("t.py::ok", PASS), ("t.py::timing", PASS))
+    made, _ = verifier(tester, GivenBaseline(baseline, COMMAND))
+    checked: list[tuple[str, str, int]] = []
+    verified = made.best_without_regressions(
+        [Tried(Candidate({"shop.py": fixed}, "right", "test"), run(("t.py::bug", PASS)))],
+        baseline,
+        {"shop.py": body},
+        5.0,
+        lambda item, outcome, count: checked.append((item.candidate.description, outcome, count)),
+    )
+    return verified, checked
+
+
+def test_a_test_failing_with_a_patch_whose_edits_it_never_runs_is_flaky_not_a_regression() -> None:
+    """mistune: a timing test (`..._are_near_linear`) failed twice on a loaded machine
+    and the patch restoring the original code was rejected as a regression."""
+    verified, checked = flaky_timing([1])
+    assert checked == [("right", "verified", 0)] and len(verified) == 1
+    verified, checked = flaky_timing([1, 2])  # it runs the edited line: the patch's doing
+    assert verified == [] and checked == [("right", "regressions", 1)]
 
 
 def test_after_a_first_run_cut_short_a_test_failing_with_and_without_the_patch_is_unfixed() -> None:

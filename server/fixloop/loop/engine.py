@@ -69,10 +69,12 @@ def tally_of(result: CandidateResult | None) -> dict[str, int]:
     return result.tally() if result is not None else {"passed": 0, "failed": 0}
 
 
-def tally_line(final: CandidateResult, failing_before: int) -> str:
-    """A verifying run's summary; its failures that the unchanged code has too, said."""
+def tally_line(final: CandidateResult, failing_before: int, untouched: int = 0) -> str:
+    """A verifying run's summary; its failures that the unchanged code has too, and those
+    of tests that never run what the patch edits (flaky), said."""
     before = f"; {failing_before} fail without the patch too" if failing_before else ""
-    return f"{final.summary()}{before}"
+    flaky = f"; {untouched} never run the patched lines (flaky)" if untouched else ""
+    return f"{final.summary()}{before}{flaky}"
 
 
 def _outcome_data(result: FixResult) -> dict[str, Any]:
@@ -200,10 +202,13 @@ class FixResult:
     # Failing tests of the final run that fail without the patch too (never running what
     # it edits): an environment's, not the patch's (a program the sandbox lacks, ...).
     failing_before: int = 0
+    # Failing tests of the final run that passed without the patch and never run what it
+    # edits: flaky (timing, load), not the patch's.
+    untouched: int = 0
 
     def final_summary(self) -> str:
         """The verifying run's tally, saying how many of its failures were there before."""
-        return tally_line(self.final, self.failing_before) if self.final else ""
+        return tally_line(self.final, self.failing_before, self.untouched) if self.final else ""
 
     @property
     def tokens(self) -> int:
@@ -797,7 +802,13 @@ class FixSession:
                 f"not counted against the patch: {len(regardless)} tests that fail without it "
                 f"too and never run the lines it edits ({regardless[0]}{more})"
             )
-        tally = tally_line(best.result, len(regardless))
+        if untouched := sorted(self._verifier.untouched_failures):
+            more = f" and {len(untouched) - 1} more" if len(untouched) > 1 else ""
+            self._notes.append(
+                f"not counted against the patch: {len(untouched)} tests that failed with it, "
+                f"pass without it and never run the lines it edits: flaky ({untouched[0]}{more})"
+            )
+        tally = tally_line(best.result, len(regardless), len(untouched))
         return replace(
             self._finish(
                 Status.FIXED, f"verified: {tally} ({best.candidate.description})", baseline
@@ -811,6 +822,7 @@ class FixSession:
             final=best.result,
             why=self._why,
             failing_before=len(regardless),
+            untouched=len(untouched),
         )
 
     def write_memory(self) -> str | None:

@@ -43,6 +43,9 @@ from fixloop.sandbox.results import (
 
 # The first run stops after this many failing tests: enough to localize and to fix.
 BASELINE_MAX_FAILURES = 5
+# Regressions of a patch looked into for tests that never run what it edits (flaky ones)
+# at most: one traced run of them on the unchanged code. More are the patch's.
+UNTOUCHED_MAX = 3
 # Groups of passing candidates (`parallel` each) run against the whole suite at most.
 REGRESSION_GROUPS = 3
 # A test past its limit fails with this in its message (sandbox/_pytest_timeout.py).
@@ -164,6 +167,10 @@ class Verifier:
         # never run a line it edits: not this bug's (a program the sandbox lacks, a test
         # that needs the network); told to the user, not counted against the patch.
         self.failing_regardless: set[str] = set()
+        # Tests that failed with the verified patch, passed without it, and never run a
+        # line it edits when run alone on the unchanged code (traced): a deterministic
+        # test cannot, so they are flaky (timing, load); told, not counted against it.
+        self.untouched_failures: set[str] = set()
         # Test modules that cannot be imported here on the unchanged code, for a reason in
         # the environment, with that reason (first_run.uncollectable): no patch is asked
         # to fix them, and their errors in a whole-suite run are not held against one.
@@ -528,19 +535,24 @@ class Verifier:
                     checked(item, "failed", 0)
                     continue
                 regardless = failed_before - reached
-            regressions = len(failing & passed_before)
-            self._guard(failing & passed_before)
+            regressed = failing & passed_before
+            untouched = self._untouched(regressed, sources, item.candidate.changes)
+            regressed -= untouched
+            regressions = len(regressed)
+            self._guard(regressed)
             self._log(
                 "regression",
                 description=item.candidate.description,
-                regressions=sorted(failing & passed_before),
+                regressions=sorted(regressed),
                 **({"failing_regardless": sorted(regardless)} if regardless else {}),
+                **({"untouched": sorted(untouched)} if untouched else {}),
                 **result_data(full),
             )
             checked(item, "regressions" if regressions else "verified", regressions)
             if not regressions:
                 verified.append(replace(item, result=full))
                 self.failing_regardless = regardless
+                self.untouched_failures = untouched
         return verified
 
     def _without_uncollectable(self, result: CandidateResult) -> CandidateResult:
@@ -677,6 +689,29 @@ class Verifier:
         bad = (Outcome.FAILED, Outcome.ERROR)
         return {t for t in test_ids if t in self._unchanged and self._unchanged[t].outcome in bad}
 
+    def _untouched(
+        self, regressed: set[str], sources: Mapping[str, str], changes: Mapping[str, str]
+    ) -> set[str]:
+        """Of a few tests that passed before and fail with a patch (run again alone),
+        those that never run a line it edits on the unchanged code, traced there (once
+        per test and session): the patch cannot be why they fail. All or none: a fixture
+        they share runs in the first one's trace alone. Many such tests are a patch's
+        real regressions (state one test leaves to the next), not looked into."""
+        few = 0 < len(regressed) <= UNTOUCHED_MAX
+        if not few or not self.is_pytest() or not all("::" in t for t in regressed):
+            return set()
+        if _edits_at_import(sources, changes):
+            return set()  # every test runs them: no run can tell
+        edited = {(path, line) for path, lines in edited_lines(sources, changes) for line in lines}
+        traced = self._localized  # the localization's run was on the unchanged code too
+        if any(not edited.isdisjoint(traced.get(t, ())) for t in regressed):
+            return set()  # known without a run: the patch's
+        self._failing_unchanged({t for t in regressed if t not in traced}, sources)
+        lines = [self._unchanged_lines.get(t, traced.get(t)) for t in regressed]
+        if any(ran is None or not edited.isdisjoint(ran) for ran in lines):
+            return set()  # one ran an edited line, or its lines are not known
+        return set(regressed)
+
     def _reaching(
         self, test_ids: set[str], sources: Mapping[str, str], changes: Mapping[str, str]
     ) -> set[str]:
@@ -684,9 +719,9 @@ class Verifier:
         a line the patch edits on the unchanged code, or whose lines are not known. A test
         that never ran an edited line of a function's body fails for a reason the patch
         cannot touch. An edit outside any function (run at import) concerns them all."""
-        edited = [(path, line) for path, lines in edited_lines(sources, changes) for line in lines]
-        if any(enclosing_function(sources[path], line) is None for path, line in edited):
+        if _edits_at_import(sources, changes):
             return set(test_ids)
+        edited = [(path, line) for path, lines in edited_lines(sources, changes) for line in lines]
         return {
             t
             for t in test_ids
@@ -808,3 +843,12 @@ def edited_lines(
         prefix, suffix = common_ends(old, text.splitlines())
         first, last = prefix + 1, len(old) - suffix
         yield path, range(first, last + 1) if last >= first else range(max(1, prefix), prefix + 2)
+
+
+def _edits_at_import(sources: Mapping[str, str], changes: Mapping[str, str]) -> bool:
+    """Whether a patch edits a line outside any function: run at import, by every test."""
+    return any(
+        enclosing_function(sources[path], line) is None
+        for path, lines in edited_lines(sources, changes)
+        for line in lines
+    )
