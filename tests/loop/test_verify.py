@@ -355,3 +355,23 @@ def test_the_batches_of_a_session_run_in_the_same_threads_until_it_closes() -> N
     assert len(ended) == 12 and len(set(threads)) <= 2
     made.close()
     assert not any(thread.is_alive() for thread in threads)
+
+
+def test_failing_tests_that_pass_twice_on_the_unchanged_code_are_no_target() -> None:
+    """mistune: a timing test failed in the first run only, beside the bug's test; as a
+    target it failed the right patch (run under load), and a wrong one was offered."""
+    spectrum = json.dumps({"root": "/project", "tests": [
+        {"id": "t.py::timing", "outcome": "passed", "lines": {"shop.py": [1]}},
+        {"id": "t.py::bug", "outcome": "failed", "lines": {"shop.py": [1]}},
+    ]})  # fmt: skip
+    baseline = run(("t.py::timing", FAIL), ("t.py::bug", FAIL), ("t.py::ok", PASS))
+    again = ("unchanged", f"{COMMAND} t.py::timing")
+    made, _ = verifier(Scripted({again: run(("t.py::timing", PASS))}), WHOLE)
+    steady = made.without_flaky(baseline, spectrum)
+    assert steady is not None and [c.test_id for c in steady.failures] == ["t.py::bug"]
+    assert made.flaky == {"t.py::timing"} and made.narrowed_baseline()
+    assert made.flaky_message().startswith("nothing to fix: t.py::timing failed")
+    made, _ = verifier(Scripted({again: run(("t.py::timing", FAIL))}), WHOLE)
+    assert made.without_flaky(baseline, spectrum) is None  # it fails after all: a bug
+    failed = spectrum.replace('"passed"', '"failed"')
+    assert made.without_flaky(baseline, failed) is None  # failed in the localization: no run

@@ -386,6 +386,8 @@ class FixSession:
         baseline, context = self._context(baseline, sources, spectrum)
         self._baseline_failing = len(baseline.failures)
         self._baseline = baseline
+        if context is None:
+            return self._finish(Status.NOT_FOUND, self._verifier.flaky_message(), baseline)
         self._verifier.prewarm_soon(baseline)
         if self._cancelled.is_set():
             return self._finish(Status.CANCELLED, "cancelled", baseline)
@@ -519,14 +521,19 @@ class FixSession:
 
     def _context(
         self, baseline: CandidateResult, sources: dict[str, str], spectrum: str | None = None
-    ) -> tuple[CandidateResult, RepairContext]:
-        """The first run, less its failing tests that never run the sources, and what the
-        generators see of it (`spectrum`: the localization run's, when it ran already)."""
+    ) -> tuple[CandidateResult, RepairContext | None]:
+        """The first run, less its failing tests that never run the sources and its flaky
+        ones, and what the generators see of it (`spectrum`: the localization run's, when
+        it ran already); None when every failure was flaky: nothing to repair."""
         use = self.use_localization
         if spectrum is None:
             spectrum = self._verifier.spectrum(baseline, sources) if use else baseline.probe_data
         if use and (fewer := self._verifier.without_unreached(baseline, spectrum, sources)):
             baseline, spectrum = fewer
+        if use and (steady := self._verifier.without_flaky(baseline, spectrum)) is not None:
+            baseline = steady
+            if not baseline.failures:
+                return baseline, None
         return baseline, repair_context(
             self._verifier,
             baseline,

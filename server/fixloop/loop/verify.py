@@ -171,6 +171,9 @@ class Verifier:
         # line it edits when run alone on the unchanged code (traced): a deterministic
         # test cannot, so they are flaky (timing, load); told, not counted against it.
         self.untouched_failures: set[str] = set()
+        # Failing tests of the first run that passed twice on the unchanged code after it
+        # (without_flaky): not this bug's, not the candidates' targets.
+        self.flaky: set[str] = set()
         # Test modules that cannot be imported here on the unchanged code, for a reason in
         # the environment, with that reason (first_run.uncollectable): no patch is asked
         # to fix them, and their errors in a whole-suite run are not held against one.
@@ -350,6 +353,47 @@ class Verifier:
         self.partial_baseline = True  # the tests dropped are the whole suite's to check
         kept = tuple(c for c in baseline.cases if c.test_id not in unreached)
         return replace(baseline, cases=kept), spectrum
+
+    def without_flaky(
+        self, baseline: CandidateResult, spectrum: str | None
+    ) -> CandidateResult | None:
+        """The first run without its failing tests that passed in the localization's run
+        of the unchanged code and again in a run of them alone as the user's command runs
+        them: flaky (timing, load) or failing only after other tests. As targets, any patch
+        would "pass" them, or one failing again would sink the right patch; they are
+        checked like the tests the first run left out (`flaky` keeps them). None when
+        every failure is steady, or the localization did not trace them."""
+        ran = {run.test_id: run.failed for run in spectrum_runs(spectrum, self.project_root)}
+        passed = sorted(c.test_id for c in baseline.failures if ran.get(c.test_id) is False)
+        if not self.is_pytest() or not passed or not all("::" in t for t in passed):
+            return None
+        again = self.tester.run(
+            self.project_root,
+            {},
+            with_tests(self.test_command, passed),
+            timeout=self.suite_timeout(None),
+            cancel=self._stop_runs,
+            test_timeout=self.test_limit(baseline),
+        )
+        if again.cancelled or again.infrastructure_error or again.timed_out:
+            return None
+        flaky = {c.test_id for c in again.cases if c.outcome is Outcome.PASSED}
+        if not flaky:
+            return None
+        self._log("flaky", flaky=sorted(flaky), **result_data(again))
+        self.flaky = flaky
+        self.partial_baseline = True  # the tests dropped are the whole suite's to check
+        return replace(baseline, cases=tuple(c for c in baseline.cases if c.test_id not in flaky))
+
+    def flaky_message(self) -> str:
+        """Why there is nothing to fix when every failure of the first run was flaky."""
+        first, rest = sorted(self.flaky)[0], len(self.flaky) - 1
+        more = f" and {rest} more" if rest else ""
+        return (
+            f"nothing to fix: {first}{more} failed in the first run and passed twice when "
+            "run again on the unchanged code (a flaky test, or one that fails only after "
+            "other tests)"
+        )
 
     def without_slow(self, baseline: CandidateResult) -> CandidateResult | None:
         """The first run with its slow tests passed: when the bug shows in failures of
