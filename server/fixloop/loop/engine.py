@@ -73,7 +73,7 @@ def tally_line(final: CandidateResult, failing_before: int, untouched: int = 0) 
     """A verifying run's summary; its failures that the unchanged code has too, and those
     of tests that never run what the patch edits (flaky), said."""
     before = f"; {failing_before} fail without the patch too" if failing_before else ""
-    flaky = f"; {untouched} never run the patched lines (flaky)" if untouched else ""
+    flaky = f"; {untouched} flaky (never running the patched lines)" if untouched else ""
     return f"{final.summary()}{before}{flaky}"
 
 
@@ -812,8 +812,8 @@ class FixSession:
         if untouched := sorted(self._verifier.untouched_failures):
             more = f" and {len(untouched) - 1} more" if len(untouched) > 1 else ""
             self._notes.append(
-                f"not counted against the patch: {len(untouched)} tests that failed with it, "
-                f"pass without it and never run the lines it edits: flaky ({untouched[0]}{more})"
+                f"not counted against the patch, as flaky: {untouched[0]}{more}, failing with "
+                "it, passing without it, never running the lines it edits"
             )
         tally = tally_line(best.result, len(regardless), len(untouched))
         return replace(
