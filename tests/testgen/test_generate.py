@@ -83,6 +83,8 @@ def textutil(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     root.mkdir()
     (root / "textutil.py").write_text(TEXTUTIL, encoding="utf-8")
+    # Its tests use hypothesis (so the user's environment has it): property tests fit.
+    (root / "conftest.py").write_text("from hypothesis import settings\n", encoding="utf-8")
     return root
 
 
@@ -128,6 +130,17 @@ def test_a_typed_string_function_gets_examples_and_property_tests(
     assert generated.property_tests >= 3
     changed = TEXTUTIL.replace('"-".join', '"_".join')
     assert not run_with(pool, textutil, generated, "textutil.py", changed)
+
+
+def test_a_project_without_hypothesis_gets_no_property_tests(
+    pool: SandboxPool, textutil: Path
+) -> None:
+    """itsdangerous, mistune: hypothesis came from the sandbox alone; the written file
+    stopped the user's whole suite at collection (No module named 'hypothesis')."""
+    (textutil / "conftest.py").unlink()
+    generated = offline(pool, textutil, "textutil.py", "slugify")
+    assert "slugify('Hello World') == 'hello-world'" in generated.content
+    assert "hypothesis" not in generated.content and generated.property_tests == 0
 
 
 def test_a_list_function_is_pinned(pool: SandboxPool, textutil: Path) -> None:

@@ -121,6 +121,37 @@ def _add_parents(tar: tarfile.TarFile, name: str, seen: set[str], owner_uid: int
             tar.addfile(entry)
 
 
+# Folders no project's own code is in, when looking for what it imports.
+_NOT_THE_PROJECTS = {"node_modules", "__pycache__", "site-packages", "build", "dist"}
+_MAX_SCANNED = 5_000  # Python files read at most: a huge tree is not read whole
+
+
+def imports_hypothesis(root: Path) -> bool:
+    """Whether the project's own Python files (its tests, mostly) import hypothesis, so
+    the user's environment has it: virtualenvs, hidden and build folders skipped."""
+    scanned = 0
+    for directory, subdirs, names in os.walk(root):
+        subdirs[:] = [
+            name
+            for name in subdirs
+            if not name.startswith(".")
+            and name not in _NOT_THE_PROJECTS
+            and not Path(directory, name, "pyvenv.cfg").exists()
+        ]
+        for name in names:
+            if not name.endswith(".py"):
+                continue
+            scanned += 1
+            if scanned > _MAX_SCANNED:
+                return False
+            try:
+                if _IMPORTS_HYPOTHESIS.search(Path(directory, name).read_bytes()):
+                    return True
+            except OSError:
+                continue
+    return False
+
+
 def uses_hypothesis(changes: dict[str, str]) -> bool:
     return any(
         path.endswith(".py") and _IMPORTS_HYPOTHESIS.search(text.encode())

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fixloop.sandbox.project import imports_hypothesis
 from fixloop.sandbox.results import Tester, trim_text
 from fixloop.testgen import probe as probing
 from fixloop.testgen.errors import TestGenError
@@ -168,7 +169,9 @@ def _offline(target: FunctionTarget, context: _Context, path: Path) -> Generated
             f"{target.qualname} could not be called in the sandbox (does {target.module} import "
             f"there?): {trim_text(result.output.text, 1_500)}"
         )
-    observation = probing.read_observation(result.probe_data, chosen)
+    observation = probing.read_observation(
+        result.probe_data, chosen, project_imports_hypothesis=imports_hypothesis(context.root)
+    )
     content = Renderer(target, samples, observation).render()
     if "def test_" not in content:
         raise TestGenError(

@@ -18,7 +18,7 @@ CALL_SECONDS = 1.0  # per call: a loop that never ends costs one case, not the r
 
 _PROBE_TEMPLATE = '''\
 """fixloop: records what {name} returns on sample inputs (written, run, thrown away)."""
-import ast, importlib, importlib.util, json, os, signal
+import ast, importlib, importlib.util, json, os, signal, sys
 
 CASES = [
 {cases}
@@ -91,11 +91,22 @@ def _record(case):
     return entry
 
 
+def _hypothesis():
+    """Whose hypothesis imports here: "project" (installed in the project's environment),
+    "sandbox" (the sandbox's own tool alone), or None."""
+    spec = importlib.util.find_spec("hypothesis")
+    if spec is None or not spec.origin:
+        return None
+    prefix = os.path.realpath(sys.prefix) + os.sep
+    own = sys.prefix != sys.base_prefix and os.path.realpath(spec.origin).startswith(prefix)
+    return "project" if own else "sandbox"
+
+
 def test_fixloop_probe():
     _callee()  # an import error fails here, once
     found = {{
         "cases": [_record(case) for case in CASES],
-        "hypothesis": importlib.util.find_spec("hypothesis") is not None,
+        "hypothesis": _hypothesis(),
     }}
     with open(os.environ[{env!r}], "w") as handle:
         json.dump(found, handle)
@@ -120,7 +131,9 @@ class Observed:
 @dataclass(frozen=True)
 class Observation:
     cases: tuple[Observed, ...]
-    hypothesis: bool  # the sandbox can run property tests
+    # Property tests can run in the sandbox and in the user's own environment: a file
+    # importing hypothesis where the project lacks it stops the user's whole suite.
+    hypothesis: bool
 
 
 def probe_file(
@@ -160,8 +173,14 @@ def _call_args(target: FunctionTarget, args: tuple[str, ...]) -> str:
     return f"{tuple_text}, {{{', '.join(keywords)}}}"
 
 
-def read_observation(data: str, cases: list[tuple[str, ...]]) -> Observation:
+def read_observation(
+    data: str, cases: list[tuple[str, ...]], *, project_imports_hypothesis: bool = False
+) -> Observation:
+    """What the probe saw; property tests only when hypothesis is the project's: in its
+    environment, or imported by its own code (which the user's environment then runs)."""
     raw: dict[str, Any] = json.loads(data)
+    whose = raw.get("hypothesis")
+    hypothesis = whose == "project" or (whose == "sandbox" and project_imports_hypothesis)
     found = []
     for args, entry in zip(cases, raw.get("cases", []), strict=False):
         found.append(
@@ -176,4 +195,4 @@ def read_observation(data: str, cases: list[tuple[str, ...]]) -> Observation:
                 idempotent=entry.get("idempotent"),
             )
         )
-    return Observation(tuple(found), bool(raw.get("hypothesis")))
+    return Observation(tuple(found), hypothesis)
