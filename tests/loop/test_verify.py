@@ -375,3 +375,39 @@ def test_failing_tests_that_pass_twice_on_the_unchanged_code_are_no_target() -> 
     assert made.without_flaky(baseline, spectrum) is None  # it fails after all: a bug
     failed = spectrum.replace('"passed"', '"failed"')
     assert made.without_flaky(baseline, failed) is None  # failed in the localization: no run
+
+
+def test_a_patch_failing_many_tests_is_rejected_on_a_few_witnesses() -> None:
+    """mistune: a wrong patch failed 256 tests; each was confirmed, then each run on the
+    unchanged code, 70 s, before it was rejected. Five tell as much."""
+    others = [f"t.py::o{n}" for n in range(8)]
+    picked = others[::2]  # spread over the failures: the first few are often alike
+    sample = f"{COMMAND} {' '.join(picked)}"
+    suite = run(("t.py::bug", PASS), *((t, FAIL) for t in others))
+    tester = Scripted({
+        ("wrong", SUITE): suite,
+        ("wrong", sample): run(*((t, FAIL) for t in picked)),
+    })  # fmt: skip
+    given = GivenBaseline(run(("t.py::bug", FAIL), *((t, PASS) for t in others)), COMMAND)
+    made, _ = verifier(tester, given)
+    verified, checked = check(made, given.result, "wrong")
+    assert verified == [] and checked == [("wrong", "regressions", 8)]
+    assert tester.runs == [("wrong", SUITE), ("wrong", sample)]
+
+    # Unseen by a narrowed first run: a witness is one that passes on the unchanged code.
+    tester = Scripted({
+        ("wrong", SUITE): suite,
+        ("wrong", sample): run(*((t, FAIL) for t in picked)),
+        ("unchanged", sample): run(*((t, PASS) for t in picked)),
+    })  # fmt: skip
+    made, _ = verifier(tester, NARROW)
+    verified, checked = check(made, NARROW.result, "wrong")
+    assert verified == [] and checked == [("wrong", "regressions", 8)]
+    assert ("unchanged", f"{COMMAND} {' '.join(others)}") not in tester.runs
+
+    # Failing on the unchanged code too, after a first run cut short: left unfixed.
+    tester.script = {**tester.script, ("unchanged", sample): run(*((t, FAIL) for t in picked))}
+    made, _ = verifier(tester, NARROW)
+    made.partial_baseline = True
+    verified, checked = check(made, NARROW.result, "wrong")
+    assert verified == [] and checked == [("wrong", "failed", 0)]

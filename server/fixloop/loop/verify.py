@@ -46,6 +46,8 @@ BASELINE_MAX_FAILURES = 5
 # Regressions of a patch looked into for tests that never run what it edits (flaky ones)
 # at most: one traced run of them on the unchanged code. More are the patch's.
 UNTOUCHED_MAX = 3
+# Failing tests of a whole-suite run tried first for a regression, when there are more.
+WITNESSES = 5
 # Groups of passing candidates (`parallel` each) run against the whole suite at most.
 REGRESSION_GROUPS = 3
 # A test past its limit fails with this in its message (sandbox/_pytest_timeout.py).
@@ -174,6 +176,7 @@ class Verifier:
         # Failing tests of the first run that passed twice on the unchanged code after it
         # (without_flaky): not this bug's, not the candidates' targets.
         self.flaky: set[str] = set()
+        self._ran_before: set[str] = set()  # the tests of the first run (best_without_...)
         # Test modules that cannot be imported here on the unchanged code, for a reason in
         # the environment, with that reason (first_run.uncollectable): no patch is asked
         # to fix them, and their errors in a whole-suite run are not held against one.
@@ -525,6 +528,7 @@ class Verifier:
         failed for other reasons may go on failing. Sets `stop` when no patch can pass."""
         passed_before = {c.test_id for c in baseline.cases if c.outcome is Outcome.PASSED}
         ran_before = {c.test_id for c in baseline.cases}
+        self._ran_before = ran_before
         targets = {c.test_id for c in baseline.failures}
         suite_timeout = self.suite_timeout(timeout)
         verified: list[Tried] = []
@@ -551,6 +555,19 @@ class Verifier:
             broken = full.infrastructure_error or full.timed_out or full.out_of_memory
             if broken or failing & targets or (not full.cases and not full.passed):
                 checked(item, "failed", 0)
+                continue
+            witnessed = self._witnesses(full, item.candidate.changes, passed_before, sources)
+            if witnessed is not None:
+                outcome, witnesses = witnessed
+                self._guard(witnesses)
+                key = "witnesses" if outcome == "regressions" else "unfixed"
+                self._log(
+                    "regression",
+                    description=item.candidate.description,
+                    **{key: sorted(witnesses)},
+                    **result_data(full),
+                )
+                checked(item, outcome, len(failing) if outcome == "regressions" else 0)
                 continue
             full = self._confirmed(full, item.candidate.changes, timeout)
             failing = {c.test_id for c in full.failures}
@@ -684,6 +701,53 @@ class Verifier:
         if not self.is_pytest() or any(w.startswith("--assert") for w in words):
             return self.test_command
         return f"{self.test_command} --assert=plain"
+
+    def _witnesses(
+        self,
+        full: CandidateResult,
+        changes: Mapping[str, str],
+        passed_before: set[str],
+        sources: Mapping[str, str],
+    ) -> tuple[str, set[str]] | None:
+        """When a patch fails many tests, why to reject it on a few of them that fail
+        again as the user's command runs them: ("regressions", those that passed on the
+        unchanged code), or, after a first run cut short, ("failed", those that fail there
+        too and run the lines it edits: unfixed). One is enough, without confirming each
+        failure and running each unseen one on the unchanged code (a wrong patch failed
+        256 of mistune's tests: 70 s of runs). None when there are few failures, or no
+        witness among the few tried."""
+        failing = sorted(c.test_id for c in full.failures)
+        if len(failing) <= WITNESSES or not self.is_pytest():
+            return None
+        known = _spread([t for t in failing if t in passed_before and "::" in t])
+        unseen = _spread([t for t in failing if t not in self._ran_before and "::" in t])
+        sample = known or (unseen if self.narrowed_baseline() else [])
+        if not sample:
+            return None
+        again = self.tester.run(
+            self.project_root,
+            changes,
+            with_tests(self.test_command, sample),
+            timeout=self.suite_timeout(None),
+            cancel=self._stop_runs,
+            test_timeout=self.tight,
+        )
+        if again.cancelled or again.infrastructure_error or again.timed_out:
+            return None
+        still = {c.test_id for c in again.failures}
+        if known:
+            return ("regressions", still) if still else None
+        before = self._failing_unchanged(still, sources)
+        passed = Outcome.PASSED
+        if regressed := {
+            t
+            for t in still - before
+            if self._unchanged.get(t, None) is not None and self._unchanged[t].outcome is passed
+        }:
+            return "regressions", regressed
+        if self.partial_baseline and (unfixed := self._reaching(before, sources, changes)):
+            return "failed", unfixed
+        return None
 
     def _confirmed(
         self, full: CandidateResult, changes: Mapping[str, str], timeout: float
@@ -896,3 +960,10 @@ def _edits_at_import(sources: Mapping[str, str], changes: Mapping[str, str]) -> 
         for path, lines in edited_lines(sources, changes)
         for line in lines
     )
+
+
+def _spread(test_ids: list[str]) -> list[str]:
+    """At most WITNESSES of these, evenly spaced: the first few are often one module's,
+    all alike (mistune's 256: the first five never ran the edited line, 46 others did)."""
+    step = max(1, -(-len(test_ids) // WITNESSES))
+    return test_ids[::step][:WITNESSES]
