@@ -84,3 +84,23 @@ def test_check_quiet_prints_the_findings_without_the_summary(tmp_path: Path) -> 
     assert quiet.stdout.splitlines() == loud.stdout.splitlines()[:-1]
     assert "FL106" in quiet.stdout
     assert (quiet.returncode, loud.returncode) == (0, 0)  # a warning: below --fail-on error
+
+
+BAR = [
+    f"fixloop: preparing the sandbox: installing 9 packages [{'#' * n}{'-' * (4 - n)}] {n}/4"
+    for n in range(1, 5)
+]
+
+
+def test_the_sandbox_preparation_bar_moves_in_place_and_is_one_line_in_a_log(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """itsdangerous: `fixloop fix` in a log printed 24 bar lines, one per step."""
+    _configured(monkeypatch)
+    for stream, steps in ((io.StringIO(), 1), (_Terminal(), 4)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        for line in ["fixloop: preparing the sandbox: downloading 8 packages", *BAR]:
+            output.preparing(line)
+        text = stream.getvalue()
+        assert text.count("installing") == steps and text.count("downloading") == 1
+        assert text.endswith(f"{BAR[-1]}\n") and text.count("\n") == 2

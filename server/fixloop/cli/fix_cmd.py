@@ -97,7 +97,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def _say(message: str) -> None:
     _clear_progress()
-    output.info(f"fixloop: {message}")
+    output.preparing(f"fixloop: {message}")
 
 
 def _fail(message: str) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from typing import TextIO
 
@@ -62,6 +63,23 @@ def quiet() -> bool:
 def info(message: str) -> None:
     """A line for people (progress, notes, summaries) on stderr; none with `-q`."""
     if not _quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+# A progress bar's step, as the sandbox's preparation says it: "… [####----] 7/24".
+_BAR_STEP = re.compile(r"\[[#-]+\] (\d+)/(\d+)$")
+
+
+def preparing(message: str) -> None:
+    """A line of the sandbox's preparation on stderr: a progress bar's steps overwrite
+    one another on a terminal, and elsewhere (a log, CI) only its last is printed."""
+    if _quiet:
+        return
+    step = _BAR_STEP.search(message)
+    unfinished = step is not None and step.group(1) != step.group(2)
+    if sys.stderr.isatty():
+        print(f"\r\033[K{message}", end="" if unfinished else "\n", file=sys.stderr, flush=True)
+    elif not unfinished:
         print(message, file=sys.stderr, flush=True)
 
 

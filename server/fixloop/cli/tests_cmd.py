@@ -9,6 +9,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from fixloop.cli import output
+
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("tests", help="generate tests for a function")
@@ -51,6 +53,10 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+def _preparing(message: str) -> None:
+    output.preparing(f"fixloop: {message}")
+
+
 def run(args: argparse.Namespace) -> int:
     from fixloop.config import load_settings
     from fixloop.loop.llm import ModelError
@@ -68,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     if args.engine:
         settings = dataclasses.replace(settings, engine=args.engine)
     try:
-        with SandboxPool(settings.sandbox) as pool:
+        # Its first use in a project prepares the sandbox: a minute, said as it goes.
+        with SandboxPool(settings.sandbox, on_prepare=_preparing) as pool:
             generated = generate_tests(
                 root,
                 root / file,
