@@ -4,9 +4,10 @@ what it refuses, and how it reports."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -486,3 +487,48 @@ def test_when_the_best_passing_candidates_all_regress_the_next_ones_get_their_tu
     result = session.run()
     assert result.status is Status.FIXED
     assert result.changes == {"calc.py": right_but_larger}
+
+
+class _Watched:
+    """The sandbox, noting in order when each candidate's run starts and ends."""
+
+    def __init__(self, pool: SandboxPool, log: list[str]) -> None:
+        self.pool, self.log = pool, log
+
+    def run(self, root: Path | str, changes: Mapping[str, str], command: str, **kw: Any) -> Any:
+        name = next(iter(changes.values()), "").splitlines()[0] if changes else "first run"
+        self.log.append(f"start {name}")
+        result = self.pool.run(root, changes, command, **kw)
+        self.log.append(f"end {name}")
+        return result
+
+
+def test_the_next_batch_of_templates_is_made_while_the_current_one_runs(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """The slots wait for no template search between batches: the candidates of the second
+    batch are asked of the generator before the first batch's runs have all ended."""
+    log: list[str] = []
+    wrong = [f"# wrong {n}\n{WRONG}" for n in range(20)]
+
+    @dataclass
+    class Noted(Scripted):
+        def candidates(self, context: RepairContext) -> Iterator[Candidate]:
+            for candidate in super().candidates(context):
+                log.append(f"made {next(iter(candidate.changes.values())).splitlines()[0]}")
+                yield candidate
+
+    session = FixSession(
+        _project(tmp_path),
+        COMMAND,
+        [Noted([*wrong, f"# right\n{RIGHT}"])],
+        _Watched(pool, log),
+        targets=["calc.py"],
+        budget=Budget(candidates_per_iteration=16, parallel=2),
+    )
+    result = session.run()
+    assert result.status is Status.FIXED, result.message
+    first_batch = {f"end # wrong {n}" for n in range(16)}
+    first_batch_ends = max(i for i, line in enumerate(log) if line in first_batch)
+    assert log.index("made # wrong 16") < first_batch_ends
+    assert log.index("start # wrong 16") > first_batch_ends  # each batch's runs in turn

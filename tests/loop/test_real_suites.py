@@ -272,6 +272,40 @@ def test_tests_the_first_run_never_reached_must_be_fixed_too(
     assert rejected["unfixed"] == [f"test_shop.py::test_{n}" for n in (5, 6, 7)]
 
 
+def test_the_targets_own_tests_run_whole_first_so_a_partial_fix_costs_no_suite_run(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """When the first run is the target's own tests (fewer than the suite), it does not
+    stop at five failures: every test the bug fails there is a target, and a patch that
+    fixes only the first five fails as a candidate, not after a run of the whole suite."""
+    (tmp_path / "shop.py").write_text("def next_of(x):\n    return x + 2\n")
+    tests = ["from shop import next_of", ""]
+    for number in range(8):
+        tests += [f"def test_{number}():", f"    assert next_of({number}) == {number + 1}", ""]
+    (tmp_path / "test_shop.py").write_text("\n".join(tests))
+    (tmp_path / "test_other.py").write_text("def test_other():\n    assert True\n")
+    partial = "def next_of(x):\n    return x + 1 if x < 5 else x + 2\n"
+    right = "def next_of(x):\n    return x + 1\n"
+    events = Events()
+    session = FixSession(
+        tmp_path,
+        COMMAND,
+        [Given([partial, right])],
+        pool,
+        targets=["shop.py"],
+        budget=Budget(wall_clock_seconds=120, parallel=2, alternative_batches=0),
+        on_event=events,
+    )
+    result = session.run()
+    assert result.status is Status.FIXED and result.changes == {"shop.py": right}
+    [first] = events.of("baseline")
+    assert first["failing"] == [f"test_shop.py::test_{n}" for n in range(8)]
+    [partial_run] = [e for e in events.of("candidate") if e["description"] == "candidate 1"]
+    assert partial_run["passed"] is False
+    [whole] = events.of("regression")  # the right patch's, alone
+    assert whole["description"] == "candidate 2" and ran(whole) == 9
+
+
 def ran(data: Mapping[str, Any]) -> int:
     return int(data["tests"]["passed"]) + int(data["tests"]["failed"])
 

@@ -223,6 +223,34 @@ class FixResult:
         return self.status is Status.FIXED
 
 
+class _Ahead:
+    """A batch of candidates made on a thread of its own; its error is raised where the
+    batch is taken, as if it had been made there."""
+
+    def __init__(self, make: Callable[[], list[Candidate]]) -> None:
+        self._batch: list[Candidate] = []
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._make, args=(make,), name="fixloop-next-batch", daemon=True
+        )
+        self._thread.start()
+
+    def _make(self, make: Callable[[], list[Candidate]]) -> None:
+        try:
+            self._batch = make()
+        except BaseException as error:  # raised again where the batch is taken
+            self._error = error
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self) -> list[Candidate]:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._batch
+
+
 class FixSession:
     """One run of the loop on a project. Call `run()`; `cancel()` from any thread."""
 
@@ -304,6 +332,8 @@ class FixSession:
         self._given = self._verifier.given
         self._why = ""
         self._broke = 0  # passing candidates the whole suite refused, for the reason
+        # The next batch of template candidates, made while the current one runs.
+        self._ahead: _Ahead | None = None
 
     @property
     def model_rounds(self) -> bool:
@@ -428,7 +458,7 @@ class FixSession:
             if iteration == 1:
                 self._build_scorer_meanwhile(context)
             narrowed = verifier.narrowed_command(baseline)  # with the guards found so far
-            tried = self._verify(batch, narrowed, timeout)
+            tried = self._verify(batch, narrowed, timeout, self._maker(streams, context, seen))
             for item in tried:
                 seen[normalized(item.candidate.changes)] = item
                 if not item.result.passed:
@@ -550,6 +580,12 @@ class FixSession:
         context: RepairContext,
         seen: dict[tuple[tuple[str, str], ...], _Tried | None],
     ) -> list[Candidate]:
+        if self._ahead is not None:
+            ahead, self._ahead = self._ahead.result(), None
+            # Made while the last batch ran: what that batch tested is no longer new.
+            fresh = [c for c in ahead if normalized(c.changes) not in seen]
+            if fresh:
+                return fresh
         batch: list[Candidate] = []
         keys: set[tuple[tuple[str, str], ...]] = set()
         fits = [c for c in self._remembered if refusal(context.sources, c.changes) is None]
@@ -597,8 +633,32 @@ class FixSession:
             return 1
         return self.budget.candidates_per_iteration or 8 * max(1, self.budget.parallel)
 
-    def _verify(self, batch: list[Candidate], command: str, timeout: float) -> list[_Tried]:
-        """Run the batch in parallel (verify.py); stop starting new runs once cancelled."""
+    def _maker(
+        self,
+        streams: dict[int, Iterator[Candidate]],
+        context: RepairContext,
+        seen: dict[tuple[tuple[str, str], ...], _Tried | None],
+    ) -> Callable[[], list[Candidate]] | None:
+        """What makes the next batch while the current one runs, when nothing it holds can
+        change with the results and making it costs nothing but time: template streams
+        alone (a model's next round reads the results; a generator that reports usage
+        spends tokens by generating), memory's suggestions all taken."""
+        spends = any(g.reflective or getattr(g, "usage", None) is not None for g in self.generators)
+        if self._remembered or spends:
+            return None
+        return lambda: self._next_batch(streams, context, seen)
+
+    def _verify(
+        self,
+        batch: list[Candidate],
+        command: str,
+        timeout: float,
+        make_next: Callable[[], list[Candidate]] | None = None,
+    ) -> list[_Tried]:
+        """Run the batch in parallel (verify.py); stop starting new runs once cancelled.
+        `make_next` makes the next batch meanwhile, on a thread of its own: the slots then
+        wait for no template search between batches."""
+        ahead = _Ahead(make_next) if make_next is not None and batch else None
         tried: list[_Tried] = []
         order = {}
         for candidate in batch:
@@ -611,7 +671,12 @@ class FixSession:
             self._log_candidate(tried[-1])
             self._note_best(tried[-1], waiting)
 
-        self._verifier.run_candidates(batch, command, timeout, ended)
+        try:
+            self._verifier.run_candidates(batch, command, timeout, ended)
+        finally:
+            if ahead is not None:
+                ahead.join()  # the streams and `seen` are the session thread's again
+                self._ahead = ahead
         return tried
 
     def _alternatives(
@@ -628,10 +693,13 @@ class FixSession:
         if any(g.reflective for g in self.generators):
             return []
         passing: list[_Tried] = []
-        for _ in range(self.budget.alternative_batches):
+        batches = self.budget.alternative_batches
+        for index in range(batches):
             if self._cancelled.is_set() or self._out_of_time():
                 break
-            extra = self._verify(self._next_batch(streams, context, seen), command, timeout)
+            batch = self._next_batch(streams, context, seen)
+            more = self._maker(streams, context, seen) if index < batches - 1 else None
+            extra = self._verify(batch, command, timeout, more)
             for item in extra:
                 seen[normalized(item.candidate.changes)] = item
                 if not item.result.passed:

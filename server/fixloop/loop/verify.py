@@ -41,13 +41,18 @@ from fixloop.sandbox.results import (
     with_outcomes_of,
 )
 
-# The first run stops after this many failing tests: enough to localize and to fix.
+# The first run of the whole suite stops after this many failing tests: enough to
+# localize and to fix.
 BASELINE_MAX_FAILURES = 5
 # Regressions of a patch looked into for tests that never run what it edits (flaky ones)
 # at most: one traced run of them on the unchanged code. More are the patch's.
 UNTOUCHED_MAX = 3
 # Failing tests of a whole-suite run tried first for a regression, when there are more.
 WITNESSES = 5
+# The first run of the target's own tests stops after this many: it finds every test the
+# bug fails there, so that a candidate fixing five of them is not taken for the fix (a
+# whole suite's run to find out); only a few more tracebacks to format.
+RELATED_MAX_FAILURES = 100
 # Groups of passing candidates (`parallel` each) run against the whole suite at most.
 REGRESSION_GROUPS = 3
 # A test past its limit fails with this in its message (sandbox/_pytest_timeout.py).
@@ -224,19 +229,19 @@ class Verifier:
             return self.given.result
         if not self.is_pytest():
             announce("running the tests as they are")
-            return self._first_run(self.test_command)
+            return self._first_run(self.test_command, BASELINE_MAX_FAILURES)
         related = self._related_command()
         if related is not None:
             announce("running the tests of the code under repair")
             self._first_command = related
-            result = self._first_run(related)
+            result = self._first_run(related, RELATED_MAX_FAILURES)
             stopped = result.cancelled or result.infrastructure_error or result.timed_out
             if result.failures or stopped or result.out_of_memory:
                 self.partial_baseline = True
                 return result
         announce("running the tests as they are")
         self._first_command = self.test_command
-        result = self._first_run(self.test_command)
+        result = self._first_run(self.test_command, BASELINE_MAX_FAILURES)
         # It stopped early: at its fifth failure (in a shard: five in all is the sign), or
         # at a test that hung (the sandbox's timeout plugin ends the run there).
         self.partial_baseline = len(result.failures) >= BASELINE_MAX_FAILURES or any(
@@ -244,12 +249,12 @@ class Verifier:
         )
         return result
 
-    def _first_run(self, command: str) -> CandidateResult:
-        """The unchanged code's tests, stopping after a few failures or at a hang (pytest),
+    def _first_run(self, command: str, max_failures: int) -> CandidateResult:
+        """The unchanged code's tests, stopping after `max_failures` or at a hang (pytest),
         split across the sandbox's slots when it can."""
         run: Callable[..., CandidateResult] = self.tester.run
         if self.is_pytest():
-            command = f"{command} --maxfail={BASELINE_MAX_FAILURES}"
+            command = f"{command} --maxfail={max_failures}"
             if isinstance(self.tester, ShardingTester):
                 run = self.tester.run_sharded
         return run(
@@ -345,7 +350,12 @@ class Verifier:
         if len(unreached) == len(failing):
             if not self.partial_baseline or self.given is not None:
                 return None
-            again = self._first_run(f"{self._first_command} {deselected(unreached)}")
+            limit = (
+                BASELINE_MAX_FAILURES
+                if self._first_command == self.test_command
+                else RELATED_MAX_FAILURES
+            )
+            again = self._first_run(f"{self._first_command} {deselected(unreached)}", limit)
             if again.cancelled or again.infrastructure_error or not again.failures:
                 return None
             baseline, spectrum = again, self.spectrum(again, sources)
