@@ -216,6 +216,10 @@ def test_a_test_failing_with_a_patch_whose_edits_it_never_runs_is_flaky_not_a_re
     assert checked == [("right", "verified", 0)] and len(verified) == 1
     verified, checked = flaky_timing([1, 2])  # it runs the edited line: the patch's doing
     assert verified == [] and checked == [("right", "regressions", 1)]
+    # It ran no line of the sources where the tracer sees: it may run them in a process
+    # of its own (a command-line test), so its failure may be the patch's.
+    verified, checked = flaky_timing([])
+    assert verified == [] and checked == [("right", "regressions", 1)]
 
 
 def test_after_a_first_run_cut_short_a_test_failing_with_and_without_the_patch_is_unfixed() -> None:

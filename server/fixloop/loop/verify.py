@@ -826,8 +826,10 @@ class Verifier:
             return set()  # known without a run: the patch's
         self._failing_unchanged({t for t in regressed if t not in traced}, sources)
         lines = [self._unchanged_lines.get(t, traced.get(t)) for t in regressed]
-        if any(ran is None or not edited.isdisjoint(ran) for ran in lines):
-            return set()  # one ran an edited line, or its lines are not known
+        if any(not ran or not edited.isdisjoint(ran) for ran in lines):
+            # One ran an edited line, its lines are not known, or it ran no line of the
+            # sources in the tracer's reach: it may run them in a process of its own.
+            return set()
         return set(regressed)
 
     def _reaching(
