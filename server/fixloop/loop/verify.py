@@ -500,7 +500,8 @@ class Verifier:
             if broken or failing & targets or (not full.cases and not full.passed):
                 checked(item, "failed", 0)
                 continue
-            failing = self._confirmed(full, item.candidate.changes, timeout)
+            full = self._confirmed(full, item.candidate.changes, timeout)
+            failing = {c.test_id for c in full.failures}
             regardless: set[str] = set()
             if self.narrowed_baseline() and (unseen := failing - ran_before):
                 # Regressions unless they failed on the unchanged code too.
@@ -629,14 +630,15 @@ class Verifier:
 
     def _confirmed(
         self, full: CandidateResult, changes: Mapping[str, str], timeout: float
-    ) -> set[str]:
-        """The tests that fail in a whole-suite run, each confirmed by a run of those
-        tests as the user's command runs them (with pytest's assert rewriting), when the
-        suite ran without it: a test that passes there is not a failure."""
+    ) -> CandidateResult:
+        """The whole-suite run with each test that failed there run again as the user's
+        command runs it (with pytest's assert rewriting), when the suite ran without it:
+        a test that passes there is not a failure, nor counted as one in the verdict the
+        user reads."""
         failing = {c.test_id for c in full.failures}
         named = [t for t in sorted(failing) if "::" in t]
         if self.suite_command() == self.test_command or not named or len(named) < len(failing):
-            return failing
+            return full
         again = self.tester.run(
             self.project_root,
             changes,
@@ -646,9 +648,11 @@ class Verifier:
             test_timeout=self.tight,
         )
         if again.cancelled or again.infrastructure_error or again.timed_out or not again.cases:
-            return failing  # no verdict: as the suite said
+            return full  # no verdict: as the suite said
         self._log("confirm", command="(the failing tests, asserts rewritten)", **result_data(again))
-        return {c.test_id for c in again.failures} | (failing - {c.test_id for c in again.cases})
+        rerun = {c.test_id: c for c in again.cases}
+        merged = replace(full, cases=tuple(rerun.get(c.test_id, c) for c in full.cases))
+        return merged if merged.failures else replace(merged, exit_code=0)
 
     def _failing_unchanged(self, test_ids: set[str], sources: Mapping[str, str]) -> set[str]:
         """Which of these tests, unseen by a narrowed baseline, fail on the unchanged code
