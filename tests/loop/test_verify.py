@@ -318,3 +318,36 @@ def test_the_batches_of_a_session_run_in_the_same_threads_until_it_closes() -> N
     assert len(ended) == 12 and len(set(threads)) <= 2
     made.close()
     assert not any(thread.is_alive() for thread in threads)
+
+
+class Timed(Scripted):
+    """A scripted tester whose t.py::slow takes 20 s: past any shorter per-test limit
+    (the sandbox's is 10 s), it fails as the timeout plugin fails it."""
+
+    def run(
+        self, project_root: Path | str, changes: Mapping[str, str], command: str, **kw: Any
+    ) -> CandidateResult:
+        result = super().run(project_root, changes, command)
+        if (kw.get("test_timeout") or 10.0) >= 20.0:
+            return result
+        late = CaseResult("t.py::slow", FAIL, "TestTimeout: the test ran past its limit")
+        cases = tuple(late if c.test_id == "t.py::slow" else c for c in result.cases)
+        return CandidateResult(cases, 1, result.duration)
+
+
+def test_a_slow_test_is_run_again_with_the_limit_the_whole_suite_gave_it() -> None:
+    """pyparsing: a 7 s test (on a busy machine) passed the first run's limit once made
+    slow; failing the whole suite once, it was run again with the candidates' tight
+    limit, and then on the unchanged code with the sandbox's: each time past it, so
+    "no fix found: ... hangs ..., with the patch and without it"."""
+    again, traced = f"{COMMAND} t.py::slow", f"{COMMAND} t.py::slow"
+    tester = Timed({
+        ("right", SUITE): run(("t.py::bug", PASS), ("t.py::slow", FAIL)),
+        ("right", again): run(("t.py::slow", PASS)),
+        ("unchanged", traced): run(("t.py::slow", PASS)),
+    })  # fmt: skip
+    made, _ = verifier(tester, NARROW)
+    made.tight, made.slow_limit = 2.0, 30.0
+    verified, checked = check(made, NARROW.result, "right")
+    assert made.stop is None and checked == [("right", "verified", 0)]
+    assert verified[0].result.tally() == {"passed": 2, "failed": 0}

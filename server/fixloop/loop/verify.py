@@ -645,7 +645,7 @@ class Verifier:
             with_tests(self.test_command, named),
             timeout=timeout,
             cancel=self._stop_runs,
-            test_timeout=self.tight,
+            test_timeout=self.slow_limit,  # the suite's: a slow test passed it there
         )
         if again.cancelled or again.infrastructure_error or again.timed_out or not again.cases:
             return full  # no verdict: as the suite said
@@ -670,6 +670,7 @@ class Verifier:
                 timeout=self.suite_timeout(None),
                 probe=spectrum_probe(sorted(sources)) if named and sources else None,
                 cancel=self._stop_runs,
+                test_timeout=self.slow_limit,  # as the suite it is compared with
             )
             self._log("unchanged", command=command, **result_data(result))
             self._unchanged.update({c.test_id: c for c in result.cases})
