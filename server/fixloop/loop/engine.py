@@ -71,8 +71,16 @@ def tally_of(result: CandidateResult | None) -> dict[str, int]:
 
 def tally_line(final: CandidateResult, failing_before: int) -> str:
     """A verifying run's summary; its failures that the unchanged code has too, said."""
-    before = f"; {failing_before} fail without the patch too" if failing_before else ""
+    verb = "fails" if failing_before == 1 else "fail"
+    before = f"; {failing_before} {verb} without the patch too" if failing_before else ""
     return f"{final.summary()}{before}"
+
+
+def _unconcerned(count: int) -> str:
+    """How many tests fail without the patch too and never run what it edits, said."""
+    if count == 1:
+        return "1 test that fails without it too and never runs the lines it edits"
+    return f"{count} tests that fail without it too and never run the lines it edits"
 
 
 def _outcome_data(result: FixResult) -> dict[str, Any]:
@@ -793,10 +801,8 @@ class FixSession:
         diff = unified_diff(context.sources, best.candidate.changes)
         if regardless := sorted(self._verifier.failing_regardless):
             more = f" and {len(regardless) - 1} more" if len(regardless) > 1 else ""
-            self._notes.append(
-                f"not counted against the patch: {len(regardless)} tests that fail without it "
-                f"too and never run the lines it edits ({regardless[0]}{more})"
-            )
+            which = f"{_unconcerned(len(regardless))} ({regardless[0]}{more})"
+            self._notes.append(f"not counted against the patch: {which}")
         tally = tally_line(best.result, len(regardless))
         return replace(
             self._finish(
