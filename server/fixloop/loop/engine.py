@@ -356,6 +356,10 @@ class FixSession:
         self._baseline = baseline
         if baseline.cancelled:
             return self._finish(Status.CANCELLED, "cancelled", baseline)
+        if (healthy := self._verifier.without_slow(baseline)) is not None:
+            # Slow tests, not hung ones: perhaps all the failures there were.
+            baseline = healthy
+            self._baseline_failing, self._baseline = len(baseline.failures), baseline
         early = self._verdict_on_baseline(baseline)
         if early is not None:
             return early
@@ -380,8 +384,6 @@ class FixSession:
             self._baseline_failing, self._baseline = len(baseline.failures), baseline
         if (hang := hang_outside(baseline, sources, self._verifier)) is not None:
             return self._finish(Status.NOT_FOUND, hang, baseline)
-        if (healthy := self._verifier.without_slow(baseline)) is not None:
-            baseline = healthy
         # The slots get ready for the candidates' runs meanwhile: one while the
         # localization run has the other, that one once it is done.
         self._verifier.prewarm_soon(baseline, leave_free=1)
