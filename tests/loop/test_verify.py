@@ -415,3 +415,75 @@ def test_a_patch_failing_many_tests_is_rejected_on_a_few_witnesses() -> None:
     made.partial_baseline = True
     verified, checked = check(made, NARROW.result, "wrong")
     assert verified == [] and checked == [("wrong", "failed", 0)]
+
+
+class Timed(Scripted):
+    """A scripted tester whose t.py::slow takes 20 s: past any shorter per-test limit
+    (the sandbox's is 10 s), it fails as the timeout plugin fails it."""
+
+    needs = 20.0
+
+    def run(
+        self, project_root: Path | str, changes: Mapping[str, str], command: str, **kw: Any
+    ) -> CandidateResult:
+        result = super().run(project_root, changes, command)
+        if (kw.get("test_timeout") or 10.0) >= self.needs:
+            return result
+        late = CaseResult("t.py::slow", FAIL, "TestTimeout: the test ran past its limit")
+        cases = tuple(late if c.test_id == "t.py::slow" else c for c in result.cases)
+        return CandidateResult(cases, 1, result.duration)
+
+
+def test_a_slow_test_is_run_again_with_the_limit_the_whole_suite_gave_it() -> None:
+    """pyparsing: a 7 s test (on a busy machine) passed the first run's limit once made
+    slow; failing the whole suite once, it was run again with the candidates' tight
+    limit, and then on the unchanged code with the sandbox's: each time past it, so
+    "no fix found: ... hangs ..., with the patch and without it"."""
+    again, traced = f"{COMMAND} t.py::slow", f"{COMMAND} t.py::slow"
+    tester = Timed({
+        ("right", SUITE): run(("t.py::bug", PASS), ("t.py::slow", FAIL)),
+        ("right", again): run(("t.py::slow", PASS)),
+        ("unchanged", traced): run(("t.py::slow", PASS)),
+    })  # fmt: skip
+    made, _ = verifier(tester, NARROW)
+    made.tight, made.slow_limit = 2.0, 30.0
+    verified, checked = check(made, NARROW.result, "right")
+    assert made.stop is None and checked == [("right", "verified", 0)]
+    assert verified[0].result.tally() == {"passed": 2, "failed": 0}
+
+
+def test_a_first_run_stopped_at_slow_tests_alone_runs_again_with_their_limit() -> None:
+    """pyparsing, unchanged, on a busy machine: the first run stopped at two slow tests
+    (46 tests of 2,167 run), every failure a "hang"; taken for the bug's, candidates
+    were tried, and `>` for `>=` in correct code came closest. Run alone with more time,
+    they pass: the first run then runs again with their limit, and passes."""
+    first = f"{COMMAND} --maxfail=5"
+    tester = Timed({
+        ("unchanged", first): run(("t.py::ok", PASS), ("t.py::slow", PASS)),
+        ("unchanged", f"{COMMAND} t.py::slow"): CandidateResult(
+            (CaseResult("t.py::slow", PASS, duration=20.0),), 0, 20.0
+        ),
+    })  # fmt: skip
+    made, said = verifier(tester)
+    made.targets = []
+    baseline = made.baseline(lambda message: None)
+    assert [c.test_id for c in baseline.failures] == ["t.py::slow"] and made.partial_baseline
+    healthy = made.without_slow(baseline)
+    assert healthy is not None and healthy.passed and not made.partial_baseline
+    assert said[-2:] == ["slow", "baseline_again"] and made.slow_limit == 60.0
+
+
+def test_a_slow_tests_limit_in_the_suite_leaves_room_for_the_other_shards() -> None:
+    """pyparsing: a test of 4.8 s alone ran past 3 times that (12 s) in the first run
+    again, beside the other shard, on a busy machine: fixloop then "fixed" correct code."""
+    first = f"{COMMAND} --maxfail=5"
+    tester = Timed({
+        ("unchanged", first): run(("t.py::ok", PASS), ("t.py::slow", PASS)),
+        ("unchanged", f"{COMMAND} t.py::slow"): CandidateResult(
+            (CaseResult("t.py::slow", PASS, duration=5.0),), 0, 5.0
+        ),
+    })  # fmt: skip
+    made, _ = verifier(tester)
+    made.targets = []
+    healthy = made.without_slow(made.baseline(lambda message: None))
+    assert healthy is not None and healthy.passed and healthy.tally()["passed"] == 2

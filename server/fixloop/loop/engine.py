@@ -72,9 +72,17 @@ def tally_of(result: CandidateResult | None) -> dict[str, int]:
 def tally_line(final: CandidateResult, failing_before: int, untouched: int = 0) -> str:
     """A verifying run's summary; its failures that the unchanged code has too, and those
     of tests that never run what the patch edits (flaky), said."""
-    before = f"; {failing_before} fail without the patch too" if failing_before else ""
+    verb = "fails" if failing_before == 1 else "fail"
+    before = f"; {failing_before} {verb} without the patch too" if failing_before else ""
     flaky = f"; {untouched} flaky (never running the patched lines)" if untouched else ""
     return f"{final.summary()}{before}{flaky}"
+
+
+def _unconcerned(count: int) -> str:
+    """How many tests fail without the patch too and never run what it edits, said."""
+    if count == 1:
+        return "1 test that fails without it too and never runs the lines it edits"
+    return f"{count} tests that fail without it too and never run the lines it edits"
 
 
 def _outcome_data(result: FixResult) -> dict[str, Any]:
@@ -383,6 +391,10 @@ class FixSession:
         self._baseline = baseline
         if baseline.cancelled:
             return self._finish(Status.CANCELLED, "cancelled", baseline)
+        if (healthy := self._verifier.without_slow(baseline)) is not None:
+            # Slow tests, not hung ones: perhaps all the failures there were.
+            baseline = healthy
+            self._baseline_failing, self._baseline = len(baseline.failures), baseline
         early = self._verdict_on_baseline(baseline)
         if early is not None:
             return early
@@ -407,8 +419,6 @@ class FixSession:
             self._baseline_failing, self._baseline = len(baseline.failures), baseline
         if (hang := hang_outside(baseline, sources, self._verifier)) is not None:
             return self._finish(Status.NOT_FOUND, hang, baseline)
-        if (healthy := self._verifier.without_slow(baseline)) is not None:
-            baseline = healthy
         # The slots get ready for the candidates' runs meanwhile: one while the
         # localization run has the other, that one once it is done.
         self._verifier.prewarm_soon(baseline, leave_free=1)
@@ -873,10 +883,8 @@ class FixSession:
         diff = unified_diff(context.sources, best.candidate.changes)
         if regardless := sorted(self._verifier.failing_regardless):
             more = f" and {len(regardless) - 1} more" if len(regardless) > 1 else ""
-            self._notes.append(
-                f"not counted against the patch: {len(regardless)} tests that fail without it "
-                f"too and never run the lines it edits ({regardless[0]}{more})"
-            )
+            which = f"{_unconcerned(len(regardless))} ({regardless[0]}{more})"
+            self._notes.append(f"not counted against the patch: {which}")
         if untouched := sorted(self._verifier.untouched_failures):
             more = f" and {len(untouched) - 1} more" if len(untouched) > 1 else ""
             self._notes.append(
