@@ -375,6 +375,20 @@ def test_another_command_keeps_one_session_per_slot(tmp_path: Path) -> None:
         assert warm_processes(project) == 1
 
 
+def test_a_long_run_in_shards_never_takes_the_candidates_warm_session(tmp_path: Path) -> None:
+    """The whole suite for a fix runs in shards, once or twice a session: each time fresh,
+    and the slots' warm sessions of the candidates' tests stay for the next candidates."""
+    project = shop_project(tmp_path)
+    with SandboxPool(SandboxConfig(timeout_seconds=30, parallel=2)) as pool:
+        pool.prewarm(project, COMMAND)
+        for _ in range(3):
+            whole = pool.run_sharded(project, {}, COMMAND)
+            assert whole.passed and whole.runner == "fork"
+        # Both slots still hold the candidates' sessions: the next ones run warm at once.
+        for changes in ({}, edit("return a + b", "return a - b")):
+            assert warm_run(pool, project, changes).passed == (not changes)
+
+
 def test_a_prewarmed_slot_runs_its_first_candidate_warm(tmp_path: Path) -> None:
     """A command the host is about to run for many candidates gets its warm session
     before the first of them, with the limits they run with: no fresh run first. A

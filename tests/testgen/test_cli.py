@@ -37,6 +37,16 @@ def test_generate_prints_then_writes_under_a_free_name(tmp_path: Path) -> None:
         assert "def test_total_case_1" in (root / "tests" / name).read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
+def test_quiet_prints_the_tests_alone(tmp_path: Path) -> None:
+    """`-q`: the file on stdout, nothing on stderr (no steps, no summary line)."""
+    root = copy_of_shop(tmp_path)
+    printed = fixloop(root, "pricing.py:14", "--engine", "offline", "-q")
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.startswith('"""Tests for pricing.bulk_discount')
+    assert printed.stderr == ""
+
+
 def test_targets_are_a_line_or_a_function_or_method_name() -> None:
     assert parse_target("a/b.py:12") == (Path("a/b.py"), 12, None)
     assert parse_target("b.py::Cart.add") == (Path("b.py"), None, "Cart.add")

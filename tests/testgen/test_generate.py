@@ -141,6 +141,9 @@ def test_a_project_without_hypothesis_gets_no_property_tests(
     generated = offline(pool, textutil, "textutil.py", "slugify")
     assert "slugify('Hello World') == 'hello-world'" in generated.content
     assert "hypothesis" not in generated.content and generated.property_tests == 0
+    # Nothing of pytest used (no approx, no raises): not imported, no lint error there.
+    assert "pytest" not in generated.content
+    assert generated.message().startswith(f"{len(generated.tests)} tests for slugify in ")
 
 
 def test_a_list_function_is_pinned(pool: SandboxPool, textutil: Path) -> None:

@@ -32,6 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     generate.add_argument(
         "--write", action="store_true", help="create the test file (never over an existing one)"
     )
+    output.add_options(generate)
     generate.set_defaults(handler=run)
 
 
@@ -83,16 +84,16 @@ def run(args: argparse.Namespace) -> int:
                 line=line,
                 function=name,
                 settings=settings,
-                on_step=lambda step: print(f"… {step}", file=sys.stderr),
+                on_step=lambda step: output.info(f"… {step}"),
             )
     except TestGenError as error:
         return _fail(str(error), 1)
     except (SandboxError, ModelError) as error:
         return _fail(str(error))
     for note in generated.notes:
-        print(f"note: {note}", file=sys.stderr)
+        output.info(f"note: {note}")
     for dropped in generated.dropped:
-        print(f"dropped {dropped.test}: {dropped.reason}", file=sys.stderr)
+        output.info(f"dropped {dropped.test}: {dropped.reason}")
     if args.write:
         generated.path.parent.mkdir(parents=True, exist_ok=True)
         with generated.path.open("x", encoding="utf-8") as handle:  # never overwrite
@@ -100,5 +101,5 @@ def run(args: argparse.Namespace) -> int:
         print(generated.message())
     else:
         sys.stdout.write(generated.content)
-        print(f"# {generated.message()}", file=sys.stderr)
+        output.info(f"# {generated.message()}")
     return 0

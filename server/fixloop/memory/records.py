@@ -281,7 +281,9 @@ def attempt_from_candidate(
     changed = [p for p, text in candidate.changes.items() if context.sources.get(p) != text]
     paths = changed or sorted(candidate.changes)
     originals = {p: _redacted_original(context.sources.get(p, ""), language) for p in paths}
-    changes = {p: redact_code(candidate.changes[p], language) for p in paths}
+    changes = {
+        p: redact_code(candidate.changes[p], language, context.sources.get(p)) for p in paths
+    }
     first = paths[0] if paths else ""
     before, after = change_contexts(originals.get(first, ""), changes.get(first, ""))
     kind = (

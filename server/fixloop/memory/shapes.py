@@ -173,7 +173,7 @@ def name_roles(source: str, line: int) -> dict[str, str]:
         if isinstance(stmt, ast.Assign | ast.AnnAssign | ast.AugAssign):
             for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
                 roles.update(dict.fromkeys(_bound(target), "global"))
-    function = _innermost_function(tree, line)
+    function = _innermost_function(source, line)
     if function is None:
         return roles
     scoped: dict[str, str] = {}
@@ -220,15 +220,17 @@ def _bound(target: ast.AST) -> list[str]:
     return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
 
 
-def _innermost_function(tree: ast.AST, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    functions = [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        and node.lineno <= line <= (node.end_lineno or node.lineno)
-    ]
-    best = max(functions, key=lambda node: node.lineno, default=None)
-    return best
+def _innermost_function(source: str, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    around = [f for f in _functions(source) if f.lineno <= line <= (f.end_lineno or f.lineno)]
+    return max(around, key=lambda node: node.lineno, default=None)
+
+
+@lru_cache(maxsize=8)  # as `_parsed`: a walk of a large module per record cost more than
+def _functions(source: str) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:  # its test run
+    tree = _parsed(source)
+    if tree is None:
+        return []
+    return [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
 
 
 def _region_tokens(before: str, after: str) -> tuple[list[str], list[str], list[str]]:

@@ -117,8 +117,11 @@ def plan_candidate(
             # warns (an error under the projects' `filterwarnings = error`).
             warm_hypothesis = uses_hypothesis and not config.pytest_autoload_plugins
             request["preimport"] = ["pytest", *(["hypothesis"] if warm_hypothesis else [])]
-            # A repeated command may run in a warm session of its own (_warm.py).
-            request["warm"] = config.pytest_warm_runner and probe is None
+            # A repeated command may run in a warm session of its own (_warm.py); not a
+            # shard of a long run (the first one, the whole suite for a fix): it runs once
+            # or twice a session, its W would cost more than it saves, and would end the
+            # slot's W of the candidates' tests.
+            request["warm"] = config.pytest_warm_runner and probe is None and shard is None
         else:
             request["argv"] = ["python3", "-B", "-m", "pytest", *args]
     if command.kind == CommandKind.NODE:

@@ -21,6 +21,7 @@ from fixloop.testgen.placement import test_path
 from fixloop.testgen.render import Renderer, is_property_test
 from fixloop.testgen.target import FunctionTarget, find_function, side_effects
 from fixloop.testgen.verify import Dropped, pytest_command, verify
+from fixloop.words import counted
 
 if TYPE_CHECKING:
     from fixloop.config import Settings
@@ -53,12 +54,12 @@ class GeneratedTests:
 
     def message(self) -> str:
         """One line for the user: how many tests, where, what was left out."""
-        extra = f" ({self.property_tests} property tests)" if self.property_tests else ""
+        extra = f" ({counted(self.property_tests, 'property test')})" if self.property_tests else ""
         dropped = (
             f"; {len(self.dropped)} dropped (they fail on the current code)" if self.dropped else ""
         )
         return (
-            f"{len(self.tests)} tests for {self.function}{extra} in {self.relative}, "
+            f"{counted(len(self.tests), 'test')} for {self.function}{extra} in {self.relative}, "
             f"passing in the sandbox ({self.engine}){dropped}"
         )
 

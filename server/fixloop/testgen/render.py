@@ -54,19 +54,18 @@ class Renderer:
             ),
             "",
         ]
-        imports = []
-        if properties:
-            imports += [
-                "import hypothesis",
-                "import pytest",
-                "from hypothesis import strategies as st",
-            ]
-        else:
-            imports.append("import pytest")
-        imports += ["", f"from {self.target.module} import {', '.join(sorted(self.imports))}"]
         body = [*examples, *properties]
         if properties:
             body.insert(0, _SETTINGS)
+        imports = ["import hypothesis"] if properties else []
+        # Only what the tests use: an unused import is a lint error in the user's project.
+        if any("pytest." in part for part in body):
+            imports.append("import pytest")
+        if properties:
+            imports.append("from hypothesis import strategies as st")
+        imports += ["", f"from {self.target.module} import {', '.join(sorted(self.imports))}"]
+        if imports[0] == "":
+            imports.pop(0)
         return "\n".join(head + imports) + "\n\n\n" + "\n\n\n".join(body) + "\n"
 
     # --- examples -------------------------------------------------------------------
