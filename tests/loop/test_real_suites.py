@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fixloop.loop.engine import Budget, FixSession, Status
+from fixloop.loop.engine import Budget, FixResult, FixSession, Status
 from fixloop.loop.model import Candidate, RepairContext
 from fixloop.loop.offline import OfflineGenerator
 from fixloop.sandbox import SandboxConfig, SandboxPool
@@ -242,11 +242,9 @@ class Given:
             yield Candidate({"shop.py": text}, f"candidate {size}", self.name, edit_size=size)
 
 
-def test_tests_the_first_run_never_reached_must_be_fixed_too(
-    tmp_path: Path, pool: SandboxPool
-) -> None:
-    """The first run stops at its fifth failure; a patch that fixes those five and leaves
-    the bug's later failures is no fix (a whole first run would have made them targets)."""
+def partial_then_right(tmp_path: Path, pool: SandboxPool) -> tuple[FixResult, Events]:
+    """A bug failing 8 tests of test_shop.py; candidate 1 fixes the first five alone,
+    candidate 2 all of them."""
     (tmp_path / "shop.py").write_text("def next_of(x):\n    return x + 2\n")
     tests = ["from shop import next_of", ""]
     for number in range(8):
@@ -266,6 +264,15 @@ def test_tests_the_first_run_never_reached_must_be_fixed_too(
     )
     result = session.run()
     assert result.status is Status.FIXED and result.changes == {"shop.py": right}
+    return result, events
+
+
+def test_tests_the_first_run_never_reached_must_be_fixed_too(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """The first run stops at its fifth failure; a patch that fixes those five and leaves
+    the bug's later failures is no fix (a whole first run would have made them targets)."""
+    result, events = partial_then_right(tmp_path, pool)
     assert result.final is not None and result.final.tally() == {"passed": 8, "failed": 0}
     [rejected] = [e for e in events.of("regression") if e.get("unfixed")]
     assert rejected["description"] == "candidate 1"
@@ -278,26 +285,8 @@ def test_the_targets_own_tests_run_whole_first_so_a_partial_fix_costs_no_suite_r
     """When the first run is the target's own tests (fewer than the suite), it does not
     stop at five failures: every test the bug fails there is a target, and a patch that
     fixes only the first five fails as a candidate, not after a run of the whole suite."""
-    (tmp_path / "shop.py").write_text("def next_of(x):\n    return x + 2\n")
-    tests = ["from shop import next_of", ""]
-    for number in range(8):
-        tests += [f"def test_{number}():", f"    assert next_of({number}) == {number + 1}", ""]
-    (tmp_path / "test_shop.py").write_text("\n".join(tests))
     (tmp_path / "test_other.py").write_text("def test_other():\n    assert True\n")
-    partial = "def next_of(x):\n    return x + 1 if x < 5 else x + 2\n"
-    right = "def next_of(x):\n    return x + 1\n"
-    events = Events()
-    session = FixSession(
-        tmp_path,
-        COMMAND,
-        [Given([partial, right])],
-        pool,
-        targets=["shop.py"],
-        budget=Budget(wall_clock_seconds=120, parallel=2, alternative_batches=0),
-        on_event=events,
-    )
-    result = session.run()
-    assert result.status is Status.FIXED and result.changes == {"shop.py": right}
+    _, events = partial_then_right(tmp_path, pool)
     [first] = events.of("baseline")
     assert first["failing"] == [f"test_shop.py::test_{n}" for n in range(8)]
     [partial_run] = [e for e in events.of("candidate") if e["description"] == "candidate 1"]

@@ -452,20 +452,27 @@ def test_a_slow_test_is_run_again_with_the_limit_the_whole_suite_gave_it() -> No
     assert verified[0].result.tally() == {"passed": 2, "failed": 0}
 
 
+def slow_first_run(seconds: float) -> tuple[Verifier, list[str]]:
+    """A whole suite whose first run sees t.py::slow past the sandbox's limit, a test
+    that passes alone in `seconds`."""
+    first = f"{COMMAND} --maxfail=5"
+    tester = Timed({
+        ("unchanged", first): run(("t.py::ok", PASS), ("t.py::slow", PASS)),
+        ("unchanged", f"{COMMAND} t.py::slow"): CandidateResult(
+            (CaseResult("t.py::slow", PASS, duration=seconds),), 0, seconds
+        ),
+    })  # fmt: skip
+    made, said = verifier(tester)
+    made.targets = []
+    return made, said
+
+
 def test_a_first_run_stopped_at_slow_tests_alone_runs_again_with_their_limit() -> None:
     """pyparsing, unchanged, on a busy machine: the first run stopped at two slow tests
     (46 tests of 2,167 run), every failure a "hang"; taken for the bug's, candidates
     were tried, and `>` for `>=` in correct code came closest. Run alone with more time,
     they pass: the first run then runs again with their limit, and passes."""
-    first = f"{COMMAND} --maxfail=5"
-    tester = Timed({
-        ("unchanged", first): run(("t.py::ok", PASS), ("t.py::slow", PASS)),
-        ("unchanged", f"{COMMAND} t.py::slow"): CandidateResult(
-            (CaseResult("t.py::slow", PASS, duration=20.0),), 0, 20.0
-        ),
-    })  # fmt: skip
-    made, said = verifier(tester)
-    made.targets = []
+    made, said = slow_first_run(20.0)
     baseline = made.baseline(lambda message: None)
     assert [c.test_id for c in baseline.failures] == ["t.py::slow"] and made.partial_baseline
     healthy = made.without_slow(baseline)
@@ -476,14 +483,6 @@ def test_a_first_run_stopped_at_slow_tests_alone_runs_again_with_their_limit() -
 def test_a_slow_tests_limit_in_the_suite_leaves_room_for_the_other_shards() -> None:
     """pyparsing: a test of 4.8 s alone ran past 3 times that (12 s) in the first run
     again, beside the other shard, on a busy machine: fixloop then "fixed" correct code."""
-    first = f"{COMMAND} --maxfail=5"
-    tester = Timed({
-        ("unchanged", first): run(("t.py::ok", PASS), ("t.py::slow", PASS)),
-        ("unchanged", f"{COMMAND} t.py::slow"): CandidateResult(
-            (CaseResult("t.py::slow", PASS, duration=5.0),), 0, 5.0
-        ),
-    })  # fmt: skip
-    made, _ = verifier(tester)
-    made.targets = []
+    made, _ = slow_first_run(5.0)
     healthy = made.without_slow(made.baseline(lambda message: None))
     assert healthy is not None and healthy.passed and healthy.tally()["passed"] == 2

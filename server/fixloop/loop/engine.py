@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
@@ -54,7 +55,7 @@ from fixloop.loop.verify import Verifier, result_data
 from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.commands import parse_command
 from fixloop.sandbox.results import CandidateResult, Tester
-from fixloop.words import counted
+from fixloop.words import counted, first_and_more
 
 if TYPE_CHECKING:
     from fixloop.loop.model import AttemptOutcome
@@ -231,34 +232,6 @@ class FixResult:
         return self.status is Status.FIXED
 
 
-class _Ahead:
-    """A batch of candidates made on a thread of its own; its error is raised where the
-    batch is taken, as if it had been made there."""
-
-    def __init__(self, make: Callable[[], list[Candidate]]) -> None:
-        self._batch: list[Candidate] = []
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._make, args=(make,), name="fixloop-next-batch", daemon=True
-        )
-        self._thread.start()
-
-    def _make(self, make: Callable[[], list[Candidate]]) -> None:
-        try:
-            self._batch = make()
-        except BaseException as error:  # raised again where the batch is taken
-            self._error = error
-
-    def join(self) -> None:
-        self._thread.join()
-
-    def result(self) -> list[Candidate]:
-        self.join()
-        if self._error is not None:
-            raise self._error
-        return self._batch
-
-
 class FixSession:
     """One run of the loop on a project. Call `run()`; `cancel()` from any thread."""
 
@@ -341,7 +314,8 @@ class FixSession:
         self._why = ""
         self._broke = 0  # passing candidates the whole suite refused, for the reason
         # The next batch of template candidates, made while the current one runs.
-        self._ahead: _Ahead | None = None
+        self._ahead: Future[list[Candidate]] | None = None
+        self._maker_thread = ThreadPoolExecutor(1, thread_name_prefix="fixloop-next-batch")
 
     @property
     def model_rounds(self) -> bool:
@@ -363,6 +337,7 @@ class FixSession:
             raise
         finally:
             self._verifier.close()
+            self._maker_thread.shutdown(wait=False)
         self._log("end", **_outcome_data(result))
         return result
 
@@ -552,10 +527,9 @@ class FixSession:
         and not held against a patch in the whole-suite run (verify.py)."""
         self._verifier.uncollectable = modules
         self._log("uncollectable", modules=modules)
-        first, reason = next(iter(modules.items()))
-        more = f" and {len(modules) - 1} more" if len(modules) > 1 else ""
+        which, reason = first_and_more(list(modules)), next(iter(modules.values()))
         self._notes.append(
-            f"left out: test modules that cannot be imported here ({first}{more}: {reason})"
+            f"left out: test modules that cannot be imported here ({which}: {reason})"
         )
         return replace(baseline, cases=tuple(c for c in baseline.cases if c.test_id not in modules))
 
@@ -668,7 +642,7 @@ class FixSession:
         """Run the batch in parallel (verify.py); stop starting new runs once cancelled.
         `make_next` makes the next batch meanwhile, on a thread of its own: the slots then
         wait for no template search between batches."""
-        ahead = _Ahead(make_next) if make_next is not None and batch else None
+        ahead = self._maker_thread.submit(make_next) if make_next is not None and batch else None
         tried: list[_Tried] = []
         order = {}
         for candidate in batch:
@@ -685,7 +659,7 @@ class FixSession:
             self._verifier.run_candidates(batch, command, timeout, ended)
         finally:
             if ahead is not None:
-                ahead.join()  # the streams and `seen` are the session thread's again
+                wait([ahead])  # the streams and `seen` are the session thread's again
                 self._ahead = ahead
         return tried
 
@@ -882,14 +856,12 @@ class FixSession:
     def _fixed(self, best: _Tried, context: RepairContext, baseline: CandidateResult) -> FixResult:
         diff = unified_diff(context.sources, best.candidate.changes)
         if regardless := sorted(self._verifier.failing_regardless):
-            more = f" and {len(regardless) - 1} more" if len(regardless) > 1 else ""
-            which = f"{_unconcerned(len(regardless))} ({regardless[0]}{more})"
+            which = f"{_unconcerned(len(regardless))} ({first_and_more(regardless)})"
             self._notes.append(f"not counted against the patch: {which}")
         if untouched := sorted(self._verifier.untouched_failures):
-            more = f" and {len(untouched) - 1} more" if len(untouched) > 1 else ""
             self._notes.append(
-                f"not counted against the patch, as flaky: {untouched[0]}{more}, failing with "
-                "it, passing without it, never running the lines it edits"
+                f"not counted against the patch, as flaky: {first_and_more(untouched)}, "
+                "failing with it, passing without it, never running the lines it edits"
             )
         tally = tally_line(best.result, len(regardless), len(untouched))
         return replace(

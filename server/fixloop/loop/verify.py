@@ -40,6 +40,7 @@ from fixloop.sandbox.results import (
     WarmingTester,
     with_outcomes_of,
 )
+from fixloop.words import first_and_more
 
 # The first run of the whole suite stops after this many failing tests: enough to
 # localize and to fix.
@@ -181,7 +182,6 @@ class Verifier:
         # Failing tests of the first run that passed twice on the unchanged code after it
         # (without_flaky): not this bug's, not the candidates' targets.
         self.flaky: set[str] = set()
-        self._ran_before: set[str] = set()  # the tests of the first run (best_without_...)
         # Test modules that cannot be imported here on the unchanged code, for a reason in
         # the environment, with that reason (first_run.uncollectable): no patch is asked
         # to fix them, and their errors in a whole-suite run are not held against one.
@@ -244,9 +244,7 @@ class Verifier:
         result = self._first_run(self.test_command, BASELINE_MAX_FAILURES)
         # It stopped early: at its fifth failure (in a shard: five in all is the sign), or
         # at a test that hung (the sandbox's timeout plugin ends the run there).
-        self.partial_baseline = len(result.failures) >= BASELINE_MAX_FAILURES or any(
-            timed_out(case) for case in result.failures
-        )
+        self.partial_baseline = _stopped_early(result)
         return result
 
     def _first_run(
@@ -405,10 +403,9 @@ class Verifier:
 
     def flaky_message(self) -> str:
         """Why there is nothing to fix when every failure of the first run was flaky."""
-        first, rest = sorted(self.flaky)[0], len(self.flaky) - 1
-        more = f" and {rest} more" if rest else ""
         return (
-            f"nothing to fix: {first}{more} failed in the first run and passed twice when "
+            f"nothing to fix: {first_and_more(sorted(self.flaky))} failed in the first run "
+            "and passed twice when "
             "run again on the unchanged code (a flaky test, or one that fails only after "
             "other tests)"
         )
@@ -466,9 +463,7 @@ class Verifier:
             return replace(healthy, exit_code=0)
         self._log("baseline_again", limit=self.slow_limit, **result_data(again))
         if self._first_command == self.test_command:
-            self.partial_baseline = len(again.failures) >= BASELINE_MAX_FAILURES or any(
-                timed_out(case) for case in again.failures
-            )
+            self.partial_baseline = _stopped_early(again)
         # It may stop at other slow tests, past the first ones' limit: told apart once more.
         return self.without_slow(again, run_again=False) or again
 
@@ -570,7 +565,6 @@ class Verifier:
         failed for other reasons may go on failing. Sets `stop` when no patch can pass."""
         passed_before = {c.test_id for c in baseline.cases if c.outcome is Outcome.PASSED}
         ran_before = {c.test_id for c in baseline.cases}
-        self._ran_before = ran_before
         targets = {c.test_id for c in baseline.failures}
         suite_timeout = self.suite_timeout(timeout)
         verified: list[Tried] = []
@@ -598,7 +592,8 @@ class Verifier:
             if broken or failing & targets or (not full.cases and not full.passed):
                 checked(item, "failed", 0)
                 continue
-            witnessed = self._witnesses(full, item.candidate.changes, passed_before, sources)
+            before = (passed_before, ran_before)
+            witnessed = self._witnesses(full, item.candidate.changes, before, sources)
             if witnessed is not None:
                 outcome, witnesses = witnessed
                 self._guard(witnesses)
@@ -748,7 +743,7 @@ class Verifier:
         self,
         full: CandidateResult,
         changes: Mapping[str, str],
-        passed_before: set[str],
+        before: tuple[set[str], set[str]],
         sources: Mapping[str, str],
     ) -> tuple[str, set[str]] | None:
         """When a patch fails many tests, why to reject it on a few of them that fail
@@ -761,8 +756,9 @@ class Verifier:
         failing = sorted(c.test_id for c in full.failures)
         if len(failing) <= WITNESSES or not self.is_pytest():
             return None
+        passed_before, ran_before = before  # the tests that passed, and ran, on the unchanged code
         known = _spread([t for t in failing if t in passed_before and "::" in t])
-        unseen = _spread([t for t in failing if t not in self._ran_before and "::" in t])
+        unseen = _spread([t for t in failing if t not in ran_before and "::" in t])
         sample = known or (unseen if self.narrowed_baseline() else [])
         if not sample:
             return None
@@ -779,15 +775,11 @@ class Verifier:
         still = {c.test_id for c in again.failures}
         if known:
             return ("regressions", still) if still else None
-        before = self._failing_unchanged(still, sources)
-        passed = Outcome.PASSED
-        if regressed := {
-            t
-            for t in still - before
-            if self._unchanged.get(t, None) is not None and self._unchanged[t].outcome is passed
-        }:
+        failed = self._failing_unchanged(still, sources)
+        unchanged = {t: self._unchanged.get(t) for t in still - failed}
+        if regressed := {t for t, c in unchanged.items() if c and c.outcome is Outcome.PASSED}:
             return "regressions", regressed
-        if self.partial_baseline and (unfixed := self._reaching(before, sources, changes)):
+        if self.partial_baseline and (unfixed := self._reaching(failed, sources, changes)):
             return "failed", unfixed
         return None
 
@@ -1004,6 +996,15 @@ def _edits_at_import(sources: Mapping[str, str], changes: Mapping[str, str]) -> 
         enclosing_function(sources[path], line) is None
         for path, lines in edited_lines(sources, changes)
         for line in lines
+    )
+
+
+def _stopped_early(result: CandidateResult) -> bool:
+    """Whether a first run of the whole suite stopped before its end: at its fifth failure
+    (in a shard: five in all is the sign), or at a test that hung (the sandbox's timeout
+    plugin ends the run there)."""
+    return len(result.failures) >= BASELINE_MAX_FAILURES or any(
+        timed_out(case) for case in result.failures
     )
 
 
