@@ -203,6 +203,36 @@ def test_a_hang_the_timeout_cannot_interrupt_still_shows_where_it_is_stuck(
     assert 'test_stuck.py", line 6 in test_stuck' in text, text
 
 
+def test_a_hang_after_many_quick_tests_is_dumped_by_a_watchdog_not_restarted_per_test(
+    pool: SandboxPool, tmp_path: Path
+) -> None:
+    """The stack dump's watchdog thread was started and joined around every test: 0.8 s
+    of dateutil's 5 s suite. Quick tests now share one (each notes the threads it sees
+    besides its own), and a hang after them is still dumped where it is stuck."""
+    (tmp_path / "test_many.py").write_text(
+        "import os, threading\n\n"
+        "import pytest\n\n"
+        "SEEN = set()\n\n\n"
+        "@pytest.mark.parametrize('n', range(60))\n"
+        "def test_quick(n):\n"
+        "    others = set(os.listdir('/proc/self/task')) - {str(threading.get_native_id())}\n"
+        "    SEEN.update(others)\n\n\n"
+        "def test_few_watchdogs():\n"
+        "    assert 1 <= len(SEEN) <= 3, SEEN\n"
+    )
+    quick = pool.run(tmp_path, {}, "pytest -q test_many.py", test_timeout=5)
+    assert quick.passed and quick.count(Outcome.PASSED) == 61, quick.output.text
+    (tmp_path / "test_stuck.py").write_text(
+        "import signal, time\n\n\n"
+        "def test_stuck():\n"
+        "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\n"
+        "    time.sleep(60)\n"
+    )
+    result = pool.run(tmp_path, {}, "pytest -q", timeout=8, test_timeout=1)
+    assert result.timed_out
+    assert 'test_stuck.py", line 6 in test_stuck' in result.output.text, result.output.text
+
+
 def test_a_test_a_class_inherits_from_another_module_is_named_as_pytest_selects_it(
     pool: SandboxPool, tmp_path: Path
 ) -> None:
