@@ -453,6 +453,38 @@ def test_a_slow_test_is_not_a_hung_one_and_the_fix_is_verified(
     assert result.final is not None and result.final.tally() == {"passed": 5, "failed": 0}
 
 
+def test_a_slow_test_the_first_run_never_saw_is_no_hang_outside_the_target(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """pyparsing from a test file, on a busy machine: the first run, the target's own
+    tests, saw no slow test; in the whole suite one ran past the per-test limit, and
+    alone on the unchanged code too, so the session ended with "hangs outside the code
+    under repair, with the patch and without it". With more time alone it passes: slow,
+    not hung, and the patch is verified."""
+    fixed = LOOPS_FOREVER.replace("index += 0", "index += 1")
+    (tmp_path / "sums.py").write_text(fixed.replace("result = 0", "result = 1"))
+    (tmp_path / "test_sums.py").write_text(TOTAL_TESTS)
+    # Through another module: not among the target's own tests, which the first run runs.
+    (tmp_path / "report.py").write_text(
+        "from sums import total\n\n\ndef render(items):\n    return f'total {total(items)}'\n"
+    )
+    (tmp_path / "test_report.py").write_text(
+        "import time\n\nfrom report import render\n\n\n"
+        "def test_render():\n"
+        "    time.sleep(2.5)  # past the 2 s limit, wherever it runs\n"
+        "    assert render([2]).startswith('total')\n"
+    )
+    events = Events()
+    result = session(tmp_path, "sums.py", pool, events).run()
+    assert result.status is Status.FIXED, result.message
+    assert "-    result = 1\n+    result = 0\n" in result.diff
+    [slow] = events.of("slow")
+    assert slow["slow"] == ["test_report.py::test_render"] and slow["passed"]
+    assert result.final is not None and result.final.tally() == {"passed": 5, "failed": 0}
+    # Once the suite's limit is known, the next whole-suite runs give the test that time.
+    assert all(not data["failing"] for data in events.of("regression"))
+
+
 RATES = """\
 \"\"\"Shipping rates by zone.\"\"\"
 

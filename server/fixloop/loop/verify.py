@@ -191,6 +191,9 @@ class Verifier:
         # Each test's limit in whole-suite runs, when the suite has a test slower than the
         # sandbox's (see without_slow); None: the sandbox's.
         self.slow_limit: float | None = None
+        # Tests past the limit on the unchanged code, run alone there with more time:
+        # their time when they passed, None when they hang (see _with_more_time).
+        self._more_time: dict[str, float | None] = {}
         # Tests beyond the failing ones that a whole-suite run showed a candidate breaking
         # (or still failing): each later candidate runs them too, after the failing tests,
         # so that the same mistake costs a few milliseconds, not the whole suite again.
@@ -580,6 +583,7 @@ class Verifier:
             if full.cancelled:
                 break
             full = self._without_uncollectable(full)
+            full = self._slow_in_suite(full, item.candidate.changes, baseline, sources)
             failing = {c.test_id for c in full.failures}
             if (
                 full.timed_out
@@ -652,6 +656,86 @@ class Verifier:
                 self.failing_regardless = regardless
                 self.untouched_failures = untouched
         return verified
+
+    def _slow_in_suite(
+        self,
+        full: CandidateResult,
+        changes: Mapping[str, str],
+        baseline: CandidateResult,
+        sources: Mapping[str, str],
+    ) -> CandidateResult:
+        """A whole-suite run in which tests other than the failing ones ran past the
+        per-test limit: those slow on the unchanged code (they passed there, in the first
+        run or alone, with more time if need be, in at least 1/SLOW_FACTOR of the limit)
+        run again on the patch with SLOW_FACTOR times that time, and pass if they pass
+        there, as in the user's own run, which has no limit; later whole-suite runs give
+        them that limit. pyparsing from a test file, on a busy machine: the first run,
+        that file's tests, saw no slow test, and a slow one of the suite was said to hang
+        outside the code under repair. A test quick on the unchanged code that hangs with
+        the patch is not run again; one that hangs there too is left to
+        `_hanging_outside`."""
+        limit = self.slow_limit or self._sandbox_test_limit()
+        targets = {c.test_id for c in baseline.failures}
+        stuck = {
+            c.test_id
+            for c in full.failures
+            if timed_out(c) and "::" in c.test_id and c.test_id not in targets
+        }
+        if not self.is_pytest() or not stuck:
+            return full
+        before = {c.test_id: c for c in baseline.cases}
+        if self.narrowed_baseline() and (unseen := stuck - set(before)):
+            self._failing_unchanged(unseen, sources)  # their time alone, as is needed later
+            before |= {t: self._unchanged[t] for t in unseen if t in self._unchanged}
+        times = {
+            t: c.duration for t in stuck if (c := before.get(t)) and c.outcome is Outcome.PASSED
+        }
+        hung = [t for t in sorted(stuck) if (c := before.get(t)) and timed_out(c)]
+        times |= self._with_more_time(hung)
+        slow = {t: d for t, d in times.items() if SLOW_FACTOR * d >= limit}
+        if not slow or self._cancelled.is_set():
+            return full
+        ceiling = SLOW_FACTOR * self._sandbox_test_limit()
+        self.slow_limit = min(ceiling, max(limit, SLOW_FACTOR * max(slow.values())))
+        again = self.tester.run(
+            self.project_root,
+            changes,
+            with_tests(self.test_command, sorted(slow)),
+            timeout=self.slow_limit * len(slow) + 60.0,
+            cancel=self._stop_runs,
+            test_timeout=self.slow_limit,
+            stop_at_hang=True,
+        )
+        if again.cancelled or again.infrastructure_error or again.timed_out:
+            return full
+        self._log("slow", slow=sorted(slow), limit=round(self.slow_limit, 1), **result_data(again))
+        return with_outcomes_of(full, again)
+
+    def _with_more_time(self, test_ids: list[str]) -> dict[str, float]:
+        """Of tests past the limit on the unchanged code too, those that pass alone there
+        with SLOW_FACTOR times the sandbox's limit, with their times: slow, not hung
+        (pyparsing's slowest, on a busy machine, were said to hang outside the code under
+        repair). Once per test and session; a test that does hang costs that limit once,
+        before the session ends with where it hangs."""
+        unknown = [t for t in test_ids if t not in self._more_time]
+        if unknown and not self._cancelled.is_set():
+            limit = SLOW_FACTOR * self._sandbox_test_limit()
+            result = self.tester.run(
+                self.project_root,
+                {},
+                with_tests(self.test_command, unknown),
+                timeout=limit * len(unknown) + 60.0,
+                cancel=self._stop_runs,
+                test_timeout=limit,
+                stop_at_hang=True,
+            )
+            if not result.cancelled:
+                self._log("more_time", limit=limit, **result_data(result))
+                passed = {
+                    c.test_id: c.duration for c in result.cases if c.outcome is Outcome.PASSED
+                }
+                self._more_time.update({t: passed.get(t) for t in unknown})
+        return {t: d for t in test_ids if (d := self._more_time.get(t)) is not None}
 
     def _without_uncollectable(self, result: CandidateResult) -> CandidateResult:
         kept = tuple(c for c in result.cases if c.test_id not in self.uncollectable)
