@@ -109,3 +109,75 @@ def test_a_candidate_redacted_as_an_edit_is_redacted_as_a_whole(module: str) -> 
                 edited[at] = edited[at].replace("=", "==", 1).replace("(", "(1, ", 1)
             text = "".join(edited)
             assert redact_code(text, "python", source) == redact_code(text, "python")
+
+
+# Pieces of `name = value` text: secret pairs (quoted, bare, across blank lines), plain
+# pairs, and bits that make or break a pair (a separator, a quote, a line break).
+PAIRS = [
+    'api_key = "Zx9qT4mLp2Vb8Rk3Wn7Y"',
+    "password: Hunter2xyz!",
+    "token=AbC123dEf456GhI789jK",
+    "secret = 'Qw8Er7Ty6Ui5Op4As3Df'",
+    'token\n\n=\n\n"AbC123dEf456GhI789jK"',
+    "auth.token :\n  Zx9qT4mLp2Vb8Rk3Wn7Y",
+    "x = value_of_x",
+    "name: plain-words",
+    "timeout = 30",
+]
+BITS = ["=", ":", " = ", '"', "'", "\n", "\n\n", " ", "key", "Wn7Y8Rk3", ",", ";"]
+
+
+def dense_pairs(rng: random.Random) -> str:
+    """Text where nearly every line is a pair the scan matches, most of them secrets."""
+    lines = []
+    for _ in range(rng.randint(0, 40)):
+        pair = rng.choice(PAIRS)
+        lines.append(rng.choice(["", "    ", "    my_"]) + pair + rng.choice(["", ",", " #"]))
+        if rng.random() < 0.2:
+            lines.append("")
+    return "\n".join(lines) + rng.choice(["", "\n"])
+
+
+def random_edit(source: str, rng: random.Random) -> str:
+    """An insertion, deletion or replacement anywhere, often at a pair's first or last
+    character, at the file's ends, or over much of the file."""
+    bounds = [m.start() for m in re.finditer(r"[\w.-]+\s*[:=]", source)]
+    bounds += [m.end() for m in re.finditer(r"[:=]\s*[\"']?[^\s\"',;]{8,}[\"']?", source)]
+    choice = rng.random()
+    if choice < 0.4 and bounds:
+        at = min(max(0, rng.choice(bounds) + rng.randint(-2, 2)), len(source))
+    elif choice < 0.55:
+        at = rng.choice([0, len(source)])
+    else:
+        at = rng.randint(0, len(source))
+    size = rng.choice([0, 0, 1, 2, rng.randint(0, 40), rng.randint(0, len(source))])
+    inserted = rng.choice(
+        ["", rng.choice(PAIRS), rng.choice(BITS), rng.choice(BITS) + rng.choice(PAIRS) + "\n"]
+    )
+    if rng.random() < 0.1:  # a large block of the file itself, elsewhere
+        start = rng.randint(0, len(source))
+        inserted = source[start : start + rng.randint(0, len(source))]
+    return source[:at] + inserted + source[at + size :]
+
+
+@pytest.mark.parametrize("module", ["argparse", "json.decoder", "pairs"])
+def test_secret_pairs_redacted_around_an_edit_are_redacted_as_a_whole(module: str) -> None:
+    """The `name = value` scan of a candidate reruns only around the edit, reusing the
+    original's scan elsewhere: for edits that make, break, move or split pairs, next to
+    a pair, at either end of the file or over most of it, the text is exactly what
+    redacting the whole candidate gives."""
+    rng = random.Random(module)
+    for _ in range(40 if module != "pairs" else 400):
+        if module == "pairs":
+            source = dense_pairs(rng)
+        else:
+            source = inspect.getsource(__import__(module, fromlist=["_"]))
+            if rng.random() < 0.5:  # pairs spread through the real file
+                lines = source.splitlines(keepends=True)
+                for _ in range(20):
+                    lines.insert(rng.randrange(len(lines)), rng.choice(PAIRS) + "\n")
+                source = "".join(lines)
+        text = source
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            text = random_edit(text, rng)
+        assert redact_code(text, "python", source) == redact_code(text, "python")

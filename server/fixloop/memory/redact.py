@@ -8,10 +8,12 @@ sounds secret and whose value looks random.
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,39 +27,45 @@ _ASSIGNED = re.compile(r"""([\w.-]*)(\s*[:=]\s*)(["']?)([^\s"',;]{8,})\3""")
 
 def redact_code(text: str, language: str, original: str | None = None) -> str:
     """`text` with every secret the secret rules find replaced by the marker. With the
-    `original` it was edited from, the rules run around the edit alone (the original's
-    analysis kept): the same spans, for a candidate of a large file in a millisecond or
-    two instead of tens."""
+    `original` it was edited from, the rules and the `name = value` scan run around the
+    edit alone (the original's results kept): the same text as redacting it whole, for a
+    fraction of the time on a large file."""
     if original is not None and original != text:
         spans = _edited_secret_spans(original, text, language)
-    else:
-        spans = _secret_spans(text, language)
-    encoded = text.encode()
-    for start, end in reversed(spans):
-        encoded = encoded[:start] + _marker_for(encoded[start:end]) + encoded[end:]
-    return redact_text(encoded.decode("utf-8", errors="replace"))
+        prepared = _known_redacted(_with_markers(text, spans))
+        return _assigned_redacted_as_edit(prepared, _original_scan(original, language))
+    return redact_text(_with_markers(text, _secret_spans(text, language)))
 
 
 def redact_text(text: str) -> str:
     """Known token shapes and secret-sounding `name = value` pairs in any text."""
-    from fixloop.analysis.safety.secrets import _KNOWN, is_secret_name, looks_random
+    return _ASSIGNED.sub(_assigned, _known_redacted(text))
 
-    def known(match: re.Match[bytes]) -> bytes:
-        return MARKER.encode()
 
-    text = _KNOWN.sub(known, text.encode()).decode("utf-8", errors="replace")
+def _with_markers(text: str, spans: list[tuple[int, int]]) -> str:
+    encoded = text.encode()
+    for start, end in reversed(spans):
+        encoded = encoded[:start] + _marker_for(encoded[start:end]) + encoded[end:]
+    return encoded.decode("utf-8", errors="replace")
 
-    def assigned(match: re.Match[str]) -> str:
-        name, value = match.group(1), match.group(4)
-        if value == MARKER or not is_secret_name(name):
-            return match.group(0)
-        password = any(word in name.lower() for word in ("pass", "pwd"))
-        if not looks_random(value, password):
-            return match.group(0)
-        quote = match.group(3)
-        return f"{name}{match.group(2)}{quote}{MARKER}{quote}"
 
-    return _ASSIGNED.sub(assigned, text)
+def _known_redacted(text: str) -> str:
+    from fixloop.analysis.safety.secrets import _KNOWN
+
+    return _KNOWN.sub(MARKER.encode(), text.encode()).decode("utf-8", errors="replace")
+
+
+def _assigned(match: re.Match[str]) -> str:
+    from fixloop.analysis.safety.secrets import is_secret_name, looks_random
+
+    name, value = match.group(1), match.group(4)
+    if value == MARKER or not is_secret_name(name):
+        return match.group(0)
+    password = any(word in name.lower() for word in ("pass", "pwd"))
+    if not looks_random(value, password):
+        return match.group(0)
+    quote = match.group(3)
+    return f"{name}{match.group(2)}{quote}{MARKER}{quote}"
 
 
 def _secret_spans(text: str, language: str) -> list[tuple[int, int]]:
@@ -79,8 +87,17 @@ _originals_lock = threading.Lock()
 
 def _edited_secret_spans(original: str, text: str, language: str) -> list[tuple[int, int]]:
     """`_secret_spans(text)`, from the original's analysis as an edit of it."""
-    from fixloop.analysis.document import Document
     from fixloop.analysis.findings import Group
+
+    document = _original_document(original, language)
+    if document is None or not text:
+        return []
+    findings = document.edited(text).findings()
+    return _merged((f.span.start, f.span.end) for f in findings if f.group is Group.SECRETS)
+
+
+def _original_document(original: str, language: str) -> Document | None:
+    from fixloop.analysis.document import Document
     from fixloop.analysis.languages import LANGUAGES
 
     key = (language, original)
@@ -91,11 +108,159 @@ def _edited_secret_spans(original: str, text: str, language: str) -> list[tuple[
             while len(_ORIGINALS) > _ORIGINALS_KEPT:
                 _ORIGINALS.popitem(last=False)
         _ORIGINALS.move_to_end(key)
-        document = _ORIGINALS[key]
-    if document is None or not text:
+        return _ORIGINALS[key]
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """The `name = value` scan of an original (after the code and known-token markers):
+    its text, its matches' spans, and its output."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+    shifts: list[int]  # output length minus input length of the first i matches
+    output: str
+
+    @classmethod
+    def of(cls, text: str) -> _Scan:
+        starts: list[int] = []
+        ends: list[int] = []
+        shifts, pieces, at = [0], [], 0
+        for match in _ASSIGNED.finditer(text):
+            replacement = _assigned(match)
+            pieces += [text[at : match.start()], replacement]
+            starts.append(match.start())
+            ends.append(match.end())
+            shifts.append(shifts[-1] + len(replacement) - len(match.group(0)))
+            at = match.end()
+        return cls(text, starts, ends, shifts, "".join([*pieces, text[at:]]))
+
+    def output_at(self, position: int) -> int:
+        """Where `position`, outside every match, lands in the output."""
+        return position + self.shifts[bisect.bisect_right(self.ends, position)]
+
+    def inside(self, position: int) -> int | None:
+        """The end of the match strictly around `position`, if any."""
+        i = bisect.bisect_right(self.starts, position) - 1
+        if i >= 0 and self.starts[i] < position < self.ends[i]:
+            return self.ends[i]
+        return None
+
+
+_SCANS: OrderedDict[tuple[str, str], _Scan] = OrderedDict()
+_scans_lock = threading.Lock()
+
+
+def _original_scan(original: str, language: str) -> _Scan:
+    key = (language, original)
+    with _scans_lock:  # one scan per original, even asked from several threads
+        if key not in _SCANS:
+            spans = _secret_spans_of_original(original, language)
+            _SCANS[key] = _Scan.of(_known_redacted(_with_markers(original, spans)))
+            while len(_SCANS) > _ORIGINALS_KEPT:
+                _SCANS.popitem(last=False)
+        _SCANS.move_to_end(key)
+        return _SCANS[key]
+
+
+def _secret_spans_of_original(original: str, language: str) -> list[tuple[int, int]]:
+    """The original's secret spans from its kept analysis. Any text would do as the scan's
+    base (the result stays exact); the closer to the candidate's, the smaller the window."""
+    from fixloop.analysis.findings import Group
+
+    document = _original_document(original, language)
+    if document is None or not original:
         return []
-    findings = document.edited(text).findings()
-    return _merged((f.span.start, f.span.end) for f in findings if f.group is Group.SECRETS)
+    return _merged(
+        (f.span.start, f.span.end) for f in document.findings() if f.group is Group.SECRETS
+    )
+
+
+# Lines of margin around a window. `_ASSIGNED` has no lookbehind; an attempt reads its
+# name on its own line, then (across blank lines) the separator and the value, on the next
+# two non-blank lines at most, up to the newline after the value. Two would do; one more
+# is slack.
+_MARGIN_LINES = 3
+_NON_SPACE = re.compile(r"\S")
+
+
+def _assigned_redacted_as_edit(text: str, original: _Scan) -> str:
+    """`_ASSIGNED.sub(_assigned, text)`, scanning only around where `text` differs from the
+    original: before and after, the original's scan is the same scan."""
+    base = original.text
+    prefix = _common_prefix(base, text)
+    delta = len(text) - len(base)
+    suffix_start = len(text) - _common_suffix(base, text)
+    # Attempts before `start` read unchanged text only: their matches are the original's.
+    start = _lines_back(text, prefix)
+    before = bisect.bisect_left(original.starts, start) - 1
+    cursor = max(start, original.ends[before]) if before >= 0 else start
+    pieces = [original.output[: original.output_at(cursor)]]
+    while True:
+        # The first place in the common suffix where the original's scan also tries.
+        sync = max(cursor, suffix_start)
+        if (end := original.inside(sync - delta)) is not None:
+            sync = end + delta
+        # Attempts up to `sync` read nothing past `stop`: the same matches when cut there.
+        stop = _lines_forward(text, sync)
+        match = _ASSIGNED.search(text, cursor, stop)
+        if match is None or match.start() >= sync:
+            pieces += [text[cursor:sync], original.output[original.output_at(sync - delta) :]]
+            return "".join(pieces)
+        pieces += [text[cursor : match.start()], _assigned(match)]
+        cursor = match.end()
+
+
+def _lines_back(text: str, position: int) -> int:
+    """A line start with `_MARGIN_LINES` non-blank lines between it and `position`'s line."""
+    start, found = text.rfind("\n", 0, position) + 1, 0
+    while found < _MARGIN_LINES and start > 0:
+        previous = text.rfind("\n", 0, start - 1) + 1
+        found += _NON_SPACE.search(text, previous, start) is not None
+        start = previous
+    return start
+
+
+def _lines_forward(text: str, position: int) -> int:
+    """The end of the `_MARGIN_LINES`th non-blank line after `position`'s line."""
+    end, found = text.find("\n", position), 0
+    while found < _MARGIN_LINES and end != -1:
+        following = text.find("\n", end + 1)
+        found += (
+            _NON_SPACE.search(text, end + 1, len(text) if following == -1 else following)
+            is not None
+        )
+        end = following
+    return len(text) if end == -1 else end + 1
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """How many characters `a` and `b` share at their start."""
+    low, high = 0, min(len(a), len(b))  # a[:low] == b[:low]
+    if a[:high] == b[:high]:
+        return high
+    while high - low > 1:  # a[:high] != b[:high]
+        middle = (low + high) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _common_suffix(a: str, b: str) -> int:
+    """How many characters `a` and `b` share at their end."""
+    low, high = 0, min(len(a), len(b))  # the last `low` characters are shared
+    if a[len(a) - high :] == b[len(b) - high :]:
+        return high
+    while high - low > 1:
+        middle = (low + high) // 2
+        if a[len(a) - middle : len(a) - low] == b[len(b) - middle : len(b) - low]:
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 def _marker_for(secret: bytes) -> bytes:
