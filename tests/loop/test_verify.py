@@ -13,7 +13,7 @@ from typing import Any
 
 from fixloop.loop.model import Candidate
 from fixloop.loop.ranking import Tried
-from fixloop.loop.verify import GivenBaseline, Verifier
+from fixloop.loop.verify import DEFAULT_TEST_LIMIT, GivenBaseline, Verifier
 from fixloop.sandbox.cancellation import Cancellation
 from fixloop.sandbox.results import CandidateResult, CaseResult, Frame, Outcome
 
@@ -486,3 +486,32 @@ def test_a_slow_tests_limit_in_the_suite_leaves_room_for_the_other_shards() -> N
     made, _ = slow_first_run(5.0)
     healthy = made.without_slow(made.baseline(lambda message: None))
     assert healthy is not None and healthy.passed and healthy.tally()["passed"] == 2
+
+
+class Limits(Scripted):
+    """A scripted tester that also keeps each run's per-test limit and stop-at-hang."""
+
+    def __init__(self, script: Mapping[tuple[str, str], CandidateResult]) -> None:
+        super().__init__(script)
+        self.limits: list[tuple[float | None, bool]] = []
+
+    def run(
+        self, project_root: Path | str, changes: Mapping[str, str], command: str, **kw: Any
+    ) -> CandidateResult:
+        self.limits.append((kw.get("test_timeout"), bool(kw.get("stop_at_hang"))))
+        return super().run(project_root, changes, command)
+
+
+def test_a_first_run_that_only_hangs_costs_twice_the_limit_to_be_told_from_a_slow_one() -> None:
+    """dateutil's lex-hang: the bug loops forever in the first run's two failing tests.
+    Run alone to tell slow from hung, they waited six times the limit (a minute by
+    default) before the fix was searched; twice is enough room for a test that only
+    shares the machine in the suite, and the run stops at the first hang."""
+    hung = CaseResult("t.py::loops", FAIL, "TestTimeout: the test ran past its limit")
+    tester = Limits({
+        ("unchanged", f"{COMMAND} t.py::loops t.py::also"): CandidateResult((hung,), 1, 20.0),
+    })  # fmt: skip
+    made, _ = verifier(tester)
+    first = CandidateResult((hung, replace(hung, test_id="t.py::also")), 1, 20.0)
+    assert made.without_slow(first) is None  # hung, not slow: the bug's to fix
+    assert tester.limits == [(2 * DEFAULT_TEST_LIMIT, True)]

@@ -59,8 +59,13 @@ REGRESSION_GROUPS = 3
 # A test past its limit fails with this in its message (sandbox/_pytest_timeout.py).
 TIMEOUT_MARK = "TestTimeout"
 DEFAULT_TEST_LIMIT = 10.0
-# A first run's test that ran past the per-test limit is run again alone with this many
-# times the limit: one that passes then is slow, not hung.
+# A test that ran past the per-test limit is run again alone with this many times the
+# limit: one that passes then is slow, not hung. Alone, a test has a slot to itself
+# (pyparsing's slowest: 4.8 s alone, past 12 s beside the other shard on a busy
+# machine); and a test that does hang, the bug's endless loop most often, costs this
+# once before its fix is searched (six times cost dateutil's lex-hang a minute).
+SLOW_CHECK_FACTOR = 2.0
+# A slow test's limit in later whole-suite runs: this many times its time alone.
 SLOW_FACTOR = 6.0
 # Passing tests traced beside the failing ones for the spectrum, at most.
 SPECTRUM_PASSING = 100
@@ -417,7 +422,7 @@ class Verifier:
         self, baseline: CandidateResult, run_again: bool = True
     ) -> CandidateResult | None:
         """The first run with its slow tests passed: a test that ran past the per-test
-        limit and passes when run alone with SLOW_FACTOR times the limit is slow, not hung;
+        limit and passes when run alone with SLOW_CHECK_FACTOR times it is slow, not hung;
         later whole-suite runs give each test a limit above its time. When every failure
         was such a hang, they may be the bug's own (an endless loop): that run then stops
         at the first test that hangs again, for one limit's cost; and if every one was
@@ -427,7 +432,7 @@ class Verifier:
         if not self.is_pytest() or not stuck:
             return None
         every = len(stuck) == len(baseline.failures)
-        limit = SLOW_FACTOR * self._sandbox_test_limit()
+        limit = SLOW_CHECK_FACTOR * self._sandbox_test_limit()
         again = self.tester.run(
             self.project_root,
             {},
@@ -443,7 +448,8 @@ class Verifier:
         # Alone, a test has a slot to itself; in a whole suite it shares the machine with
         # the other shards (pyparsing: 4.8 s alone, past 12 s in the suite).
         slowest = max(max(slow.values()), self.slow_limit or 0.0)
-        self.slow_limit = min(limit, max(self._sandbox_test_limit(), SLOW_FACTOR * slowest))
+        ceiling = SLOW_FACTOR * self._sandbox_test_limit()
+        self.slow_limit = min(ceiling, max(self._sandbox_test_limit(), SLOW_FACTOR * slowest))
         self._log("slow", slow=sorted(slow), limit=round(self.slow_limit, 1), **result_data(again))
         cases = tuple(
             replace(case, outcome=Outcome.PASSED, message="", frames=(), duration=slow[t])
@@ -713,13 +719,13 @@ class Verifier:
 
     def _with_more_time(self, test_ids: list[str]) -> dict[str, float]:
         """Of tests past the limit on the unchanged code too, those that pass alone there
-        with SLOW_FACTOR times the sandbox's limit, with their times: slow, not hung
+        with SLOW_CHECK_FACTOR times the sandbox's limit, with their times: slow, not hung
         (pyparsing's slowest, on a busy machine, were said to hang outside the code under
         repair). Once per test and session; a test that does hang costs that limit once,
         before the session ends with where it hangs."""
         unknown = [t for t in test_ids if t not in self._more_time]
         if unknown and not self._cancelled.is_set():
-            limit = SLOW_FACTOR * self._sandbox_test_limit()
+            limit = SLOW_CHECK_FACTOR * self._sandbox_test_limit()
             result = self.tester.run(
                 self.project_root,
                 {},
