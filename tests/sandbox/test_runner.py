@@ -185,17 +185,22 @@ def test_hypothesis_is_warmed_only_when_pytest_loads_no_plugins_itself() -> None
     assert preimported(autoload=True) == ["pytest"]
 
 
+# Stuck where the timeout's signal never lands (it is blocked; in C code it is not
+# delivered): only the run's limit ends it, faulthandler's dump says where.
+STUCK = (
+    "import signal, time\n\n\n"
+    "def test_stuck():\n"
+    "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\n"
+    "    time.sleep(60)\n"
+)
+
+
 def test_a_hang_the_timeout_cannot_interrupt_still_shows_where_it_is_stuck(
     pool: SandboxPool, tmp_path: Path
 ) -> None:
     """A test stuck where the timeout's signal never lands (here it is blocked; in C code
     it is not delivered) is killed at the run's limit, its stack dumped first."""
-    (tmp_path / "test_stuck.py").write_text(
-        "import signal, time\n\n\n"
-        "def test_stuck():\n"
-        "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\n"
-        "    time.sleep(60)\n"
-    )
+    (tmp_path / "test_stuck.py").write_text(STUCK)
     result = pool.run(tmp_path, {}, "pytest -q", timeout=6, test_timeout=1)
     assert result.timed_out
     text = result.output.text
@@ -222,12 +227,7 @@ def test_a_hang_after_many_quick_tests_is_dumped_by_a_watchdog_not_restarted_per
     )
     quick = pool.run(tmp_path, {}, "pytest -q test_many.py", test_timeout=5)
     assert quick.passed and quick.count(Outcome.PASSED) == 61, quick.output.text
-    (tmp_path / "test_stuck.py").write_text(
-        "import signal, time\n\n\n"
-        "def test_stuck():\n"
-        "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\n"
-        "    time.sleep(60)\n"
-    )
+    (tmp_path / "test_stuck.py").write_text(STUCK)
     result = pool.run(tmp_path, {}, "pytest -q", timeout=8, test_timeout=1)
     assert result.timed_out
     assert 'test_stuck.py", line 6 in test_stuck' in result.output.text, result.output.text

@@ -433,15 +433,7 @@ class Verifier:
             return None
         every = len(stuck) == len(baseline.failures)
         limit = SLOW_CHECK_FACTOR * self._sandbox_test_limit()
-        again = self.tester.run(
-            self.project_root,
-            {},
-            with_tests(self.test_command, stuck),
-            timeout=limit * len(stuck) + 60.0,
-            cancel=self._stop_runs,
-            test_timeout=limit,
-            stop_at_hang=every,
-        )
+        again = self._alone(stuck, {}, limit, stop_at_hang=every)
         slow = {c.test_id: c.duration for c in again.cases if c.outcome is Outcome.PASSED}
         if not slow:
             return None
@@ -703,15 +695,7 @@ class Verifier:
             return full
         ceiling = SLOW_FACTOR * self._sandbox_test_limit()
         self.slow_limit = min(ceiling, max(limit, SLOW_FACTOR * max(slow.values())))
-        again = self.tester.run(
-            self.project_root,
-            changes,
-            with_tests(self.test_command, sorted(slow)),
-            timeout=self.slow_limit * len(slow) + 60.0,
-            cancel=self._stop_runs,
-            test_timeout=self.slow_limit,
-            stop_at_hang=True,
-        )
+        again = self._alone(sorted(slow), changes, self.slow_limit)
         if again.cancelled or again.infrastructure_error or again.timed_out:
             return full
         self._log("slow", slow=sorted(slow), limit=round(self.slow_limit, 1), **result_data(again))
@@ -726,15 +710,7 @@ class Verifier:
         unknown = [t for t in test_ids if t not in self._more_time]
         if unknown and not self._cancelled.is_set():
             limit = SLOW_CHECK_FACTOR * self._sandbox_test_limit()
-            result = self.tester.run(
-                self.project_root,
-                {},
-                with_tests(self.test_command, unknown),
-                timeout=limit * len(unknown) + 60.0,
-                cancel=self._stop_runs,
-                test_timeout=limit,
-                stop_at_hang=True,
-            )
+            result = self._alone(unknown, {}, limit)
             if not result.cancelled:
                 self._log("more_time", limit=limit, **result_data(result))
                 passed = {
@@ -742,6 +718,25 @@ class Verifier:
                 }
                 self._more_time.update({t: passed.get(t) for t in unknown})
         return {t: d for t in test_ids if (d := self._more_time.get(t)) is not None}
+
+    def _alone(
+        self,
+        test_ids: list[str],
+        changes: Mapping[str, str],
+        limit: float,
+        stop_at_hang: bool = True,
+    ) -> CandidateResult:
+        """These tests run by themselves, each given `limit` seconds (by default the run
+        ends at the first that hangs: one hang says it is no slow test)."""
+        return self.tester.run(
+            self.project_root,
+            changes,
+            with_tests(self.test_command, test_ids),
+            timeout=limit * len(test_ids) + 60.0,
+            cancel=self._stop_runs,
+            test_timeout=limit,
+            stop_at_hang=stop_at_hang,
+        )
 
     def _without_uncollectable(self, result: CandidateResult) -> CandidateResult:
         kept = tuple(c for c in result.cases if c.test_id not in self.uncollectable)
