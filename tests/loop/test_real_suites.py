@@ -485,6 +485,30 @@ def test_a_slow_test_the_first_run_never_saw_is_no_hang_outside_the_target(
     assert all(not data["failing"] for data in events.of("regression"))
 
 
+def test_a_test_that_sleeps_once_the_code_works_does_not_sink_the_right_fix(
+    tmp_path: Path,
+) -> None:
+    """pyjwt's cache-expiry test fails at once with the bug and sleeps 2 s once the code
+    works: the candidates' tight limit (ten times the failing tests' time, at least 2 s)
+    failed the right fix on it, every time, and the session ran out of time. A failure
+    that is only a test past that limit, stuck outside the edited file, runs again with
+    the suite's limit."""
+    fixed = LOOPS_FOREVER.replace("index += 0", "index += 1")
+    (tmp_path / "sums.py").write_text(fixed.replace("result = 0", "result = 1"))
+    (tmp_path / "test_sums.py").write_text(
+        # A first run of a second or so: a run's own limit is four times the first's.
+        "import time\n\n\ndef test_setup_of_a_second():\n    time.sleep(1)\n\n\n"
+        + TOTAL_TESTS
+        + "\n\ndef test_after_a_wait():\n    assert total([]) == 0\n    time.sleep(2.5)\n"
+    )
+    events = Events()
+    with SandboxPool(SandboxConfig(test_timeout_seconds=6.0, parallel=2)) as patient:
+        result = session(tmp_path, "sums.py", patient, events).run()
+    assert result.status is Status.FIXED, result.message
+    assert "-    result = 1\n+    result = 0\n" in result.diff
+    assert result.final is not None and result.final.tally() == {"passed": 6, "failed": 0}
+
+
 RATES = """\
 \"\"\"Shipping rates by zone.\"\"\"
 

@@ -532,16 +532,7 @@ class Verifier:
         while pending or running:
             while pending and len(running) < self.parallel and not self._cancelled.is_set():
                 candidate = pending.pop(0)
-                future = executor.submit(
-                    self.tester.run,
-                    self.project_root,
-                    candidate.changes,
-                    command,
-                    timeout=timeout,
-                    cancel=self._stop_runs,
-                    test_timeout=self.tight,
-                    stop_at_hang=True,
-                )
+                future = executor.submit(self._run_candidate, candidate, command, timeout)
                 running[future] = candidate
             if not running:
                 break
@@ -549,6 +540,45 @@ class Verifier:
             for future in done:
                 candidate = running.pop(future)
                 on_result(candidate, future.result(), len(pending) + len(running))
+
+    def _run_candidate(self, candidate: Candidate, command: str, timeout: float) -> CandidateResult:
+        """A candidate's run with the tight per-test limit, which makes one that loops
+        forever fail fast. When its only failure is a test past that limit stuck outside
+        the files it edits (a test that sleeps once the code works: pyjwt's cache-expiry
+        test, which failed at once with the bug), the run is made again with the suite's
+        limit: that test was slow, not the candidate endless."""
+        result = self.tester.run(
+            self.project_root,
+            candidate.changes,
+            command,
+            timeout=timeout,
+            cancel=self._stop_runs,
+            test_timeout=self.tight,
+            stop_at_hang=True,
+        )
+        if not self._slow_beyond_tight(result, candidate):
+            return result
+        again = self.tester.run(
+            self.project_root,
+            candidate.changes,
+            command,
+            timeout=timeout + (self.slow_limit or self._sandbox_test_limit()),
+            cancel=self._stop_runs,
+            test_timeout=self.slow_limit,
+            stop_at_hang=True,
+        )
+        return result if again.cancelled or again.infrastructure_error else again
+
+    def _slow_beyond_tight(self, result: CandidateResult, candidate: Candidate) -> bool:
+        limit = self.slow_limit or self._sandbox_test_limit()
+        failures = result.failures
+        if self.tight is None or self.tight >= limit or result.cancelled or not failures:
+            return False
+        edited = set(candidate.changes)
+        return all(
+            timed_out(case) and not any(self.relative(f.path) in edited for f in case.frames)
+            for case in failures
+        )
 
     # --- the whole suite ----------------------------------------------------------------
 
