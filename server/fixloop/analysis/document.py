@@ -25,7 +25,15 @@ from fixloop.analysis.budget import (
 from fixloop.analysis.findings import Finding, Group
 from fixloop.analysis.languages import LanguageSpec
 from fixloop.analysis.rules import run_rules
-from fixloop.analysis.source import Encoding, Position, PositionError, SourceText, Span
+from fixloop.analysis.source import (
+    Encoding,
+    Position,
+    PositionError,
+    SourceText,
+    Span,
+    common_prefix,
+    common_suffix,
+)
 from fixloop.analysis.syntax import syntax_findings
 
 if TYPE_CHECKING:
@@ -156,8 +164,8 @@ class Document:
         if self.rules_incomplete is not None or self.rules_stale:
             return Document(self.language, data)  # nothing exact to start from
         old = self.source.data
-        start = _common_prefix(old, data)
-        end = _common_prefix(old[start:][::-1], data[start:][::-1])
+        start = common_prefix(old, data)
+        end = common_suffix(old, data, min(len(old), len(data)) - start)
         # Whole characters: an edit's ends must not split one.
         while start and _continues(old, start):
             start -= 1
@@ -269,21 +277,6 @@ class Document:
             self.rules_incomplete = f"they took over {RULES_SECONDS} s"
             self.rules_stale = True
         return kept
-
-
-def _common_prefix(a: bytes, b: bytes) -> int:
-    """How many bytes `a` and `b` share at their start."""
-    size = min(len(a), len(b))
-    if a[:size] == b[:size]:
-        return size
-    low, high = 0, size  # a[:low] == b[:low], a[:high] != b[:high]
-    while high - low > 1:
-        middle = (low + high) // 2
-        if a[:middle] == b[:middle]:
-            low = middle
-        else:
-            high = middle
-    return low
 
 
 def _continues(data: bytes, offset: int) -> bool:

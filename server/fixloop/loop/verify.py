@@ -440,9 +440,8 @@ class Verifier:
         # Alone, a test has a slot to itself; in a whole suite it shares the machine with
         # the other shards (pyparsing: 4.8 s alone, past 12 s in the suite).
         slowest = max(max(slow.values()), self.slow_limit or 0.0)
-        ceiling = SLOW_FACTOR * self._sandbox_test_limit()
-        self.slow_limit = min(ceiling, max(self._sandbox_test_limit(), SLOW_FACTOR * slowest))
-        self._log("slow", slow=sorted(slow), limit=round(self.slow_limit, 1), **result_data(again))
+        limit = self._give_slow_tests(slowest, self._sandbox_test_limit())
+        self._log("slow", slow=sorted(slow), limit=round(limit, 1), **result_data(again))
         cases = tuple(
             replace(case, outcome=Outcome.PASSED, message="", frames=(), duration=slow[t])
             if (t := case.test_id) in slow
@@ -547,32 +546,28 @@ class Verifier:
         the files it edits (a test that sleeps once the code works: pyjwt's cache-expiry
         test, which failed at once with the bug), the run is made again with the suite's
         limit: that test was slow, not the candidate endless."""
-        result = self.tester.run(
-            self.project_root,
-            candidate.changes,
-            command,
-            timeout=timeout,
-            cancel=self._stop_runs,
-            test_timeout=self.tight,
-            stop_at_hang=True,
-        )
+
+        def run(test_timeout: float | None, more_time: float = 0.0) -> CandidateResult:
+            return self.tester.run(
+                self.project_root,
+                candidate.changes,
+                command,
+                timeout=timeout + more_time,
+                cancel=self._stop_runs,
+                test_timeout=test_timeout,
+                stop_at_hang=True,
+            )
+
+        result = run(self.tight)
         if not self._slow_beyond_tight(result, candidate):
             return result
-        again = self.tester.run(
-            self.project_root,
-            candidate.changes,
-            command,
-            timeout=timeout + (self.slow_limit or self._sandbox_test_limit()),
-            cancel=self._stop_runs,
-            test_timeout=self.slow_limit,
-            stop_at_hang=True,
-        )
+        again = run(self.slow_limit, self._suite_test_limit())
         return result if again.cancelled or again.infrastructure_error else again
 
     def _slow_beyond_tight(self, result: CandidateResult, candidate: Candidate) -> bool:
-        limit = self.slow_limit or self._sandbox_test_limit()
         failures = result.failures
-        if self.tight is None or self.tight >= limit or result.cancelled or not failures:
+        tight = self.tight
+        if tight is None or tight >= self._suite_test_limit() or result.cancelled or not failures:
             return False
         edited = set(candidate.changes)
         return all(
@@ -702,7 +697,7 @@ class Verifier:
         outside the code under repair. A test quick on the unchanged code that hangs with
         the patch is not run again; one that hangs there too is left to
         `_hanging_outside`."""
-        limit = self.slow_limit or self._sandbox_test_limit()
+        limit = self._suite_test_limit()
         targets = {c.test_id for c in baseline.failures}
         stuck = {
             c.test_id
@@ -723,12 +718,11 @@ class Verifier:
         slow = {t: d for t, d in times.items() if SLOW_FACTOR * d >= limit}
         if not slow or self._cancelled.is_set():
             return full
-        ceiling = SLOW_FACTOR * self._sandbox_test_limit()
-        self.slow_limit = min(ceiling, max(limit, SLOW_FACTOR * max(slow.values())))
-        again = self._alone(sorted(slow), changes, self.slow_limit)
+        limit = self._give_slow_tests(max(slow.values()), limit)
+        again = self._alone(sorted(slow), changes, limit)
         if again.cancelled or again.infrastructure_error or again.timed_out:
             return full
-        self._log("slow", slow=sorted(slow), limit=round(self.slow_limit, 1), **result_data(again))
+        self._log("slow", slow=sorted(slow), limit=round(limit, 1), **result_data(again))
         return with_outcomes_of(full, again)
 
     def _with_more_time(self, test_ids: list[str]) -> dict[str, float]:
@@ -1032,6 +1026,17 @@ class Verifier:
             return None
         typical = max(own) if own else healthy[int(0.95 * (len(healthy) - 1))]
         return min(self._sandbox_test_limit(), max(2.0, 10.0 * typical))
+
+    def _suite_test_limit(self) -> float:
+        """Each test's limit in whole-suite runs (see `slow_limit`)."""
+        return self.slow_limit or self._sandbox_test_limit()
+
+    def _give_slow_tests(self, slowest: float, floor: float) -> float:
+        """Raise the suite's per-test limit to SLOW_FACTOR times the slowest test's time
+        (never below `floor`, never above SLOW_FACTOR times the sandbox's); the limit."""
+        ceiling = SLOW_FACTOR * self._sandbox_test_limit()
+        self.slow_limit = min(ceiling, max(floor, SLOW_FACTOR * slowest))
+        return self.slow_limit
 
     def _sandbox_test_limit(self) -> float:
         config = getattr(self.tester, "config", None)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from fixloop.lsp.edits import common_prefix, common_suffix
+from fixloop.analysis.source import common_prefix, common_suffix
 from fixloop.lsp.feature import Feature
 
 if TYPE_CHECKING:

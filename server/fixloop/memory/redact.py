@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from fixloop.analysis.source import common_prefix, common_suffix
+
 if TYPE_CHECKING:
     from fixloop.analysis.document import Document
 
@@ -31,9 +33,9 @@ def redact_code(text: str, language: str, original: str | None = None) -> str:
     edit alone (the original's results kept): the same text as redacting it whole, for a
     fraction of the time on a large file."""
     if original is not None and original != text:
-        spans = _edited_secret_spans(original, text, language)
-        prepared = _known_redacted(_with_markers(text, spans))
-        return _assigned_redacted_as_edit(prepared, _original_scan(original, language))
+        kept = _original(original, language)
+        prepared = _known_redacted(_with_markers(text, _edited_secret_spans(kept.document, text)))
+        return _assigned_redacted_as_edit(prepared, kept.scan)
     return redact_text(_with_markers(text, _secret_spans(text, language)))
 
 
@@ -79,36 +81,18 @@ def _secret_spans(text: str, language: str) -> list[tuple[int, int]]:
     return _merged((f.span.start, f.span.end) for f in findings)
 
 
-# Analyses of the originals that candidates edit: a session's few files.
-_ORIGINALS: OrderedDict[tuple[str, str], Document | None] = OrderedDict()
-_ORIGINALS_KEPT = 8
-_originals_lock = threading.Lock()
-
-
-def _edited_secret_spans(original: str, text: str, language: str) -> list[tuple[int, int]]:
+def _edited_secret_spans(document: Document | None, text: str) -> list[tuple[int, int]]:
     """`_secret_spans(text)`, from the original's analysis as an edit of it."""
-    from fixloop.analysis.findings import Group
-
-    document = _original_document(original, language)
     if document is None or not text:
         return []
-    findings = document.edited(text).findings()
-    return _merged((f.span.start, f.span.end) for f in findings if f.group is Group.SECRETS)
+    return _secrets_of(document.edited(text))
 
 
-def _original_document(original: str, language: str) -> Document | None:
-    from fixloop.analysis.document import Document
-    from fixloop.analysis.languages import LANGUAGES
+def _secrets_of(document: Document) -> list[tuple[int, int]]:
+    from fixloop.analysis.findings import Group
 
-    key = (language, original)
-    with _originals_lock:  # one analysis per original, even asked from several threads
-        if key not in _ORIGINALS:
-            spec = next((spec for spec in LANGUAGES if spec.name == language), None)
-            _ORIGINALS[key] = None if spec is None else Document(spec, original)
-            while len(_ORIGINALS) > _ORIGINALS_KEPT:
-                _ORIGINALS.popitem(last=False)
-        _ORIGINALS.move_to_end(key)
-        return _ORIGINALS[key]
+    secrets = (f.span for f in document.findings() if f.group is Group.SECRETS)
+    return _merged((span.start, span.end) for span in secrets)
 
 
 @dataclass(frozen=True)
@@ -148,33 +132,40 @@ class _Scan:
         return None
 
 
-_SCANS: OrderedDict[tuple[str, str], _Scan] = OrderedDict()
-_scans_lock = threading.Lock()
+@dataclass(frozen=True)
+class _Original:
+    """What redacting candidates of one original needs of it: its analysis (None for a
+    language without rules) and its `name = value` scan."""
+
+    document: Document | None
+    scan: _Scan
 
 
-def _original_scan(original: str, language: str) -> _Scan:
-    key = (language, original)
-    with _scans_lock:  # one scan per original, even asked from several threads
-        if key not in _SCANS:
-            spans = _secret_spans_of_original(original, language)
-            _SCANS[key] = _Scan.of(_known_redacted(_with_markers(original, spans)))
-            while len(_SCANS) > _ORIGINALS_KEPT:
-                _SCANS.popitem(last=False)
-        _SCANS.move_to_end(key)
-        return _SCANS[key]
+# The originals that candidates edit: a session's few files.
+_ORIGINALS: OrderedDict[tuple[str, str], _Original] = OrderedDict()
+_ORIGINALS_KEPT = 8
+_originals_lock = threading.Lock()
 
 
-def _secret_spans_of_original(original: str, language: str) -> list[tuple[int, int]]:
-    """The original's secret spans from its kept analysis. Any text would do as the scan's
-    base (the result stays exact); the closer to the candidate's, the smaller the window."""
-    from fixloop.analysis.findings import Group
+def _original(text: str, language: str) -> _Original:
+    key = (language, text)
+    with _originals_lock:  # one analysis per original, even asked from several threads
+        if key not in _ORIGINALS:
+            _ORIGINALS[key] = _analysed(text, language)
+            while len(_ORIGINALS) > _ORIGINALS_KEPT:
+                _ORIGINALS.popitem(last=False)
+        _ORIGINALS.move_to_end(key)
+        return _ORIGINALS[key]
 
-    document = _original_document(original, language)
-    if document is None or not original:
-        return []
-    return _merged(
-        (f.span.start, f.span.end) for f in document.findings() if f.group is Group.SECRETS
-    )
+
+def _analysed(text: str, language: str) -> _Original:
+    from fixloop.analysis.document import Document
+    from fixloop.analysis.languages import LANGUAGES
+
+    spec = next((spec for spec in LANGUAGES if spec.name == language), None)
+    document = None if spec is None else Document(spec, text)
+    spans = _secrets_of(document) if document is not None and text else []
+    return _Original(document, _Scan.of(_known_redacted(_with_markers(text, spans))))
 
 
 # Lines of margin around a window. `_ASSIGNED` has no lookbehind; an attempt reads its
@@ -189,9 +180,9 @@ def _assigned_redacted_as_edit(text: str, original: _Scan) -> str:
     """`_ASSIGNED.sub(_assigned, text)`, scanning only around where `text` differs from the
     original: before and after, the original's scan is the same scan."""
     base = original.text
-    prefix = _common_prefix(base, text)
+    prefix = common_prefix(base, text)
     delta = len(text) - len(base)
-    suffix_start = len(text) - _common_suffix(base, text)
+    suffix_start = len(text) - common_suffix(base, text)
     # Attempts before `start` read unchanged text only: their matches are the original's.
     start = _lines_back(text, prefix)
     before = bisect.bisect_left(original.starts, start) - 1
@@ -233,34 +224,6 @@ def _lines_forward(text: str, position: int) -> int:
         )
         end = following
     return len(text) if end == -1 else end + 1
-
-
-def _common_prefix(a: str, b: str) -> int:
-    """How many characters `a` and `b` share at their start."""
-    low, high = 0, min(len(a), len(b))  # a[:low] == b[:low]
-    if a[:high] == b[:high]:
-        return high
-    while high - low > 1:  # a[:high] != b[:high]
-        middle = (low + high) // 2
-        if a[low:middle] == b[low:middle]:
-            low = middle
-        else:
-            high = middle
-    return low
-
-
-def _common_suffix(a: str, b: str) -> int:
-    """How many characters `a` and `b` share at their end."""
-    low, high = 0, min(len(a), len(b))  # the last `low` characters are shared
-    if a[len(a) - high :] == b[len(b) - high :]:
-        return high
-    while high - low > 1:
-        middle = (low + high) // 2
-        if a[len(a) - middle : len(a) - low] == b[len(b) - middle : len(b) - low]:
-            low = middle
-        else:
-            high = middle
-    return low
 
 
 def _marker_for(secret: bytes) -> bytes:
