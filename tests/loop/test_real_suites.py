@@ -208,6 +208,34 @@ def test_a_large_suite_costs_the_failing_tests_not_the_suite(
     assert executed < 2 * size + 100
 
 
+def test_a_test_named_by_the_time_does_not_blind_the_localization(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """marshmallow names a parametrized test by `datetime.now()`: the localization run
+    named it as the first run saw it, pytest found no such test and ran nothing, and the
+    candidates went in file order (80 of them before the fix, not 16)."""
+    checks = [f"def check_{n}(value):\n    return value > {n}\n" for n in range(12)]
+    (tmp_path / "checks.py").write_text(
+        "\n".join([*checks, "def is_empty(items):\n    return len(items) != 0\n"])
+    )
+    tests = [f"def test_check_{n}():\n    assert check_{n}({n + 1})\n" for n in range(12)]
+    (tmp_path / "test_checks.py").write_text(
+        "import time\nimport pytest\nfrom checks import *\n\n\n"
+        + "\n".join(tests)
+        + "\n@pytest.mark.parametrize('stamp', [str(time.time_ns())])\n"
+        "def test_stamped(stamp):\n    assert check_0(len(stamp))\n\n"
+        "def test_is_empty():\n"
+        "    assert is_empty([]) and not is_empty([1]) and not is_empty([1, 2])\n"
+    )
+    events = Events()
+    result = session(tmp_path, "checks.py", pool, events).run()
+    assert result.status is Status.FIXED and "len(items) == 0" in result.diff
+    [localize] = events.of("localize")
+    assert ran(localize) == 13  # the failing test and its file's passing ones, but the stamped
+    first = events.of("candidate")[0]
+    assert first["description"].endswith(f"checks.py:{3 * len(checks) + 2}")
+
+
 def test_a_command_that_runs_no_test_ends_the_session_with_its_error(
     tmp_path: Path, pool: SandboxPool
 ) -> None:

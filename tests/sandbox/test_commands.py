@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fixloop.sandbox import CommandKind, CommandRefused, parse_command
+from fixloop.sandbox.commands import by_file
 
 REFUSED = [
     ("rm -rf /", "deletes files outside the project"),
@@ -63,3 +64,13 @@ def test_leading_variable_settings_become_the_environment() -> None:
     parsed = parse_command("PYTHONHASHSEED=0 pytest -q")
     assert parsed.kind == CommandKind.PYTEST
     assert parsed.env == (("PYTHONHASHSEED", "0"),)
+
+
+def test_named_tests_are_given_to_pytest_by_file_and_selected_by_id() -> None:
+    args = ["-q", "-k", "not slow", "a.py::test_x[12:00]", "b.py::T", "a.py::test_y", "-x"]
+    assert by_file(args) == (
+        ["-q", "-k", "not slow", "a.py", "b.py", "-x"],
+        ["a.py::test_x[12:00]", "b.py::T", "a.py::test_y"],
+    )
+    assert by_file(["-q", "tests"]) is None  # no node id: pytest's own selection
+    assert by_file(["tests", "a.py::test_x"]) is None  # a whole folder beside an id

@@ -60,6 +60,26 @@ def test_a_failing_candidate_reports_failures_at_the_users_lines(
     assert "/work/" not in result.output.text  # paths in the output are the user's too
 
 
+def test_named_tests_run_though_one_of_them_is_no_longer_collected(
+    any_pool: SandboxPool, calc: Path
+) -> None:
+    """A test id made of the time changes from one run to the next: naming the old one
+    beside others must still run those others (pytest alone stops with exit 4)."""
+    command = (
+        "python -m pytest -q tests/test_calc.py::test_add 'tests/test_calc.py::test_gone[12:00]'"
+        " tests/test_calc.py::TestClamp 'tests/test_calc.py::test_sub'"
+    )
+    result = any_pool.run(calc, {"calc.py": CALC_BROKEN}, command)
+    outcomes = {case.test_id: case.outcome for case in result.cases}
+    assert outcomes == {
+        "tests/test_calc.py::test_add": Outcome.FAILED,
+        "tests/test_calc.py::TestClamp::test_clamp": Outcome.PASSED,
+        "tests/test_calc.py::test_sub": Outcome.PASSED,
+    }
+    assert result.exit_code == 1
+    assert "2 deselected" in result.output.text  # test_mul and test_div, not asked for
+
+
 def test_skipped_tests_are_reported_as_skipped(pool: SandboxPool, calc: Path) -> None:
     skipping = "import pytest\n\n@pytest.mark.skip(reason='later')\ndef test_later():\n    pass\n"
     result = pool.run(calc, {"tests/test_skip.py": skipping}, "pytest -q")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -206,6 +206,24 @@ _PYTEST_VALUED = frozenset(
         "--import-mode", "--durations", "--maxfail", "--override-ini", "--dist",
     }
 )  # fmt: skip
+
+
+def by_file(args: Sequence[str]) -> tuple[list[str], list[str]] | None:
+    """pytest's `args` with the node ids among its test paths replaced by their files
+    (each once), and those ids, for the select plugin (_pytest_select.py): None when
+    they name no node id, or name plain paths beside them (pytest's own selection)."""
+    paths = [
+        index
+        for index, arg in enumerate(args)
+        if not arg.startswith("-") and (not index or args[index - 1] not in _PYTEST_VALUED)
+    ]
+    ids = [args[index] for index in paths]
+    if not ids or not all("::" in test for test in ids):
+        return None
+    files = dict.fromkeys(test.split("::", 1)[0] for test in ids)
+    first, named = paths[0], set(paths)
+    rest = [arg for index, arg in enumerate(args) if index not in named]
+    return [*rest[:first], *files, *rest[first:]], ids
 
 
 def with_tests(command: str, tests: Iterable[str]) -> str:

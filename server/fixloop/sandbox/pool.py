@@ -41,6 +41,7 @@ from fixloop.sandbox.runner import (
     NODE_MODULES,
     NODE_REPORTER_PATH,
     PLUGIN_DIR,
+    SELECT_PLUGIN,
     SHARD_PLUGIN,
     SLOT_UID_FIRST,
     SLOT_UID_LAST,
@@ -63,6 +64,7 @@ _OOM_FILES = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_
 _AGENT_SOURCE = (Path(__file__).parent / "_agent.py").read_bytes()
 _TIMEOUT_SOURCE = (Path(__file__).parent / "_pytest_timeout.py").read_bytes()
 _SHARD_SOURCE = (Path(__file__).parent / "_pytest_shard.py").read_bytes()
+_SELECT_SOURCE = (Path(__file__).parent / "_pytest_select.py").read_bytes()
 _WARM_SOURCE = (Path(__file__).parent / "_warm.py").read_bytes()
 # Projects whose containers a pool keeps once it is done with them: an editor moves
 # between a few; the least recently used go when another starts.
@@ -527,6 +529,7 @@ class SandboxPool:
             NODE_REPORTER_PATH.removeprefix(f"{WORK_ROOT}/"): _node_reporter.SOURCE.encode(),
             f"{PLUGIN_DIR}/{TIMEOUT_PLUGIN}.py".removeprefix(f"{WORK_ROOT}/"): _TIMEOUT_SOURCE,
             f"{PLUGIN_DIR}/{SHARD_PLUGIN}.py".removeprefix(f"{WORK_ROOT}/"): _SHARD_SOURCE,
+            f"{PLUGIN_DIR}/{SELECT_PLUGIN}.py".removeprefix(f"{WORK_ROOT}/"): _SELECT_SOURCE,
             WARM_PATH.removeprefix(f"{WORK_ROOT}/"): _WARM_SOURCE,
         }
         # A prepared image holds the node packages the project's copy lacks: linked in.

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
 
-from fixloop.sandbox.commands import CommandKind, TestCommand
+from fixloop.sandbox.commands import CommandKind, TestCommand, by_file
 from fixloop.sandbox.config import SandboxConfig
 from fixloop.sandbox.results import (
     CandidateResult,
@@ -26,6 +26,8 @@ NODE_REPORTER_PATH = f"{WORK_ROOT}/.fixloop/node-reporter.mjs"
 # Importable by every pytest run: the per-test time limit (fixloop_timeout).
 PLUGIN_DIR = f"{WORK_ROOT}/.fixloop/plugins"
 TIMEOUT_PLUGIN = "fixloop_timeout"
+SELECT_PLUGIN = "fixloop_select"  # the named tests that exist (see _pytest_select.py)
+SELECT_OPTION = "--fixloop-select"
 SHARD_PLUGIN = "fixloop_shard"  # one shard of the collected tests (FIXLOOP_SHARD=i/n)
 WARM_PATH = f"{WORK_ROOT}/.fixloop/_fixloop_warm.py"  # imported by the agent's warm runner
 CANDIDATES_DIR = f"{WORK_ROOT}/c"
@@ -192,6 +194,11 @@ def _pytest_args(
     command: TestCommand, config: SandboxConfig, report: str, uses_hypothesis: bool
 ) -> list[str]:
     args = [*command.args, "-p", "no:cacheprovider", "-o", "junit_family=xunit1"]
+    if (selection := by_file(command.args)) is not None:
+        # A node id the run does not collect would stop pytest before any test runs.
+        files, ids = selection
+        args = [*files, "-p", "no:cacheprovider", "-o", "junit_family=xunit1", "-p"]
+        args += [SELECT_PLUGIN, *(f"{SELECT_OPTION}={test}" for test in ids)]
     args.append(f"--junitxml={report}")
     # A test module that cannot be imported here (a data folder of a git submodule not
     # checked out, an optional dependency) otherwise stops pytest before any test runs,
