@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from fixloop.config import LlmSettings
+from fixloop.loop import engine
 from fixloop.loop.engine import Budget, FixSession, Progress, Status
 from fixloop.loop.llm import LlmGenerator
 from fixloop.loop.model import Candidate, RepairContext
@@ -96,6 +97,25 @@ def test_the_candidate_that_passes_every_test_is_the_fix(tmp_path: Path, pool: S
     assert result.changes == {"calc.py": RIGHT}
     assert result.final is not None and result.final.passed
     assert (root / "calc.py").read_text(encoding="utf-8") == BUGGY  # never written
+
+
+def test_a_lone_passing_candidate_is_ranked_without_the_projects_model(
+    tmp_path: Path, pool: SandboxPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ranking one candidate has nothing to tell apart: scoring it with the project's
+    token model cost 0.15 s of a 4.5 s fix on marshmallow."""
+    scorers: list[object] = []
+
+    def ranked(passing: list[Any], context: RepairContext, scorer: object, *rest: Any) -> Any:
+        scorers.append(scorer)
+        return real(passing, context, scorer, *rest)
+
+    real = engine.ranked
+    monkeypatch.setattr(engine, "ranked", ranked)
+    result = _session(_project(tmp_path), Scripted([WRONG, RIGHT]), pool).run()
+    assert result.status is Status.FIXED and scorers == [None]
+    both = _session(_project(tmp_path / "two"), Scripted([RIGHT, RIGHT + "\n"]), pool).run()
+    assert both.status is Status.FIXED and scorers[1] is not None
 
 
 def test_tests_that_already_pass_are_not_fixed(tmp_path: Path, pool: SandboxPool) -> None:
