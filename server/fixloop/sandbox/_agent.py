@@ -50,6 +50,7 @@ REPORT_CAP = 64 * 1024 * 1024
 PROTOCOL_FDS: list[int] = []  # closed in every child: tests must not reach the protocol
 KEEP_ALIVE: set[int] = set()  # processes of this uid that a cleanup leaves alone (W)
 WARM_MODULE = "_fixloop_warm"
+BYTECODE_SKIPPED = frozenset({".git", "node_modules", ".tox", ".nox", ".venv", "venv"})
 # W's copy, imports and collection; a candidate that finds it not ready by then runs the
 # ordinary way with its whole timeout, within the host's 30 s of grace (pool.py).
 WARM_STARTUP_LIMIT = 20.0
@@ -210,6 +211,7 @@ def prepare_workdir(request: dict[str, object]) -> str:
     subprocess.run(
         ["cp", "-R", "--preserve=mode,timestamps", str(request["base"]), workdir], check=True
     )
+    with_bytecode(request, workdir)
     files = request["files"]
     assert isinstance(files, dict)
     for relative, text in files.items():
@@ -221,7 +223,78 @@ def prepare_workdir(request: dict[str, object]) -> str:
             os.unlink(target)
         with open(target, "w", encoding="utf-8", newline="") as out:
             out.write(text)
+        not_as_old_as(target, os.path.join(str(request["base"]), relative))
     return workdir
+
+
+def bytecode_cache(request: dict[str, object]) -> str:
+    """The slot's bytecode of the base (`harvest_bytecode`), beside its work directory:
+    the slot's uid cannot write the base, which every slot copies."""
+    return f"{request['workdir']}.pyc/{os.path.basename(str(request['base']))}"
+
+
+def harvest_bytecode(request: dict[str, object], workdir: str) -> None:
+    """Keep the bytecode an unchanged run wrote (importlib's, and pytest's of the test
+    modules it rewrote) for the next copies of the base (`with_bytecode`): marshmallow's
+    test modules cost 1.2 s of CPU to rewrite and compile in every run, 0.1 s to load.
+    Only for a source the run left as the base has it (same size and mtime); each file
+    is still checked against its source when it is loaded."""
+    cache, base = bytecode_cache(request), str(request["base"])
+    if not os.path.isdir(cache):
+        remove_tree(os.path.dirname(cache))  # an older base's
+    for folder, dirs, files in os.walk(workdir):
+        if os.path.basename(folder) != "__pycache__":
+            dirs[:] = [name for name in dirs if name not in BYTECODE_SKIPPED]
+            continue
+        relative = os.path.relpath(folder, workdir)
+        for name in files:
+            kept = os.path.join(cache, relative, name)
+            if _worth_keeping(workdir, base, os.path.join(relative, name), kept):
+                with contextlib.suppress(OSError):
+                    os.makedirs(os.path.dirname(kept), exist_ok=True)
+                    shutil.copy2(os.path.join(folder, name), kept)
+
+
+def _worth_keeping(workdir: str, base: str, pyc: str, kept: str) -> bool:
+    """Whether the run compiled `pyc` (relative) anew, of a source it left unchanged."""
+    folder, name = os.path.split(pyc)
+    source = os.path.join(os.path.dirname(folder), name.split(".", 1)[0] + ".py")
+    return (
+        name.endswith(".pyc")
+        and not os.path.exists(kept)
+        and not _copied(os.path.join(workdir, pyc), os.path.join(base, pyc))
+        and _copied(os.path.join(workdir, source), os.path.join(base, source))
+    )
+
+
+def _copied(path: str, original: str) -> bool:
+    """Whether `path` is the base's file as the copy brought it (the user's bytecode)."""
+    try:
+        here, there = os.stat(path), os.stat(original)
+    except OSError:
+        return False
+    return (here.st_size, here.st_mtime_ns) == (there.st_size, there.st_mtime_ns)
+
+
+def with_bytecode(request: dict[str, object], workdir: str) -> None:
+    """A new copy of the base gets the bytecode the slot kept of it."""
+    cache = bytecode_cache(request)
+    if os.path.isdir(cache):
+        copy = ["cp", "-R", "--preserve=mode,timestamps", f"{cache}/.", workdir]
+        subprocess.run(copy, check=True)
+
+
+def not_as_old_as(target: str, original: str) -> None:
+    """A changed file's time, in whole seconds, made other than its original's. The
+    base's bytecode of the original (`harvest_bytecode`) is checked against the source's
+    size and whole-second mtime (importlib; pytest before 9.2): a candidate written in
+    the same second as the original, and of the same size, would otherwise run the
+    original's code."""
+    with contextlib.suppress(OSError):
+        old = int(os.stat(original).st_mtime)
+        if int(os.stat(target).st_mtime) == old:
+            later = (old + 1) * 1_000_000_000
+            os.utime(target, ns=(later, later))
 
 
 def child_setup(request: dict[str, object], workdir: str, write_end: int) -> None:
@@ -279,9 +352,13 @@ def run_child(request: dict[str, object], workdir: str, write_end: int) -> NoRet
         for fd in PROTOCOL_FDS:
             os.close(fd)
         child_setup(request, workdir, write_end)
+        # A fresh copy, thrown away after the run: its bytecode can never be stale, and
+        # the base keeps what an unchanged run compiled (`harvest_bytecode`).
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        sys.dont_write_bytecode = False
         pytest_args = request.get("pytest_args")
         if isinstance(pytest_args, list) and request.get("shadowed"):
-            os.execvp("python3", ["python3", "-B", "-m", "pytest", *map(str, pytest_args)])
+            os.execvp("python3", ["python3", "-m", "pytest", *map(str, pytest_args)])
         if isinstance(pytest_args, list):
             import pytest
 
@@ -461,6 +538,8 @@ def run_fresh(request: dict[str, object], proto_in: int, started: float, oom_bef
         remove_tree(workdir + ".warm")  # left by an agent that died during a fresh run
 
     def cleanup() -> None:
+        if not request["files"]:
+            harvest_bytecode(request, workdir)
         remove_tree(workdir)
         if session is not None:
             WARM.put_back(session)
@@ -701,6 +780,7 @@ class WarmSession:
                 os.unlink(target)
             with open(target, "w", encoding="utf-8", newline="") as out:
                 out.write(text)
+            not_as_old_as(target, os.path.join(self.reference, relative))
         read_end, write_end = output_pipe()
         job = json.dumps({"files": files, "report": request.get("report")}).encode()
         try:
@@ -841,6 +921,7 @@ class WarmRunner:
         remove_tree(workdir + ".warm")
         try:
             subprocess.run(["cp", "-R", "--preserve=mode,timestamps", base, workdir], check=True)
+            with_bytecode(request, workdir)
             watcher = Watcher(workdir)
         except (OSError, subprocess.CalledProcessError) as error:
             remove_tree(workdir)

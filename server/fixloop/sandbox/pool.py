@@ -463,7 +463,7 @@ class SandboxPool:
             labels=self._labels(root),
             **self._isolation(client),
         )
-        snapshot = project_files.snapshot(root, self.config.excludes)
+        snapshot = project_files.snapshot(root, self.config.excludes, bytecode=True)
         warm = _Warm(container, root, snapshot.fingerprint, "", False, environment.source_paths)
         warm.node_modules = environment.node_modules
         warm.pytest_switches = environment.pytest_switches
@@ -560,7 +560,7 @@ class SandboxPool:
     def _refresh_if_changed(self, warm: _Warm) -> None:
         """The user's files changed since the copy was made: copy them again."""
         with warm.refresh_lock:
-            snapshot = project_files.snapshot(warm.root, self.config.excludes)
+            snapshot = project_files.snapshot(warm.root, self.config.excludes, bytecode=True)
             if snapshot.fingerprint == warm.fingerprint:
                 return
             with warm.gate.exclusive():

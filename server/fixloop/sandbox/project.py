@@ -12,6 +12,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+BYTECODE_FOLDER = "__pycache__"
 _IMPORTS_HYPOTHESIS = re.compile(rb"^\s*(?:from|import)\s+hypothesis\b", re.MULTILINE)
 
 
@@ -28,8 +29,12 @@ class Snapshot:
         return digest.hexdigest()
 
 
-def snapshot(root: Path, excludes: tuple[str, ...]) -> Snapshot:
-    """Every file under root the sandbox needs: excluded directories and virtualenvs skipped."""
+def snapshot(root: Path, excludes: tuple[str, ...], bytecode: bool = False) -> Snapshot:
+    """Every file under root the sandbox needs: excluded directories and virtualenvs
+    skipped. With `bytecode`, the `.pyc` files of `__pycache__` folders too: what the
+    user's own test runs compiled (pytest's rewritten test modules among them) is loaded
+    in the sandbox instead of compiled again, once Python has checked it against its
+    source there (marshmallow's test modules: 1.2 s of CPU in every run otherwise)."""
     keep_node_modules = _declares_dependencies(root / "package.json")
     skipped = set(excludes) - ({"node_modules"} if keep_node_modules else set())
     files: list[tuple[str, os.stat_result]] = []
@@ -37,9 +42,13 @@ def snapshot(root: Path, excludes: tuple[str, ...]) -> Snapshot:
         subdirs[:] = sorted(
             name
             for name in subdirs
-            if name not in skipped and not (Path(directory, name, "pyvenv.cfg")).exists()
+            if (name not in skipped or (bytecode and name == BYTECODE_FOLDER))
+            and not (Path(directory, name, "pyvenv.cfg")).exists()
         )
+        only_bytecode = Path(directory).name == BYTECODE_FOLDER and BYTECODE_FOLDER in skipped
         for name in sorted(names):
+            if only_bytecode and not name.endswith(".pyc"):
+                continue
             path = Path(directory, name)
             info = path.lstat()
             if stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode):

@@ -125,7 +125,7 @@ def plan_candidate(
             # slot's W of the candidates' tests.
             request["warm"] = config.pytest_warm_runner and probe is None and shard is None
         else:
-            request["argv"] = ["python3", "-B", "-m", "pytest", *args]
+            request["argv"] = ["python3", "-m", "pytest", *args]
     if command.kind == CommandKind.NODE:
         request["argv"] = _node_argv(command, report)
     elif command.kind == CommandKind.OTHER:
@@ -177,7 +177,9 @@ def _environment(command: TestCommand, config: SandboxConfig, scratch: str) -> d
         "HOME": scratch,
         "TMPDIR": scratch,
         "LANG": "C.UTF-8",
-        "PYTHONDONTWRITEBYTECODE": "1",  # a stale .pyc must never stand in for a candidate
+        # W and its candidates write no bytecode: its copy outlives a candidate, and a
+        # stale .pyc must never stand in for one (a fresh run writes: _agent.run_child).
+        "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
         "CI": "1",
         # Otherwise fixed at import time to the importer's directory, which for a warm
