@@ -208,10 +208,7 @@ def prepare_workdir(request: dict[str, object]) -> str:
     workdir = str(request["workdir"])
     remove_tree(workdir)
     os.makedirs(os.path.dirname(workdir), exist_ok=True)
-    subprocess.run(
-        ["cp", "-R", "--preserve=mode,timestamps", str(request["base"]), workdir], check=True
-    )
-    with_bytecode(request, workdir)
+    copy_base(request, workdir)
     files = request["files"]
     assert isinstance(files, dict)
     for relative, text in files.items():
@@ -235,7 +232,7 @@ def bytecode_cache(request: dict[str, object]) -> str:
 
 def harvest_bytecode(request: dict[str, object], workdir: str) -> None:
     """Keep the bytecode an unchanged run wrote (importlib's, and pytest's of the test
-    modules it rewrote) for the next copies of the base (`with_bytecode`): marshmallow's
+    modules it rewrote) for the next copies of the base (`copy_base`): marshmallow's
     test modules cost 1.2 s of CPU to rewrite and compile in every run, 0.1 s to load.
     Only for a source the run left as the base has it (same size and mtime); each file
     is still checked against its source when it is loaded."""
@@ -276,12 +273,13 @@ def _copied(path: str, original: str) -> bool:
     return (here.st_size, here.st_mtime_ns) == (there.st_size, there.st_mtime_ns)
 
 
-def with_bytecode(request: dict[str, object], workdir: str) -> None:
-    """A new copy of the base gets the bytecode the slot kept of it."""
+def copy_base(request: dict[str, object], workdir: str) -> None:
+    """A new copy of the base, with the bytecode the slot kept of it."""
+    preserve = ["cp", "-R", "--preserve=mode,timestamps"]
+    subprocess.run([*preserve, str(request["base"]), workdir], check=True)
     cache = bytecode_cache(request)
     if os.path.isdir(cache):
-        copy = ["cp", "-R", "--preserve=mode,timestamps", f"{cache}/.", workdir]
-        subprocess.run(copy, check=True)
+        subprocess.run([*preserve, f"{cache}/.", workdir], check=True)
 
 
 def not_as_old_as(target: str, original: str) -> None:
@@ -916,12 +914,11 @@ class WarmRunner:
         """W, ready to serve; "cancel" when the host cancelled meanwhile; else why the
         command cannot run warm (W refused, failed, or took too long)."""
         self.stop()
-        workdir, base = str(request["workdir"]), str(request["base"])
+        workdir = str(request["workdir"])
         remove_tree(workdir)
         remove_tree(workdir + ".warm")
         try:
-            subprocess.run(["cp", "-R", "--preserve=mode,timestamps", base, workdir], check=True)
-            with_bytecode(request, workdir)
+            copy_base(request, workdir)
             watcher = Watcher(workdir)
         except (OSError, subprocess.CalledProcessError) as error:
             remove_tree(workdir)

@@ -208,15 +208,21 @@ _PYTEST_VALUED = frozenset(
 )  # fmt: skip
 
 
-def by_file(args: Sequence[str]) -> tuple[list[str], list[str]] | None:
-    """pytest's `args` with the node ids among its test paths replaced by their files
-    (each once), and those ids, for the select plugin (_pytest_select.py): None when
-    they name no node id, or name plain paths beside them (pytest's own selection)."""
-    paths = [
+def _test_paths(args: Sequence[str]) -> list[int]:
+    """Where pytest's `args` name test paths (files, folders, node ids): not an option,
+    nor an option's value."""
+    return [
         index
         for index, arg in enumerate(args)
         if not arg.startswith("-") and (not index or args[index - 1] not in _PYTEST_VALUED)
     ]
+
+
+def by_file(args: Sequence[str]) -> tuple[list[str], list[str]] | None:
+    """pytest's `args` with the node ids among its test paths replaced by their files
+    (each once), and those ids, for the select plugin (_pytest_select.py): None when
+    they name no node id, or name plain paths beside them (pytest's own selection)."""
+    paths = _test_paths(args)
     ids = [args[index] for index in paths]
     if not ids or not all("::" in test for test in ids):
         return None
@@ -234,11 +240,7 @@ def with_tests(command: str, tests: Iterable[str]) -> str:
     if parsed.kind is not CommandKind.PYTEST or not chosen:
         return command
     tokens = _tokens(command)
-    kept: list[str] = []
     start = len(tokens) - len(parsed.args)
-    for index, token in enumerate(tokens):
-        previous = tokens[index - 1] if index else ""
-        is_path = index >= start and not token.startswith("-") and previous not in _PYTEST_VALUED
-        if not is_path:
-            kept.append(shlex.quote(token))
+    paths = {start + index for index in _test_paths(parsed.args)}
+    kept = [shlex.quote(token) for index, token in enumerate(tokens) if index not in paths]
     return " ".join([*kept, *chosen])

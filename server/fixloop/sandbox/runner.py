@@ -195,12 +195,10 @@ def _environment(command: TestCommand, config: SandboxConfig, scratch: str) -> d
 def _pytest_args(
     command: TestCommand, config: SandboxConfig, report: str, uses_hypothesis: bool
 ) -> list[str]:
-    args = [*command.args, "-p", "no:cacheprovider", "-o", "junit_family=xunit1"]
-    if (selection := by_file(command.args)) is not None:
-        # A node id the run does not collect would stop pytest before any test runs.
-        files, ids = selection
-        args = [*files, "-p", "no:cacheprovider", "-o", "junit_family=xunit1", "-p"]
-        args += [SELECT_PLUGIN, *(f"{SELECT_OPTION}={test}" for test in ids)]
+    given, ids = by_file(command.args) or (list(command.args), [])
+    args = [*given, "-p", "no:cacheprovider", "-o", "junit_family=xunit1"]
+    if ids:  # a node id the run does not collect would stop pytest before any test runs
+        args += ["-p", SELECT_PLUGIN, *(f"{SELECT_OPTION}={test}" for test in ids)]
     args.append(f"--junitxml={report}")
     # A test module that cannot be imported here (a data folder of a git submodule not
     # checked out, an optional dependency) otherwise stops pytest before any test runs,
