@@ -92,12 +92,19 @@ def test_an_infinite_loop_is_a_failing_test_and_gets_fixed(
     result = session(tmp_path, "sums.py", pool, events).run()
     assert result.status is Status.FIXED, result.message
     assert "-        index += 0\n+        index += 1\n" in result.diff
-    # The first test that hangs ends the run: the next ones would each cost the limit.
-    [hang] = result.baseline.failures if result.baseline else ()
-    assert hang.test_id == "test_sums.py::test_two" and "TestTimeout" in hang.message
-    assert len(result.baseline.cases) == 2 if result.baseline else False
+    # The first test that hangs ends its shard's run: the next ones would each cost the
+    # limit. The two slots' shards take the tests in turn: each ends at its first hang,
+    # and test_four, after them, never runs.
+    hangs = result.baseline.failures if result.baseline else ()
+    assert {hang.test_id for hang in hangs} == {
+        "test_sums.py::test_two",
+        "test_sums.py::test_three",
+    }
+    assert all("TestTimeout" in hang.message for hang in hangs)
+    assert len(result.baseline.cases) == 3 if result.baseline else False
     # The stack where it was stuck is in the loop: that is what localizes the fix.
-    assert any(frame.path.endswith("sums.py") and 4 <= frame.line <= 6 for frame in hang.frames)
+    for hang in hangs:
+        assert any(f.path.endswith("sums.py") and 4 <= f.line <= 6 for f in hang.frames)
     # The whole suite for the fix: every test, the two the first run never reached too.
     [whole] = events.of("regression")
     assert whole["tests"] == {"passed": 4, "failed": 0}
@@ -129,8 +136,9 @@ def test_a_loop_that_swallows_exceptions_still_fails_at_the_tests_limit(
     events = Events()
     result = session(tmp_path, "sums.py", pool, events).run()
     assert result.status is Status.FIXED, result.message
-    [hang] = result.baseline.failures if result.baseline else ()
-    assert "TestTimeout" in hang.message and not result.baseline.timed_out  # type: ignore[union-attr]
+    hangs = result.baseline.failures if result.baseline else ()  # one per shard at most
+    assert 1 <= len(hangs) <= CONFIG.parallel and all("TestTimeout" in h.message for h in hangs)
+    assert not result.baseline.timed_out  # type: ignore[union-attr]
     assert result.baseline.duration < 10  # type: ignore[union-attr]
     hanging = [c for c in events.of("candidate") if "timed out" in str(c["summary"])]
     assert hanging == []  # a candidate that still loops fails at the limit, like a test
@@ -271,14 +279,14 @@ class Given:
 
 
 def partial_then_right(tmp_path: Path, pool: SandboxPool) -> tuple[FixResult, Events]:
-    """A bug failing 8 tests of test_shop.py; candidate 1 fixes the first five alone,
+    """A bug failing 16 tests of test_shop.py; candidate 1 fixes the first ten alone,
     candidate 2 all of them."""
     (tmp_path / "shop.py").write_text("def next_of(x):\n    return x + 2\n")
     tests = ["from shop import next_of", ""]
-    for number in range(8):
+    for number in range(16):
         tests += [f"def test_{number}():", f"    assert next_of({number}) == {number + 1}", ""]
     (tmp_path / "test_shop.py").write_text("\n".join(tests))
-    partial = "def next_of(x):\n    return x + 1 if x < 5 else x + 2\n"
+    partial = "def next_of(x):\n    return x + 1 if x < 10 else x + 2\n"
     right = "def next_of(x):\n    return x + 1\n"
     events = Events()
     session = FixSession(
@@ -298,13 +306,15 @@ def partial_then_right(tmp_path: Path, pool: SandboxPool) -> tuple[FixResult, Ev
 def test_tests_the_first_run_never_reached_must_be_fixed_too(
     tmp_path: Path, pool: SandboxPool
 ) -> None:
-    """The first run stops at its fifth failure; a patch that fixes those five and leaves
-    the bug's later failures is no fix (a whole first run would have made them targets)."""
+    """The first run stops at its fifth failure in each of the two slots' shards; a patch
+    that fixes those ten and leaves the bug's later failures is no fix (a whole first run
+    would have made them targets)."""
     result, events = partial_then_right(tmp_path, pool)
-    assert result.final is not None and result.final.tally() == {"passed": 8, "failed": 0}
+    assert result.final is not None and result.final.tally() == {"passed": 16, "failed": 0}
     [rejected] = [e for e in events.of("regression") if e.get("unfixed")]
     assert rejected["description"] == "candidate 1"
-    assert rejected["unfixed"] == [f"test_shop.py::test_{n}" for n in (5, 6, 7)]
+    unreached = {f"test_shop.py::test_{n}" for n in range(10, 16)}
+    assert rejected["unfixed"] and set(rejected["unfixed"]) <= unreached  # some witnesses
 
 
 def test_the_targets_own_tests_run_whole_first_so_a_partial_fix_costs_no_suite_run(
@@ -312,15 +322,15 @@ def test_the_targets_own_tests_run_whole_first_so_a_partial_fix_costs_no_suite_r
 ) -> None:
     """When the first run is the target's own tests (fewer than the suite), it does not
     stop at five failures: every test the bug fails there is a target, and a patch that
-    fixes only the first five fails as a candidate, not after a run of the whole suite."""
+    fixes only the first ten fails as a candidate, not after a run of the whole suite."""
     (tmp_path / "test_other.py").write_text("def test_other():\n    assert True\n")
     _, events = partial_then_right(tmp_path, pool)
     [first] = events.of("baseline")
-    assert first["failing"] == [f"test_shop.py::test_{n}" for n in range(8)]
+    assert sorted(first["failing"]) == sorted(f"test_shop.py::test_{n}" for n in range(16))
     [partial_run] = [e for e in events.of("candidate") if e["description"] == "candidate 1"]
     assert partial_run["passed"] is False
     [whole] = events.of("regression")  # the right patch's, alone
-    assert whole["description"] == "candidate 2" and ran(whole) == 9
+    assert whole["description"] == "candidate 2" and ran(whole) == 17
 
 
 def ran(data: Mapping[str, Any]) -> int:
@@ -384,7 +394,13 @@ def test_failing_tests_that_never_run_the_target_are_not_what_to_fix(
     looks further without them, fixes the bug, and says which tests it did not count."""
     indirect_bug(tmp_path)
     offline = [f"def test_online_{n}():\n    assert False, 'no network'\n" for n in range(6)]
-    for name in ("test_aa_online.py", "test_ab_online.py"):  # one for each slot's shard
+    # Each slot's shard starts in a file of its own and stops at its fifth failure there.
+    for name in (
+        "test_aa_online.py",
+        "test_ab_online.py",
+        "test_ac_online.py",
+        "test_ad_online.py",
+    ):
         (tmp_path / name).write_text("\n\n".join(offline))
     events = Events()
     result = session(tmp_path, "shop.py", pool, events).run()
@@ -398,7 +414,7 @@ def test_failing_tests_that_never_run_the_target_are_not_what_to_fix(
         "test_cart.py::test_bulk" in c["failing"] or c["passed"] for c in events.of("candidate")
     )
     [note] = [n for n in result.notes if n.startswith("not counted against the patch")]
-    assert "12 tests that fail without it too" in note
+    assert "24 tests that fail without it too" in note
 
 
 def test_the_first_run_is_the_tests_of_the_code_under_repair(

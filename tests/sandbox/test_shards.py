@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fixloop.sandbox import SandboxPool
-from fixloop.sandbox._pytest_shard import assign
+from fixloop.sandbox._pytest_shard import assign, walk
 from fixloop.sandbox.results import CandidateResult, Outcome
+from fixloop.sandbox.runner import SHARD_CLAIMS_DIR
 
 COMMAND = "python -m pytest -q"
 
@@ -49,3 +50,39 @@ def test_a_shard_dealt_no_file_does_not_fail_the_run(tmp_path: Path, pool: Sandb
     root = project(tmp_path, files=1)  # two slots, one test file: one shard runs nothing
     result = pool.run_sharded(root, {}, COMMAND)
     assert result.passed and result.exit_code == 0 and len(result.cases) == 5
+
+
+def test_each_shard_walks_the_files_from_its_own_start() -> None:
+    """The shards meet in a file only when the rest of the suite is done."""
+    files = [["a1", "a2"], ["b1"], ["c1", "c2"], ["d1"]]
+    assert [test for _, test in walk(files, 0, 2)] == ["a1", "a2", "b1", "c1", "c2", "d1"]
+    assert [test for _, test in walk(files, 1, 2)] == ["c1", "c2", "d1", "a1", "a2", "b1"]
+    # A test is claimed by its file's place and its own, the same in every shard.
+    assert dict(walk(files, 1, 2))["2.1"] == "c2"
+
+
+def test_two_slow_tests_of_one_file_run_side_by_side(tmp_path: Path, pool: SandboxPool) -> None:
+    """A suite whose time is in one file still ends in its time divided by the slots: a
+    shard that is free takes the next test, wherever it is. Each of the two tests waits
+    for the other to start (in the container's shared /tmp), so they pass only when two
+    shards run them at once; dealt whole files, one shard had both, and each waited in
+    vain."""
+    root = project(tmp_path, files=3)
+    token = tmp_path.name
+    waits = [
+        f"def test_waits_for_{me}():\n"
+        f"    open('/tmp/{token}-{me}', 'w').close()\n"
+        f"    for _ in range(400):\n"
+        f"        if os.path.exists('/tmp/{token}-{other}'):\n"
+        f"            return\n"
+        f"        time.sleep(0.05)\n"
+        f"    raise AssertionError('{other} never started beside {me}')\n"
+        for me, other in (("one", "two"), ("two", "one"))
+    ]
+    (root / "test_slow.py").write_text("import os\nimport time\n\n\n" + "\n\n".join(waits))
+    result = pool.run_sharded(root, {}, COMMAND)
+    assert result.passed, result.output.text
+    assert len(result.cases) == 17  # every test once: 3 files of 5, and the 2 slow ones
+    for warm in pool._warm.values():  # the shards' shared folder is gone with the run
+        code, listing = warm.container.exec_run(["ls", "-A", SHARD_CLAIMS_DIR])
+        assert code == 0 and listing.decode().strip() == ""

@@ -17,6 +17,7 @@ import random
 import socket
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
@@ -42,12 +43,14 @@ from fixloop.sandbox.runner import (
     NODE_REPORTER_PATH,
     PLUGIN_DIR,
     SELECT_PLUGIN,
+    SHARD_CLAIMS_DIR,
     SHARD_PLUGIN,
     SLOT_UID_FIRST,
     SLOT_UID_LAST,
     TIMEOUT_PLUGIN,
     WARM_PATH,
     WORK_ROOT,
+    Shard,
     plan_candidate,
     read_result,
 )
@@ -184,13 +187,13 @@ class SandboxPool:
         cancel: Cancellation | None = None,
         test_timeout: float | None = None,
         stop_at_hang: bool = False,
-        shard: tuple[int, int] | None = None,
+        shard: Shard | None = None,
     ) -> CandidateResult:
         """Run `command` on a copy of the project with `changes` (path → new text) applied.
         Once `cancel` is set the run stops at once, its result marked cancelled. `timeout`
         limits the whole run, `test_timeout` each pytest test (default: the config's);
-        with `stop_at_hang` the first test past it ends the run; `shard` (i, n) runs the
-        i-th of n shards of a pytest command's tests (see `run_sharded`).
+        with `stop_at_hang` the first test past it ends the run; `shard` runs one shard
+        of a pytest command's tests (see `run_sharded`).
 
         Raises CommandRefused for a dangerous command and SandboxError when Docker or the
         image is missing; everything that goes wrong while the tests run is in the result.
@@ -244,12 +247,12 @@ class SandboxPool:
         stop_at_hang: bool = False,
     ) -> CandidateResult:
         """A pytest command's run split into `config.parallel` shards run side by side
-        (whole test files each, see _pytest_shard.py), as one result: a long run (the
-        first one, the whole suite for a fix) costs its time divided by the slots, not its
-        time. Each shard stops at its own `--maxfail` or hang. Other commands, or one
-        slot, run as `run` does."""
+        (each claims its next test when it is free, see _pytest_shard.py), as one result:
+        a long run (the first one, the whole suite for a fix) costs its time divided by
+        the slots, not its time. Each shard stops at its own `--maxfail` or hang. Other
+        commands, or one slot, run as `run` does."""
 
-        def one(shard: tuple[int, int] | None) -> CandidateResult:
+        def one(shard: Shard | None) -> CandidateResult:
             return self.run(
                 project_root, changes, command, timeout=timeout, cancel=cancel,
                 test_timeout=test_timeout, stop_at_hang=stop_at_hang, shard=shard,
@@ -261,7 +264,10 @@ class SandboxPool:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=shards) as executor:
-            futures = [executor.submit(one, (index, shards)) for index in range(shards)]
+            claims = f"{SHARD_CLAIMS_DIR}/{uuid.uuid4().hex[:16]}"
+            futures = [
+                executor.submit(one, Shard(index, shards, claims)) for index in range(shards)
+            ]
             return merge_shards([future.result() for future in futures])
 
     async def arun(
@@ -536,8 +542,8 @@ class SandboxPool:
         links = {"node_modules": NODE_MODULES} if warm.node_modules else {}
         tar = project_files.archive(snapshot, base, extra, OWNER_UID, links)
         script = (
-            f"mkdir -p -m 1777 {CANDIDATES_DIR} && head -c {len(tar.data)} "
-            f"| tar -x -p --no-same-owner -C {WORK_ROOT} -f -"
+            f"mkdir -p -m 1777 {CANDIDATES_DIR} && mkdir -p -m 0777 {SHARD_CLAIMS_DIR} && "
+            f"head -c {len(tar.data)} | tar -x -p --no-same-owner -C {WORK_ROOT} -f -"
         )
         if warm.base:
             script += f" && rm -rf {warm.base}"
@@ -717,7 +723,7 @@ class _Limits:
     run: float  # the whole command
     test: float | None  # each pytest test (None: the config's)
     stop_at_hang: bool = False  # end the run at the first test past its limit
-    shard: tuple[int, int] | None = None  # (i, n): the i-th of n shards of the tests
+    shard: Shard | None = None  # one of the shards of the tests
 
 
 class _Stopper:

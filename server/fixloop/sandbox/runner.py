@@ -29,6 +29,9 @@ TIMEOUT_PLUGIN = "fixloop_timeout"
 SELECT_PLUGIN = "fixloop_select"  # the named tests that exist (see _pytest_select.py)
 SELECT_OPTION = "--fixloop-select"
 SHARD_PLUGIN = "fixloop_shard"  # one shard of the collected tests (FIXLOOP_SHARD=i/n)
+# Where the shards of one run claim their tests, a folder per run (see _pytest_shard.py):
+# writable by every slot's uid, and not sticky, so that the last shard can remove it.
+SHARD_CLAIMS_DIR = f"{WORK_ROOT}/shards"
 WARM_PATH = f"{WORK_ROOT}/.fixloop/_fixloop_warm.py"  # imported by the agent's warm runner
 CANDIDATES_DIR = f"{WORK_ROOT}/c"
 # Candidates of slot i run as uid base + i (see _agent.py). Each container draws its own
@@ -41,6 +44,16 @@ NODE_MODULES = "/opt/fixloop-node/node_modules"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PATH = f"{ENV_PREFIX}/bin:{NODE_MODULES}/.bin:{SYSTEM_PATH}"
 HYPOTHESIS_PLUGIN = "hypothesis.extra.pytestplugin"
+
+
+@dataclass(frozen=True)
+class Shard:
+    """The `index`-th of `count` runs that make one pytest run together, which claim
+    their tests in the folder `claims` as they go (none: each keeps whole files)."""
+
+    index: int
+    count: int
+    claims: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,14 +79,14 @@ def plan_candidate(
     test_timeout: float | None = None,
     source_paths: tuple[str, ...] = (),
     stop_at_hang: bool = False,
-    shard: tuple[int, int] | None = None,
+    shard: Shard | None = None,
     pytest_switches: tuple[str, ...] = (),
     base_plugins: tuple[tuple[str, str], ...] = (),
 ) -> Plan:
     """The request for one run. `test_timeout` limits each pytest test (a test past it
     fails as a timeout; with `stop_at_hang` the run ends there); `source_paths` are the
     project's folders its code is imported from (e.g. `src`), ahead of anything
-    installed; `shard` (i, n) keeps the i-th of n shards of a pytest run's tests;
+    installed; `shard` runs one shard of a pytest run's tests;
     `pytest_switches` turn off the environment's plugins that cost time, not verdicts
     (coverage: see prepare.py), when pytest loads them; `base_plugins` (distribution,
     entry point) are the sandbox's own plugins that the project does not install, which
@@ -102,7 +115,9 @@ def plan_candidate(
         args += ["-p", TIMEOUT_PLUGIN]
         if shard is not None:
             args += ["-p", SHARD_PLUGIN]
-            request["env"]["FIXLOOP_SHARD"] = f"{shard[0]}/{shard[1]}"
+            request["env"]["FIXLOOP_SHARD"] = f"{shard.index}/{shard.count}"
+            if shard.claims:
+                request["env"]["FIXLOOP_SHARD_CLAIMS"] = shard.claims
         limit = test_timeout if test_timeout is not None else config.test_timeout_seconds
         if limit:
             request["env"]["FIXLOOP_TEST_TIMEOUT"] = f"{limit:g}"
