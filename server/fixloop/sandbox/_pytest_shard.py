@@ -25,6 +25,7 @@ fewest tests so far, which every shard computes alike.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -119,7 +120,12 @@ class _Next:
 
 def _claims_folder(count: int) -> str | None:
     """This run's shared folder (made by whichever shard comes first), or None."""
-    folder = os.environ.get(_CLAIMS_VARIABLE)
+    return _made(os.environ.get(_CLAIMS_VARIABLE), count)
+
+
+@functools.cache
+def _made(folder: str | None, count: int) -> str | None:
+    """The folder, made once per process (collection and the loop both ask)."""
     if not folder or count < 2:
         return None
     mask = os.umask(0)  # the other shards run as other users
