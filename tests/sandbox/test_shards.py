@@ -46,6 +46,26 @@ def test_the_shards_together_are_the_whole_run(tmp_path: Path, pool: SandboxPool
     assert failing.summary().startswith("16 passed, 4 failed in ")
 
 
+def test_the_shards_report_their_tests_in_the_collections_order(
+    tmp_path: Path, pool: SandboxPool
+) -> None:
+    """The first failure (the one the loop fixes, memory's signature) is the same whatever
+    shard ran a test first. A slow first test keeps shard 0 in the first file while shard 1
+    runs the others: its report's order is 3rd, 4th, then 2nd file."""
+    root = project(tmp_path, files=4)
+    first = root / "test_part0.py"
+    first.write_text("import time\n" + first.read_text().replace(
+        "def test_0_0():\n", "def test_0_0():\n    time.sleep(1.5)\n"
+    ))  # fmt: skip
+    broken = {"calc.py": "def double(x):\n    return x * 2 if x != 3 else 0\n"}
+    whole = pool.run(root, broken, COMMAND)
+    sharded = pool.run_sharded(root, broken, COMMAND)
+    assert [c.test_id for c in sharded.cases] == [c.test_id for c in whole.cases]
+    assert [c.test_id for c in sharded.failures] == [
+        f"test_part{index}.py::test_{index}_3" for index in range(4)
+    ]
+
+
 def test_a_shard_dealt_no_file_does_not_fail_the_run(tmp_path: Path, pool: SandboxPool) -> None:
     root = project(tmp_path, files=1)  # two slots, one test file: one shard runs nothing
     result = pool.run_sharded(root, {}, COMMAND)

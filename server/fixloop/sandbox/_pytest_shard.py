@@ -34,6 +34,12 @@ from typing import Any
 import pytest
 
 _CLAIMS_VARIABLE = "FIXLOOP_SHARD_CLAIMS"
+# Each test's place in the collection, in the JUnit report (results.py reads it): the
+# shards' reports merged in that order read as one run's, whatever shard ran a test first.
+# The loop takes the first failure for the one it fixes (and memory's signature of it),
+# and localization the first passing tests of a file: dealt as the runs go, the shards
+# would make both depend on timing.
+ORDER_PROPERTY = "fixloop_order"
 
 
 def _shard() -> tuple[int, int] | None:
@@ -143,8 +149,12 @@ def _made(folder: str | None, count: int) -> str | None:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     shard = _shard()
-    if shard is None or _claims_folder(shard[1]) is not None:
-        return  # no shard, or dealt as the runs go (pytest_runtestloop)
+    if shard is None:
+        return
+    for place, item in enumerate(items):
+        item.user_properties.append((ORDER_PROPERTY, place))
+    if _claims_folder(shard[1]) is not None:
+        return  # dealt as the runs go (pytest_runtestloop)
     sizes: dict[str, int] = {}
     for item in items:
         sizes[_file_of(item)] = sizes.get(_file_of(item), 0) + 1

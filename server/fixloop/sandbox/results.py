@@ -41,6 +41,9 @@ class CaseResult:
     message: str = ""
     frames: tuple[Frame, ...] = ()
     duration: float = 0.0
+    # Its place in the collection when the run was one shard of several (else None):
+    # how merge_shards orders the shards' tests. Not part of what the test's result is.
+    order: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -180,8 +183,10 @@ def merge_shards(shards: list[CandidateResult]) -> CandidateResult:
     first: dict[str, CaseResult] = {}
     for case in (case for r in shards for case in r.cases):
         first.setdefault(case.test_id, case)
+    # In collection order (a collection error, which has none, first, as pytest reports it).
+    cases = sorted(first.values(), key=lambda case: -1 if case.order is None else case.order)
     return CandidateResult(
-        cases=tuple(first.values()),
+        cases=tuple(cases),
         exit_code=exit_code,
         duration=max((r.duration for r in shards), default=0.0),
         output=Output(
@@ -280,6 +285,7 @@ def _junit_case(case: ElementTree.Element, paths: PathMap) -> CaseResult:
         message=message or _last_error_line(text),
         frames=frames,
         duration=float(case.get("time") or 0.0),
+        order=_junit_order(case),
     )
 
 
@@ -293,6 +299,15 @@ def _skipped_outcome(skipped: ElementTree.Element) -> Outcome:
 
 
 _NODE_ID = "properties/property[@name='fixloop_nodeid']"  # _pytest_timeout.py writes it
+_ORDER = "properties/property[@name='fixloop_order']"  # _pytest_shard.py writes it
+
+
+def _junit_order(case: ElementTree.Element) -> int | None:
+    element = case.find(_ORDER)
+    try:
+        return int(element.get("value", "")) if element is not None else None
+    except ValueError:
+        return None
 
 
 def _junit_test_id(case: ElementTree.Element, paths: PathMap) -> str:
