@@ -399,3 +399,28 @@ def test_no_update_of_a_name_at_its_first_binding() -> None:
         "start += len(items)",
         "start -= len(items)",
     }
+
+
+def test_statements_that_commute_are_not_swapped() -> None:
+    """Swapping two definitions, or two constants, changes nothing a test can see; a
+    swap where one reads what the other binds, or where one does more, is still tried."""
+    source = (
+        "__author__ = 'someone'\n__version__ = '1.0'\nLIMIT = 10\n\n\n"
+        "def low(x=LIMIT):\n    return x\n\n\n"
+        "def high(x):\n    total = x * 2\n    return total\n\n\n"
+        "class Box:\n    size = 3\n    name = 'box'\n\n"
+        "    @property\n    def area(self):\n        return self.size ** 2\n\n"
+        "    @area.setter\n    def area(self, value):\n        self.size = value ** 0.5\n\n"
+        "    @staticmethod\n    def unit():\n        return 1\n\n"
+        "    get = unit\n"
+    )
+    lines = dict(enumerate(source.splitlines(), 1))
+    ctx = context({"m.py": source}, *(("m.py", n) for n in lines))
+    swaps = [c for c in OfflineGenerator().candidates(ctx) if c.template == "move_stmt"]
+    swapped = {c.description for c in swaps}
+    assert "move line 2 in m.py:2" not in swapped  # two constants
+    assert "move line 10 in m.py:10" not in swapped  # two functions
+    assert "move line 17 in m.py:17" not in swapped  # a class's two constants
+    assert "move line 28 in m.py:28" not in swapped  # a static method and a property
+    assert "move line 3 in m.py:3" in swapped  # `low` reads LIMIT as its default
+    assert "move line 12 in m.py:12" in swapped  # `return total` reads `total`

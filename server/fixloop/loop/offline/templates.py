@@ -996,11 +996,76 @@ def move_stmt(src: Source, line: int) -> Iterator[Edit]:
             continue
         index = block.index(stmt)
         for rank, other_index in enumerate((index - 1, index + 1)):
-            if 0 <= other_index < len(block):
+            if 0 <= other_index < len(block) and not _commute(stmt, block[other_index]):
                 other = _own_lines(src, block[other_index])
                 if other is not None:
                     yield _swap_blocks(src, lines, other, line, rank)
         yield from _dedent_last(src, stmt, block, lines)
+
+
+def _commute(a: ast.stmt, b: ast.stmt) -> bool:
+    """Whether two statements may run in either order with the same effect: each only
+    binds its own names (a function or class definition without decorators, a constant
+    assigned to names), and neither reads what the other binds. Swapping them is no
+    candidate: it cannot change what a test sees (a module's `__author__` and
+    `__version__`, two functions of a module), and each cost a test run."""
+    bound_a, bound_b = _inert_binds(a), _inert_binds(b)
+    if bound_a is None or bound_b is None or bound_a & bound_b:
+        return False
+    return not (_reads(a) & bound_b or _reads(b) & bound_a)
+
+
+def _inert_binds(stmt: ast.stmt) -> set[str] | None:
+    """The names a statement binds when binding them is all it does, else None."""
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {stmt.name} if all(map(_plain_decorator, stmt.decorator_list)) else None
+    if isinstance(stmt, ast.Assign) and _constant(stmt.value):
+        names = [t.id for t in stmt.targets if isinstance(t, ast.Name)]
+        return set(names) if len(names) == len(stmt.targets) else None
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        return {stmt.target.id} if stmt.value is None or _constant(stmt.value) else None
+    return None
+
+
+# Decorators that only wrap the function: the order of the definitions they decorate
+# does not matter (a decorator that registers, `@app.route(...)`, makes it matter).
+_PURE_DECORATORS = frozenset({"staticmethod", "classmethod", "property"})
+_ACCESSORS = frozenset({"setter", "getter", "deleter"})
+
+
+def _plain_decorator(node: ast.expr) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in _PURE_DECORATORS
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr in _ACCESSORS
+        and isinstance(node.value, ast.Name)
+    )
+
+
+def _constant(node: ast.expr) -> bool:
+    """A literal, or a name (an alias, `get = resolve`): nothing runs but the binding."""
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return all(_constant(element) for element in node.elts)
+    return isinstance(node, ast.Constant | ast.Name)
+
+
+def _reads(stmt: ast.stmt) -> set[str]:
+    """The names a statement reads when it runs (a definition's defaults, bases and
+    annotations; not a function's body, which runs later)."""
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        parts: list[ast.AST] = [stmt.args, *stmt.decorator_list]
+        parts += [stmt.returns] if stmt.returns is not None else []
+    elif isinstance(stmt, ast.ClassDef):
+        parts = [*stmt.bases, *stmt.keywords, *stmt.decorator_list, *stmt.body]
+    else:
+        parts = [stmt]
+    return {
+        node.id
+        for part in parts
+        for node in ast.walk(part)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }
 
 
 def _swap_blocks(src: Source, a: tuple[int, int], b: tuple[int, int], line: int, rank: int) -> Edit:
