@@ -424,3 +424,22 @@ def test_statements_that_commute_are_not_swapped() -> None:
     assert "move line 28 in m.py:28" not in swapped  # a static method and a property
     assert "move line 3 in m.py:3" in swapped  # `low` reads LIMIT as its default
     assert "move line 12 in m.py:12" in swapped  # `return total` reads `total`
+
+
+def test_definitions_that_may_register_themselves_are_still_swapped() -> None:
+    """A subclass may register itself (`__init_subclass__`, a metaclass) and a default
+    may call something: the order of such definitions can matter."""
+    source = (
+        "class Base:\n    pass\n\n\n"
+        "class First(Base):\n    pass\n\n\n"
+        "class Second(Base):\n    pass\n\n\n"
+        "def low(x=make()):\n    return x\n\n\n"
+        "def high(x):\n    return x\n"
+    )
+    lines = dict(enumerate(source.splitlines(), 1))
+    ctx = context({"m.py": source}, *(("m.py", n) for n in lines))
+    swapped = {
+        c.description for c in OfflineGenerator().candidates(ctx) if c.template == "move_stmt"
+    }
+    assert "move line 5 in m.py:5" in swapped  # two subclasses of Base
+    assert "move line 13 in m.py:13" in swapped  # a default that calls make()

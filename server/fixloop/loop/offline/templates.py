@@ -1005,10 +1005,9 @@ def move_stmt(src: Source, line: int) -> Iterator[Edit]:
 
 def _commute(a: ast.stmt, b: ast.stmt) -> bool:
     """Whether two statements may run in either order with the same effect: each only
-    binds its own names (a function or class definition without decorators, a constant
-    assigned to names), and neither reads what the other binds. Swapping them is no
-    candidate: it cannot change what a test sees (a module's `__author__` and
-    `__version__`, two functions of a module), and each cost a test run."""
+    binds its own names (see _inert_binds), and neither reads what the other binds.
+    Swapping them is no candidate: it cannot change what a test sees (a module's
+    `__author__` and `__version__`, two functions of a module), and each cost a test run."""
     bound_a, bound_b = _inert_binds(a), _inert_binds(b)
     if bound_a is None or bound_b is None or bound_a & bound_b:
         return False
@@ -1016,14 +1015,24 @@ def _commute(a: ast.stmt, b: ast.stmt) -> bool:
 
 
 def _inert_binds(stmt: ast.stmt) -> set[str] | None:
-    """The names a statement binds when binding them is all it does, else None."""
-    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return {stmt.name} if all(map(_plain_decorator, stmt.decorator_list)) else None
-    if isinstance(stmt, ast.Assign) and _constant(stmt.value):
+    """The names a statement binds when binding them is all it does, else None: a
+    function whose decorators only wrap it and whose defaults call nothing; a class
+    with no base (a base's `__init_subclass__` or metaclass may register it) made of
+    such statements; a literal or a name assigned to names."""
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        defaults = [*stmt.args.defaults, *(d for d in stmt.args.kw_defaults if d is not None)]
+        wraps_only = all(map(_plain_decorator, stmt.decorator_list))
+        return {stmt.name} if wraps_only and not any(map(_calls, defaults)) else None
+    if isinstance(stmt, ast.ClassDef):
+        if stmt.bases or stmt.keywords or stmt.decorator_list:
+            return None
+        body = [s for s in stmt.body if not _docstring(s)]
+        return {stmt.name} if all(_inert_binds(s) is not None for s in body) else None
+    if isinstance(stmt, ast.Assign) and _inert_value(stmt.value):
         names = [t.id for t in stmt.targets if isinstance(t, ast.Name)]
         return set(names) if len(names) == len(stmt.targets) else None
     if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-        return {stmt.target.id} if stmt.value is None or _constant(stmt.value) else None
+        return {stmt.target.id} if stmt.value is None or _inert_value(stmt.value) else None
     return None
 
 
@@ -1043,21 +1052,29 @@ def _plain_decorator(node: ast.expr) -> bool:
     )
 
 
-def _constant(node: ast.expr) -> bool:
+def _inert_value(node: ast.expr) -> bool:
     """A literal, or a name (an alias, `get = resolve`): nothing runs but the binding."""
     if isinstance(node, ast.Tuple | ast.List | ast.Set):
-        return all(_constant(element) for element in node.elts)
+        return all(_inert_value(element) for element in node.elts)
     return isinstance(node, ast.Constant | ast.Name)
 
 
+def _calls(node: ast.AST) -> bool:
+    return any(isinstance(inner, ast.Call) for inner in ast.walk(node))
+
+
+def _docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+
+
 def _reads(stmt: ast.stmt) -> set[str]:
-    """The names a statement reads when it runs (a definition's defaults, bases and
-    annotations; not a function's body, which runs later)."""
+    """The names a statement reads when it runs (a definition's defaults, decorators and
+    annotations, a class's body; not a function's body, which runs later)."""
     if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
         parts: list[ast.AST] = [stmt.args, *stmt.decorator_list]
         parts += [stmt.returns] if stmt.returns is not None else []
     elif isinstance(stmt, ast.ClassDef):
-        parts = [*stmt.bases, *stmt.keywords, *stmt.decorator_list, *stmt.body]
+        return set().union(*map(_reads, stmt.body))
     else:
         parts = [stmt]
     return {
