@@ -401,6 +401,14 @@ def test_no_update_of_a_name_at_its_first_binding() -> None:
     }
 
 
+def swaps(source: str) -> set[str]:
+    """The descriptions of the statement moves tried in m.py, every line a suspect."""
+    lines = range(1, len(source.splitlines()) + 1)
+    ctx = context({"m.py": source}, *(("m.py", n) for n in lines))
+    moves = OfflineGenerator().candidates(ctx)
+    return {c.description for c in moves if c.template == "move_stmt"}
+
+
 def test_statements_that_commute_are_not_swapped() -> None:
     """Swapping two definitions, or two constants, changes nothing a test can see; a
     swap where one reads what the other binds, or where one does more, is still tried."""
@@ -414,10 +422,7 @@ def test_statements_that_commute_are_not_swapped() -> None:
         "    @staticmethod\n    def unit():\n        return 1\n\n"
         "    get = unit\n"
     )
-    lines = dict(enumerate(source.splitlines(), 1))
-    ctx = context({"m.py": source}, *(("m.py", n) for n in lines))
-    swaps = [c for c in OfflineGenerator().candidates(ctx) if c.template == "move_stmt"]
-    swapped = {c.description for c in swaps}
+    swapped = swaps(source)
     assert "move line 2 in m.py:2" not in swapped  # two constants
     assert "move line 10 in m.py:10" not in swapped  # two functions
     assert "move line 17 in m.py:17" not in swapped  # a class's two constants
@@ -436,10 +441,6 @@ def test_definitions_that_may_register_themselves_are_still_swapped() -> None:
         "def low(x=make()):\n    return x\n\n\n"
         "def high(x):\n    return x\n"
     )
-    lines = dict(enumerate(source.splitlines(), 1))
-    ctx = context({"m.py": source}, *(("m.py", n) for n in lines))
-    swapped = {
-        c.description for c in OfflineGenerator().candidates(ctx) if c.template == "move_stmt"
-    }
+    swapped = swaps(source)
     assert "move line 5 in m.py:5" in swapped  # two subclasses of Base
     assert "move line 13 in m.py:13" in swapped  # a default that calls make()
